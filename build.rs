@@ -1,0 +1,23 @@
+//! Compiles `proto/citymesh.proto` with protox (pure Rust), so the build needs no system `protoc`.
+//! The generated types also serialise to JSON (for `--json` output), with byte fields as hex.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto/citymesh.proto");
+    let descriptors = protox::compile(["proto/citymesh.proto"], ["proto"])?;
+    let hex = "#[serde(serialize_with = \"crate::wire::serialize_hex\")]";
+    let mut config = prost_build::Config::new();
+    config.type_attribute(".citymesh.v1", "#[derive(serde::Serialize)]");
+    for field in [
+        "Envelope.header",
+        "Envelope.signature",
+        "Envelope.body",
+        "Header.publisher",
+        "Header.body_sha256",
+        "Attachment.sha256",
+        "Practice.based_on",
+    ] {
+        config.field_attribute(format!(".citymesh.v1.{field}"), hex);
+    }
+    config.compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! The `citymesh` command line: argument parsing and one function per subcommand. Commands
+//! open the data directory's store themselves (a running node, a later issue, will answer them
+//! through its API instead).
+
+mod publish;
+mod read;
+mod transfer;
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::datadir::DataDir;
+use crate::record::{self, Body, Draft, Kind, PROFILE_SLUG};
+use crate::vocab;
+use crate::wire::{Place, Profile};
+
+/// citymesh: a peer-to-peer knowledge-sharing node for cities.
+///
+/// Each city (or NGO, community organisation, municipal association) runs its own node. The
+/// node keeps signed best-practice documents ("practice notes") and, in later versions,
+/// shares them with partner cities' nodes. Start with `citymesh init`, then
+/// `citymesh publish NOTE.md`.
+#[derive(Debug, Parser)]
+#[command(name = "citymesh", version, max_term_width = 100)]
+pub struct Cli {
+    /// Data directory holding keys, settings and the store
+    /// [default: ~/.local/share/citymesh, or the platform's data directory]
+    #[arg(long, global = true, env = "CITYMESH_HOME", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a data directory: publisher and node keys, config.toml and a signed profile.
+    Init(InitArgs),
+    /// Sign and store a practice note written in Markdown; prints its record id.
+    ///
+    /// The file starts with YAML front matter (slug, title, themes, sdg_targets, status,
+    /// country, language, ...) followed by `## Summary`, `## Problem`, ... sections. Publishing
+    /// a slug you already published makes its next revision. See README.md, "Writing a note".
+    Publish {
+        /// The Markdown file.
+        file: PathBuf,
+    },
+    /// Withdraw one of your practice notes: a signed revision that replaces it everywhere.
+    Withdraw {
+        /// Slug of the note.
+        slug: String,
+        /// Why it is withdrawn, in a sentence (shown to readers).
+        #[arg(long)]
+        reason: String,
+    },
+    /// List the current revision of every record held.
+    List {
+        /// Only records of this kind.
+        #[arg(long, value_parser = parse_kind)]
+        kind: Option<Kind>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one record, by id or by slug.
+    Show {
+        /// A record id (64 hex characters) or a practice note's slug.
+        target: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// List every revision held of the record.
+        #[arg(long)]
+        history: bool,
+    },
+    /// Write every record as `<id>.cmr` (exact envelope bytes) and every current note as `<slug>.md`.
+    Export {
+        /// Directory to write into (created if missing).
+        dir: PathBuf,
+    },
+    /// Verify and store every `<id>.cmr` file in a directory; invalid files are reported and skipped.
+    Import {
+        /// Directory to read from.
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Your organisation's name, shown to other cities.
+    #[arg(long, default_value = "Unnamed organisation")]
+    pub name: String,
+    /// Your country, as an ISO 3166-1 alpha-2 code (ID, KE, BR, ...).
+    #[arg(long, value_parser = parse_country)]
+    pub country: Option<String>,
+    /// Organisation type: local-government, ngo, cbo, municipal-association, network,
+    /// academic, national-agency or private.
+    #[arg(long = "type", default_value = "local-government", value_parser = parse_organisation_type)]
+    pub organisation_type: String,
+    /// Your city or place name (needs --country).
+    #[arg(long, requires = "country")]
+    pub place: Option<String>,
+}
+
+fn parse_kind(text: &str) -> Result<Kind, String> {
+    text.parse().map_err(|_| format!("unknown kind {text:?}; kinds are: profile, practice"))
+}
+
+fn parse_country(text: &str) -> Result<String, String> {
+    let code = text.to_ascii_uppercase();
+    if vocab::is_country(&code) {
+        Ok(code)
+    } else {
+        Err(format!("{text:?} is not an ISO 3166-1 alpha-2 country code (such as ID, KE or BR)"))
+    }
+}
+
+fn parse_organisation_type(text: &str) -> Result<String, String> {
+    if vocab::is_organisation_type(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("allowed: {}", vocab::ORGANISATION_TYPES.join(", ")))
+    }
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<()> {
+    let root = match cli.data_dir {
+        Some(dir) => dir,
+        None => {
+            DataDir::default_path().context("cannot find a home directory: pass --data-dir or set CITYMESH_HOME")?
+        }
+    };
+    let data = DataDir::new(root);
+    match cli.command {
+        Command::Init(args) => init(&data, args),
+        Command::Publish { file } => publish::publish(&data, &file),
+        Command::Withdraw { slug, reason } => publish::withdraw(&data, &slug, &reason),
+        Command::List { kind, json } => read::list(&data, kind, json),
+        Command::Show { target, json, history } => read::show(&data, &target, json, history),
+        Command::Export { dir } => transfer::export(&data, &dir),
+        Command::Import { dir } => transfer::import(&data, &dir),
+    }
+}
+
+fn init(data: &DataDir, args: InitArgs) -> Result<()> {
+    let place = args.country.map(|country| Place { country, name: args.place.unwrap_or_default(), ..Place::default() });
+    let profile = Profile { name: args.name, organisation_type: args.organisation_type, place, ..Profile::default() };
+    // Check the profile before anything is written, so a bad --name leaves no half-made directory.
+    let draft = Draft {
+        kind: Kind::Profile,
+        slug: PROFILE_SLUG.to_owned(),
+        revision: 1,
+        timestamp_ms: now_ms(),
+        body: Body::Profile(profile),
+    };
+    record::sign(&record::PublisherKey::generate(), draft.clone())?;
+    let key = data.create()?;
+    let config = data.config()?;
+    let store = data.open_store(&config)?;
+    let profile = record::sign(&key, draft)?;
+    store.insert_durable(&profile)?;
+    println!("{}", key.publisher());
+    eprintln!("initialised {} for publisher {}", data.root().display(), key.publisher());
+    Ok(())
+}
+
+/// Milliseconds since the Unix epoch by this machine's clock.
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// A timestamp as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).
+fn format_time(timestamp_ms: i64) -> String {
+    let seconds = timestamp_ms.div_euclid(1000);
+    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (hour, minute, second) = (second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_shown_as_utc_dates() {
+        assert_eq!(super::format_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(super::format_time(1_767_225_600_000), "2026-01-01 00:00:00 UTC");
+        assert_eq!(super::format_time(951_782_400_000 + 86_399_000), "2000-02-29 23:59:59 UTC");
+    }
+}

@@ -1,0 +1,139 @@
+//! The data directory: where a node keeps its keys, settings and store, and how they are
+//! created and opened. Secret files are created with mode 0600 and the directory with 0700.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::config::{self, Config};
+use crate::record::{self, PublisherKey};
+use crate::store::{Store, StoreError};
+
+const CONFIG_FILE: &str = "config.toml";
+const PUBLISHER_KEY_FILE: &str = "publisher.key";
+const NODE_KEY_FILE: &str = "node.key";
+const STORE_DIR: &str = "store";
+
+/// A data directory, which may not exist yet.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The platform's default: `$XDG_DATA_HOME/citymesh` (usually `~/.local/share/citymesh`).
+    pub fn default_path() -> Option<PathBuf> {
+        dirs::data_dir().map(|dir| dir.join("citymesh"))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
+    }
+
+    /// True once `citymesh init` has run here.
+    pub fn is_initialised(&self) -> bool {
+        self.root.join(PUBLISHER_KEY_FILE).exists()
+    }
+
+    /// Creates the directory, the publisher and node keys and the settings file. Refuses to
+    /// touch a directory that already holds a publisher key.
+    pub fn create(&self) -> Result<PublisherKey> {
+        if self.is_initialised() {
+            bail!(
+                "{} is already a citymesh data directory; choose another with --data-dir or CITYMESH_HOME",
+                self.root.display()
+            );
+        }
+        fs::create_dir_all(&self.root).with_context(|| format!("cannot create {}", self.root.display()))?;
+        fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict access to {}", self.root.display()))?;
+        let publisher = PublisherKey::generate();
+        write_secret(&self.root.join(NODE_KEY_FILE), &PublisherKey::generate().seed())?;
+        if !self.config_path().exists() {
+            fs::write(self.config_path(), config::DEFAULT_TOML)
+                .with_context(|| format!("cannot write {}", self.config_path().display()))?;
+        }
+        // The publisher key is written last: its presence marks the directory as initialised.
+        write_secret(&self.root.join(PUBLISHER_KEY_FILE), &publisher.seed())?;
+        Ok(publisher)
+    }
+
+    /// Fails with a hint when `citymesh init` has not run here.
+    pub fn require_initialised(&self) -> Result<()> {
+        if !self.is_initialised() {
+            bail!(
+                "{} is not a citymesh data directory yet: run `citymesh init` first, or point --data-dir (or CITYMESH_HOME) at an existing one",
+                self.root.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Reads and checks the settings.
+    pub fn config(&self) -> Result<Config> {
+        Ok(Config::load(&self.config_path())?)
+    }
+
+    /// The key this node signs with.
+    pub fn publisher_key(&self) -> Result<PublisherKey> {
+        self.require_initialised()?;
+        read_secret(&self.root.join(PUBLISHER_KEY_FILE)).map(PublisherKey::from_seed)
+    }
+
+    /// Opens the store, saying plainly when another process holds it.
+    pub fn open_store(&self, config: &Config) -> Result<Store> {
+        match Store::open(&self.root.join(STORE_DIR), &config.store_options()) {
+            Ok((store, report)) => {
+                if report.rebuilt || report.dropped > 0 {
+                    tracing::warn!(
+                        rebuilt = report.rebuilt,
+                        dropped = report.dropped,
+                        "the store was not closed cleanly and has been repaired"
+                    );
+                }
+                Ok(store)
+            }
+            Err(StoreError::InUse(_)) => bail!(
+                "data directory {} is in use by another citymesh process; stop it first, or use another --data-dir",
+                self.root.display()
+            ),
+            Err(error) => Err(error).with_context(|| format!("cannot open the store in {}", self.root.display())),
+        }
+    }
+}
+
+fn write_secret(path: &Path, seed: &[u8; 32]) -> Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writeln!(file, "{}", record::to_hex(seed))
+        .and_then(|_| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn read_secret(path: &Path) -> Result<[u8; 32]> {
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let seed = record::parse_hex32(text.trim()).map_err(|_| {
+        anyhow::anyhow!("{} is not a citymesh key file: expected one line of 64 hex characters", path.display())
+    })?;
+    if let Ok(meta) = fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!("{} can be read by other users; run `chmod 600` on it", path.display());
+    }
+    Ok(seed)
+}

@@ -1,0 +1,29 @@
+//! citymesh: a peer-to-peer knowledge-sharing node for cities.
+//!
+//! Each city runs a node that keeps signed best-practice documents ("practice notes") and
+//! shares them with partner cities. Modules, in the order a newcomer should read them:
+//!
+//! - [`record`]: records: signing, verification, ids, limits, the head rule. Pure; names ed25519-dalek.
+//! - [`wire`]: the protobuf types of `proto/citymesh.proto` and their encoding. Names prost.
+//! - [`vocab`]: the controlled vocabularies (themes, SDG targets, ISO codes, licences). Pure.
+//! - [`markdown`]: practice notes as Markdown files with front matter, read and written.
+//! - [`store`]: the sled store: records, heads, indexes, durability, repair. Names sled.
+//! - [`config`]: the settings file, read and checked once.
+//! - [`datadir`]: the data directory: keys, settings and store, created and opened.
+//! - [`cli`]: the `citymesh` subcommands. Names clap.
+//!
+//! Architecture invariants (stated as absences):
+//! - Nothing reaches the store unverified: a [`record::Record`] exists only through
+//!   [`record::sign`] or [`record::verify`], and [`store::Store::insert`] takes only that type.
+//! - Nothing acknowledges a write before [`store::Store::flush`] has returned.
+//! - `record`, `vocab` and `markdown` do no I/O.
+//! - Nothing below `cli` reads the environment; configuration is read once and passed down.
+
+pub mod cli;
+pub mod config;
+pub mod datadir;
+pub mod markdown;
+pub mod record;
+pub mod store;
+pub mod vocab;
+pub mod wire;

@@ -1,0 +1,337 @@
+//! Records: signing, verification, ids, limits and the head rule. Pure: no I/O and no clock
+//! (callers pass the time), so every rule here is tested with plain unit tests.
+//!
+//! The only way to hold a [`Record`] is to sign one ([`sign`]) or verify one ([`verify`]); the
+//! store takes nothing else, so nothing reaches it unverified. The normative description of every
+//! rule is `proto/README.md`.
+
+mod body;
+mod error;
+mod ids;
+#[cfg(test)]
+mod tests;
+
+use std::cmp::Ordering;
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+use crate::wire::{self, Envelope, Header, Practice, Profile, Tombstone};
+
+pub use error::RecordError;
+pub use ids::{BadId, Kind, PublisherId, RecordId, parse_hex32, to_hex};
+
+/// Header format version described by `proto/README.md`.
+pub const FORMAT: u32 = 1;
+/// Largest header, in bytes.
+pub const MAX_HEADER_BYTES: usize = 4 * 1024;
+/// Largest body, in bytes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest envelope: a full header and body plus room for the envelope's own framing.
+pub const MAX_ENVELOPE_BYTES: usize = MAX_HEADER_BYTES + MAX_BODY_BYTES + 1024;
+/// How far a record's timestamp may be ahead of the receiver's clock.
+pub const MAX_FUTURE_MS: i64 = 10 * 60 * 1000;
+/// Slug of the one profile record each publisher has.
+pub const PROFILE_SLUG: &str = "profile";
+
+/// Prefix of the signed bytes: the signature covers `DOMAIN || header`.
+const DOMAIN: &[u8] = b"citymesh/header/v1\0";
+
+/// A publisher's secret signing key. It never leaves the data directory unless exported.
+pub struct PublisherKey(SigningKey);
+
+impl PublisherKey {
+    /// A new random key from the operating system's generator.
+    pub fn generate() -> Self {
+        Self::from_seed(rand::random())
+    }
+
+    /// The key whose RFC 8032 secret seed is `seed`.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Self(SigningKey::from_bytes(&seed))
+    }
+
+    /// The 32-byte secret seed, for writing the key file.
+    pub fn seed(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
+    /// The public key that names this publisher.
+    pub fn publisher(&self) -> PublisherId {
+        PublisherId(self.0.verifying_key().to_bytes())
+    }
+}
+
+/// The parsed body of a record. Bodies are short-lived views, so the size difference between
+/// variants does not matter.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum Body {
+    Practice(Practice),
+    Profile(Profile),
+    /// A withdrawal: the record's key is withdrawn from this revision on.
+    Tombstone(Tombstone),
+}
+
+/// What a publisher asks to sign; [`sign`] turns it into a [`Record`].
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub slug: String,
+    pub revision: u64,
+    pub timestamp_ms: i64,
+    pub kind: Kind,
+    pub body: Body,
+}
+
+/// A record whose signature, limits and body have been checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    id: RecordId,
+    publisher: PublisherId,
+    kind: Kind,
+    header: Header,
+    header_bytes: Vec<u8>,
+    signature: Vec<u8>,
+    body: Vec<u8>,
+}
+
+/// Where a revision stands under the head rule: ordering two versions of one key, the greater
+/// is the head (higher revision; at equal revision, the smaller id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version {
+    pub revision: u64,
+    pub id: RecordId,
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.revision.cmp(&other.revision).then_with(|| other.id.cmp(&self.id))
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The address of a record across its revisions.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub publisher: PublisherId,
+    pub kind: Kind,
+    pub slug: String,
+}
+
+/// Signs a draft. The result passes [`verify`] at the draft's own timestamp, because it is
+/// checked by exactly the same code before it is returned.
+pub fn sign(key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
+    let (body, tombstone) = match &draft.body {
+        Body::Practice(practice) => (wire::encode(practice), false),
+        Body::Profile(profile) => (wire::encode(profile), false),
+        Body::Tombstone(stone) => (wire::encode(stone), true),
+    };
+    let header = Header {
+        format: FORMAT,
+        publisher: key.publisher().0.to_vec(),
+        kind: draft.kind.as_str().to_owned(),
+        slug: draft.slug,
+        revision: draft.revision,
+        timestamp_ms: draft.timestamp_ms,
+        body_sha256: Sha256::digest(&body).to_vec(),
+        body_len: body.len() as u64,
+        tombstone,
+    };
+    let header_bytes = wire::encode(&header);
+    let signature = key.0.sign(&signed_bytes(&header_bytes));
+    let envelope = Envelope { header: header_bytes, signature: signature.to_bytes().to_vec(), body };
+    verify(&wire::encode(&envelope), draft.timestamp_ms)
+}
+
+/// Checks an envelope against every rule of `proto/README.md`, in the order given there, and
+/// returns the verified record or the first rule it breaks.
+pub fn verify(envelope: &[u8], now_ms: i64) -> Result<Record, RecordError> {
+    let record = decode_unverified(envelope, true)?;
+    record.check_header(now_ms)?;
+    record.check_body_bytes()?;
+    record.check_signature()?;
+    record.parse_body()?;
+    Ok(record)
+}
+
+/// Rebuilds a record from bytes this node verified before it stored them. Only the store calls
+/// this, on its own records tree; the id is recomputed, so a damaged entry is still noticed.
+pub(crate) fn from_trusted_storage(envelope: &[u8]) -> Result<Record, RecordError> {
+    decode_unverified(envelope, false)
+}
+
+/// Decodes an envelope and checks the rules up to `kind`; `check_key` adds the public-key rules
+/// (skipped for the store's own records, where they were checked before writing).
+fn decode_unverified(envelope: &[u8], check_key: bool) -> Result<Record, RecordError> {
+    if envelope.len() > MAX_ENVELOPE_BYTES {
+        return Err(RecordError::EnvelopeSize(envelope.len()));
+    }
+    let Envelope { header: header_bytes, signature, body } =
+        wire::decode(envelope).map_err(RecordError::EnvelopeDecode)?;
+    if header_bytes.len() > MAX_HEADER_BYTES {
+        return Err(RecordError::HeaderSize(header_bytes.len()));
+    }
+    let header: Header = wire::decode(&header_bytes).map_err(RecordError::HeaderDecode)?;
+    if header.format != FORMAT {
+        return Err(RecordError::Format(header.format));
+    }
+    let publisher = PublisherId(
+        header.publisher.as_slice().try_into().map_err(|_| RecordError::PublisherLength(header.publisher.len()))?,
+    );
+    if check_key {
+        verifying_key(&publisher)?;
+    }
+    let kind: Kind = header.kind.parse()?;
+    Ok(Record {
+        id: RecordId(Sha256::digest(&header_bytes).into()),
+        publisher,
+        kind,
+        header,
+        header_bytes,
+        signature,
+        body,
+    })
+}
+
+fn signed_bytes(header: &[u8]) -> Vec<u8> {
+    [DOMAIN, header].concat()
+}
+
+fn verifying_key(publisher: &PublisherId) -> Result<VerifyingKey, RecordError> {
+    let key = VerifyingKey::from_bytes(&publisher.0).map_err(|_| RecordError::PublisherKey)?;
+    if key.is_weak() {
+        return Err(RecordError::WeakKey);
+    }
+    Ok(key)
+}
+
+impl Record {
+    fn check_header(&self, now_ms: i64) -> Result<(), RecordError> {
+        let header = &self.header;
+        if header.tombstone && self.kind == Kind::Profile {
+            return Err(RecordError::ProfileWithdrawn);
+        }
+        if !is_slug(&header.slug) {
+            return Err(RecordError::Slug(header.slug.clone()));
+        }
+        if self.kind == Kind::Profile && header.slug != PROFILE_SLUG {
+            return Err(RecordError::ProfileSlug(header.slug.clone()));
+        }
+        if header.revision == 0 {
+            return Err(RecordError::Revision);
+        }
+        if header.timestamp_ms < 0 || header.timestamp_ms > now_ms.saturating_add(MAX_FUTURE_MS) {
+            return Err(RecordError::Timestamp { timestamp_ms: header.timestamp_ms, now_ms });
+        }
+        Ok(())
+    }
+
+    fn check_body_bytes(&self) -> Result<(), RecordError> {
+        let header = &self.header;
+        if header.body_sha256.len() != 32 {
+            return Err(RecordError::BodyHashLength(header.body_sha256.len()));
+        }
+        if header.body_len > MAX_BODY_BYTES as u64 || self.body.len() > MAX_BODY_BYTES {
+            return Err(RecordError::BodySize(header.body_len.max(self.body.len() as u64)));
+        }
+        if header.body_len != self.body.len() as u64 {
+            return Err(RecordError::BodyLength { declared: header.body_len, actual: self.body.len() });
+        }
+        if Sha256::digest(&self.body).as_slice() != header.body_sha256.as_slice() {
+            return Err(RecordError::BodyHash);
+        }
+        Ok(())
+    }
+
+    fn check_signature(&self) -> Result<(), RecordError> {
+        let signature =
+            Signature::from_slice(&self.signature).map_err(|_| RecordError::SignatureLength(self.signature.len()))?;
+        verifying_key(&self.publisher)?
+            .verify_strict(&signed_bytes(&self.header_bytes), &signature)
+            .map_err(|_| RecordError::Signature)
+    }
+
+    /// Decodes and checks the body. It cannot fail for a record that passed [`verify`].
+    pub fn parse_body(&self) -> Result<Body, RecordError> {
+        let decode_error = |message, error| RecordError::BodyDecode { message, error };
+        let body = if self.header.tombstone {
+            Body::Tombstone(wire::decode(&self.body).map_err(|e| decode_error("Tombstone", e))?)
+        } else {
+            match self.kind {
+                Kind::Practice => Body::Practice(wire::decode(&self.body).map_err(|e| decode_error("Practice", e))?),
+                Kind::Profile => Body::Profile(wire::decode(&self.body).map_err(|e| decode_error("Profile", e))?),
+            }
+        };
+        body::check(&body)?;
+        Ok(body)
+    }
+
+    pub fn id(&self) -> RecordId {
+        self.id
+    }
+
+    pub fn publisher(&self) -> PublisherId {
+        self.publisher
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub fn slug(&self) -> &str {
+        &self.header.slug
+    }
+
+    pub fn revision(&self) -> u64 {
+        self.header.revision
+    }
+
+    pub fn timestamp_ms(&self) -> i64 {
+        self.header.timestamp_ms
+    }
+
+    /// True when this revision withdraws its key.
+    pub fn is_tombstone(&self) -> bool {
+        self.header.tombstone
+    }
+
+    pub fn key(&self) -> Key {
+        Key { publisher: self.publisher, kind: self.kind, slug: self.header.slug.clone() }
+    }
+
+    pub fn version(&self) -> Version {
+        Version { revision: self.header.revision, id: self.id }
+    }
+
+    /// The header bytes exactly as signed.
+    pub fn header_bytes(&self) -> &[u8] {
+        &self.header_bytes
+    }
+
+    pub fn body_bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The canonical envelope encoding: what the store keeps and `export` writes.
+    pub fn envelope_bytes(&self) -> Vec<u8> {
+        wire::encode(&Envelope {
+            header: self.header_bytes.clone(),
+            signature: self.signature.clone(),
+            body: self.body.clone(),
+        })
+    }
+}
+
+/// True for a valid slug: `[a-z0-9][a-z0-9-]{0,63}`.
+pub fn is_slug(slug: &str) -> bool {
+    let bytes = slug.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 64
+        && bytes[0] != b'-'
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}

@@ -1,0 +1,245 @@
+//! The field rules of format-1 bodies (`proto/README.md`, "Bodies"). One set of rules serves
+//! records signed here and records received from peers, so both are held to the same standard.
+
+use super::{Body, RecordError};
+use crate::vocab;
+use crate::wire::{Contact, Place, Practice, Profile, Tombstone};
+
+const MAX_TITLE_CHARS: usize = 200;
+const MAX_SUMMARY_WORDS: usize = 250;
+const MAX_REASON_CHARS: usize = 1000;
+const MAX_KEYWORDS: usize = 32;
+const MAX_KEYWORD_CHARS: usize = 64;
+
+/// Checks a body against its message's field rules.
+pub(super) fn check(body: &Body) -> Result<(), RecordError> {
+    match body {
+        Body::Practice(practice) => check_practice(practice),
+        Body::Profile(profile) => check_profile(profile),
+        Body::Tombstone(stone) => check_tombstone(stone),
+    }
+}
+
+fn broken(field: impl Into<String>, problem: impl Into<String>) -> RecordError {
+    RecordError::BodyField { field: field.into(), problem: problem.into() }
+}
+
+fn allowed(values: &[&str]) -> String {
+    values.join(", ")
+}
+
+/// Requires 1 to `max` characters.
+fn check_text(field: &str, text: &str, max: usize) -> Result<(), RecordError> {
+    match text.chars().count() {
+        0 => Err(broken(field, "is required")),
+        n if n > max => Err(broken(field, format!("is {n} characters; at most {max} are allowed"))),
+        _ => Ok(()),
+    }
+}
+
+/// Checks every element with `is_valid`, and that none repeats.
+fn check_list(field: &str, values: &[String], is_valid: fn(&str) -> bool, expected: &str) -> Result<(), RecordError> {
+    for (index, value) in values.iter().enumerate() {
+        if !is_valid(value) {
+            return Err(broken(format!("{field}[{index}]"), format!("{value:?} is not {expected}")));
+        }
+        if values[..index].contains(value) {
+            return Err(broken(format!("{field}[{index}]"), format!("{value:?} is listed twice")));
+        }
+    }
+    Ok(())
+}
+
+fn check_optional(field: &str, value: &str, is_valid: fn(&str) -> bool, expected: &str) -> Result<(), RecordError> {
+    if value.is_empty() || is_valid(value) {
+        Ok(())
+    } else {
+        Err(broken(field, format!("{value:?} is not {expected}")))
+    }
+}
+
+fn check_practice(note: &Practice) -> Result<(), RecordError> {
+    check_text("title", &note.title, MAX_TITLE_CHARS)?;
+    match note.summary.split_whitespace().count() {
+        0 => return Err(broken("summary", "is required")),
+        n if n > MAX_SUMMARY_WORDS => {
+            return Err(broken("summary", format!("is {n} words; at most {MAX_SUMMARY_WORDS} are allowed")));
+        }
+        _ => {}
+    }
+    if note.themes.is_empty() {
+        return Err(broken("themes", format!("at least one theme is required; allowed: {}", allowed(vocab::THEMES))));
+    }
+    let themes = format!("a theme; allowed: {}", allowed(vocab::THEMES));
+    check_list("themes", &note.themes, vocab::is_theme, &themes)?;
+    check_list("sdg_targets", &note.sdg_targets, vocab::is_sdg_target, "an SDG target such as \"11.6\" or \"6.b\"")?;
+    if !vocab::is_status(&note.status) {
+        let problem = match note.status.as_str() {
+            "" => "is required".to_owned(),
+            other => format!("{other:?} is not a status"),
+        };
+        return Err(broken("status", format!("{problem}; allowed: {}", allowed(vocab::STATUSES))));
+    }
+    let date = "a date written YYYY, YYYY-MM or YYYY-MM-DD";
+    check_optional("start_date", &note.start_date, vocab::is_date, date)?;
+    check_optional("end_date", &note.end_date, vocab::is_date, date)?;
+    match &note.location {
+        Some(place) => check_place("location", place)?,
+        None => return Err(broken("location.country", "is required")),
+    }
+    for (index, contact) in note.contacts.iter().enumerate() {
+        check_contact(&format!("contacts[{index}]"), contact)?;
+    }
+    check_language("language", &note.language)?;
+    check_optional(
+        "license",
+        &note.license,
+        vocab::is_license,
+        &format!("a licence this format knows; use one of {} or LicenseRef-<name>", allowed(vocab::LICENSES)),
+    )?;
+    for (index, indicator) in note.indicators.iter().enumerate() {
+        let field = format!("indicators[{index}]");
+        check_text(&format!("{field}.label"), &indicator.label, MAX_TITLE_CHARS)?;
+        check_optional(&format!("{field}.date"), &indicator.date, vocab::is_date, date)?;
+    }
+    if let Some(resources) = &note.resources {
+        check_optional("resources.budget", &resources.budget, vocab::is_amount, "an amount such as 250000 or 1250.50")?;
+        if !resources.budget.is_empty() && resources.currency.is_empty() {
+            return Err(broken(
+                "resources.currency",
+                "is required when a budget is given (an ISO 4217 code such as USD)",
+            ));
+        }
+        check_optional(
+            "resources.currency",
+            &resources.currency,
+            vocab::is_currency,
+            "an ISO 4217 currency code such as USD, EUR or IDR",
+        )?;
+    }
+    for (index, partner) in note.partners.iter().enumerate() {
+        let field = format!("partners[{index}]");
+        check_text(&format!("{field}.name"), &partner.name, MAX_TITLE_CHARS)?;
+        check_optional(
+            &format!("{field}.support"),
+            &partner.support,
+            vocab::is_support_type,
+            &format!("a support type; allowed: {}", allowed(vocab::SUPPORT_TYPES)),
+        )?;
+    }
+    if note.keywords.len() > MAX_KEYWORDS {
+        return Err(broken(
+            "keywords",
+            format!("{} keywords; at most {MAX_KEYWORDS} are allowed", note.keywords.len()),
+        ));
+    }
+    for (index, keyword) in note.keywords.iter().enumerate() {
+        check_text(&format!("keywords[{index}]"), keyword, MAX_KEYWORD_CHARS)?;
+    }
+    for (index, attachment) in note.attachments.iter().enumerate() {
+        let field = format!("attachments[{index}]");
+        if attachment.sha256.len() != 32 {
+            return Err(broken(format!("{field}.sha256"), "must be 32 bytes"));
+        }
+        check_text(&format!("{field}.name"), &attachment.name, MAX_TITLE_CHARS)?;
+    }
+    if !note.based_on.is_empty() && note.based_on.len() != 32 {
+        return Err(broken("based_on", "must be a record id (32 bytes)"));
+    }
+    Ok(())
+}
+
+fn check_place(field: &str, place: &Place) -> Result<(), RecordError> {
+    if !vocab::is_country(&place.country) {
+        let problem = match place.country.as_str() {
+            "" => "is required (an ISO 3166-1 alpha-2 code such as ID, KE or BR)".to_owned(),
+            other => format!("{other:?} is not an ISO 3166-1 alpha-2 country code (such as ID, KE or BR)"),
+        };
+        return Err(broken(format!("{field}.country"), problem));
+    }
+    check_optional(
+        &format!("{field}.wikidata"),
+        &place.wikidata,
+        vocab::is_wikidata_id,
+        "a Wikidata item id such as Q8678",
+    )?;
+    check_optional(&format!("{field}.geonames"), &place.geonames, vocab::is_geonames_id, "a GeoNames id (digits)")?;
+    let in_country = |code: &str| code.starts_with(place.country.as_str());
+    let valid_subdivision = vocab::is_subdivision(&place.subdivision) && in_country(&place.subdivision);
+    if !place.subdivision.is_empty() && !valid_subdivision {
+        return Err(broken(
+            format!("{field}.subdivision"),
+            format!(
+                "{:?} is not an ISO 3166-2 code of {} (such as {}-01)",
+                place.subdivision, place.country, place.country
+            ),
+        ));
+    }
+    let valid_unlocode = vocab::is_unlocode(&place.unlocode) && in_country(&place.unlocode);
+    if !place.unlocode.is_empty() && !valid_unlocode {
+        return Err(broken(
+            format!("{field}.unlocode"),
+            format!(
+                "{:?} is not a UN/LOCODE of {} written without the space (such as IDSUB)",
+                place.unlocode, place.country
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_contact(field: &str, contact: &Contact) -> Result<(), RecordError> {
+    check_text(&format!("{field}.role"), &contact.role, MAX_TITLE_CHARS)?;
+    if !vocab::is_contact_channel(&contact.channel) {
+        return Err(broken(
+            format!("{field}.channel"),
+            format!("{:?} is not a mailto:, tel:, https:// or http:// address", contact.channel),
+        ));
+    }
+    Ok(())
+}
+
+fn check_language(field: &str, tag: &str) -> Result<(), RecordError> {
+    match tag {
+        "" => Err(broken(field, "is required (a BCP 47 tag such as en, fr or pt-BR)")),
+        tag if !vocab::is_language_tag(tag) => {
+            Err(broken(field, format!("{tag:?} is not a BCP 47 language tag (such as en, fr or pt-BR)")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_profile(profile: &Profile) -> Result<(), RecordError> {
+    check_text("name", &profile.name, MAX_TITLE_CHARS)?;
+    if !vocab::is_organisation_type(&profile.organisation_type) {
+        return Err(broken(
+            "organisation_type",
+            format!(
+                "{:?} is not an organisation type; allowed: {}",
+                profile.organisation_type,
+                allowed(vocab::ORGANISATION_TYPES)
+            ),
+        ));
+    }
+    if let Some(place) = &profile.place {
+        check_place("place", place)?;
+    }
+    let web = |url: &str| url.starts_with("https://") || url.starts_with("http://");
+    check_optional("website", &profile.website, web, "an http:// or https:// address")?;
+    for (index, language) in profile.languages.iter().enumerate() {
+        check_language(&format!("languages[{index}]"), language)?;
+    }
+    if let Some(contact) = &profile.contact {
+        check_optional(
+            "contact.channel",
+            &contact.channel,
+            vocab::is_contact_channel,
+            "a mailto:, tel:, https:// or http:// address",
+        )?;
+    }
+    Ok(())
+}
+
+fn check_tombstone(stone: &Tombstone) -> Result<(), RecordError> {
+    check_text("reason", &stone.reason, MAX_REASON_CHARS)
+}

@@ -1,0 +1,105 @@
+//! The names records go by: record ids, publisher ids and kinds, with their text forms.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::RecordError;
+
+/// SHA-256 of a record's header bytes; written as 64 lowercase hex characters.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordId(pub [u8; 32]);
+
+/// A publisher's Ed25519 public key; written as 64 lowercase hex characters.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PublisherId(pub [u8; 32]);
+
+/// An id in text that is not 64 hex characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an id: expected 64 hex characters (0-9, a-f)")]
+pub struct BadId(pub String);
+
+/// Parses 64 hex characters (either case) into 32 bytes.
+pub fn parse_hex32(text: &str) -> Result<[u8; 32], BadId> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return Err(BadId(text.to_owned()));
+    }
+    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; 32];
+    for (slot, pair) in out.iter_mut().zip(bytes.chunks(2)) {
+        match (nibble(pair[0]), nibble(pair[1])) {
+            (Some(high), Some(low)) => *slot = high << 4 | low,
+            _ => return Err(BadId(text.to_owned())),
+        }
+    }
+    Ok(out)
+}
+
+/// Lowercase hex of any byte string.
+pub fn to_hex(bytes: &[u8]) -> String {
+    use fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+macro_rules! hex_id {
+    ($name:ident) => {
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&to_hex(&self.0))
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = BadId;
+            fn from_str(text: &str) -> Result<Self, BadId> {
+                parse_hex32(text).map(Self)
+            }
+        }
+    };
+}
+
+hex_id!(RecordId);
+hex_id!(PublisherId);
+
+/// The kinds of record format 1 knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// Who a publisher is; one per publisher, slug `profile`.
+    Profile,
+    /// A practice note.
+    Practice,
+}
+
+impl Kind {
+    /// Every kind, in a stable order.
+    pub const ALL: [Kind; 2] = [Kind::Profile, Kind::Practice];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Profile => "profile",
+            Kind::Practice => "practice",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = RecordError;
+    fn from_str(text: &str) -> Result<Self, RecordError> {
+        Kind::ALL.into_iter().find(|kind| kind.as_str() == text).ok_or_else(|| RecordError::Kind(text.to_owned()))
+    }
+}

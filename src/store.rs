@@ -1,0 +1,330 @@
+//! The sled store: records by id, heads by key, and the indexes sync and listings read.
+//!
+//! Trees (all keys big-endian so byte order is numeric order):
+//! - `records`: id (32) → canonical envelope bytes. The source of truth.
+//! - `heads`: publisher (32) ‖ kind ‖ 0x00 ‖ slug → revision (8) ‖ id (32).
+//! - `by_time`: timestamp_ms (8) ‖ id (32) → empty. Every revision held; sync reads it.
+//! - `by_publisher`: publisher (32) ‖ kind ‖ 0x00 ‖ slug ‖ 0x00 ‖ revision (8) ‖ id (32) → empty.
+//! - `meta`: the store's own bookkeeping (format, the open marker).
+//!
+//! Every insert is one transaction over the four record trees. Callers acknowledge a write only
+//! after [`Store::flush`]. A marker in `meta` is set while the store is open and cleared on a
+//! clean close, so a store that was not closed cleanly has its indexes checked against the
+//! records tree, and rebuilt from it, when it is next opened.
+
+mod check;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use crate::record::{self, Key, Kind, PublisherId, Record, RecordId, Version};
+
+const OPEN_MARKER: &[u8] = b"open";
+const FORMAT_KEY: &[u8] = b"format";
+const FORMAT: &[u8] = b"1";
+const LOCK_FILE: &str = "citymesh.lock";
+
+/// Tuning that comes from the configuration file.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// sled's page cache, in bytes.
+    pub cache_capacity: u64,
+    /// How often sled writes dirty buffers in the background; acknowledged writes are flushed
+    /// explicitly whatever this is.
+    pub flush_every_ms: Option<u64>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { cache_capacity: 64 * 1024 * 1024, flush_every_ms: Some(500) }
+    }
+}
+
+/// Something the store could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{} is in use by another citymesh process", .0.display())]
+    InUse(PathBuf),
+    #[error("cannot open {}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
+    #[error("the database failed: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("the store at {} was written by a newer citymesh (store format {found})", path.display())]
+    NewerFormat { path: PathBuf, found: String },
+    #[error("stored record {id} is damaged: {problem}")]
+    Damaged { id: String, problem: String },
+}
+
+/// What [`Store::insert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// Stored; `head` tells whether it became its key's head.
+    New { head: bool },
+    /// This exact record (same id) was already held.
+    AlreadyHeld,
+}
+
+/// What opening found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// The previous process did not close the store cleanly.
+    pub unclean: bool,
+    /// The indexes disagreed with the records tree and were rebuilt from it.
+    pub rebuilt: bool,
+    /// Records removed because their bytes no longer matched their id.
+    pub dropped: u64,
+}
+
+/// The store. One per process; it holds the data directory's lock while open.
+pub struct Store {
+    db: sled::Db,
+    records: sled::Tree,
+    heads: sled::Tree,
+    by_time: sled::Tree,
+    by_publisher: sled::Tree,
+    meta: sled::Tree,
+    _lock: File,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, checking and repairing the indexes when the last
+    /// process did not close it cleanly. Fails at once, without waiting, if another process
+    /// has it open.
+    pub fn open(dir: &Path, options: &StoreOptions) -> Result<(Store, OpenReport), StoreError> {
+        let io = |error| StoreError::Io { path: dir.to_owned(), error };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(LOCK_FILE)).map_err(io)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(StoreError::InUse(dir.to_owned())),
+            Err(TryLockError::Error(error)) => return Err(io(error)),
+        }
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(options.cache_capacity)
+            .flush_every_ms(options.flush_every_ms)
+            .open()?;
+        let store = Store {
+            records: db.open_tree("records")?,
+            heads: db.open_tree("heads")?,
+            by_time: db.open_tree("by_time")?,
+            by_publisher: db.open_tree("by_publisher")?,
+            meta: db.open_tree("meta")?,
+            db,
+            _lock: lock,
+        };
+        match store.meta.get(FORMAT_KEY)? {
+            None => {
+                store.meta.insert(FORMAT_KEY, FORMAT)?;
+            }
+            Some(found) if found.as_ref() == FORMAT => {}
+            Some(found) => {
+                let found = String::from_utf8_lossy(&found).into_owned();
+                return Err(StoreError::NewerFormat { path: dir.to_owned(), found });
+            }
+        }
+        let mut report = OpenReport::default();
+        if store.meta.get(OPEN_MARKER)?.is_some() {
+            report.unclean = true;
+            let repair = check::check_and_repair(&store)?;
+            report.rebuilt = repair.rebuilt;
+            report.dropped = repair.dropped;
+        }
+        store.meta.insert(OPEN_MARKER, &[1u8][..])?;
+        store.db.flush()?;
+        Ok((store, report))
+    }
+
+    /// Stores a verified record and updates every index in one transaction. The write is
+    /// durable only after [`Store::flush`]; several inserts may share one flush.
+    pub fn insert(&self, record: &Record) -> Result<Inserted, StoreError> {
+        let id = record.id().0;
+        let envelope = record.envelope_bytes();
+        let head_key = head_key(&record.key());
+        let head_value = version_bytes(record.version());
+        let time_key = time_key(record.timestamp_ms(), record.id());
+        let history_key = history_key(&record.key(), record.version());
+        let trees = (&self.records, &self.heads, &self.by_time, &self.by_publisher);
+        let result = trees.transaction(|(records, heads, by_time, by_publisher)| {
+            if records.get(id)?.is_some() {
+                return Ok(Inserted::AlreadyHeld);
+            }
+            records.insert(&id, envelope.as_slice())?;
+            by_time.insert(time_key.as_slice(), &[])?;
+            by_publisher.insert(history_key.as_slice(), &[])?;
+            let becomes_head = match heads.get(&head_key)? {
+                None => true,
+                Some(current) => {
+                    record.version() > parse_version(&current).map_err(ConflictableTransactionError::Abort)?
+                }
+            };
+            if becomes_head {
+                heads.insert(head_key.as_slice(), head_value.as_slice())?;
+            }
+            Ok(Inserted::New { head: becomes_head })
+        });
+        result.map_err(|error| match error {
+            TransactionError::Abort(error) => error,
+            TransactionError::Storage(error) => StoreError::Sled(error),
+        })
+    }
+
+    /// Makes every write so far durable (fsync). Acknowledge writes only after this returns.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Inserts and flushes: for one record written on a user's behalf.
+    pub fn insert_durable(&self, record: &Record) -> Result<Inserted, StoreError> {
+        let inserted = self.insert(record)?;
+        self.flush()?;
+        Ok(inserted)
+    }
+
+    /// The record with this id, if held.
+    pub fn get(&self, id: &RecordId) -> Result<Option<Record>, StoreError> {
+        self.records.get(id.0)?.map(|bytes| decode_stored(&id.0, &bytes)).transpose()
+    }
+
+    /// The current head of a key.
+    pub fn head(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        match self.heads.get(head_key(key))? {
+            None => Ok(None),
+            Some(value) => self.get(&parse_version(&value)?.id),
+        }
+    }
+
+    /// Every head, optionally of one kind, ordered by publisher, kind and slug.
+    pub fn heads(&self, kind: Option<Kind>) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.heads.iter() {
+            let (key, value) = entry?;
+            if kind.is_some_and(|kind| !key[32..].starts_with(kind.as_str().as_bytes())) {
+                continue;
+            }
+            let version = parse_version(&value)?;
+            let record =
+                self.get(&version.id)?.ok_or_else(|| damaged(&version.id.0, "head points at a missing record"))?;
+            if kind.is_none_or(|kind| record.kind() == kind) {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every revision held of a key, oldest revision first.
+    pub fn history(&self, key: &Key) -> Result<Vec<Record>, StoreError> {
+        let mut prefix = head_key(key);
+        prefix.push(0);
+        let mut out = Vec::new();
+        for entry in self.by_publisher.scan_prefix(&prefix) {
+            let (index_key, _) = entry?;
+            let id = RecordId(index_key[index_key.len() - 32..].try_into().expect("history keys end with an id"));
+            out.push(self.get(&id)?.ok_or_else(|| damaged(&id.0, "history points at a missing record"))?);
+        }
+        Ok(out)
+    }
+
+    /// Every record held of a publisher (all kinds, slugs and revisions).
+    pub fn by_publisher(&self, publisher: &PublisherId) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.by_publisher.scan_prefix(publisher.0) {
+            let (index_key, _) = entry?;
+            let id = RecordId(index_key[index_key.len() - 32..].try_into().expect("history keys end with an id"));
+            out.push(self.get(&id)?.ok_or_else(|| damaged(&id.0, "publisher index points at a missing record"))?);
+        }
+        Ok(out)
+    }
+
+    /// `(timestamp_ms, id)` of every record held, in ascending order: the set sync reconciles.
+    pub fn time_index(&self) -> impl Iterator<Item = Result<(u64, RecordId), StoreError>> + '_ {
+        self.by_time.iter().keys().map(|key| {
+            let key = key?;
+            let timestamp = u64::from_be_bytes(key[..8].try_into().expect("time keys start with 8 bytes"));
+            Ok((timestamp, RecordId(key[8..].try_into().expect("time keys end with an id"))))
+        })
+    }
+
+    /// Every record held, in id order.
+    pub fn records(&self) -> impl Iterator<Item = Result<Record, StoreError>> + '_ {
+        self.records.iter().map(|entry| {
+            let (id, bytes) = entry?;
+            decode_stored(&id, &bytes)
+        })
+    }
+
+    /// Number of records held (every revision).
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Latest head per key as a map, for checks and tests.
+    pub fn head_versions(&self) -> Result<BTreeMap<Vec<u8>, Version>, StoreError> {
+        let mut out = BTreeMap::new();
+        for entry in self.heads.iter() {
+            let (key, value) = entry?;
+            out.insert(key.to_vec(), parse_version(&value)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for Store {
+    /// A clean close: flush, then clear the open marker so the next open skips the check.
+    fn drop(&mut self) {
+        let closed = self.db.flush().and_then(|_| self.meta.remove(OPEN_MARKER)).and_then(|_| self.db.flush());
+        if let Err(error) = closed {
+            tracing::warn!(%error, "the store did not close cleanly; its indexes will be checked at next start");
+        }
+    }
+}
+
+fn damaged(id: &[u8], problem: &str) -> StoreError {
+    StoreError::Damaged { id: record::to_hex(id), problem: problem.to_owned() }
+}
+
+fn decode_stored(id: &[u8], bytes: &[u8]) -> Result<Record, StoreError> {
+    let record = record::from_trusted_storage(bytes).map_err(|error| damaged(id, &error.to_string()))?;
+    if record.id().0 != id {
+        return Err(damaged(id, "its bytes no longer hash to its id"));
+    }
+    Ok(record)
+}
+
+fn head_key(key: &Key) -> Vec<u8> {
+    [&key.publisher.0[..], key.kind.as_str().as_bytes(), &[0], key.slug.as_bytes()].concat()
+}
+
+fn history_key(key: &Key, version: Version) -> Vec<u8> {
+    [&head_key(key)[..], &[0], &version.revision.to_be_bytes(), &version.id.0].concat()
+}
+
+fn time_key(timestamp_ms: i64, id: RecordId) -> Vec<u8> {
+    // Verified records never have a negative timestamp (rule `timestamp`).
+    [&(timestamp_ms as u64).to_be_bytes()[..], &id.0].concat()
+}
+
+fn version_bytes(version: Version) -> Vec<u8> {
+    [&version.revision.to_be_bytes()[..], &version.id.0].concat()
+}
+
+fn parse_version(bytes: &[u8]) -> Result<Version, StoreError> {
+    if bytes.len() != 40 {
+        return Err(damaged(&[], "a head entry has the wrong length"));
+    }
+    Ok(Version {
+        revision: u64::from_be_bytes(bytes[..8].try_into().expect("length checked")),
+        id: RecordId(bytes[8..].try_into().expect("length checked")),
+    })
+}

@@ -1,0 +1,87 @@
+//! The integrity pass run when the store was not closed cleanly: the records tree is the source
+//! of truth, and every index must say exactly what the records tree implies.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Store, StoreError, head_key, history_key, time_key, version_bytes};
+use crate::record::{self, Version};
+
+/// What the pass found and did.
+pub(super) struct Repair {
+    pub rebuilt: bool,
+    pub dropped: u64,
+}
+
+/// The index entries the records tree implies.
+#[derive(Default)]
+struct Expected {
+    by_time: BTreeSet<Vec<u8>>,
+    by_publisher: BTreeSet<Vec<u8>>,
+    heads: BTreeMap<Vec<u8>, Version>,
+}
+
+/// Compares the indexes with the records tree and rebuilds all of them when any differs.
+/// Records whose bytes no longer match their id are removed (sync can fetch them again).
+pub(super) fn check_and_repair(store: &Store) -> Result<Repair, StoreError> {
+    let mut expected = Expected::default();
+    let mut damaged = Vec::new();
+    for entry in store.records.iter() {
+        let (id, bytes) = entry?;
+        match record::from_trusted_storage(&bytes) {
+            Ok(record) if record.id().0 == id.as_ref() => {
+                let key = record.key();
+                expected.by_time.insert(time_key(record.timestamp_ms(), record.id()));
+                expected.by_publisher.insert(history_key(&key, record.version()));
+                let head = expected.heads.entry(head_key(&key)).or_insert(record.version());
+                *head = (*head).max(record.version());
+            }
+            _ => damaged.push(id),
+        }
+    }
+    for id in &damaged {
+        tracing::warn!(id = %record::to_hex(id), "removing a damaged record; sync will fetch it again");
+        store.records.remove(id)?;
+    }
+    let agrees = same_keys(&store.by_time, &expected.by_time)?
+        && same_keys(&store.by_publisher, &expected.by_publisher)?
+        && store.head_versions()? == expected.heads;
+    if !agrees {
+        tracing::warn!("the store's indexes disagree with its records; rebuilding them");
+        rebuild(store, &expected)?;
+    }
+    store.flush()?;
+    Ok(Repair { rebuilt: !agrees, dropped: damaged.len() as u64 })
+}
+
+fn same_keys(tree: &sled::Tree, expected: &BTreeSet<Vec<u8>>) -> Result<bool, StoreError> {
+    let mut held = 0usize;
+    for key in tree.iter().keys() {
+        if !expected.contains(key?.as_ref()) {
+            return Ok(false);
+        }
+        held += 1;
+    }
+    Ok(held == expected.len())
+}
+
+fn rebuild(store: &Store, expected: &Expected) -> Result<(), StoreError> {
+    for tree in [&store.by_time, &store.by_publisher, &store.heads] {
+        tree.clear()?;
+    }
+    let mut batch = sled::Batch::default();
+    for key in &expected.by_time {
+        batch.insert(key.as_slice(), &[]);
+    }
+    store.by_time.apply_batch(batch)?;
+    let mut batch = sled::Batch::default();
+    for key in &expected.by_publisher {
+        batch.insert(key.as_slice(), &[]);
+    }
+    store.by_publisher.apply_batch(batch)?;
+    let mut batch = sled::Batch::default();
+    for (key, version) in &expected.heads {
+        batch.insert(key.as_slice(), version_bytes(*version));
+    }
+    store.heads.apply_batch(batch)?;
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! The protobuf wire types generated from `proto/citymesh.proto`, and their encoding and decoding.
+//!
+//! Only this module names prost: everything else sees plain structs and the two functions below.
+
+#[allow(missing_docs, clippy::doc_lazy_continuation)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/citymesh.v1.rs"));
+}
+
+pub use generated::{
+    Attachment, Contact, Envelope, Header, Indicator, Partner, Place, Practice, Profile, Resources, Tombstone,
+    Transferability,
+};
+
+/// A message that could not be decoded; the text says where decoding stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(String);
+
+/// A wire message: one of the generated types.
+pub trait Wire: prost::Message + Default + Sized {}
+impl<M: prost::Message + Default> Wire for M {}
+
+/// Decodes one message. Unknown fields are skipped (callers that must keep them keep the bytes).
+pub fn decode<M: Wire>(bytes: &[u8]) -> Result<M, DecodeError> {
+    M::decode(bytes).map_err(|error| DecodeError(error.to_string()))
+}
+
+/// Encodes one message canonically: fields in number order, defaults omitted.
+pub fn encode<M: Wire>(message: &M) -> Vec<u8> {
+    message.encode_to_vec()
+}
+
+/// Serialises a byte field as lowercase hex (used by the generated types' JSON form).
+pub fn serialize_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&crate::record::to_hex(bytes))
+}
