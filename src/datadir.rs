@@ -80,6 +80,25 @@ impl DataDir {
         Ok(())
     }
 
+    /// Fails with a hint when there is no store here to read (no `init`, no `import`).
+    pub fn require_store(&self) -> Result<()> {
+        if !self.root.join(STORE_DIR).exists() {
+            bail!(
+                "{} holds no citymesh store: run `citymesh init` (or `citymesh import DIR` to restore records), or point --data-dir (or CITYMESH_HOME) at an existing data directory",
+                self.root.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// This node's publisher, if it has a key (a directory made by `import` alone has none).
+    pub fn publisher(&self) -> Result<Option<record::PublisherId>> {
+        if !self.is_initialised() {
+            return Ok(None);
+        }
+        Ok(Some(self.publisher_key()?.publisher()))
+    }
+
     /// Reads and checks the settings.
     pub fn config(&self) -> Result<Config> {
         Ok(Config::load(&self.config_path())?)

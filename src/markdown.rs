@@ -414,3 +414,6 @@ pub fn render(slug: &str, practice: &Practice) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,7 @@ mod body;
 mod error;
 mod ids;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::cmp::Ordering;
 

@@ -19,6 +19,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -90,6 +91,9 @@ pub struct Store {
     by_publisher: sled::Tree,
     meta: sled::Tree,
     _lock: File,
+    /// Tests set this to leave the store as a killed process would (open marker still set).
+    #[cfg(test)]
+    skip_clean_close: std::cell::Cell<bool>,
 }
 
 impl Store {
@@ -105,11 +109,7 @@ impl Store {
             Err(TryLockError::WouldBlock) => return Err(StoreError::InUse(dir.to_owned())),
             Err(TryLockError::Error(error)) => return Err(io(error)),
         }
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(options.cache_capacity)
-            .flush_every_ms(options.flush_every_ms)
-            .open()?;
+        let db = open_db(dir, options)?;
         let store = Store {
             records: db.open_tree("records")?,
             heads: db.open_tree("heads")?,
@@ -118,6 +118,8 @@ impl Store {
             meta: db.open_tree("meta")?,
             db,
             _lock: lock,
+            #[cfg(test)]
+            skip_clean_close: Default::default(),
         };
         match store.meta.get(FORMAT_KEY)? {
             None => {
@@ -283,9 +285,35 @@ impl Store {
 impl Drop for Store {
     /// A clean close: flush, then clear the open marker so the next open skips the check.
     fn drop(&mut self) {
+        #[cfg(test)]
+        if self.skip_clean_close.get() {
+            return;
+        }
         let closed = self.db.flush().and_then(|_| self.meta.remove(OPEN_MARKER)).and_then(|_| self.db.flush());
         if let Err(error) = closed {
             tracing::warn!(%error, "the store did not close cleanly; its indexes will be checked at next start");
+        }
+    }
+}
+
+/// Opens sled. The caller holds the directory's lock, so if sled's own file lock is still
+/// taken, it is by this process: background threads of a `Db` closed a moment ago release it
+/// shortly after the close. Wait for that, within a bound.
+fn open_db(dir: &Path, options: &StoreOptions) -> Result<sled::Db, StoreError> {
+    const PATIENCE: Duration = Duration::from_secs(5);
+    let config = sled::Config::new()
+        .path(dir.join("db"))
+        .cache_capacity(options.cache_capacity)
+        .flush_every_ms(options.flush_every_ms);
+    let started = Instant::now();
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(error))
+                if error.to_string().contains("could not acquire lock") && started.elapsed() < PATIENCE =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            result => return Ok(result?),
         }
     }
 }

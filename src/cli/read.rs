@@ -54,7 +54,7 @@ fn summary_json(record: &Record, names: &Names) -> Value {
 }
 
 pub(super) fn list(data: &DataDir, kind: Option<Kind>, as_json: bool) -> Result<()> {
-    data.require_initialised()?;
+    data.require_store()?;
     let store = data.open_store(&data.config()?)?;
     let names = Names::load(&store)?;
     let heads = store.heads(kind)?;
@@ -92,9 +92,11 @@ fn find(data: &DataDir, store: &Store, target: &str) -> Result<Record> {
     if !record::is_slug(target) {
         bail!("{target:?} is neither a record id (64 hex characters) nor a slug (a-z, 0-9, '-')");
     }
-    let own = Key { publisher: data.publisher_key()?.publisher(), kind: Kind::Practice, slug: target.to_owned() };
-    if let Some(record) = store.head(&own)? {
-        return Ok(record);
+    if let Some(publisher) = data.publisher()? {
+        let own = Key { publisher, kind: Kind::Practice, slug: target.to_owned() };
+        if let Some(record) = store.head(&own)? {
+            return Ok(record);
+        }
     }
     let matches: Vec<Record> =
         store.heads(Some(Kind::Practice))?.into_iter().filter(|record| record.slug() == target).collect();
@@ -110,7 +112,7 @@ fn find(data: &DataDir, store: &Store, target: &str) -> Result<Record> {
 }
 
 pub(super) fn show(data: &DataDir, target: &str, as_json: bool, with_history: bool) -> Result<()> {
-    data.require_initialised()?;
+    data.require_store()?;
     let store = data.open_store(&data.config()?)?;
     let names = Names::load(&store)?;
     let record = find(data, &store, target)?;

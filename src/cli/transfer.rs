@@ -37,7 +37,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 pub(super) fn export(data: &DataDir, dir: &Path) -> Result<()> {
-    data.require_initialised()?;
+    data.require_store()?;
     let store = data.open_store(&data.config()?)?;
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let bar = progress(store.len() as u64, "exporting");
@@ -49,10 +49,10 @@ pub(super) fn export(data: &DataDir, dir: &Path) -> Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let own = data.publisher_key()?.publisher();
+    let own = data.publisher()?;
     let mut heads = store.heads(Some(Kind::Practice))?;
     // This publisher's notes get the plain `<slug>.md` names; others add their key when taken.
-    heads.sort_by_key(|record| record.publisher() != own);
+    heads.sort_by_key(|record| Some(record.publisher()) != own);
     let mut taken = HashSet::new();
     let mut notes = 0u64;
     for head in heads {
@@ -91,8 +91,9 @@ fn read_record_file(path: &Path) -> Result<Vec<u8>, String> {
     fs::read(path).map_err(|error| format!("cannot read: {error}"))
 }
 
+/// Imports into an initialised data directory, or restores into a new one (which then has a
+/// store but no keys until `init`).
 pub(super) fn import(data: &DataDir, dir: &Path) -> Result<()> {
-    data.require_initialised()?;
     let files = record_files(dir)?;
     if files.is_empty() {
         bail!("{} holds no .{RECORD_EXTENSION} files; nothing to import", dir.display());

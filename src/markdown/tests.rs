@@ -1,0 +1,96 @@
+//! The Markdown format: the examples parse and sign, render and parse are inverses, and every
+//! shape error names its line.
+
+use super::*;
+use crate::record::{Body, Draft, Kind, PublisherKey, sign};
+
+const EXAMPLES: [(&str, &str); 1] =
+    [("community-composting", include_str!("../../config/examples/community-composting.md"))];
+
+fn error_of(text: &str) -> MarkdownError {
+    parse(text, "CC-BY-4.0").unwrap_err()
+}
+
+const FRONT: &str = "---\nslug: s\ntitle: T\n---\n";
+
+#[test]
+fn the_examples_parse_and_sign() {
+    for (slug, text) in EXAMPLES {
+        let note = parse(text, "CC-BY-4.0").unwrap();
+        assert_eq!(note.slug, slug);
+        assert!(!note.practice.summary.is_empty() && note.practice.transferability.is_some());
+        let draft = Draft {
+            kind: Kind::Practice,
+            slug: note.slug,
+            revision: 1,
+            timestamp_ms: 1,
+            body: Body::Practice(note.practice),
+        };
+        sign(&PublisherKey::from_seed([1; 32]), draft).unwrap();
+    }
+}
+
+#[test]
+fn render_then_parse_gives_the_note_back() {
+    for (_, text) in EXAMPLES {
+        let note = parse(text, "CC-BY-4.0").unwrap();
+        let again = parse(&render(&note.slug, &note.practice), "CC-BY-4.0").unwrap();
+        assert_eq!(again, note);
+    }
+}
+
+#[test]
+fn a_missing_license_gets_the_default() {
+    let note = parse(&format!("{FRONT}## Summary\n\nx\n"), "CC0-1.0").unwrap();
+    assert_eq!(note.practice.license, "CC0-1.0");
+}
+
+#[test]
+fn dates_and_sdg_codes_written_without_quotes_stay_text() {
+    let note = parse("---\nslug: s\ntitle: T\nstart_date: 2021-03-01\nsdg_targets: [11.6, 6.b]\n---\n", "").unwrap();
+    assert_eq!(note.practice.start_date, "2021-03-01");
+    assert_eq!(note.practice.sdg_targets, ["11.6", "6.b"]);
+}
+
+#[test]
+fn front_matter_problems_name_the_line() {
+    assert_eq!(error_of("# Title\n").line, Some(1));
+    assert!(error_of("---\nslug: s\n").message.contains("not closed"));
+    let error = error_of("---\nslug: s\ntitle: [unclosed\nthemes: x\n---\n");
+    assert!(error.line.is_some_and(|line| line >= 3), "{error}");
+    let error = error_of("---\nslug: s\n---\n");
+    assert!(error.message.contains("missing field `title`"), "{error}");
+    let error = error_of("---\nslug: s\ntitle: T\ntheme: [water-sanitation]\n---\n");
+    assert_eq!(error.line, Some(4), "{error}");
+    assert!(error.message.contains("unknown field `theme`") && error.message.contains("themes"), "{error}");
+    let error = error_of("---\nslug: Bad Slug\ntitle: T\n---\n");
+    assert!(error.message.contains("slug"), "{error}");
+    let error = error_of("---\nslug: s\ntitle: T\nbased_on: abc\n---\n");
+    assert!(error.message.contains("based_on"), "{error}");
+}
+
+#[test]
+fn section_problems_name_the_line() {
+    let error = error_of(&format!("{FRONT}\n## Summery\n"));
+    assert_eq!(error.line, Some(6));
+    assert!(error.message.contains("Summary") && error.message.contains("Lessons learned"), "{error}");
+    let error = error_of(&format!("{FRONT}loose text\n## Summary\n"));
+    assert_eq!(error.line, Some(5));
+    let error = error_of(&format!("{FRONT}## Summary\na\n## summary\nb\n"));
+    assert_eq!(error.line, Some(7));
+    assert!(error.message.contains("twice"), "{error}");
+}
+
+#[test]
+fn sections_fill_their_fields() {
+    let text = format!(
+        "{FRONT}## Summary\n\nShort.\n\n## Approach\n\nSteps:\n\n```\n## not a heading\n```\n\n### Detail\n\nMore.\n\n\
+         ## Core elements\n\n- one\n  continued\n* two\n\n## preconditions\n- ready\n"
+    );
+    let note = parse(&text, "CC-BY-4.0").unwrap();
+    assert_eq!(note.practice.summary, "Short.");
+    assert_eq!(note.practice.approach, "Steps:\n\n```\n## not a heading\n```\n\n### Detail\n\nMore.");
+    let transferability = note.practice.transferability.unwrap();
+    assert_eq!(transferability.core_elements, ["one continued", "two"]);
+    assert_eq!(transferability.preconditions, ["ready"]);
+}
