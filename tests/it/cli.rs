@@ -1,0 +1,157 @@
+//! The command line from init to import, and its answers to bad input.
+
+use std::fs;
+
+use crate::harness::*;
+
+#[test]
+fn init_publish_revise_withdraw_export_and_import_into_a_fresh_directory() {
+    let city = DataDir::initialised("City of Surabaya");
+    let first = check_id(&city.publish(EXAMPLE));
+    let listed = city.list();
+    let note = listed.as_array().unwrap().iter().find(|row| row["kind"] == "practice").unwrap();
+    assert_eq!(note["id"], first.as_str());
+    assert_eq!(note["revision"], 1);
+    assert_eq!(note["publisher_name"], "City of Surabaya");
+    check_mentions(&city.ok(&["list"]), &["community-composting", "City of Surabaya", "profile"]);
+    check_mentions(&city.ok(&["show", "community-composting"]), &[&first, "verified", "## Approach", "current"]);
+
+    let second = check_id(&city.publish(&example_with("status: ongoing", "status: completed")));
+    assert_ne!(first, second);
+    let shown: serde_json::Value = serde_json::from_str(&city.ok(&["show", &second, "--json", "--history"])).unwrap();
+    assert_eq!(shown["revision"], 2);
+    assert_eq!(shown["body"]["status"], "completed");
+    assert_eq!(shown["signature_verified"], true);
+    assert_eq!(shown["history"].as_array().unwrap().len(), 2);
+    check_mentions(&city.ok(&["show", &first]), &["superseded by revision 2"]);
+
+    let withdrawn =
+        check_id(&city.ok(&["withdraw", "community-composting", "--reason", "replaced by a city-wide plan"]));
+    let shown: serde_json::Value = serde_json::from_str(&city.ok(&["show", "community-composting", "--json"])).unwrap();
+    assert_eq!(shown["id"], withdrawn.as_str());
+    assert_eq!(shown["withdrawn"], true);
+    assert_eq!(shown["body"]["reason"], "replaced by a city-wide plan");
+    city.publish(&example_with("slug: community-composting", "slug: rain-gardens"));
+
+    let export = city.scratch("export");
+    city.ok(&["export", path_str(&export)]);
+    let names: Vec<String> =
+        fs::read_dir(&export).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(names.iter().filter(|name| name.ends_with(".cmr")).count(), 5, "{names:?}");
+    assert_eq!(names.iter().filter(|name| name.ends_with(".md")).collect::<Vec<_>>(), ["rain-gardens.md"]);
+    assert!(names.contains(&format!("{first}.cmr")));
+
+    let restored = DataDir::empty();
+    restored.ok(&["import", path_str(&export)]);
+    assert_eq!(restored.list(), city.list());
+    let again = restored.run(&["import", path_str(&export)]);
+    assert!(again.status.success());
+    check_mentions(&String::from_utf8_lossy(&again.stderr), &["0 new records", "5 already held"]);
+    // The readable export publishes again as it is, without changes.
+    let republished = city.ok(&["publish", path_str(&export.join("rain-gardens.md"))]);
+    assert_eq!(restored.list().as_array().unwrap().len(), 3);
+    check_id(&republished);
+}
+
+#[test]
+fn an_exported_record_file_holds_the_stored_envelope_exactly() {
+    let city = DataDir::initialised("City of Surabaya");
+    let id = city.publish(EXAMPLE);
+    let export = city.scratch("export");
+    city.ok(&["export", path_str(&export)]);
+    let bytes = fs::read(export.join(format!("{id}.cmr"))).unwrap();
+    let record = citymesh::record::verify(&bytes, i64::MAX / 2).unwrap();
+    assert_eq!(record.id().to_string(), id);
+    assert_eq!(record.envelope_bytes(), bytes);
+}
+
+#[test]
+fn a_tampered_record_file_is_rejected_with_its_rule_while_the_rest_import() {
+    let city = DataDir::initialised("City of Surabaya");
+    let id = city.publish(EXAMPLE);
+    let export = city.scratch("export");
+    city.ok(&["export", path_str(&export)]);
+    let file = export.join(format!("{id}.cmr"));
+    let mut bytes = fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x20;
+    fs::write(&file, bytes).unwrap();
+    fs::write(export.join("garbage.cmr"), b"not a record").unwrap();
+
+    let restored = DataDir::empty();
+    let stderr = restored.fails(&["import", path_str(&export)]);
+    check_mentions(
+        &stderr,
+        &[&format!("{id}.cmr"), "rule body-hash", "garbage.cmr", "rule envelope-decode", "1 new records", "2 rejected"],
+    );
+    let listed = restored.list();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["kind"], "profile");
+}
+
+#[test]
+fn malformed_notes_are_refused_with_the_line_or_field_and_nothing_is_stored() {
+    let city = DataDir::initialised("City of Surabaya");
+    let before = city.list();
+    let cases: [(String, &[&str]); 6] = [
+        (example_with("title: ", "title: [unclosed "), &["note.md", "line 3", "front matter"]),
+        (
+            EXAMPLE.replacen("title: Neighbourhood composting hubs cut household waste sent to landfill\n", "", 1),
+            &["missing field `title`"],
+        ),
+        (
+            example_with("environment, social", "tourism, social"),
+            &["themes[1]", "\"tourism\"", "solid-waste", "urban-governance"],
+        ),
+        (example_with("\"12.5\"", "\"12.99\""), &["sdg_targets[1]", "11.6"]),
+        (example_with("country: ID", "country: XX"), &["country", "ISO 3166-1"]),
+        (example_with("## Approach", "## Method"), &["line", "unknown section \"Method\"", "Approach"]),
+    ];
+    for (text, expected) in cases {
+        let file = city.write("note.md", &text);
+        check_mentions(&city.fails(&["publish", path_str(&file)]), expected);
+    }
+    assert_eq!(city.list(), before);
+}
+
+#[test]
+fn a_second_process_is_told_the_data_directory_is_in_use() {
+    let city = DataDir::initialised("City of Surabaya");
+    let options = citymesh::store::StoreOptions::default();
+    let (_held, _) = citymesh::store::Store::open(&city.path().join("store"), &options).unwrap();
+    let stderr = city.fails(&["list"]);
+    check_mentions(&stderr, &["data directory", "is in use by another citymesh process"]);
+}
+
+#[test]
+fn commands_explain_what_to_do_when_used_wrongly() {
+    let nowhere = DataDir::empty();
+    check_mentions(&nowhere.fails(&["publish", "note.md"]), &["citymesh init"]);
+    check_mentions(&nowhere.fails(&["list"]), &["citymesh init"]);
+
+    let city = DataDir::initialised("City of Surabaya");
+    check_mentions(&city.fails(&["init"]), &["already a citymesh data directory"]);
+    check_mentions(&city.fails(&["publish", "/no/such/note.md"]), &["cannot read /no/such/note.md"]);
+    check_mentions(
+        &city.fails(&["withdraw", "nothing-here", "--reason", "x"]),
+        &["no note with slug \"nothing-here\""],
+    );
+    check_mentions(&city.fails(&["show", &"ab".repeat(32)]), &["no record with id"]);
+    check_mentions(&city.fails(&["show", "Not A Slug"]), &["neither a record id"]);
+    check_mentions(&city.fails(&["import", path_str(&city.scratch("missing"))]), &["cannot read directory"]);
+    city.publish(EXAMPLE);
+    check_mentions(&city.fails(&["withdraw", "community-composting", "--reason", " "]), &["--reason", "required"]);
+
+    let bad_country = DataDir::empty().run(&["init", "--country", "Indonesia"]);
+    assert_eq!(bad_country.status.code(), Some(2));
+    check_mentions(&String::from_utf8_lossy(&bad_country.stderr), &["ISO 3166-1"]);
+}
+
+#[test]
+fn every_command_has_help() {
+    let data = DataDir::empty();
+    for command in ["init", "publish", "withdraw", "list", "show", "export", "import"] {
+        check_mentions(&data.ok(&[command, "--help"]), &["Usage: citymesh"]);
+    }
+    check_mentions(&data.ok(&["--help"]), &["practice notes", "--data-dir", "CITYMESH_HOME"]);
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the built `citymesh` binary driven as a user would drive it.
+
+mod harness;
+
+mod cli;
+mod spec;
