@@ -1,1 +1,139 @@
-fn main() {}
+//! `cargo bench --bench ingest`: verify and store 100,000 signed practice notes with ~2 KiB
+//! bodies, and compare the rate with the ceiling measured in the same run: a plain
+//! `verify_strict` loop over the same records on one thread. Signature checking should
+//! dominate, so the ratio of the ingest pipeline (what `import` runs) should be at least 0.7.
+//! The pipeline verifies on every core, which is how it stays near or above the one-core
+//! ceiling although it also stores; the one-by-one figure shows the cost of storage alone.
+//!
+//! Set CITYMESH_BENCH_RECORDS to change the count.
+
+use std::time::Instant;
+
+use citymesh::ingest::{self, Outcome};
+use citymesh::record::{self, Body, Draft, Kind, PublisherKey};
+use citymesh::store::{Store, StoreOptions};
+use citymesh::wire::{Envelope, Header, Place, Practice};
+use ed25519_dalek::{Signature, VerifyingKey};
+
+const NOW: i64 = 1_767_225_600_000;
+/// Records received from peers are flushed in groups (DESIGN §5); this is the group size.
+const FLUSH_EVERY: usize = 1024;
+
+fn note(index: usize) -> Practice {
+    let words = ["compost", "bus", "budget", "water", "housing", "solar", "clinic", "market"];
+    let text: String = (0..300).map(|i| words[(index + i * 7) % words.len()]).collect::<Vec<_>>().join(" ");
+    Practice {
+        title: format!("Practice number {index}"),
+        summary: "Neighbourhood hubs turn kitchen waste into compost for city parks.".to_owned(),
+        approach: text,
+        themes: vec!["solid-waste".to_owned(), "environment".to_owned()],
+        sdg_targets: vec!["11.6".to_owned()],
+        status: "ongoing".to_owned(),
+        location: Some(Place { country: "ID".to_owned(), name: "Surabaya".to_owned(), ..Place::default() }),
+        language: "en".to_owned(),
+        license: "CC-BY-4.0".to_owned(),
+        ..Practice::default()
+    }
+}
+
+fn make_envelopes(count: usize) -> Vec<Vec<u8>> {
+    let keys: Vec<PublisherKey> = (0..100u8).map(|seed| PublisherKey::from_seed([seed; 32])).collect();
+    (0..count)
+        .map(|index| {
+            let draft = Draft {
+                kind: Kind::Practice,
+                slug: format!("note-{}", index / keys.len()),
+                revision: 1,
+                timestamp_ms: NOW - (count - index) as i64,
+                body: Body::Practice(note(index)),
+            };
+            record::sign(&keys[index % keys.len()], draft).expect("a valid draft").envelope_bytes()
+        })
+        .collect()
+}
+
+/// The ceiling: decode just enough to find the signed bytes, then parse the key and
+/// `verify_strict` on one thread.
+fn plain_verify(envelopes: &[Vec<u8>]) -> f64 {
+    let prepared: Vec<([u8; 32], Vec<u8>, Signature)> = envelopes
+        .iter()
+        .map(|bytes| {
+            let envelope: Envelope = citymesh::wire::decode(bytes).unwrap();
+            let header: Header = citymesh::wire::decode(&envelope.header).unwrap();
+            let key: [u8; 32] = header.publisher.as_slice().try_into().unwrap();
+            let signed = [&b"citymesh/header/v1\0"[..], &envelope.header].concat();
+            (key, signed, Signature::from_slice(&envelope.signature).unwrap())
+        })
+        .collect();
+    let started = Instant::now();
+    for (key, signed, signature) in &prepared {
+        let key = VerifyingKey::from_bytes(key).expect("a valid key");
+        key.verify_strict(signed, signature).expect("valid signature");
+    }
+    prepared.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Full verification alone (decode, limits, hashes, signature, body rules), no storage.
+fn verify_only(envelopes: &[Vec<u8>]) -> f64 {
+    let started = Instant::now();
+    for bytes in envelopes {
+        record::verify(bytes, NOW).expect("valid record");
+    }
+    envelopes.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// One record at a time on one thread: verify, insert in its own transaction, group flush.
+fn ingest_sequential(envelopes: &[Vec<u8>]) -> f64 {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (store, _) = Store::open(dir.path(), &StoreOptions::default()).expect("open the store");
+    let started = Instant::now();
+    for (index, bytes) in envelopes.iter().enumerate() {
+        let record = record::verify(bytes, NOW).expect("valid record");
+        store.insert(&record).expect("insert");
+        if index % FLUSH_EVERY == FLUSH_EVERY - 1 {
+            store.flush().expect("flush");
+        }
+    }
+    store.flush().expect("flush");
+    let rate = envelopes.len() as f64 / started.elapsed().as_secs_f64();
+    assert_eq!(store.len(), envelopes.len());
+    rate
+}
+
+/// The ingest pipeline `import` uses: parallel verification, batched transactions, group flush.
+fn ingest_pipeline(envelopes: &[Vec<u8>]) -> f64 {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (store, _) = Store::open(dir.path(), &StoreOptions::default()).expect("open the store");
+    let started = Instant::now();
+    let mut stored = 0usize;
+    let items = envelopes.iter().map(|bytes| ((), Ok(bytes.clone())));
+    ingest::ingest(&store, items, NOW, |(), outcome| {
+        assert!(matches!(outcome, Outcome::Stored { .. }), "{outcome:?}");
+        stored += 1;
+    })
+    .expect("ingest");
+    let rate = envelopes.len() as f64 / started.elapsed().as_secs_f64();
+    assert_eq!((stored, store.len()), (envelopes.len(), envelopes.len()));
+    rate
+}
+
+fn main() {
+    let count: usize = std::env::var("CITYMESH_BENCH_RECORDS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    // `cargo bench` passes `--bench`; nothing else is taken from the command line.
+    println!("ingest: {count} records, ~2 KiB bodies");
+    let envelopes = make_envelopes(count);
+    let mean_size = envelopes.iter().map(Vec::len).sum::<usize>() / envelopes.len();
+    println!("  mean envelope size             {mean_size} bytes");
+    let ceiling = plain_verify(&envelopes);
+    println!("  ceiling: verify_strict loop    {ceiling:>10.0} records/s");
+    let verified = verify_only(&envelopes);
+    println!("  full verification only         {verified:>10.0} records/s  ratio {:.2}", verified / ceiling);
+    let sequential = ingest_sequential(&envelopes);
+    println!("  one by one, one thread         {sequential:>10.0} records/s  ratio {:.2}", sequential / ceiling);
+    let ingested = ingest_pipeline(&envelopes);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!("  ingest pipeline ({cores} cores)       {ingested:>10.0} records/s  ratio {:.2}", ingested / ceiling);
+    let target = 0.7;
+    let verdict = if ingested / ceiling >= target { "meets" } else { "MISSES" };
+    println!("  ingest ratio {:.2} {verdict} the target of {target}", ingested / ceiling);
+}

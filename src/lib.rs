@@ -8,6 +8,7 @@
 //! - [`vocab`]: the controlled vocabularies (themes, SDG targets, ISO codes, licences). Pure.
 //! - [`markdown`]: practice notes as Markdown files with front matter, read and written.
 //! - [`store`]: the sled store: records, heads, indexes, durability, repair. Names sled.
+//! - [`ingest`]: the pipeline from envelopes to stored records: parallel verification, batched storage.
 //! - [`config`]: the settings file, read and checked once.
 //! - [`datadir`]: the data directory: keys, settings and store, created and opened.
 //! - [`cli`]: the `citymesh` subcommands. Names clap.
@@ -25,5 +26,6 @@ pub mod datadir;
 pub mod markdown;
 pub mod record;
 pub mod store;
+pub mod ingest;
 pub mod vocab;
 pub mod wire;

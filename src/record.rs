@@ -151,10 +151,12 @@ pub fn sign(key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
 /// Checks an envelope against every rule of `proto/README.md`, in the order given there, and
 /// returns the verified record or the first rule it breaks.
 pub fn verify(envelope: &[u8], now_ms: i64) -> Result<Record, RecordError> {
-    let record = decode_unverified(envelope, true)?;
+    let decoded = Decoded::read(envelope)?;
+    let key = verifying_key(&decoded.publisher)?;
+    let record = decoded.into_record()?;
     record.check_header(now_ms)?;
     record.check_body_bytes()?;
-    record.check_signature()?;
+    record.check_signature(&key)?;
     record.parse_body()?;
     Ok(record)
 }
@@ -162,40 +164,50 @@ pub fn verify(envelope: &[u8], now_ms: i64) -> Result<Record, RecordError> {
 /// Rebuilds a record from bytes this node verified before it stored them. Only the store calls
 /// this, on its own records tree; the id is recomputed, so a damaged entry is still noticed.
 pub(crate) fn from_trusted_storage(envelope: &[u8]) -> Result<Record, RecordError> {
-    decode_unverified(envelope, false)
+    Decoded::read(envelope)?.into_record()
 }
 
-/// Decodes an envelope and checks the rules up to `kind`; `check_key` adds the public-key rules
-/// (skipped for the store's own records, where they were checked before writing).
-fn decode_unverified(envelope: &[u8], check_key: bool) -> Result<Record, RecordError> {
-    if envelope.len() > MAX_ENVELOPE_BYTES {
-        return Err(RecordError::EnvelopeSize(envelope.len()));
+/// An envelope decoded up to the rule `publisher-length`.
+struct Decoded {
+    header_bytes: Vec<u8>,
+    header: Header,
+    signature: Vec<u8>,
+    body: Vec<u8>,
+    publisher: PublisherId,
+}
+
+impl Decoded {
+    fn read(envelope: &[u8]) -> Result<Decoded, RecordError> {
+        if envelope.len() > MAX_ENVELOPE_BYTES {
+            return Err(RecordError::EnvelopeSize(envelope.len()));
+        }
+        let Envelope { header: header_bytes, signature, body } =
+            wire::decode(envelope).map_err(RecordError::EnvelopeDecode)?;
+        if header_bytes.len() > MAX_HEADER_BYTES {
+            return Err(RecordError::HeaderSize(header_bytes.len()));
+        }
+        let header: Header = wire::decode(&header_bytes).map_err(RecordError::HeaderDecode)?;
+        if header.format != FORMAT {
+            return Err(RecordError::Format(header.format));
+        }
+        let publisher =
+            header.publisher.as_slice().try_into().map_err(|_| RecordError::PublisherLength(header.publisher.len()))?;
+        Ok(Decoded { header_bytes, header, signature, body, publisher: PublisherId(publisher) })
     }
-    let Envelope { header: header_bytes, signature, body } =
-        wire::decode(envelope).map_err(RecordError::EnvelopeDecode)?;
-    if header_bytes.len() > MAX_HEADER_BYTES {
-        return Err(RecordError::HeaderSize(header_bytes.len()));
+
+    /// Checks the rule `kind` and computes the id.
+    fn into_record(self) -> Result<Record, RecordError> {
+        let kind: Kind = self.header.kind.parse()?;
+        Ok(Record {
+            id: RecordId(Sha256::digest(&self.header_bytes).into()),
+            publisher: self.publisher,
+            kind,
+            header: self.header,
+            header_bytes: self.header_bytes,
+            signature: self.signature,
+            body: self.body,
+        })
     }
-    let header: Header = wire::decode(&header_bytes).map_err(RecordError::HeaderDecode)?;
-    if header.format != FORMAT {
-        return Err(RecordError::Format(header.format));
-    }
-    let publisher = PublisherId(
-        header.publisher.as_slice().try_into().map_err(|_| RecordError::PublisherLength(header.publisher.len()))?,
-    );
-    if check_key {
-        verifying_key(&publisher)?;
-    }
-    let kind: Kind = header.kind.parse()?;
-    Ok(Record {
-        id: RecordId(Sha256::digest(&header_bytes).into()),
-        publisher,
-        kind,
-        header,
-        header_bytes,
-        signature,
-        body,
-    })
 }
 
 fn signed_bytes(header: &[u8]) -> Vec<u8> {
@@ -248,12 +260,10 @@ impl Record {
         Ok(())
     }
 
-    fn check_signature(&self) -> Result<(), RecordError> {
+    fn check_signature(&self, key: &VerifyingKey) -> Result<(), RecordError> {
         let signature =
             Signature::from_slice(&self.signature).map_err(|_| RecordError::SignatureLength(self.signature.len()))?;
-        verifying_key(&self.publisher)?
-            .verify_strict(&signed_bytes(&self.header_bytes), &signature)
-            .map_err(|_| RecordError::Signature)
+        key.verify_strict(&signed_bytes(&self.header_bytes), &signature).map_err(|_| RecordError::Signature)
     }
 
     /// Decodes and checks the body. It cannot fail for a record that passed [`verify`].

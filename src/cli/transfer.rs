@@ -13,9 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::now_ms;
 use crate::datadir::DataDir;
+use crate::ingest::{self, Outcome};
 use crate::markdown;
-use crate::record::{self, Body, Kind, MAX_ENVELOPE_BYTES};
-use crate::store::Inserted;
+use crate::record::{Body, Kind, MAX_ENVELOPE_BYTES};
 
 const RECORD_EXTENSION: &str = "cmr";
 
@@ -100,30 +100,31 @@ pub(super) fn import(data: &DataDir, dir: &Path) -> Result<()> {
     }
     let store = data.open_store(&data.config()?)?;
     let bar = progress(files.len() as u64, "importing");
-    let (mut stored, mut held, mut rejected) = (0u64, 0u64, Vec::new());
-    let now = now_ms();
-    for path in &files {
+    let (mut stored, mut held, mut rejected) = (0u64, 0u64, 0u64);
+    let items = files.iter().map(|path| {
         let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-        let verdict =
-            read_record_file(path).and_then(|bytes| record::verify(&bytes, now).map_err(|error| error.to_string()));
-        match verdict {
-            Ok(record) => match store.insert(&record)? {
-                Inserted::New { .. } => stored += 1,
-                Inserted::AlreadyHeld => held += 1,
-            },
-            Err(reason) => {
+        (name, read_record_file(path))
+    });
+    ingest::ingest(&store, items, now_ms(), |name, outcome| {
+        match outcome {
+            Outcome::Stored { .. } => stored += 1,
+            Outcome::AlreadyHeld => held += 1,
+            Outcome::Invalid(error) => {
+                bar.suspend(|| eprintln!("rejected {name}: {error}"));
+                rejected += 1;
+            }
+            Outcome::Unreadable(reason) => {
                 bar.suspend(|| eprintln!("rejected {name}: {reason}"));
-                rejected.push(name);
+                rejected += 1;
             }
         }
         bar.inc(1);
-    }
-    // One flush for the whole import: the counts below are only reported once it is durable.
-    store.flush()?;
+    })?;
+    // The ingest pipeline reports stored records only after they were flushed.
     bar.finish_and_clear();
-    eprintln!("imported {stored} new records; {held} already held; {} rejected", rejected.len());
-    if !rejected.is_empty() {
-        bail!("{} of {} files were rejected (listed above); the valid ones were stored", rejected.len(), files.len());
+    eprintln!("imported {stored} new records; {held} already held; {rejected} rejected");
+    if rejected > 0 {
+        bail!("{rejected} of {} files were rejected (listed above); the valid ones were stored", files.len());
     }
     Ok(())
 }

@@ -1,0 +1,131 @@
+//! The ingest pipeline: many envelopes in, verified records stored. Verification (the
+//! signature check dominates) runs on worker threads, one per core; the calling thread stores
+//! what they accept in batched transactions and flushes in groups, so storage never becomes
+//! the bottleneck. `import` uses it; the network's receive path will too.
+//!
+//! Every queue between the stages is bounded, so a fast reader cannot fill memory.
+
+use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
+use std::thread;
+
+use crate::record::{self, Record, RecordError};
+use crate::store::{Inserted, Store, StoreError};
+
+/// Records per storage transaction at most.
+const BATCH: usize = 256;
+/// Records per flush at most (a group commit).
+const FLUSH_EVERY: usize = 1024;
+/// Items waiting between two stages, per stage.
+const QUEUE: usize = 512;
+
+/// What became of one envelope.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Verified and stored, durably; `head` tells whether it became its key's head.
+    Stored { head: bool },
+    /// Verified; the same record was already held.
+    AlreadyHeld,
+    /// Broke a record rule; nothing of it was stored.
+    Invalid(RecordError),
+    /// Could not be read at all (the text says why); nothing was stored.
+    Unreadable(String),
+}
+
+/// Verifies and stores every item, calling `report` once per item with its outcome. Stored
+/// items are reported only after the flush that made them durable. `now_ms` is the clock the
+/// timestamp rule is checked against.
+pub fn ingest<T, I>(store: &Store, items: I, now_ms: i64, mut report: impl FnMut(T, Outcome)) -> Result<(), StoreError>
+where
+    T: Send,
+    I: IntoIterator<Item = (T, Result<Vec<u8>, String>)>,
+    I::IntoIter: Send,
+{
+    let workers = thread::available_parallelism().map_or(1, usize::from);
+    let (work_in, work_out) = sync_channel::<(T, Result<Vec<u8>, String>)>(QUEUE);
+    let (done_in, done_out) = sync_channel::<(T, Result<Record, Outcome>)>(QUEUE);
+    // Each stage owns its ends of the queues, so when one stage stops (the store failed, say)
+    // the others see a closed queue and stop too, instead of waiting forever.
+    let work_out = Arc::new(Mutex::new(work_out));
+    let items = items.into_iter();
+    thread::scope(|scope| {
+        scope.spawn(move || {
+            for item in items {
+                if work_in.send(item).is_err() {
+                    break;
+                }
+            }
+        });
+        for _ in 0..workers {
+            let (work_out, done_in) = (Arc::clone(&work_out), done_in.clone());
+            scope.spawn(move || {
+                while let Some((tag, bytes)) = next(&work_out) {
+                    let verdict = match bytes {
+                        Ok(bytes) => record::verify(&bytes, now_ms).map_err(Outcome::Invalid),
+                        Err(reason) => Err(Outcome::Unreadable(reason)),
+                    };
+                    if done_in.send((tag, verdict)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop((done_in, work_out));
+        store_all(store, done_out, &mut report)
+    })
+}
+
+fn next<M>(queue: &Mutex<Receiver<M>>) -> Option<M> {
+    queue.lock().ok()?.recv().ok()
+}
+
+/// The storing stage: batches what the workers accepted, as large as is waiting (up to
+/// [`BATCH`]), and flushes every [`FLUSH_EVERY`] records and at the end.
+fn store_all<T>(
+    store: &Store,
+    done: Receiver<(T, Result<Record, Outcome>)>,
+    report: &mut impl FnMut(T, Outcome),
+) -> Result<(), StoreError> {
+    let (mut tags, mut batch): (Vec<T>, Vec<Record>) = (Vec::new(), Vec::with_capacity(BATCH));
+    let mut unflushed: Vec<(T, Outcome)> = Vec::new();
+    loop {
+        let (finished, waiting) = match done.try_recv() {
+            Ok(item) => (false, Some(item)),
+            Err(TryRecvError::Empty) if batch.is_empty() => match done.recv() {
+                Ok(item) => (false, Some(item)),
+                Err(_) => (true, None),
+            },
+            Err(TryRecvError::Empty) => (false, None),
+            Err(TryRecvError::Disconnected) => (true, None),
+        };
+        let idle = waiting.is_none();
+        match waiting {
+            Some((tag, Ok(record))) => {
+                tags.push(tag);
+                batch.push(record);
+            }
+            Some((tag, Err(outcome))) => report(tag, outcome),
+            None => {}
+        }
+        if batch.len() >= BATCH || (idle && !batch.is_empty()) {
+            let inserted = store.insert_batch(&batch)?;
+            batch.clear();
+            for (tag, inserted) in tags.drain(..).zip(inserted) {
+                let outcome = match inserted {
+                    Inserted::New { head } => Outcome::Stored { head },
+                    Inserted::AlreadyHeld => Outcome::AlreadyHeld,
+                };
+                unflushed.push((tag, outcome));
+            }
+        }
+        if unflushed.len() >= FLUSH_EVERY || (finished && !unflushed.is_empty()) {
+            store.flush()?;
+            for (tag, outcome) in unflushed.drain(..) {
+                report(tag, outcome);
+            }
+        }
+        if finished && batch.is_empty() {
+            return Ok(());
+        }
+    }
+}
