@@ -23,9 +23,9 @@
 pub mod cli;
 pub mod config;
 pub mod datadir;
+pub mod ingest;
 pub mod markdown;
 pub mod record;
 pub mod store;
-pub mod ingest;
 pub mod vocab;
 pub mod wire;

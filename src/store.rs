@@ -1,13 +1,18 @@
 //! The sled store: records by id, heads by key, and the indexes sync and listings read.
 //!
 //! Trees (all keys big-endian so byte order is numeric order):
-//! - `records`: id (32) → canonical envelope bytes. The source of truth.
+//! - `records`: sequence number (8) → id (32) ‖ canonical envelope bytes. The source of truth;
+//!   the id is kept beside the bytes so that damage to them is noticed. Keyed by
+//!   arrival order, not by id, so that inserts append at the end of the tree: sled rewrites far
+//!   less than with random 32-byte keys, which more than doubles ingest speed (see the ingest
+//!   benchmark).
+//! - `ids`: id (32) → sequence number (8).
 //! - `heads`: publisher (32) ‖ kind ‖ 0x00 ‖ slug → revision (8) ‖ id (32).
 //! - `by_time`: timestamp_ms (8) ‖ id (32) → empty. Every revision held; sync reads it.
 //! - `by_publisher`: publisher (32) ‖ kind ‖ 0x00 ‖ slug ‖ 0x00 ‖ revision (8) ‖ id (32) → empty.
 //! - `meta`: the store's own bookkeeping (format, the open marker).
 //!
-//! Every insert is one transaction over the four record trees. Callers acknowledge a write only
+//! Every insert is one transaction over the five record trees. Callers acknowledge a write only
 //! after [`Store::flush`]. A marker in `meta` is set while the store is open and cleared on a
 //! clean close, so a store that was not closed cleanly has its indexes checked against the
 //! records tree, and rebuilt from it, when it is next opened.
@@ -86,6 +91,7 @@ pub struct OpenReport {
 pub struct Store {
     db: sled::Db,
     records: sled::Tree,
+    ids: sled::Tree,
     heads: sled::Tree,
     by_time: sled::Tree,
     by_publisher: sled::Tree,
@@ -112,6 +118,7 @@ impl Store {
         let db = open_db(dir, options)?;
         let store = Store {
             records: db.open_tree("records")?,
+            ids: db.open_tree("ids")?,
             heads: db.open_tree("heads")?,
             by_time: db.open_tree("by_time")?,
             by_publisher: db.open_tree("by_publisher")?,
@@ -152,16 +159,22 @@ impl Store {
     /// Stores several verified records in one transaction (all or none), which costs much less
     /// per record than one transaction each. Returns what happened to each, in order.
     pub fn insert_batch(&self, batch: &[Record]) -> Result<Vec<Inserted>, StoreError> {
-        let writes: Vec<Write> = batch.iter().map(Write::new).collect();
-        let trees = (&self.records, &self.heads, &self.by_time, &self.by_publisher);
-        let result = trees.transaction(|(records, heads, by_time, by_publisher)| {
+        let mut writes = Vec::with_capacity(batch.len());
+        for record in batch {
+            // Sequence numbers are drawn outside the transaction, which may run more than once.
+            writes.push(Write::new(record, self.db.generate_id()?));
+        }
+        let trees = (&self.records, &self.ids, &self.heads, &self.by_time, &self.by_publisher);
+        let result = trees.transaction(|(records, ids, heads, by_time, by_publisher)| {
             let mut outcomes = Vec::with_capacity(writes.len());
             for write in &writes {
-                if records.get(write.id)?.is_some() {
+                // One lookup for both the check and the write: put back what was there, if anything.
+                if let Some(held) = ids.insert(&write.id, &write.sequence)? {
+                    ids.insert(&write.id, held)?;
                     outcomes.push(Inserted::AlreadyHeld);
                     continue;
                 }
-                records.insert(&write.id, write.envelope.as_slice())?;
+                records.insert(&write.sequence, write.stored.as_slice())?;
                 by_time.insert(write.time_key.as_slice(), &[])?;
                 by_publisher.insert(write.history_key.as_slice(), &[])?;
                 let becomes_head = match heads.get(&write.head_key)? {
@@ -198,7 +211,14 @@ impl Store {
 
     /// The record with this id, if held.
     pub fn get(&self, id: &RecordId) -> Result<Option<Record>, StoreError> {
-        self.records.get(id.0)?.map(|bytes| decode_stored(&id.0, &bytes)).transpose()
+        let Some(sequence) = self.ids.get(id.0)? else { return Ok(None) };
+        let stored =
+            self.records.get(&sequence)?.ok_or_else(|| damaged(&id.0, "its id is indexed but it is missing"))?;
+        let record = decode_stored(&stored)?;
+        if record.id() != *id {
+            return Err(damaged(&id.0, "its id is indexed to another record"));
+        }
+        Ok(Some(record))
     }
 
     /// The current head of a key.
@@ -260,12 +280,9 @@ impl Store {
         })
     }
 
-    /// Every record held, in id order.
+    /// Every record held, in the order they arrived.
     pub fn records(&self) -> impl Iterator<Item = Result<Record, StoreError>> + '_ {
-        self.records.iter().map(|entry| {
-            let (id, bytes) = entry?;
-            decode_stored(&id, &bytes)
-        })
+        self.records.iter().values().map(|stored| decode_stored(&stored?))
     }
 
     /// Number of records held (every revision).
@@ -326,21 +343,24 @@ fn open_db(dir: &Path, options: &StoreOptions) -> Result<sled::Db, StoreError> {
 
 /// Everything one insert writes, computed before the transaction (which may run more than once).
 struct Write {
+    sequence: [u8; 8],
     id: [u8; 32],
     version: Version,
-    envelope: Vec<u8>,
+    /// The id followed by the envelope bytes: the `records` value.
+    stored: Vec<u8>,
     head_key: Vec<u8>,
     time_key: Vec<u8>,
     history_key: Vec<u8>,
 }
 
 impl Write {
-    fn new(record: &Record) -> Self {
+    fn new(record: &Record, sequence: u64) -> Self {
         let key = record.key();
         Write {
+            sequence: sequence.to_be_bytes(),
             id: record.id().0,
             version: record.version(),
-            envelope: record.envelope_bytes(),
+            stored: [&record.id().0[..], &record.envelope_bytes()].concat(),
             head_key: head_key(&key),
             time_key: time_key(record.timestamp_ms(), record.id()),
             history_key: history_key(&key, record.version()),
@@ -352,9 +372,13 @@ fn damaged(id: &[u8], problem: &str) -> StoreError {
     StoreError::Damaged { id: record::to_hex(id), problem: problem.to_owned() }
 }
 
-fn decode_stored(id: &[u8], bytes: &[u8]) -> Result<Record, StoreError> {
-    let record = record::from_trusted_storage(bytes).map_err(|error| damaged(id, &error.to_string()))?;
-    if record.id().0 != id {
+/// Reads a `records` value: the id, then the envelope, which must still hash to that id.
+fn decode_stored(stored: &[u8]) -> Result<Record, StoreError> {
+    let Some((id, envelope)) = stored.split_first_chunk::<32>() else {
+        return Err(damaged(stored, "the entry is too short"));
+    };
+    let record = record::from_trusted_storage(envelope).map_err(|error| damaged(id, &error.to_string()))?;
+    if record.id().0 != *id {
         return Err(damaged(id, "its bytes no longer hash to its id"));
     }
     Ok(record)

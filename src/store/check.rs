@@ -15,34 +15,38 @@ pub(super) struct Repair {
 /// The index entries the records tree implies.
 #[derive(Default)]
 struct Expected {
+    ids: BTreeMap<[u8; 32], Vec<u8>>,
     by_time: BTreeSet<Vec<u8>>,
     by_publisher: BTreeSet<Vec<u8>>,
     heads: BTreeMap<Vec<u8>, Version>,
 }
 
 /// Compares the indexes with the records tree and rebuilds all of them when any differs.
-/// Records whose bytes no longer match their id are removed (sync can fetch them again).
+/// Records that no longer decode, and second copies of a record, are removed (sync can fetch
+/// anything lost again).
 pub(super) fn check_and_repair(store: &Store) -> Result<Repair, StoreError> {
     let mut expected = Expected::default();
     let mut damaged = Vec::new();
     for entry in store.records.iter() {
-        let (id, bytes) = entry?;
-        match record::from_trusted_storage(&bytes) {
-            Ok(record) if record.id().0 == id.as_ref() => {
+        let (sequence, stored) = entry?;
+        match super::decode_stored(&stored) {
+            Ok(record) if !expected.ids.contains_key(&record.id().0) => {
+                expected.ids.insert(record.id().0, sequence.to_vec());
                 let key = record.key();
                 expected.by_time.insert(time_key(record.timestamp_ms(), record.id()));
                 expected.by_publisher.insert(history_key(&key, record.version()));
                 let head = expected.heads.entry(head_key(&key)).or_insert(record.version());
                 *head = (*head).max(record.version());
             }
-            _ => damaged.push(id),
+            _ => damaged.push(sequence),
         }
     }
-    for id in &damaged {
-        tracing::warn!(id = %record::to_hex(id), "removing a damaged record; sync will fetch it again");
-        store.records.remove(id)?;
+    for sequence in &damaged {
+        tracing::warn!(entry = %record::to_hex(sequence), "removing a damaged or repeated record; sync will fetch it again");
+        store.records.remove(sequence)?;
     }
-    let agrees = same_keys(&store.by_time, &expected.by_time)?
+    let agrees = same_ids(&store.ids, &expected.ids)?
+        && same_keys(&store.by_time, &expected.by_time)?
         && same_keys(&store.by_publisher, &expected.by_publisher)?
         && store.head_versions()? == expected.heads;
     if !agrees {
@@ -64,10 +68,28 @@ fn same_keys(tree: &sled::Tree, expected: &BTreeSet<Vec<u8>>) -> Result<bool, St
     Ok(held == expected.len())
 }
 
+fn same_ids(tree: &sled::Tree, expected: &BTreeMap<[u8; 32], Vec<u8>>) -> Result<bool, StoreError> {
+    let mut held = 0usize;
+    for entry in tree.iter() {
+        let (id, sequence) = entry?;
+        let Ok(id) = <[u8; 32]>::try_from(id.as_ref()) else { return Ok(false) };
+        if expected.get(&id).map(Vec::as_slice) != Some(sequence.as_ref()) {
+            return Ok(false);
+        }
+        held += 1;
+    }
+    Ok(held == expected.len())
+}
+
 fn rebuild(store: &Store, expected: &Expected) -> Result<(), StoreError> {
-    for tree in [&store.by_time, &store.by_publisher, &store.heads] {
+    for tree in [&store.ids, &store.by_time, &store.by_publisher, &store.heads] {
         tree.clear()?;
     }
+    let mut batch = sled::Batch::default();
+    for (id, sequence) in &expected.ids {
+        batch.insert(&id[..], sequence.as_slice());
+    }
+    store.ids.apply_batch(batch)?;
     let mut batch = sled::Batch::default();
     for key in &expected.by_time {
         batch.insert(key.as_slice(), &[]);

@@ -112,9 +112,9 @@ fn crash(store: Store) {
 }
 
 fn damage(store: &Store, position: usize) -> bool {
-    let trees = [&store.by_time, &store.by_publisher, &store.heads];
-    let tree = trees[position % 3];
-    let Some(key) = tree.iter().keys().nth(position / 3 % tree.len().max(1)) else { return false };
+    let trees = [&store.ids, &store.by_time, &store.by_publisher, &store.heads];
+    let tree = trees[position % 4];
+    let Some(key) = tree.iter().keys().nth(position / 4 % tree.len().max(1)) else { return false };
     tree.remove(key.unwrap()).unwrap();
     true
 }
@@ -179,7 +179,9 @@ fn a_record_whose_bytes_were_damaged_is_dropped_on_repair() {
     let mut header = bad.header_bytes().to_vec();
     header[5] ^= 1;
     let envelope = crate::wire::Envelope { header, signature: vec![0; 64], body: bad.body_bytes().to_vec() };
-    store.records.insert(bad.id().0, crate::wire::encode(&envelope)).unwrap();
+    let sequence = store.ids.get(bad.id().0).unwrap().unwrap();
+    let stored = [&bad.id().0[..], &crate::wire::encode(&envelope)].concat();
+    store.records.insert(sequence, stored).unwrap();
     crash(store);
     let (store, report) = open(dir.path());
     assert_eq!(report.dropped, 1);
