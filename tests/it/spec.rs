@@ -1,1 +1,121 @@
-//! placeholder
+//! `proto/test-vectors.json`, made by an independent implementation of `proto/README.md`: this
+//! node must accept exactly the valid vectors, compute the same ids and heads, and name the
+//! same rule (and field) for each invalid one.
+
+use std::collections::HashMap;
+
+use citymesh::record::{self, Key, Kind, MAX_ENVELOPE_BYTES, Record, RecordError};
+use citymesh::store::{Store, StoreOptions};
+use serde_json::Value;
+
+fn vectors() -> Value {
+    serde_json::from_str(include_str!("../../proto/test-vectors.json")).expect("the vectors file is JSON")
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex")).collect()
+}
+
+fn now_ms(file: &Value) -> i64 {
+    file["now_ms"].as_i64().expect("now_ms")
+}
+
+/// Every valid vector, verified, by name.
+fn valid_records(file: &Value) -> HashMap<String, Record> {
+    let now = now_ms(file);
+    file["vectors"]
+        .as_array()
+        .expect("vectors")
+        .iter()
+        .filter(|vector| vector["valid"] == true)
+        .map(|vector| {
+            let record = record::verify(&unhex(vector["envelope_hex"].as_str().unwrap()), now).unwrap();
+            (vector["name"].as_str().unwrap().to_owned(), record)
+        })
+        .collect()
+}
+
+#[test]
+fn every_vector_gets_the_verdict_the_spec_gives() {
+    let file = vectors();
+    let now = now_ms(&file);
+    let all = file["vectors"].as_array().unwrap();
+    assert!(all.len() > 50, "the vectors file looks truncated");
+    for vector in all {
+        let name = vector["name"].as_str().unwrap();
+        let verdict = record::verify(&unhex(vector["envelope_hex"].as_str().unwrap()), now);
+        match (&verdict, vector["valid"].as_bool().unwrap()) {
+            (Ok(record), true) => {
+                assert_eq!(record.id().to_string(), vector["id"].as_str().unwrap(), "{name}: id");
+                assert_eq!(record.publisher().to_string(), vector["publisher"].as_str().unwrap(), "{name}");
+                assert_eq!(record.kind().as_str(), vector["kind"].as_str().unwrap(), "{name}");
+                assert_eq!(record.slug(), vector["slug"].as_str().unwrap(), "{name}");
+                assert_eq!(Some(record.revision()), vector["revision"].as_u64(), "{name}");
+                assert_eq!(Some(record.timestamp_ms()), vector["timestamp_ms"].as_i64(), "{name}");
+                assert_eq!(Some(record.is_tombstone()), vector["tombstone"].as_bool(), "{name}");
+            }
+            (Err(error), false) => {
+                assert_eq!(error.rule(), vector["rule"].as_str().unwrap(), "{name}: {error}");
+                if let RecordError::BodyField { field, .. } = error {
+                    assert_eq!(field, vector["field"].as_str().unwrap(), "{name}: {error}");
+                }
+            }
+            (verdict, expected) => {
+                let verdict = verdict.as_ref().map(Record::id).map_err(ToString::to_string);
+                panic!("{name}: expected valid = {expected}, got {verdict:?}")
+            }
+        }
+    }
+}
+
+#[test]
+fn an_envelope_over_the_limit_is_refused_before_decoding() {
+    let error = record::verify(&vec![0u8; MAX_ENVELOPE_BYTES + 1], 0).unwrap_err();
+    assert_eq!(error.rule(), "envelope-size");
+}
+
+fn key_of(entry: &Value) -> Key {
+    Key {
+        publisher: entry["publisher"].as_str().unwrap().parse().unwrap(),
+        kind: entry["kind"].as_str().unwrap().parse::<Kind>().unwrap(),
+        slug: entry["slug"].as_str().unwrap().to_owned(),
+    }
+}
+
+#[test]
+fn the_store_picks_the_heads_the_spec_gives() {
+    let file = vectors();
+    let records = valid_records(&file);
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(dir.path(), &StoreOptions::default()).unwrap();
+    let all: Vec<Record> = records.values().cloned().collect();
+    store.insert_batch(&all).unwrap();
+    for entry in file["heads"].as_array().unwrap() {
+        let key = key_of(entry);
+        assert_eq!(store.head(&key).unwrap().unwrap().id().to_string(), entry["head"].as_str().unwrap(), "{key:?}");
+        let mut held: Vec<String> = store.history(&key).unwrap().iter().map(|r| r.id().to_string()).collect();
+        let mut expected: Vec<String> =
+            entry["ids"].as_array().unwrap().iter().map(|id| id.as_str().unwrap().to_owned()).collect();
+        held.sort();
+        expected.sort();
+        assert_eq!(held, expected, "{key:?}");
+    }
+}
+
+#[test]
+fn each_head_case_gives_its_head_in_the_order_listed() {
+    let file = vectors();
+    let records = valid_records(&file);
+    for case in file["head_cases"].as_array().unwrap() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path(), &StoreOptions::default()).unwrap();
+        let mut key = None;
+        for name in case["records"].as_array().unwrap() {
+            let record = &records[name.as_str().unwrap()];
+            store.insert(record).unwrap();
+            key = Some(record.key());
+        }
+        let head = store.head(&key.unwrap()).unwrap().unwrap();
+        assert_eq!(head.id().to_string(), case["head"].as_str().unwrap(), "{case}");
+    }
+}
