@@ -2,6 +2,7 @@
 //! open the data directory's store themselves (a running node, a later issue, will answer them
 //! through its API instead).
 
+mod demo;
 mod publish;
 mod read;
 mod transfer;
@@ -13,7 +14,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use crate::datadir::DataDir;
-use crate::record::{self, Body, Draft, Kind, PROFILE_SLUG};
+use crate::record::{self, Body, Draft, Kind, PROFILE_SLUG, PublisherKey};
+use crate::store::Store;
 use crate::vocab;
 use crate::wire::{Place, Profile};
 
@@ -86,6 +88,16 @@ pub enum Command {
         /// Directory to read from.
         dir: PathBuf,
     },
+    /// Three example cities, each with its own data directory, publish notes and exchange them.
+    ///
+    /// Start here. The cities' directories are kept afterwards so that you can explore them
+    /// with the other commands (the demo prints how). Ignores --data-dir.
+    Demo {
+        /// Where to put the cities' data directories [default: a new folder in the system's
+        /// temporary directory].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,28 +140,38 @@ fn parse_organisation_type(text: &str) -> Result<String, String> {
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<()> {
-    let root = match cli.data_dir {
-        Some(dir) => dir,
-        None => {
-            DataDir::default_path().context("cannot find a home directory: pass --data-dir or set CITYMESH_HOME")?
+    let Cli { data_dir, command } = cli;
+    let data = || -> Result<DataDir> {
+        match &data_dir {
+            Some(dir) => Ok(DataDir::new(dir)),
+            None => DataDir::default_path()
+                .map(DataDir::new)
+                .context("cannot find a home directory: pass --data-dir or set CITYMESH_HOME"),
         }
     };
-    let data = DataDir::new(root);
-    match cli.command {
-        Command::Init(args) => init(&data, args),
-        Command::Publish { file } => publish::publish(&data, &file),
-        Command::Withdraw { slug, reason } => publish::withdraw(&data, &slug, &reason),
-        Command::List { kind, json } => read::list(&data, kind, json),
-        Command::Show { target, json, history } => read::show(&data, &target, json, history),
-        Command::Export { dir } => transfer::export(&data, &dir),
-        Command::Import { dir } => transfer::import(&data, &dir),
+    match command {
+        Command::Init(args) => init(&data()?, args),
+        Command::Publish { file } => publish::publish(&data()?, &file),
+        Command::Withdraw { slug, reason } => publish::withdraw(&data()?, &slug, &reason),
+        Command::List { kind, json } => read::list(&data()?, kind, json),
+        Command::Show { target, json, history } => read::show(&data()?, &target, json, history),
+        Command::Export { dir } => transfer::export(&data()?, &dir),
+        Command::Import { dir } => transfer::import(&data()?, &dir),
+        Command::Demo { dir } => demo::run(dir),
     }
 }
 
 fn init(data: &DataDir, args: InitArgs) -> Result<()> {
     let place = args.country.map(|country| Place { country, name: args.place.unwrap_or_default(), ..Place::default() });
     let profile = Profile { name: args.name, organisation_type: args.organisation_type, place, ..Profile::default() };
-    // Check the profile before anything is written, so a bad --name leaves no half-made directory.
+    let (key, _) = create(data, profile)?;
+    println!("{}", key.publisher());
+    eprintln!("initialised {} for publisher {}", data.root().display(), key.publisher());
+    Ok(())
+}
+
+/// Makes a data directory for a new publisher with this profile; returns its key and store.
+fn create(data: &DataDir, profile: Profile) -> Result<(PublisherKey, Store)> {
     let draft = Draft {
         kind: Kind::Profile,
         slug: PROFILE_SLUG.to_owned(),
@@ -157,15 +179,12 @@ fn init(data: &DataDir, args: InitArgs) -> Result<()> {
         timestamp_ms: now_ms(),
         body: Body::Profile(profile),
     };
-    record::sign(&record::PublisherKey::generate(), draft.clone())?;
+    // Check the profile before anything is written, so a bad --name leaves no half-made directory.
+    record::sign(&PublisherKey::generate(), draft.clone())?;
     let key = data.create()?;
-    let config = data.config()?;
-    let store = data.open_store(&config)?;
-    let profile = record::sign(&key, draft)?;
-    store.insert_durable(&profile)?;
-    println!("{}", key.publisher());
-    eprintln!("initialised {} for publisher {}", data.root().display(), key.publisher());
-    Ok(())
+    let store = data.open_store(&data.config()?)?;
+    store.insert_durable(&record::sign(&key, draft)?)?;
+    Ok((key, store))
 }
 
 /// Milliseconds since the Unix epoch by this machine's clock.

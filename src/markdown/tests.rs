@@ -4,8 +4,11 @@
 use super::*;
 use crate::record::{Body, Draft, Kind, PublisherKey, sign};
 
-const EXAMPLES: [(&str, &str); 1] =
-    [("community-composting", include_str!("../../config/examples/community-composting.md"))];
+const EXAMPLES: [(&str, &str); 3] = [
+    ("community-composting", include_str!("../../config/examples/community-composting.md")),
+    ("bus-rapid-transit", include_str!("../../config/examples/bus-rapid-transit.md")),
+    ("participatory-budgeting", include_str!("../../config/examples/participatory-budgeting.md")),
+];
 
 fn error_of(text: &str) -> MarkdownError {
     parse(text, "CC-BY-4.0").unwrap_err()

@@ -155,3 +155,22 @@ fn every_command_has_help() {
     }
     check_mentions(&data.ok(&["--help"]), &["practice notes", "--data-dir", "CITYMESH_HOME"]);
 }
+
+#[test]
+fn the_demo_leaves_three_cities_holding_each_others_notes() {
+    let scratch = DataDir::empty();
+    let root = scratch.scratch("demo");
+    check_mentions(&scratch.ok(&["demo", "--dir", path_str(&root)]), &["City of Curitiba", "0 rejected", "list"]);
+    for city in ["surabaya", "curitiba", "porto-alegre"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_citymesh"))
+            .args(["--data-dir", path_str(&root.join(city)), "list", "--json"])
+            .output()
+            .unwrap();
+        let listed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let slugs: Vec<&str> = listed.as_array().unwrap().iter().map(|row| row["slug"].as_str().unwrap()).collect();
+        for slug in ["community-composting", "bus-rapid-transit", "participatory-budgeting"] {
+            assert!(slugs.contains(&slug), "{city} lacks {slug}: {slugs:?}");
+        }
+    }
+    check_mentions(&scratch.fails(&["demo", "--dir", path_str(&root)]), &["not empty"]);
+}
