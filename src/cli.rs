@@ -23,8 +23,8 @@ use crate::wire::{Place, Profile};
 ///
 /// Each city (or NGO, community organisation, municipal association) runs its own node. The
 /// node keeps signed best-practice documents ("practice notes") and, in later versions,
-/// shares them with partner cities' nodes. Start with `citymesh init`, then
-/// `citymesh publish NOTE.md`.
+/// shares them with partner cities' nodes. New here? Run `citymesh demo`. To
+/// start your own node: `citymesh init --name NAME --country CC`, then `citymesh publish NOTE.md`.
 #[derive(Debug, Parser)]
 #[command(name = "citymesh", version, max_term_width = 100)]
 pub struct Cli {
@@ -39,6 +39,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Three example cities, each with its own data directory, publish notes and exchange them.
+    ///
+    /// Start here. The cities' directories are kept afterwards so that you can explore them
+    /// with the other commands (the demo prints how). Ignores --data-dir.
+    Demo {
+        /// Where to put the cities' data directories [default: a new folder in the system's
+        /// temporary directory].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Create a data directory: publisher and node keys, config.toml and a signed profile.
     Init(InitArgs),
     /// Sign and store a practice note written in Markdown; prints its record id.
@@ -87,16 +97,6 @@ pub enum Command {
     Import {
         /// Directory to read from.
         dir: PathBuf,
-    },
-    /// Three example cities, each with its own data directory, publish notes and exchange them.
-    ///
-    /// Start here. The cities' directories are kept afterwards so that you can explore them
-    /// with the other commands (the demo prints how). Ignores --data-dir.
-    Demo {
-        /// Where to put the cities' data directories [default: a new folder in the system's
-        /// temporary directory].
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
     },
 }
 
