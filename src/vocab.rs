@@ -123,10 +123,10 @@ const COUNTRIES: &[&str] = &[
 
 /// ISO 4217 codes of currencies in circulation, sorted.
 ///
-/// Fund codes (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW), precious metals, bond-market
+/// Fund codes (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW, XAD), precious metals, bond-market
 /// units, the SDR and other units of account (XDR, XSU, XUA) and the testing codes (XTS,
 /// XXX) are left out, because a practice's budget is never stated in them. Codes ISO withdrew
-/// recently (HRK, ZWL, SLL, ANG, BGN) stay in, because older practices were budgeted in them.
+/// recently (ANG, BGN, CUC, HRK, SLL, ZWL) stay in, because older practices were budgeted in them.
 // Starting a row at each new initial letter keeps the table easy to check by eye, a layout
 // that rustfmt would undo.
 #[rustfmt::skip]
