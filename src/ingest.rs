@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use crate::record::{Record, RecordError, Verifier};
+use crate::record::{Record, RecordError, RecordId, Verifier};
 use crate::store::{Inserted, Store, StoreError};
 
 /// Records per storage transaction at most.
@@ -23,9 +23,9 @@ const QUEUE: usize = 512;
 #[derive(Debug)]
 pub enum Outcome {
     /// Verified and stored, durably; `head` tells whether it became its key's head.
-    Stored { head: bool },
+    Stored { id: RecordId, head: bool },
     /// Verified; the same record was already held.
-    AlreadyHeld,
+    AlreadyHeld { id: RecordId },
     /// Broke a record rule; nothing of it was stored.
     Invalid(RecordError),
     /// Could not be read at all (the text says why); nothing was stored.
@@ -120,11 +120,11 @@ fn store_all<T>(
         }
         if batch.len() >= BATCH || (idle && !batch.is_empty()) {
             let inserted = store.insert_batch(&batch)?;
-            batch.clear();
-            for (tag, inserted) in tags.drain(..).zip(inserted) {
+            for ((tag, inserted), record) in tags.drain(..).zip(inserted).zip(batch.drain(..)) {
+                let id = record.id();
                 let outcome = match inserted {
-                    Inserted::New { head } => Outcome::Stored { head },
-                    Inserted::AlreadyHeld => Outcome::AlreadyHeld,
+                    Inserted::New { head } => Outcome::Stored { id, head },
+                    Inserted::AlreadyHeld => Outcome::AlreadyHeld { id },
                 };
                 unflushed.push((tag, outcome));
             }

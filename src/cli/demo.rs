@@ -115,7 +115,7 @@ fn exchange(sender: &Running, receiver: &Running) -> Result<()> {
     let items = envelopes.into_iter().map(|bytes| ((), Ok(bytes)));
     ingest::ingest(&receiver.store, items, now_ms(), |(), outcome| match outcome {
         Outcome::Stored { .. } => stored += 1,
-        Outcome::AlreadyHeld => held += 1,
+        Outcome::AlreadyHeld { .. } => held += 1,
         Outcome::Invalid(_) | Outcome::Unreadable(_) => rejected += 1,
     })?;
     println!(

@@ -106,9 +106,14 @@ pub(super) fn import(data: &DataDir, dir: &Path) -> Result<()> {
         (name, read_record_file(path))
     });
     ingest::ingest(&store, items, now_ms(), |name, outcome| {
+        if let Outcome::Stored { id, .. } | Outcome::AlreadyHeld { id } = &outcome
+            && name != format!("{id}.{RECORD_EXTENSION}")
+        {
+            bar.suspend(|| eprintln!("note: {name} holds record {id} (its file name does not say so)"));
+        }
         match outcome {
             Outcome::Stored { .. } => stored += 1,
-            Outcome::AlreadyHeld => held += 1,
+            Outcome::AlreadyHeld { .. } => held += 1,
             Outcome::Invalid(error) => {
                 bar.suspend(|| eprintln!("rejected {name}: {error}"));
                 rejected += 1;

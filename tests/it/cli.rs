@@ -72,6 +72,7 @@ fn a_tampered_record_file_is_rejected_with_its_rule_while_the_rest_import() {
     let export = city.scratch("export");
     city.ok(&["export", path_str(&export)]);
     let file = export.join(format!("{id}.cmr"));
+    fs::copy(&file, export.join("renamed.cmr")).unwrap();
     let mut bytes = fs::read(&file).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0x20;
@@ -82,11 +83,17 @@ fn a_tampered_record_file_is_rejected_with_its_rule_while_the_rest_import() {
     let stderr = restored.fails(&["import", path_str(&export)]);
     check_mentions(
         &stderr,
-        &[&format!("{id}.cmr"), "rule body-hash", "garbage.cmr", "rule envelope-decode", "1 new records", "2 rejected"],
+        &[
+            &format!("rejected {id}.cmr: rule body-hash"),
+            "rejected garbage.cmr: rule envelope-decode",
+            &format!("renamed.cmr holds record {id}"),
+            "2 new records",
+            "2 rejected",
+        ],
     );
+    // The profile and the intact copy of the note; nothing of the tampered file.
     let listed = restored.list();
-    assert_eq!(listed.as_array().unwrap().len(), 1);
-    assert_eq!(listed[0]["kind"], "profile");
+    assert_eq!(listed.as_array().unwrap().len(), 2);
 }
 
 #[test]
