@@ -116,21 +116,10 @@ impl Store {
             Err(TryLockError::Error(error)) => return Err(io(error)),
         }
         let db = open_db(dir, options)?;
-        let store = Store {
-            records: db.open_tree("records")?,
-            ids: db.open_tree("ids")?,
-            heads: db.open_tree("heads")?,
-            by_time: db.open_tree("by_time")?,
-            by_publisher: db.open_tree("by_publisher")?,
-            meta: db.open_tree("meta")?,
-            db,
-            _lock: lock,
-            #[cfg(test)]
-            skip_clean_close: Default::default(),
-        };
-        match store.meta.get(FORMAT_KEY)? {
+        let meta = db.open_tree("meta")?;
+        match meta.get(FORMAT_KEY)? {
             None => {
-                store.meta.insert(FORMAT_KEY, FORMAT)?;
+                meta.insert(FORMAT_KEY, FORMAT)?;
             }
             Some(found) if found.as_ref() == FORMAT => {}
             Some(found) => {
@@ -138,8 +127,21 @@ impl Store {
                 return Err(StoreError::NewerFormat { path: dir.to_owned(), found });
             }
         }
+        let store = Store {
+            records: db.open_tree("records")?,
+            ids: db.open_tree("ids")?,
+            heads: db.open_tree("heads")?,
+            by_time: db.open_tree("by_time")?,
+            by_publisher: db.open_tree("by_publisher")?,
+            meta,
+            db,
+            _lock: lock,
+            #[cfg(test)]
+            skip_clean_close: Default::default(),
+        };
         let mut report = OpenReport::default();
         if store.meta.get(OPEN_MARKER)?.is_some() {
+            tracing::warn!("the store was not closed cleanly; checking its indexes against its records");
             report.unclean = true;
             let repair = check::check_and_repair(&store)?;
             report.rebuilt = repair.rebuilt;
