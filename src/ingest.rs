@@ -140,3 +140,45 @@ fn store_all<T>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Body, Draft, Kind, PublisherKey, sign};
+    use crate::store::StoreOptions;
+
+    fn envelope(slug: &str) -> Vec<u8> {
+        let body = Body::Practice(crate::record::tests::practice(slug));
+        let draft = Draft { kind: Kind::Practice, slug: slug.to_owned(), revision: 1, timestamp_ms: 1, body };
+        sign(&PublisherKey::from_seed([3; 32]), draft).unwrap().envelope_bytes()
+    }
+
+    #[test]
+    fn every_item_gets_exactly_one_outcome_and_only_valid_ones_are_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path(), &StoreOptions::default()).unwrap();
+        let mut tampered = envelope("tampered");
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        // More items than the queues hold, so every stage has to wait on the next at some point.
+        let mut items: Vec<(usize, Result<Vec<u8>, String>)> =
+            (0..2000).map(|n| (n, Ok(envelope(&format!("note-{}", n % 1500))))).collect();
+        items.push((2000, Ok(tampered)));
+        items.push((2001, Err("cannot read".to_owned())));
+        let mut outcomes = vec![None; items.len()];
+        ingest(&store, items, 1, |n, outcome| {
+            assert!(outcomes[n].is_none(), "item {n} reported twice");
+            outcomes[n] = Some(match outcome {
+                Outcome::Stored { .. } => "stored",
+                Outcome::AlreadyHeld { .. } => "held",
+                Outcome::Invalid(error) => error.rule(),
+                Outcome::Unreadable(_) => "unreadable",
+            });
+        })
+        .unwrap();
+        let count = |what: &str| outcomes.iter().filter(|outcome| **outcome == Some(what)).count();
+        assert_eq!((count("stored"), count("held")), (1500, 500));
+        assert_eq!((count("body-hash"), count("unreadable")), (1, 1));
+        assert_eq!(store.len(), 1500);
+    }
+}
