@@ -256,7 +256,7 @@ impl Store {
         let mut out = Vec::new();
         for entry in self.by_publisher.scan_prefix(&prefix) {
             let (index_key, _) = entry?;
-            let id = RecordId(index_key[index_key.len() - 32..].try_into().expect("history keys end with an id"));
+            let id = trailing_id(&index_key)?;
             out.push(self.get(&id)?.ok_or_else(|| damaged(&id.0, "history points at a missing record"))?);
         }
         Ok(out)
@@ -267,7 +267,7 @@ impl Store {
         let mut out = Vec::new();
         for entry in self.by_publisher.scan_prefix(publisher.0) {
             let (index_key, _) = entry?;
-            let id = RecordId(index_key[index_key.len() - 32..].try_into().expect("history keys end with an id"));
+            let id = trailing_id(&index_key)?;
             out.push(self.get(&id)?.ok_or_else(|| damaged(&id.0, "publisher index points at a missing record"))?);
         }
         Ok(out)
@@ -277,8 +277,10 @@ impl Store {
     pub fn time_index(&self) -> impl Iterator<Item = Result<(u64, RecordId), StoreError>> + '_ {
         self.by_time.iter().keys().map(|key| {
             let key = key?;
-            let timestamp = u64::from_be_bytes(key[..8].try_into().expect("time keys start with 8 bytes"));
-            Ok((timestamp, RecordId(key[8..].try_into().expect("time keys end with an id"))))
+            match key.split_first_chunk::<8>() {
+                Some((timestamp, id)) if id.len() == 32 => Ok((u64::from_be_bytes(*timestamp), trailing_id(id)?)),
+                _ => Err(damaged(&key, "a time index entry has the wrong length")),
+            }
         })
     }
 
@@ -404,11 +406,15 @@ fn version_bytes(version: Version) -> Vec<u8> {
 }
 
 fn parse_version(bytes: &[u8]) -> Result<Version, StoreError> {
-    if bytes.len() != 40 {
-        return Err(damaged(&[], "a head entry has the wrong length"));
+    match bytes.split_first_chunk::<8>() {
+        Some((revision, id)) if id.len() == 32 => {
+            Ok(Version { revision: u64::from_be_bytes(*revision), id: trailing_id(id)? })
+        }
+        _ => Err(damaged(&[], "a head entry has the wrong length")),
     }
-    Ok(Version {
-        revision: u64::from_be_bytes(bytes[..8].try_into().expect("length checked")),
-        id: RecordId(bytes[8..].try_into().expect("length checked")),
-    })
+}
+
+/// The id that ends an index key.
+fn trailing_id(key: &[u8]) -> Result<RecordId, StoreError> {
+    key.last_chunk::<32>().map(|id| RecordId(*id)).ok_or_else(|| damaged(key, "an index entry is too short"))
 }
