@@ -8,11 +8,11 @@ mod read;
 mod transfer;
 
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use crate::author::now_ms;
 use crate::datadir::DataDir;
 use crate::record::{self, Body, Draft, Kind, PROFILE_SLUG, PublisherKey};
 use crate::store::Store;
@@ -185,11 +185,6 @@ fn create(data: &DataDir, profile: Profile) -> Result<(PublisherKey, Store)> {
     let store = data.open_store(&data.config()?)?;
     store.insert_durable(&record::sign(&key, draft)?)?;
     Ok((key, store))
-}
-
-/// Milliseconds since the Unix epoch by this machine's clock.
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// A timestamp as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).

@@ -9,6 +9,8 @@
 //! - [`markdown`]: practice notes as Markdown files with front matter, read and written.
 //! - [`store`]: the sled store: records, heads, indexes, durability, repair. Names sled.
 //! - [`ingest`]: the pipeline from envelopes to stored records: parallel verification, batched storage.
+//! - [`author`]: what a publisher does: publish a note as its next revision, withdraw one.
+//! - [`view`]: what readers see of the store, as JSON (the CLI prints it; the API serves it).
 //! - [`config`]: the settings file, read and checked once.
 //! - [`datadir`]: the data directory: keys, settings and store, created and opened.
 //! - [`cli`]: the `citymesh` subcommands. Names clap.
@@ -20,12 +22,15 @@
 //! - `record`, `vocab` and `markdown` do no I/O.
 //! - Nothing below `cli` reads the environment; configuration is read once and passed down.
 
+pub mod author;
 pub mod cli;
 pub mod config;
 pub mod datadir;
 pub mod ingest;
 pub mod markdown;
+pub mod net;
 pub mod record;
 pub mod store;
+pub mod view;
 pub mod vocab;
 pub mod wire;

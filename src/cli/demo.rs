@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::publish::publish_text;
-use super::{create, now_ms};
+use super::create;
+use crate::author::{self, now_ms};
 use crate::datadir::DataDir;
 use crate::ingest::{self, Outcome};
 use crate::record::{Body, PublisherKey};
@@ -70,7 +70,7 @@ pub(super) fn run(dir: Option<PathBuf>) -> Result<()> {
     println!();
     for running in &cities {
         let config = running.data.config()?;
-        let published = publish_text(&running.store, &running.key, &config, running.city.note)
+        let published = author::publish(&running.store, &running.key, &config, running.city.note)
             .with_context(|| format!("{} could not publish its note", running.city.name))?;
         let title = match published.record.parse_body()? {
             Body::Practice(note) => note.title,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::now_ms;
+use crate::author::now_ms;
 use crate::datadir::DataDir;
 use crate::ingest::{self, Outcome};
 use crate::markdown;

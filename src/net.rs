@@ -1,0 +1,137 @@
+//! The libp2p side of a node: one task owns the `Swarm`; everyone else holds a [`NetHandle`]
+//! that sends it commands over a bounded channel, and reads [`Event`]s from another.
+//!
+//! Gossip: one gossipsub topic per network, `citymesh/v1/<network>`, anonymous messages whose
+//! data is an envelope and whose id is the SHA-256 of the data. Received messages are not
+//! forwarded until the node reports a verdict with [`NetHandle::validated`]. Only this module
+//! names libp2p.
+
+mod behaviour;
+mod event_loop;
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use libp2p::gossipsub::MessageId;
+use tokio::sync::{mpsc, oneshot};
+
+pub use libp2p::{Multiaddr, PeerId};
+
+/// Commands waiting for the swarm task, at most.
+const COMMAND_QUEUE: usize = 256;
+/// Events waiting for the node, at most; beyond that received gossip is ignored (sync repairs it).
+const EVENT_QUEUE: usize = 1024;
+
+/// What the network needs to start.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// The node's identity: an Ed25519 secret seed.
+    pub node_key: [u8; 32],
+    pub listen: Vec<Multiaddr>,
+    /// Peers to dial at start and re-dial while disconnected.
+    pub bootstrap: Vec<Multiaddr>,
+    /// Network names; each is one gossipsub topic.
+    pub networks: Vec<String>,
+    pub mdns: bool,
+    pub idle_timeout: Duration,
+    pub redial_interval: Duration,
+}
+
+/// Parses a multiaddr, naming the setting it came from when it is not one.
+pub fn parse_addr(text: &str, setting: &str) -> Result<Multiaddr> {
+    text.parse().with_context(|| format!("{setting}: {text:?} is not a multiaddr (such as /ip4/192.0.2.1/tcp/7879)"))
+}
+
+/// The gossipsub topic of a network.
+pub fn topic_name(network: &str) -> String {
+    format!("citymesh/v1/{network}")
+}
+
+/// A received gossip message, to be judged by the node.
+#[derive(Debug)]
+pub struct Inbound {
+    message_id: MessageId,
+    pub source: PeerId,
+    pub network: String,
+    pub data: Vec<u8>,
+}
+
+/// The node's judgement of a received message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid and new: forward it.
+    Accept,
+    /// Valid but not wanted (already held, older, unknown kind): drop it without penalty.
+    Ignore,
+    /// Invalid: drop it and penalise the peer that sent it.
+    Reject,
+}
+
+/// What the swarm reports.
+#[derive(Debug)]
+pub enum Event {
+    Received(Inbound),
+    PeerConnected { peer: PeerId, address: Multiaddr },
+    PeerDisconnected { peer: PeerId },
+    Listening { address: Multiaddr },
+}
+
+/// A snapshot of the network's state.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NetStatus {
+    pub peer_id: String,
+    pub listen_addrs: Vec<String>,
+    pub networks: Vec<String>,
+    pub connected_peers: Vec<String>,
+}
+
+enum Command {
+    Publish { data: Vec<u8>, reply: oneshot::Sender<usize> },
+    Validated { message_id: MessageId, source: PeerId, verdict: Verdict },
+    Status { reply: oneshot::Sender<NetStatus> },
+}
+
+/// A cloneable front to the swarm task.
+#[derive(Clone)]
+pub struct NetHandle {
+    commands: mpsc::Sender<Command>,
+}
+
+/// Starts the network on the current tokio runtime. The swarm task stops when `shutdown` is
+/// cancelled or every handle is dropped.
+pub fn start(
+    config: NetConfig,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> Result<(NetHandle, mpsc::Receiver<Event>)> {
+    let swarm = behaviour::build_swarm(&config)?;
+    let (command_tx, command_rx) = mpsc::channel(COMMAND_QUEUE);
+    let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE);
+    let event_loop = event_loop::EventLoop::new(swarm, config, command_rx, event_tx)?;
+    tokio::spawn(event_loop.run(shutdown));
+    Ok((NetHandle { commands: command_tx }, event_rx))
+}
+
+impl NetHandle {
+    /// Gossips an envelope on every network; returns to how many peers it went (0 is not an
+    /// error: sync will carry the record later).
+    pub async fn publish(&self, data: Vec<u8>) -> Result<usize> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Command::Publish { data, reply }).await.context("the network has stopped")?;
+        answer.await.context("the network has stopped")
+    }
+
+    /// Reports the node's verdict on a received message. Never waits: if the swarm is busy
+    /// the verdict is dropped, and gossipsub forgets the message after a few seconds.
+    pub fn validated(&self, inbound: &Inbound, verdict: Verdict) {
+        let command = Command::Validated { message_id: inbound.message_id.clone(), source: inbound.source, verdict };
+        if self.commands.try_send(command).is_err() {
+            tracing::debug!("the network is busy; a gossip verdict was dropped");
+        }
+    }
+
+    pub async fn status(&self) -> Result<NetStatus> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Command::Status { reply }).await.context("the network has stopped")?;
+        answer.await.context("the network has stopped")
+    }
+}

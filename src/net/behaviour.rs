@@ -1,0 +1,87 @@
+//! The libp2p behaviours a citymesh node runs, and the swarm built from them.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use libp2p::swarm::NetworkBehaviour;
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::{StreamProtocol, Swarm, gossipsub, identify, identity, kad, mdns, noise, ping, tcp, yamux};
+use sha2::{Digest, Sha256};
+
+use super::NetConfig;
+use crate::record::MAX_ENVELOPE_BYTES;
+
+/// Kademlia's protocol name: our own, so citymesh nodes only build routing tables of each other.
+pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/citymesh/kad/1.0.0");
+/// Identify's protocol version string.
+pub const IDENTIFY_VERSION: &str = "/citymesh/1.0.0";
+/// The largest gossip message: one envelope plus gossipsub's own framing.
+pub const MAX_TRANSMIT_SIZE: usize = MAX_ENVELOPE_BYTES + 4096;
+
+#[derive(NetworkBehaviour)]
+pub struct Behaviour {
+    pub gossipsub: gossipsub::Behaviour,
+    pub identify: identify::Behaviour,
+    pub ping: ping::Behaviour,
+    pub kad: kad::Behaviour<kad::store::MemoryStore>,
+    pub mdns: Toggle<mdns::tokio::Behaviour>,
+}
+
+/// Messages are named by the SHA-256 of their data: anonymous messages have no author or
+/// sequence number, so gossipsub's default id would be the same for all of them.
+fn message_id(message: &gossipsub::Message) -> gossipsub::MessageId {
+    gossipsub::MessageId::from(Sha256::digest(&message.data).to_vec())
+}
+
+fn gossipsub(config: &NetConfig) -> Result<gossipsub::Behaviour> {
+    let gossip_config = gossipsub::ConfigBuilder::default()
+        .validation_mode(gossipsub::ValidationMode::Anonymous)
+        .validate_messages()
+        .message_id_fn(message_id)
+        .max_transmit_size(MAX_TRANSMIT_SIZE)
+        .build()
+        .context("gossipsub configuration")?;
+    let mut behaviour = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, gossip_config)
+        .map_err(|error| anyhow::anyhow!("gossipsub: {error}"))?;
+    for network in &config.networks {
+        behaviour
+            .subscribe(&gossipsub::IdentTopic::new(super::topic_name(network)))
+            .with_context(|| format!("cannot join network {network}"))?;
+    }
+    Ok(behaviour)
+}
+
+pub fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>> {
+    let keypair = identity::Keypair::ed25519_from_bytes(config.node_key).context("the node key is not valid")?;
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)?
+        .with_quic()
+        .with_dns()?
+        .with_behaviour(|key| {
+            let peer_id = key.public().to_peer_id();
+            let mut kad = kad::Behaviour::with_config(
+                peer_id,
+                kad::store::MemoryStore::new(peer_id),
+                kad::Config::new(KAD_PROTOCOL),
+            );
+            // Cities' nodes are servers, often on private networks where libp2p cannot confirm
+            // an external address; without this they would never answer routing queries.
+            kad.set_mode(Some(kad::Mode::Server));
+            let mdns =
+                if config.mdns { Some(mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id)?) } else { None };
+            Ok(Behaviour {
+                gossipsub: gossipsub(config).map_err(|error| std::io::Error::other(error.to_string()))?,
+                identify: identify::Behaviour::new(
+                    identify::Config::new(IDENTIFY_VERSION.to_owned(), key.public())
+                        .with_agent_version(format!("citymesh/{}", env!("CARGO_PKG_VERSION"))),
+                ),
+                ping: ping::Behaviour::new(ping::Config::new().with_interval(Duration::from_secs(30))),
+                kad,
+                mdns: mdns.into(),
+            })
+        })?
+        .with_swarm_config(|swarm| swarm.with_idle_connection_timeout(config.idle_timeout))
+        .build();
+    Ok(swarm)
+}

@@ -1,0 +1,183 @@
+//! The task that owns the swarm: a closed loop over swarm events, commands, the re-dial timer
+//! and shutdown. It never waits on a full channel and never does slow work.
+
+use std::collections::HashSet;
+
+use anyhow::Result;
+use futures::StreamExt;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify, mdns};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
+use super::{Command, Event, Inbound, NetConfig, NetStatus, Verdict};
+
+pub(super) struct EventLoop {
+    swarm: Swarm<Behaviour>,
+    config: NetConfig,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+    listen_addrs: Vec<Multiaddr>,
+}
+
+impl EventLoop {
+    pub(super) fn new(
+        mut swarm: Swarm<Behaviour>,
+        config: NetConfig,
+        commands: mpsc::Receiver<Command>,
+        events: mpsc::Sender<Event>,
+    ) -> Result<Self> {
+        for address in &config.listen {
+            swarm.listen_on(address.clone()).map_err(|error| anyhow::anyhow!("cannot listen on {address}: {error}"))?;
+        }
+        Ok(Self { swarm, config, commands, events, listen_addrs: Vec::new() })
+    }
+
+    pub(super) async fn run(mut self, shutdown: CancellationToken) {
+        self.dial_bootstrap();
+        let mut redial = tokio::time::interval(self.config.redial_interval);
+        redial.tick().await;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                command = self.commands.recv() => match command {
+                    Some(command) => self.on_command(command),
+                    None => break,
+                },
+                _ = redial.tick() => self.dial_bootstrap(),
+            }
+        }
+        tracing::debug!("network stopped");
+    }
+
+    /// Dials every bootstrap peer we are not connected to.
+    fn dial_bootstrap(&mut self) {
+        let connected: HashSet<PeerId> = self.swarm.connected_peers().copied().collect();
+        for address in self.config.bootstrap.clone() {
+            let known = address.iter().find_map(|protocol| match protocol {
+                libp2p::multiaddr::Protocol::P2p(peer) => Some(peer),
+                _ => None,
+            });
+            if known.is_some_and(|peer| connected.contains(&peer)) {
+                continue;
+            }
+            if let Err(error) = self.swarm.dial(address.clone()) {
+                tracing::debug!(%address, %error, "cannot dial bootstrap peer");
+            }
+        }
+    }
+
+    fn emit(&self, event: Event) {
+        if let Err(error) = self.events.try_send(event) {
+            match error.into_inner() {
+                Event::Received(inbound) => {
+                    tracing::warn!(peer = %inbound.source, "node busy: ignoring a gossip message (sync will repair)");
+                }
+                other => tracing::debug!(?other, "node busy: dropping a network event"),
+            }
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Publish { data, reply } => {
+                let _ = reply.send(self.publish(data));
+            }
+            Command::Validated { message_id, source, verdict } => {
+                let acceptance = match verdict {
+                    Verdict::Accept => gossipsub::MessageAcceptance::Accept,
+                    Verdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+                    Verdict::Reject => gossipsub::MessageAcceptance::Reject,
+                };
+                let gossip = &mut self.swarm.behaviour_mut().gossipsub;
+                if !gossip.report_message_validation_result(&message_id, &source, acceptance) {
+                    tracing::debug!(%source, "verdict came after gossipsub forgot the message");
+                }
+            }
+            Command::Status { reply } => {
+                let _ = reply.send(self.status());
+            }
+        }
+    }
+
+    /// Publishes on every network; returns how many networks had peers to send to.
+    fn publish(&mut self, data: Vec<u8>) -> usize {
+        let mut sent = 0;
+        for network in self.config.networks.clone() {
+            let topic = gossipsub::IdentTopic::new(super::topic_name(&network));
+            match self.swarm.behaviour_mut().gossipsub.publish(topic, data.clone()) {
+                Ok(_) => sent += 1,
+                // Nobody to send to yet, or we sent this very record a moment ago.
+                Err(gossipsub::PublishError::NoPeersSubscribedToTopic | gossipsub::PublishError::Duplicate) => {}
+                Err(error) => tracing::warn!(%network, %error, "cannot gossip a record"),
+            }
+        }
+        sent
+    }
+
+    fn status(&self) -> NetStatus {
+        NetStatus {
+            peer_id: self.swarm.local_peer_id().to_string(),
+            listen_addrs: self.listen_addrs.iter().map(ToString::to_string).collect(),
+            networks: self.config.networks.clone(),
+            connected_peers: self.swarm.connected_peers().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(event)) => self.on_gossip(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(event)) => self.on_identify(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
+                for (peer, address) in found {
+                    self.swarm.behaviour_mut().kad.add_address(&peer, address.clone());
+                    if let Err(error) = self.swarm.dial(address) {
+                        tracing::debug!(%peer, %error, "cannot dial a peer found by mDNS");
+                    }
+                }
+            }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                let address = address.with_p2p(*self.swarm.local_peer_id()).unwrap_or_else(|address| address);
+                tracing::info!(%address, "listening");
+                self.listen_addrs.push(address.clone());
+                self.emit(Event::Listening { address });
+            }
+            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. }
+                if num_established.get() == 1 =>
+            {
+                let address = endpoint.get_remote_address().clone();
+                tracing::info!(peer = %peer_id, %address, "peer connected");
+                self.emit(Event::PeerConnected { peer: peer_id, address });
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, cause, .. } => {
+                tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
+                self.emit(Event::PeerDisconnected { peer: peer_id });
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                tracing::debug!(peer = ?peer_id, %error, "could not connect");
+            }
+            _ => {}
+        }
+    }
+
+    fn on_gossip(&mut self, event: gossipsub::Event) {
+        if let gossipsub::Event::Message { propagation_source, message_id, message } = event {
+            let network =
+                message.topic.as_str().strip_prefix("citymesh/v1/").unwrap_or(message.topic.as_str()).to_owned();
+            self.emit(Event::Received(Inbound { message_id, source: propagation_source, network, data: message.data }));
+        }
+    }
+
+    /// Feeds the addresses a citymesh peer reports into Kademlia, which does not learn them itself.
+    fn on_identify(&mut self, event: identify::Event) {
+        if let identify::Event::Received { peer_id, info, .. } = event
+            && info.protocols.contains(&KAD_PROTOCOL)
+        {
+            for address in info.listen_addrs {
+                self.swarm.behaviour_mut().kad.add_address(&peer_id, address);
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! What readers see of the store, as JSON: the rows of a listing and the detail of one record.
+//! The CLI prints these (from its own store, or from a running node's API, which serves the
+//! very same values), so both paths show the same thing.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::markdown;
+use crate::record::{self, Body, Key, Kind, PublisherId, Record, RecordId};
+use crate::store::{Store, StoreError};
+
+/// Why a record could not be found.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error("no record with id {0} is held here")]
+    NoSuchId(RecordId),
+    #[error("no practice note with slug {0:?} is held here; `citymesh list` shows what is")]
+    NoSuchSlug(String),
+    #[error("{0:?} is neither a record id (64 hex characters) nor a slug (a-z, 0-9, '-')")]
+    NotATarget(String),
+    #[error("several publishers have a note {slug:?}; name one by id:\n{ids}")]
+    Ambiguous { slug: String, ids: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Publishers' names, from their profiles; a short key where no profile is held.
+pub struct Names(HashMap<PublisherId, String>);
+
+impl Names {
+    pub fn load(store: &Store) -> Result<Self, StoreError> {
+        let mut names = HashMap::new();
+        for profile in store.heads(Some(Kind::Profile))? {
+            if let Ok(Body::Profile(body)) = profile.parse_body() {
+                names.insert(profile.publisher(), body.name);
+            }
+        }
+        Ok(Self(names))
+    }
+
+    pub fn of(&self, publisher: &PublisherId) -> String {
+        self.0.get(publisher).cloned().unwrap_or_else(|| publisher.to_string()[..12].to_owned())
+    }
+}
+
+/// The title a listing shows for a record.
+fn title(record: &Record) -> String {
+    match record.parse_body() {
+        Ok(Body::Practice(note)) => note.title,
+        Ok(Body::Profile(profile)) => profile.name,
+        Ok(Body::Tombstone(stone)) => format!("(withdrawn: {})", stone.reason),
+        Err(error) => format!("(unreadable: {error})"),
+    }
+}
+
+/// One row of a listing.
+pub fn summary(record: &Record, names: &Names) -> Value {
+    json!({
+        "id": record.id().to_string(),
+        "publisher": record.publisher().to_string(),
+        "publisher_name": names.of(&record.publisher()),
+        "kind": record.kind().as_str(),
+        "slug": record.slug(),
+        "revision": record.revision(),
+        "timestamp_ms": record.timestamp_ms(),
+        "withdrawn": record.is_tombstone(),
+        "title": title(record),
+    })
+}
+
+/// Every head, optionally of one kind, as listing rows.
+pub fn list(store: &Store, kind: Option<Kind>) -> Result<Value, StoreError> {
+    let names = Names::load(store)?;
+    Ok(store.heads(kind)?.iter().map(|record| summary(record, &names)).collect())
+}
+
+/// Finds a record by id, or a practice note's head by slug (`own` publisher's first).
+pub fn find(store: &Store, own: Option<PublisherId>, target: &str) -> Result<Record, FindError> {
+    if let Ok(id) = target.parse::<RecordId>() {
+        return store.get(&id)?.ok_or(FindError::NoSuchId(id));
+    }
+    if !record::is_slug(target) {
+        return Err(FindError::NotATarget(target.to_owned()));
+    }
+    if let Some(publisher) = own {
+        let key = Key { publisher, kind: Kind::Practice, slug: target.to_owned() };
+        if let Some(record) = store.head(&key)? {
+            return Ok(record);
+        }
+    }
+    let mut matches: Vec<Record> =
+        store.heads(Some(Kind::Practice))?.into_iter().filter(|record| record.slug() == target).collect();
+    match matches.len() {
+        0 => Err(FindError::NoSuchSlug(target.to_owned())),
+        1 => Ok(matches.remove(0)),
+        _ => {
+            let ids: Vec<String> =
+                matches.iter().map(|record| format!("  {} ({})", record.id(), record.publisher())).collect();
+            Err(FindError::Ambiguous { slug: target.to_owned(), ids: ids.join("\n") })
+        }
+    }
+}
+
+/// Everything about one record: its row, whether its signature verifies now, where it stands
+/// among its key's revisions, its body (as fields, and as Markdown for a practice note) and,
+/// if asked, every revision held.
+pub fn detail(store: &Store, record: &Record, with_history: bool, now_ms: i64) -> Result<Value, StoreError> {
+    let names = Names::load(store)?;
+    let head = store.head(&record.key())?;
+    let mut out = summary(record, &names);
+    out["signature_verified"] = json!(record::verify(&record.envelope_bytes(), now_ms).is_ok());
+    out["head"] = match &head {
+        Some(head) => json!({"id": head.id().to_string(), "revision": head.revision()}),
+        None => Value::Null,
+    };
+    let (body, markdown) = match record.parse_body() {
+        Ok(Body::Practice(note)) => (json!(note), json!(markdown::render(record.slug(), &note))),
+        Ok(Body::Profile(profile)) => (json!(profile), Value::Null),
+        Ok(Body::Tombstone(stone)) => (json!(stone), Value::Null),
+        Err(error) => (json!({"error": error.to_string()}), Value::Null),
+    };
+    out["body"] = body;
+    out["markdown"] = markdown;
+    if with_history {
+        out["history"] = store.history(&record.key())?.iter().map(|revision| summary(revision, &names)).collect();
+    }
+    Ok(out)
+}
