@@ -5,6 +5,7 @@
 mod demo;
 mod publish;
 mod read;
+mod remote;
 mod transfer;
 
 use std::path::PathBuf;
@@ -51,6 +52,17 @@ pub enum Command {
     },
     /// Create a data directory: publisher and node keys, config.toml and a signed profile.
     Init(InitArgs),
+    /// Run the node: connect to other nodes, receive and pass on notes, serve the local API.
+    ///
+    /// Runs until Ctrl-C or SIGTERM. While it runs, the other commands on this data directory
+    /// go through its API. Logs go to standard error (RUST_LOG sets the level; default info).
+    Run(RunArgs),
+    /// Show the node's state: peer id, addresses, publisher, networks, records, peers.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Sign and store a practice note written in Markdown; prints its record id.
     ///
     /// The file starts with YAML front matter (slug, title, themes, sdg_targets, status,
@@ -98,6 +110,19 @@ pub enum Command {
         /// Directory to read from.
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Listen on this multiaddr instead of node.listen (repeatable), such as /ip4/0.0.0.0/tcp/7879.
+    #[arg(long, value_name = "MULTIADDR")]
+    pub listen: Vec<String>,
+    /// Also connect to this node (repeatable): a multiaddr ending in /p2p/<peer id>.
+    #[arg(long, value_name = "MULTIADDR")]
+    pub bootstrap: Vec<String>,
+    /// Serve the API on this address instead of api.listen, such as 127.0.0.1:7878 (port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub api: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -151,6 +176,8 @@ pub fn run(cli: Cli) -> Result<()> {
     };
     match command {
         Command::Init(args) => init(&data()?, args),
+        Command::Run(args) => run_node(data()?, args),
+        Command::Status { json } => read::status(&data()?, json),
         Command::Publish { file } => publish::publish(&data()?, &file),
         Command::Withdraw { slug, reason } => publish::withdraw(&data()?, &slug, &reason),
         Command::List { kind, json } => read::list(&data()?, kind, json),
@@ -168,6 +195,12 @@ fn init(data: &DataDir, args: InitArgs) -> Result<()> {
     println!("{}", key.publisher());
     eprintln!("initialised {} for publisher {}", data.root().display(), key.publisher());
     Ok(())
+}
+
+fn run_node(data: DataDir, args: RunArgs) -> Result<()> {
+    let options = crate::node::RunOptions { listen: args.listen, bootstrap: args.bootstrap, api_listen: args.api };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(crate::node::run(data, options))
 }
 
 /// Makes a data directory for a new publisher with this profile; returns its key and store.

@@ -2,6 +2,7 @@
 //! passed down. The documented defaults live in `config/default.toml`, which is also the file
 //! `citymesh init` writes; a test keeps it and [`Config::default`] in step.
 
+use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -16,8 +17,29 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    pub node: NodeConfig,
+    pub api: ApiConfig,
     pub publish: PublishConfig,
     pub store: StoreConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    pub listen: Vec<String>,
+    pub bootstrap: Vec<String>,
+    pub networks: Vec<String>,
+    pub mdns: bool,
+    pub discovery: bool,
+    pub idle_timeout_secs: u64,
+    pub redial_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    pub listen: SocketAddr,
+    pub allow_non_loopback: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -32,6 +54,26 @@ pub struct PublishConfig {
 pub struct StoreConfig {
     pub cache_capacity_mb: u64,
     pub flush_every_ms: u64,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            listen: vec!["/ip4/0.0.0.0/tcp/7879".to_owned(), "/ip4/0.0.0.0/udp/7879/quic-v1".to_owned()],
+            bootstrap: Vec::new(),
+            networks: vec!["main".to_owned()],
+            mdns: false,
+            discovery: true,
+            idle_timeout_secs: 300,
+            redial_interval_secs: 60,
+        }
+    }
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 7878)), allow_non_loopback: false }
+    }
 }
 
 impl Default for PublishConfig {
@@ -74,6 +116,25 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), String> {
+        let node = &self.node;
+        if node.networks.is_empty() {
+            return Err("node.networks is empty; join at least one network, such as [\"main\"]".to_owned());
+        }
+        if let Some(bad) = node.networks.iter().find(|name| !crate::record::is_slug(name)) {
+            return Err(format!("node.networks: {bad:?} is not a network name; use 1 to 64 of a-z, 0-9 and '-'"));
+        }
+        if node.idle_timeout_secs < 120 {
+            return Err(format!("node.idle_timeout_secs is {}; allowed: 120 or more", node.idle_timeout_secs));
+        }
+        if !(10..=3600).contains(&node.redial_interval_secs) {
+            return Err(format!("node.redial_interval_secs is {}; allowed: 10 to 3600", node.redial_interval_secs));
+        }
+        if !self.api.listen.ip().is_loopback() && !self.api.allow_non_loopback {
+            return Err(format!(
+                "api.listen {} is not a loopback address; set api.allow_non_loopback = true to expose the API",
+                self.api.listen
+            ));
+        }
         let publish = &self.publish;
         if !vocab::is_license(&publish.default_license) {
             return Err(format!(
@@ -118,6 +179,16 @@ mod tests {
     #[test]
     fn an_empty_file_means_every_default() {
         assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn network_settings_are_checked() {
+        let error = Config::parse("[node]\nnetworks = [\"Asia Water\"]\n").unwrap_err();
+        assert!(error.contains("node.networks"), "{error}");
+        let error = Config::parse("[api]\nlisten = \"0.0.0.0:7878\"\n").unwrap_err();
+        assert!(error.contains("allow_non_loopback"), "{error}");
+        let error = Config::parse("[api]\nlisten = \"localhost\"\n").unwrap_err();
+        assert!(error.contains("api.listen") || error.contains("listen"), "{error}");
     }
 
     #[test]

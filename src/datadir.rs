@@ -16,6 +16,11 @@ const CONFIG_FILE: &str = "config.toml";
 const PUBLISHER_KEY_FILE: &str = "publisher.key";
 const NODE_KEY_FILE: &str = "node.key";
 const STORE_DIR: &str = "store";
+const TOKEN_FILE: &str = "api.token";
+const API_ADDR_FILE: &str = "api.addr";
+const PEERS_FILE: &str = "peers.txt";
+/// Known peers remembered at most.
+const MAX_KNOWN_PEERS: usize = 64;
 
 /// A data directory, which may not exist yet.
 #[derive(Debug, Clone)]
@@ -108,6 +113,66 @@ impl DataDir {
     pub fn publisher_key(&self) -> Result<PublisherKey> {
         self.require_initialised()?;
         read_secret(&self.root.join(PUBLISHER_KEY_FILE)).map(PublisherKey::from_seed)
+    }
+
+    /// The node's network identity key.
+    pub fn node_key(&self) -> Result<[u8; 32]> {
+        self.require_initialised()?;
+        read_secret(&self.root.join(NODE_KEY_FILE))
+    }
+
+    /// The API's bearer token, created (mode 0600) the first time it is asked for.
+    pub fn api_token(&self) -> Result<String> {
+        let path = self.root.join(TOKEN_FILE);
+        if !path.exists() {
+            let token: [u8; 32] = rand::random();
+            write_secret(&path, &token)?;
+        }
+        read_secret(&path).map(|token| record::to_hex(&token))
+    }
+
+    /// The token, if a node has made one; the CLI sends it with writes.
+    pub fn existing_api_token(&self) -> Result<Option<String>> {
+        let path = self.root.join(TOKEN_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        read_secret(&path).map(|token| Some(record::to_hex(&token)))
+    }
+
+    /// Tells CLI commands where the running node's API is.
+    pub fn write_api_addr(&self, address: std::net::SocketAddr) -> Result<()> {
+        let path = self.root.join(API_ADDR_FILE);
+        fs::write(&path, format!("{address}\n")).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// The address a running node wrote, if any (it may be stale after a crash).
+    pub fn api_addr(&self) -> Option<std::net::SocketAddr> {
+        fs::read_to_string(self.root.join(API_ADDR_FILE)).ok()?.trim().parse().ok()
+    }
+
+    pub fn remove_api_addr(&self) {
+        let _ = fs::remove_file(self.root.join(API_ADDR_FILE));
+    }
+
+    /// Peers this node connected to before, as multiaddrs ending in `/p2p/<peer id>`.
+    pub fn known_peers(&self) -> Vec<String> {
+        fs::read_to_string(self.root.join(PEERS_FILE))
+            .map(|text| text.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// Remembers a peer's address, most recent first, so that a restart reconnects.
+    pub fn remember_peer(&self, address: &str) -> Result<()> {
+        let mut peers = self.known_peers();
+        peers.retain(|known| known != address);
+        peers.insert(0, address.to_owned());
+        peers.truncate(MAX_KNOWN_PEERS);
+        let path = self.root.join(PEERS_FILE);
+        let partial = path.with_extension("partial");
+        fs::write(&partial, peers.join("\n") + "\n")
+            .and_then(|_| fs::rename(&partial, &path))
+            .with_context(|| format!("cannot write {}", path.display()))
     }
 
     /// Opens the store, saying plainly when another process holds it.

@@ -22,6 +22,7 @@
 //! - `record`, `vocab` and `markdown` do no I/O.
 //! - Nothing below `cli` reads the environment; configuration is read once and passed down.
 
+pub mod api;
 pub mod author;
 pub mod cli;
 pub mod config;
@@ -29,6 +30,7 @@ pub mod datadir;
 pub mod ingest;
 pub mod markdown;
 pub mod net;
+pub mod node;
 pub mod record;
 pub mod store;
 pub mod view;

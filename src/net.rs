@@ -33,6 +33,8 @@ pub struct NetConfig {
     /// Network names; each is one gossipsub topic.
     pub networks: Vec<String>,
     pub mdns: bool,
+    /// Find more nodes through known ones (Kademlia).
+    pub discovery: bool,
     pub idle_timeout: Duration,
     pub redial_interval: Duration,
 }
@@ -71,9 +73,18 @@ pub enum Verdict {
 #[derive(Debug)]
 pub enum Event {
     Received(Inbound),
-    PeerConnected { peer: PeerId, address: Multiaddr },
-    PeerDisconnected { peer: PeerId },
-    Listening { address: Multiaddr },
+    /// `dialed`: we dialed `address`, so it is worth remembering for the next start.
+    PeerConnected {
+        peer: PeerId,
+        address: Multiaddr,
+        dialed: bool,
+    },
+    PeerDisconnected {
+        peer: PeerId,
+    },
+    Listening {
+        address: Multiaddr,
+    },
 }
 
 /// A snapshot of the network's state.
@@ -83,6 +94,10 @@ pub struct NetStatus {
     pub listen_addrs: Vec<String>,
     pub networks: Vec<String>,
     pub connected_peers: Vec<String>,
+    /// Connected peers that joined at least one of our networks.
+    pub gossip_peers: usize,
+    /// Peers in the gossip mesh of at least one of our networks (they get messages first).
+    pub mesh_peers: usize,
 }
 
 enum Command {

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::wire::{self, Envelope, Header, Practice, Profile, Tombstone};
 
 pub use error::RecordError;
-pub use ids::{BadId, Kind, PublisherId, RecordId, parse_hex32, to_hex};
+pub use ids::{BadId, Kind, PublisherId, RecordId, parse_hex, parse_hex32, to_hex};
 
 /// Header format version described by `proto/README.md`.
 pub const FORMAT: u32 = 1;

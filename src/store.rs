@@ -99,7 +99,7 @@ pub struct Store {
     _lock: File,
     /// Tests set this to leave the store as a killed process would (open marker still set).
     #[cfg(test)]
-    skip_clean_close: std::cell::Cell<bool>,
+    skip_clean_close: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -289,6 +289,23 @@ impl Store {
         self.records.iter().values().map(|stored| decode_stored(&stored?))
     }
 
+    /// Up to `limit` records in arrival order, starting after the sequence number `after`
+    /// (from the start when `None`), each with its own sequence number: a resumable listing.
+    pub fn records_page(&self, after: Option<u64>, limit: usize) -> Result<Vec<(u64, Record)>, StoreError> {
+        let start = after.map_or(0, |after| after.saturating_add(1));
+        let mut out = Vec::new();
+        for entry in self.records.range(start.to_be_bytes()..).take(limit) {
+            let (sequence, stored) = entry?;
+            let sequence = sequence
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| damaged(&sequence, "a record's sequence number has the wrong length"))?;
+            out.push((sequence, decode_stored(&stored)?));
+        }
+        Ok(out)
+    }
+
     /// Number of records held (every revision).
     pub fn len(&self) -> usize {
         self.records.len()
@@ -313,7 +330,7 @@ impl Drop for Store {
     /// A clean close: flush, then clear the open marker so the next open skips the check.
     fn drop(&mut self) {
         #[cfg(test)]
-        if self.skip_clean_close.get() {
+        if self.skip_clean_close.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
         let closed = self.db.flush().and_then(|_| self.meta.remove(OPEN_MARKER)).and_then(|_| self.db.flush());

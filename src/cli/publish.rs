@@ -4,6 +4,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use serde_json::json;
+
+use super::remote::Remote;
 use crate::author::{self, AuthorError, Previous};
 use crate::datadir::DataDir;
 use crate::record::RecordError;
@@ -19,8 +22,21 @@ fn markdown_field(field: &str) -> String {
 
 pub(super) fn publish(data: &DataDir, file: &Path) -> Result<()> {
     data.require_initialised()?;
-    let config = data.config()?;
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if let Some(remote) = Remote::discover(data)? {
+        let answer = remote
+            .post("/api/v1/publish", &json!({ "markdown": text }))
+            .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+        let (slug, revision) = (answer["slug"].as_str().unwrap_or_default(), &answer["revision"]);
+        match answer["previous"].as_str() {
+            Some("same") => eprintln!("{slug} is unchanged since revision {revision}; nothing published"),
+            Some("withdrawn") => eprintln!("published {slug} revision {revision} (it had been withdrawn)"),
+            _ => eprintln!("published {slug} revision {revision}"),
+        }
+        println!("{}", answer["id"].as_str().unwrap_or_default());
+        return Ok(());
+    }
+    let config = data.config()?;
     let key = data.publisher_key()?;
     let store = data.open_store(&config)?;
     let published = author::publish(&store, &key, &config, &text).map_err(|error| match error {
@@ -46,6 +62,12 @@ pub(super) fn publish(data: &DataDir, file: &Path) -> Result<()> {
 
 pub(super) fn withdraw(data: &DataDir, slug: &str, reason: &str) -> Result<()> {
     data.require_initialised()?;
+    if let Some(remote) = Remote::discover(data)? {
+        let answer = remote.post("/api/v1/withdraw", &json!({ "slug": slug, "reason": reason }))?;
+        eprintln!("withdrew {slug} (revision {})", answer["revision"]);
+        println!("{}", answer["id"].as_str().unwrap_or_default());
+        return Ok(());
+    }
     let config = data.config()?;
     let key = data.publisher_key()?;
     let store = data.open_store(&config)?;

@@ -4,9 +4,10 @@
 use anyhow::Result;
 use serde_json::Value;
 
+use super::remote::Remote;
 use crate::author::now_ms;
 use crate::datadir::DataDir;
-use crate::record::Kind;
+use crate::record::{self, Kind, RecordId};
 use crate::view;
 
 fn text(value: &Value) -> &str {
@@ -14,6 +15,10 @@ fn text(value: &Value) -> &str {
 }
 
 pub(super) fn list(data: &DataDir, kind: Option<Kind>, as_json: bool) -> Result<()> {
+    if let Some(remote) = Remote::discover(data)? {
+        let query = kind.map(|kind| format!("?kind={kind}")).unwrap_or_default();
+        return print_list(&remote.get(&format!("/api/v1/records{query}"))?, as_json);
+    }
     data.require_store()?;
     let store = data.open_store(&data.config()?)?;
     let rows = view::list(&store, kind)?;
@@ -45,6 +50,13 @@ pub(super) fn print_list(rows: &Value, as_json: bool) -> Result<()> {
 }
 
 pub(super) fn show(data: &DataDir, target: &str, as_json: bool, with_history: bool) -> Result<()> {
+    if target.parse::<RecordId>().is_err() && !record::is_slug(target) {
+        return Err(view::FindError::NotATarget(target.to_owned()).into());
+    }
+    if let Some(remote) = Remote::discover(data)? {
+        let detail = remote.get(&format!("/api/v1/records/{target}?history={with_history}"))?;
+        return print_detail(&detail, as_json);
+    }
     data.require_store()?;
     let store = data.open_store(&data.config()?)?;
     let record = view::find(&store, data.publisher()?, target)?;
@@ -84,6 +96,57 @@ pub(super) fn print_detail(detail: &Value, as_json: bool) -> Result<()> {
             let time = super::format_time(revision["timestamp_ms"].as_i64().unwrap_or_default());
             println!("  revision {:>3}  {}  {time}{mark}", revision["revision"], text(&revision["id"]));
         }
+    }
+    Ok(())
+}
+
+pub(super) fn status(data: &DataDir, as_json: bool) -> Result<()> {
+    let status = match Remote::discover(data)? {
+        Some(remote) => remote.get("/api/v1/status")?,
+        None => {
+            data.require_store()?;
+            let store = data.open_store(&data.config()?)?;
+            serde_json::json!({
+                "running": false,
+                "publisher": data.publisher()?.map(|publisher| publisher.to_string()),
+                "networks": data.config()?.node.networks,
+                "records": store.len(),
+            })
+        }
+    };
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+        return Ok(());
+    }
+    if status["running"] == false {
+        println!("node:        not running (start it with `citymesh run`)");
+    } else {
+        println!("node:        running, peer id {}", text(&status["peer_id"]));
+        for address in status["listen_addrs"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            println!("listening:   {}", text(address));
+        }
+    }
+    println!("publisher:   {}", text(&status["publisher"]));
+    let networks: Vec<&str> =
+        status["networks"].as_array().map(|all| all.iter().map(text).collect()).unwrap_or_default();
+    println!("networks:    {}", networks.join(", "));
+    println!("records:     {}", status["records"]);
+    if let Some(peers) = status["connected_peers"].as_array() {
+        println!("peers:       {} connected", peers.len());
+        for peer in peers {
+            println!("             {}", text(peer));
+        }
+    }
+    let last = &status["last_received"];
+    if !last.is_null() {
+        let time = super::format_time(last["at_ms"].as_i64().unwrap_or_default());
+        println!(
+            "last record: {} {} revision {} from {} at {time}",
+            text(&last["kind"]),
+            text(&last["slug"]),
+            last["revision"],
+            text(&last["from"])
+        );
     }
     Ok(())
 }

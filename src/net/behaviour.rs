@@ -23,7 +23,7 @@ pub struct Behaviour {
     pub gossipsub: gossipsub::Behaviour,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
-    pub kad: kad::Behaviour<kad::store::MemoryStore>,
+    pub kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
     pub mdns: Toggle<mdns::tokio::Behaviour>,
 }
 
@@ -60,14 +60,17 @@ pub fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>> {
         .with_dns()?
         .with_behaviour(|key| {
             let peer_id = key.public().to_peer_id();
-            let mut kad = kad::Behaviour::with_config(
-                peer_id,
-                kad::store::MemoryStore::new(peer_id),
-                kad::Config::new(KAD_PROTOCOL),
-            );
-            // Cities' nodes are servers, often on private networks where libp2p cannot confirm
-            // an external address; without this they would never answer routing queries.
-            kad.set_mode(Some(kad::Mode::Server));
+            let kad = config.discovery.then(|| {
+                let mut kad = kad::Behaviour::with_config(
+                    peer_id,
+                    kad::store::MemoryStore::new(peer_id),
+                    kad::Config::new(KAD_PROTOCOL),
+                );
+                // Cities' nodes are servers, often on private networks where libp2p cannot
+                // confirm an external address; without this they would never answer queries.
+                kad.set_mode(Some(kad::Mode::Server));
+                kad
+            });
             let mdns =
                 if config.mdns { Some(mdns::tokio::Behaviour::new(mdns::Config::default(), peer_id)?) } else { None };
             Ok(Behaviour {
@@ -77,7 +80,7 @@ pub fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>> {
                         .with_agent_version(format!("citymesh/{}", env!("CARGO_PKG_VERSION"))),
                 ),
                 ping: ping::Behaviour::new(ping::Config::new().with_interval(Duration::from_secs(30))),
-                kad,
+                kad: kad.into(),
                 mdns: mdns.into(),
             })
         })?

@@ -118,11 +118,22 @@ impl EventLoop {
     }
 
     fn status(&self) -> NetStatus {
+        let gossip = &self.swarm.behaviour().gossipsub;
+        let topics: Vec<gossipsub::TopicHash> = self
+            .config
+            .networks
+            .iter()
+            .map(|network| gossipsub::IdentTopic::new(super::topic_name(network)).hash())
+            .collect();
+        let gossip_peers = gossip.all_peers().filter(|(_, joined)| joined.iter().any(|t| topics.contains(t))).count();
+        let mesh: HashSet<&PeerId> = topics.iter().flat_map(|topic| gossip.mesh_peers(topic)).collect();
         NetStatus {
             peer_id: self.swarm.local_peer_id().to_string(),
             listen_addrs: self.listen_addrs.iter().map(ToString::to_string).collect(),
             networks: self.config.networks.clone(),
             connected_peers: self.swarm.connected_peers().map(ToString::to_string).collect(),
+            gossip_peers,
+            mesh_peers: mesh.len(),
         }
     }
 
@@ -132,7 +143,9 @@ impl EventLoop {
             SwarmEvent::Behaviour(BehaviourEvent::Identify(event)) => self.on_identify(event),
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 for (peer, address) in found {
-                    self.swarm.behaviour_mut().kad.add_address(&peer, address.clone());
+                    if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                        kad.add_address(&peer, address.clone());
+                    }
                     if let Err(error) = self.swarm.dial(address) {
                         tracing::debug!(%peer, %error, "cannot dial a peer found by mDNS");
                     }
@@ -149,7 +162,7 @@ impl EventLoop {
             {
                 let address = endpoint.get_remote_address().clone();
                 tracing::info!(peer = %peer_id, %address, "peer connected");
-                self.emit(Event::PeerConnected { peer: peer_id, address });
+                self.emit(Event::PeerConnected { peer: peer_id, address, dialed: endpoint.is_dialer() });
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established: 0, cause, .. } => {
                 tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
@@ -174,9 +187,10 @@ impl EventLoop {
     fn on_identify(&mut self, event: identify::Event) {
         if let identify::Event::Received { peer_id, info, .. } = event
             && info.protocols.contains(&KAD_PROTOCOL)
+            && let Some(kad) = self.swarm.behaviour_mut().kad.as_mut()
         {
             for address in info.listen_addrs {
-                self.swarm.behaviour_mut().kad.add_address(&peer_id, address);
+                kad.add_address(&peer_id, address);
             }
         }
     }

@@ -35,6 +35,14 @@ pub fn parse_hex32(text: &str) -> Result<[u8; 32], BadId> {
     Ok(out)
 }
 
+/// Parses hex of any even length (either case).
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("not hex: expected pairs of 0-9, a-f".to_owned());
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).map_err(|e| e.to_string())).collect()
+}
+
 /// Lowercase hex of any byte string.
 pub fn to_hex(bytes: &[u8]) -> String {
     use fmt::Write;

@@ -108,7 +108,7 @@ fn check_agrees(store: &Store, model: &Model) {
 
 fn crash(store: Store) {
     store.flush().unwrap();
-    store.skip_clean_close.set(true);
+    store.skip_clean_close.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 fn damage(store: &Store, position: usize) -> bool {

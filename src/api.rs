@@ -1,0 +1,306 @@
+//! The node's HTTP API: JSON under `/api/v1/`, on 127.0.0.1 by default. Reads are open; writes
+//! need the bearer token kept in the data directory. The CLI uses this API while a node runs.
+//!
+//! Errors are JSON `{"error": code, "detail": text}` with a fitting status. Later versions add
+//! routes and fields; existing ones keep their meaning.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::author::{self, AuthorError, Previous, now_ms};
+use crate::ingest::{self, Outcome};
+use crate::node::Shared;
+use crate::record::{Kind, RecordId};
+use crate::view::{self, FindError};
+
+/// Largest import request body.
+const MAX_IMPORT_BODY: usize = 64 * 1024 * 1024;
+/// Records per page of `GET /api/v1/envelopes`, at most.
+const MAX_PAGE: usize = 1000;
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    error: &'static str,
+    detail: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &'static str, detail: impl ToString) -> Self {
+        Self { status, error, detail: detail.to_string() }
+    }
+
+    fn internal(detail: impl ToString) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({"error": self.error, "detail": self.detail}))).into_response()
+    }
+}
+
+impl From<AuthorError> for ApiError {
+    fn from(error: AuthorError) -> Self {
+        match error {
+            AuthorError::Markdown(_) | AuthorError::Record(_) => Self::new(StatusCode::BAD_REQUEST, "invalid", error),
+            AuthorError::NoSuchNote(_) => Self::new(StatusCode::NOT_FOUND, "not-found", error),
+            AuthorError::AlreadyWithdrawn { .. } => Self::new(StatusCode::CONFLICT, "conflict", error),
+            AuthorError::Store(error) => Self::internal(error),
+        }
+    }
+}
+
+impl From<FindError> for ApiError {
+    fn from(error: FindError) -> Self {
+        match error {
+            FindError::NoSuchId(_) | FindError::NoSuchSlug(_) => Self::new(StatusCode::NOT_FOUND, "not-found", error),
+            FindError::NotATarget(_) => Self::new(StatusCode::BAD_REQUEST, "invalid", error),
+            FindError::Ambiguous { .. } => Self::new(StatusCode::CONFLICT, "ambiguous", error),
+            FindError::Store(error) => Self::internal(error),
+        }
+    }
+}
+
+type Answer = Result<Response, ApiError>;
+
+/// The API's routes.
+pub fn app(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/records", get(records))
+        .route("/api/v1/records/{target}", get(record))
+        .route("/api/v1/records/{target}/raw", get(raw))
+        .route("/api/v1/envelopes", get(envelopes))
+        .route("/api/v1/publish", post(publish))
+        .route("/api/v1/withdraw", post(withdraw))
+        .route("/api/v1/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BODY)))
+        .with_state(shared)
+}
+
+/// Runs store work off the async runtime.
+async fn blocking<T: Send + 'static>(
+    shared: &Arc<Shared>,
+    work: impl FnOnce(&Shared) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let shared = Arc::clone(shared);
+    tokio::task::spawn_blocking(move || work(&shared)).await.map_err(ApiError::internal)?
+}
+
+fn authorise(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    match presented {
+        Some(token) if token.trim() == shared.token => Ok(()),
+        Some(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", "the bearer token is wrong")),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "writes need `Authorization: Bearer <token>`; the token is in the data directory's api.token",
+        )),
+    }
+}
+
+async fn status(State(shared): State<Arc<Shared>>) -> Answer {
+    let net = shared.net.status().await.map_err(ApiError::internal)?;
+    let records = blocking(&shared, |shared| Ok(shared.store.len())).await?;
+    let last_received = shared.last_received.lock().map(|last| last.clone()).unwrap_or_default();
+    Ok(Json(json!({
+        "peer_id": net.peer_id,
+        "listen_addrs": net.listen_addrs,
+        "publisher": shared.key.publisher().to_string(),
+        "networks": net.networks,
+        "records": records,
+        "connected_peers": net.connected_peers,
+        "gossip_peers": net.gossip_peers,
+        "mesh_peers": net.mesh_peers,
+        "last_received": last_received,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    kind: Option<String>,
+}
+
+async fn records(State(shared): State<Arc<Shared>>, Query(query): Query<ListQuery>) -> Answer {
+    let kind = match query.kind.as_deref() {
+        None => None,
+        Some(text) => Some(text.parse::<Kind>().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                format!("kind {text:?} is unknown; kinds are profile, practice"),
+            )
+        })?),
+    };
+    let rows = blocking(&shared, move |shared| view::list(&shared.store, kind).map_err(ApiError::internal)).await?;
+    Ok(Json(rows).into_response())
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    #[serde(default)]
+    history: bool,
+}
+
+async fn record(
+    State(shared): State<Arc<Shared>>,
+    Path(target): Path<String>,
+    Query(query): Query<ShowQuery>,
+) -> Answer {
+    let detail = blocking(&shared, move |shared| {
+        let record = view::find(&shared.store, Some(shared.key.publisher()), &target)?;
+        view::detail(&shared.store, &record, query.history, now_ms()).map_err(ApiError::internal)
+    })
+    .await?;
+    Ok(Json(detail).into_response())
+}
+
+async fn raw(State(shared): State<Arc<Shared>>, Path(target): Path<String>) -> Answer {
+    let bytes = blocking(&shared, move |shared| {
+        let record = view::find(&shared.store, Some(shared.key.publisher()), &target)?;
+        Ok(record.envelope_bytes())
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    after: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// Every record held, in arrival order, a page at a time: `{"envelopes": [{"id", "hex"}], "next"}`;
+/// pass `next` as `after` for the following page (`next` is null at the end).
+async fn envelopes(State(shared): State<Arc<Shared>>, Query(query): Query<PageQuery>) -> Answer {
+    let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let page =
+        blocking(&shared, move |shared| shared.store.records_page(query.after, limit).map_err(ApiError::internal))
+            .await?;
+    let next = if page.len() == limit { page.last().map(|(sequence, _)| *sequence) } else { None };
+    let envelopes: Vec<Value> = page
+        .iter()
+        .map(|(_, record)| json!({"id": record.id().to_string(), "hex": crate::record::to_hex(&record.envelope_bytes())}))
+        .collect();
+    Ok(Json(json!({"envelopes": envelopes, "next": next})).into_response())
+}
+
+#[derive(Deserialize)]
+struct PublishRequest {
+    markdown: String,
+}
+
+async fn publish(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
+    authorise(&shared, &headers)?;
+    let request: PublishRequest = parse_json(&body, "{\"markdown\": \"...\"}")?;
+    let published = blocking(&shared, move |shared| {
+        Ok(author::publish(&shared.store, &shared.key, &shared.config, &request.markdown)?)
+    })
+    .await?;
+    let record = &published.record;
+    if published.previous != Previous::Same {
+        gossip(&shared, record.envelope_bytes()).await;
+    }
+    let previous = match published.previous {
+        Previous::None => "none",
+        Previous::Older => "older",
+        Previous::Withdrawn => "withdrawn",
+        Previous::Same => "same",
+    };
+    let status = if published.previous == Previous::Same { StatusCode::OK } else { StatusCode::CREATED };
+    let answer = json!({"id": record.id().to_string(), "slug": record.slug(), "revision": record.revision(), "previous": previous});
+    Ok((status, Json(answer)).into_response())
+}
+
+#[derive(Deserialize)]
+struct WithdrawRequest {
+    slug: String,
+    reason: String,
+}
+
+async fn withdraw(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
+    authorise(&shared, &headers)?;
+    let request: WithdrawRequest = parse_json(&body, "{\"slug\": \"...\", \"reason\": \"...\"}")?;
+    let record = blocking(&shared, move |shared| {
+        Ok(author::withdraw(&shared.store, &shared.key, &request.slug, &request.reason)?)
+    })
+    .await?;
+    gossip(&shared, record.envelope_bytes()).await;
+    let answer = json!({"id": record.id().to_string(), "slug": record.slug(), "revision": record.revision()});
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+#[derive(Deserialize)]
+struct ImportRequest {
+    /// Envelopes in hex.
+    envelopes: Vec<String>,
+}
+
+/// Verifies and stores envelopes as `import` does; answers one result per envelope, in order.
+async fn import(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
+    authorise(&shared, &headers)?;
+    let request: ImportRequest = parse_json(&body, "{\"envelopes\": [\"<hex>\", ...]}")?;
+    let (results, new_heads) = blocking(&shared, move |shared| {
+        let count = request.envelopes.len();
+        let items =
+            request.envelopes.into_iter().enumerate().map(|(index, hex)| (index, crate::record::parse_hex(&hex)));
+        let mut results = vec![Value::Null; count];
+        let mut new_heads = Vec::new();
+        ingest::ingest(&shared.store, items, now_ms(), |index, outcome| {
+            results[index] = match outcome {
+                Outcome::Stored { id, head } => {
+                    if head {
+                        new_heads.push(id);
+                    }
+                    json!({"outcome": "stored", "id": id.to_string()})
+                }
+                Outcome::AlreadyHeld { id } => json!({"outcome": "held", "id": id.to_string()}),
+                Outcome::Invalid(error) => {
+                    json!({"outcome": "rejected", "rule": error.rule(), "detail": error.to_string()})
+                }
+                Outcome::Unreadable(detail) => json!({"outcome": "rejected", "rule": "hex", "detail": detail}),
+            }
+        })
+        .map_err(ApiError::internal)?;
+        let envelopes: Vec<Vec<u8>> = new_heads
+            .iter()
+            .filter_map(|id: &RecordId| shared.store.get(id).ok().flatten())
+            .map(|record| record.envelope_bytes())
+            .collect();
+        Ok((results, envelopes))
+    })
+    .await?;
+    for envelope in new_heads {
+        gossip(&shared, envelope).await;
+    }
+    Ok(Json(json!({ "results": results })).into_response())
+}
+
+/// Pushes a record to the peers; having none is fine (sync will carry it later).
+async fn gossip(shared: &Shared, envelope: Vec<u8>) {
+    if let Err(error) = shared.net.publish(envelope).await {
+        tracing::warn!(%error, "cannot gossip a record");
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|error| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid", format!("the body must be JSON {shape}: {error}"))
+    })
+}

@@ -1,0 +1,281 @@
+//! A running node: the wiring between the store, the network, the gossip validator and the
+//! API, and its clean shutdown.
+//!
+//! Received gossip goes to one validator thread, which verifies a batch, stores what is valid in
+//! one transaction, flushes, and only then tells gossipsub to forward (`Accept`), drop
+//! (`Ignore`: already held, older, or a kind this version does not know) or penalise (`Reject`).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::author::now_ms;
+use crate::config::Config;
+use crate::datadir::DataDir;
+use crate::net::{self, Event, Inbound, NetConfig, NetHandle, Verdict};
+use crate::record::{PublisherKey, Record, RecordError, Verifier};
+use crate::store::{Inserted, Store};
+
+/// Gossip messages waiting for the validator, at most; more are ignored (sync repairs them).
+const VALIDATION_QUEUE: usize = 1024;
+/// Messages validated, stored and flushed together, at most.
+const VALIDATION_BATCH: usize = 256;
+
+/// Overrides from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub listen: Vec<String>,
+    pub bootstrap: Vec<String>,
+    pub api_listen: Option<SocketAddr>,
+}
+
+/// A record accepted from a peer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Received {
+    pub id: String,
+    pub publisher: String,
+    pub kind: String,
+    pub slug: String,
+    pub revision: u64,
+    pub from: String,
+    pub at_ms: i64,
+}
+
+/// What the node's tasks and the API share.
+pub struct Shared {
+    pub data: DataDir,
+    pub config: Config,
+    pub store: Store,
+    pub key: PublisherKey,
+    pub net: NetHandle,
+    pub token: String,
+    pub last_received: Mutex<Option<Received>>,
+    /// Every record accepted from a peer, for whoever listens (the demo).
+    pub accepted: broadcast::Sender<Received>,
+}
+
+/// A started node.
+pub struct RunningNode {
+    pub api_addr: SocketAddr,
+    pub shared: Arc<Shared>,
+    tasks: Vec<JoinHandle<()>>,
+    validator: thread::JoinHandle<()>,
+}
+
+fn parse_addrs(texts: &[String], setting: &str) -> Result<Vec<net::Multiaddr>> {
+    texts.iter().map(|text| net::parse_addr(text, setting)).collect()
+}
+
+impl RunningNode {
+    /// Opens the data directory, starts the network, the validator and the API. Everything
+    /// stops when `shutdown` is cancelled; then call [`RunningNode::stopped`].
+    pub async fn start(data: DataDir, options: RunOptions, shutdown: CancellationToken) -> Result<RunningNode> {
+        data.require_initialised()?;
+        let config = data.config()?;
+        let key = data.publisher_key()?;
+        let token = data.api_token()?;
+        let store = data.open_store(&config)?;
+        let listen = if options.listen.is_empty() { &config.node.listen } else { &options.listen };
+        let mut bootstrap = parse_addrs(&config.node.bootstrap, "node.bootstrap")?;
+        bootstrap.extend(parse_addrs(&options.bootstrap, "--bootstrap")?);
+        // Peers remembered from earlier runs; one that no longer parses is simply skipped.
+        bootstrap.extend(data.known_peers().iter().filter_map(|text| text.parse().ok()));
+        bootstrap.dedup();
+        let net_config = NetConfig {
+            node_key: data.node_key()?,
+            listen: parse_addrs(listen, "--listen or node.listen")?,
+            bootstrap,
+            networks: config.node.networks.clone(),
+            mdns: config.node.mdns,
+            discovery: config.node.discovery,
+            idle_timeout: std::time::Duration::from_secs(config.node.idle_timeout_secs),
+            redial_interval: std::time::Duration::from_secs(config.node.redial_interval_secs),
+        };
+        let (net, events) = net::start(net_config, shutdown.clone())?;
+        let api_listen = options.api_listen.unwrap_or(config.api.listen);
+        let listener = tokio::net::TcpListener::bind(api_listen).await.with_context(|| {
+            format!("cannot listen for the API on {api_listen}: another program (or node) uses it; set api.listen or pass --api")
+        })?;
+        let api_addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            data,
+            config,
+            store,
+            key,
+            net,
+            token,
+            last_received: Mutex::new(None),
+            accepted: broadcast::channel(256).0,
+        });
+        let (inbox, validator_inbox) = mpsc::channel(VALIDATION_QUEUE);
+        let validator = {
+            let shared = Arc::clone(&shared);
+            thread::Builder::new()
+                .name("gossip-validate".to_owned())
+                .spawn(move || validate_gossip(&shared, validator_inbox))
+                .context("cannot start the validator thread")?
+        };
+        let mut tasks = vec![tokio::spawn(on_events(Arc::clone(&shared), events, inbox))];
+        let app = crate::api::app(Arc::clone(&shared));
+        tasks.push(tokio::spawn(async move {
+            let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
+            if let Err(error) = served {
+                tracing::error!(%error, "the API stopped");
+            }
+        }));
+        shared.data.write_api_addr(api_addr)?;
+        tracing::info!(api = %api_addr, publisher = %shared.key.publisher(), "node started");
+        Ok(RunningNode { api_addr, shared, tasks, validator })
+    }
+
+    /// Waits for every task to end after shutdown, then flushes and closes the store.
+    pub async fn stopped(self) -> Result<()> {
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        let validator = self.validator;
+        let _ = tokio::task::spawn_blocking(move || validator.join()).await;
+        self.shared.data.remove_api_addr();
+        self.shared.store.flush()?;
+        // The API's and the network's clones of `shared` are gone; dropping the last one
+        // closes the store (and releases the data directory) now rather than at exit.
+        drop(self.shared);
+        Ok(())
+    }
+}
+
+/// Routes network events: gossip to the validator, new peers to the peers file.
+async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox: mpsc::Sender<Inbound>) {
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::Received(inbound) => {
+                if let Err(mpsc::error::TrySendError::Full(inbound)) = inbox.try_send(inbound) {
+                    tracing::warn!(peer = %inbound.source, "validator busy: ignoring a gossip message (sync will repair)");
+                    shared.net.validated(&inbound, Verdict::Ignore);
+                }
+            }
+            Event::PeerConnected { peer, address, dialed: true } => {
+                let address = address.with_p2p(peer).unwrap_or_else(|address| address).to_string();
+                let shared = Arc::clone(&shared);
+                tokio::task::spawn_blocking(move || {
+                    if let Err(error) = shared.data.remember_peer(&address) {
+                        tracing::warn!(%error, "cannot remember a peer");
+                    }
+                });
+            }
+            Event::PeerConnected { .. } | Event::PeerDisconnected { .. } | Event::Listening { .. } => {}
+        }
+    }
+}
+
+/// The validator thread: verify, store, flush, then give gossipsub its verdicts.
+fn validate_gossip(shared: &Shared, mut inbox: mpsc::Receiver<Inbound>) {
+    let mut verifier = Verifier::default();
+    while let Some(first) = inbox.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < VALIDATION_BATCH
+            && let Ok(inbound) = inbox.try_recv()
+        {
+            batch.push(inbound);
+        }
+        let verdicts = judge(shared, &mut verifier, &batch);
+        for (inbound, verdict) in batch.iter().zip(verdicts) {
+            shared.net.validated(inbound, verdict);
+        }
+    }
+}
+
+fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Verdict> {
+    let now = now_ms();
+    let mut verdicts = vec![Verdict::Ignore; batch.len()];
+    let mut valid: Vec<(usize, Record)> = Vec::new();
+    for (index, inbound) in batch.iter().enumerate() {
+        match verifier.verify(&inbound.data, now) {
+            Ok(record) => valid.push((index, record)),
+            Err(error @ RecordError::Kind(_)) => {
+                tracing::debug!(peer = %inbound.source, %error, "ignored a record of a kind this version does not know");
+            }
+            Err(error) => {
+                tracing::warn!(peer = %inbound.source, rule = error.rule(), %error, "rejected a record");
+                verdicts[index] = Verdict::Reject;
+            }
+        }
+    }
+    if valid.is_empty() {
+        return verdicts;
+    }
+    let (indexes, records): (Vec<usize>, Vec<Record>) = valid.into_iter().unzip();
+    let stored = shared.store.insert_batch(&records).and_then(|outcomes| shared.store.flush().map(|()| outcomes));
+    let outcomes = match stored {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            tracing::error!(%error, "cannot store received records");
+            return verdicts;
+        }
+    };
+    for ((index, record), outcome) in indexes.into_iter().zip(&records).zip(outcomes) {
+        let source = batch[index].source;
+        match outcome {
+            Inserted::New { head: true } => {
+                verdicts[index] = Verdict::Accept;
+                accepted(shared, record, &source.to_string());
+            }
+            Inserted::New { head: false } => {
+                tracing::debug!(id = %record.id(), "stored an older revision; not forwarding it");
+            }
+            Inserted::AlreadyHeld => {}
+        }
+    }
+    verdicts
+}
+
+fn accepted(shared: &Shared, record: &Record, from: &str) {
+    tracing::info!(
+        id = %record.id(),
+        publisher = %record.publisher(),
+        kind = %record.kind(),
+        slug = record.slug(),
+        revision = record.revision(),
+        from,
+        "accepted a record"
+    );
+    let received = Received {
+        id: record.id().to_string(),
+        publisher: record.publisher().to_string(),
+        kind: record.kind().to_string(),
+        slug: record.slug().to_owned(),
+        revision: record.revision(),
+        from: from.to_owned(),
+        at_ms: now_ms(),
+    };
+    if let Ok(mut last) = shared.last_received.lock() {
+        *last = Some(received.clone());
+    }
+    let _ = shared.accepted.send(received);
+}
+
+/// Runs a node until Ctrl-C or SIGTERM.
+pub async fn run(data: DataDir, options: RunOptions) -> Result<()> {
+    let shutdown = CancellationToken::new();
+    let node = RunningNode::start(data, options, shutdown.clone()).await?;
+    eprintln!("citymesh node running; API at http://{}/api/v1/status; Ctrl-C stops it", node.api_addr);
+    wait_for_signal().await;
+    tracing::info!("stopping");
+    shutdown.cancel();
+    node.stopped().await
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+pub async fn wait_for_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match terminate.as_mut() { Some(signal) => { signal.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
