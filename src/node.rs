@@ -161,13 +161,11 @@ async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox
                 }
             }
             Event::PeerConnected { peer, address, dialed: true } => {
+                // A write of a few hundred bytes, rare enough to do here.
                 let address = address.with_p2p(peer).unwrap_or_else(|address| address).to_string();
-                let shared = Arc::clone(&shared);
-                tokio::task::spawn_blocking(move || {
-                    if let Err(error) = shared.data.remember_peer(&address) {
-                        tracing::warn!(%error, "cannot remember a peer");
-                    }
-                });
+                if let Err(error) = shared.data.remember_peer(&address) {
+                    tracing::warn!(%error, "cannot remember a peer");
+                }
             }
             Event::PeerConnected { .. } | Event::PeerDisconnected { .. } | Event::Listening { .. } => {}
         }

@@ -2,8 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
+use citymesh::author;
+use citymesh::node::{RunOptions, RunningNode, Shared};
+use citymesh::record::{PublisherId, RecordId};
 use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
 
 /// The example note shipped in `config/examples/`.
 pub const EXAMPLE: &str = include_str!("../../config/examples/community-composting.md");
@@ -112,4 +117,107 @@ pub fn check_id(output: &str) -> String {
 pub fn example_with(from: &str, to: &str) -> String {
     assert!(EXAMPLE.contains(from), "the example has no {from:?}");
     EXAMPLE.replacen(from, to, 1)
+}
+
+/// Waits until `condition` holds, checking every 50 ms, failing the test after `timeout`.
+pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !condition().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A node running in this process on loopback, with its own data directory, discovery off
+/// (so the test decides the topology) and the API on a free port.
+pub struct Node {
+    data: DataDir,
+    running: RunningNode,
+    shutdown: CancellationToken,
+}
+
+impl Node {
+    pub async fn start(name: &str, networks: &[&str], bootstrap: &[String]) -> Node {
+        let data = DataDir::initialised(name);
+        let networks: Vec<String> = networks.iter().map(|network| format!("{network:?}")).collect();
+        let config = format!("[node]\nnetworks = [{}]\ndiscovery = false\n", networks.join(", "));
+        std::fs::write(data.path().join("config.toml"), config).expect("write config.toml");
+        Node::run(data, bootstrap).await
+    }
+
+    /// Starts a node again on a data directory kept by [`Node::stop_keeping_data`].
+    pub async fn restart(data: DataDir) -> Node {
+        Node::run(data, &[]).await
+    }
+
+    async fn run(data: DataDir, bootstrap: &[String]) -> Node {
+        let options = RunOptions {
+            listen: vec!["/ip4/127.0.0.1/tcp/0".to_owned()],
+            bootstrap: bootstrap.to_vec(),
+            api_listen: Some("127.0.0.1:0".parse().expect("an address")),
+        };
+        let shutdown = CancellationToken::new();
+        let running = RunningNode::start(citymesh::datadir::DataDir::new(data.path()), options, shutdown.clone())
+            .await
+            .expect("the node starts");
+        Node { data, running, shutdown }
+    }
+
+    pub fn shared(&self) -> &Shared {
+        &self.running.shared
+    }
+
+    pub fn publisher(&self) -> PublisherId {
+        self.shared().key.publisher()
+    }
+
+    /// This node's first listen address, with its peer id.
+    pub async fn address(&self) -> String {
+        let first =
+            || async { self.shared().net.status().await.ok().and_then(|status| status.listen_addrs.first().cloned()) };
+        eventually("the node listens", Duration::from_secs(10), || async { first().await.is_some() }).await;
+        first().await.expect("checked above")
+    }
+
+    pub async fn connected_peers(&self) -> usize {
+        self.shared().net.status().await.map(|status| status.connected_peers.len()).unwrap_or_default()
+    }
+
+    pub async fn mesh_peers(&self) -> usize {
+        self.shared().net.status().await.map(|status| status.mesh_peers).unwrap_or_default()
+    }
+
+    pub fn holds(&self, id: &RecordId) -> bool {
+        self.shared().store.get(id).expect("the store answers").is_some()
+    }
+
+    /// Publishes as the API does: sign, store, gossip.
+    pub async fn publish(&self, markdown: &str) -> RecordId {
+        let shared = self.shared();
+        let published = author::publish(&shared.store, &shared.key, &shared.config, markdown).expect("a valid note");
+        shared.net.publish(published.record.envelope_bytes()).await.expect("the network runs");
+        published.record.id()
+    }
+
+    pub async fn withdraw(&self, slug: &str) -> RecordId {
+        let shared = self.shared();
+        let record = author::withdraw(&shared.store, &shared.key, slug, "replaced").expect("a note to withdraw");
+        shared.net.publish(record.envelope_bytes()).await.expect("the network runs");
+        record.id()
+    }
+
+    pub async fn stop(self) {
+        self.stop_keeping_data().await;
+    }
+
+    /// Stops the node cleanly and hands back its data directory.
+    pub async fn stop_keeping_data(self) -> DataDir {
+        self.shutdown.cancel();
+        self.running.stopped().await.expect("a clean stop");
+        self.data
+    }
 }

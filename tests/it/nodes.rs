@@ -1,0 +1,73 @@
+//! Nodes gossiping over loopback: real libp2p, real stores, in one process.
+
+use std::time::Duration;
+
+use citymesh::record::{Key, Kind};
+
+use crate::harness::*;
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_and_its_withdrawal_cross_a_line_of_three_nodes() {
+    let a = Node::start("City A", &["main"], &[]).await;
+    let b = Node::start("City B", &["main"], &[a.address().await]).await;
+    let c = Node::start("City C", &["main"], &[b.address().await]).await;
+    eventually("the line A-B-C forms its gossip mesh", TIMEOUT, || async {
+        a.mesh_peers().await == 1 && b.mesh_peers().await == 2 && c.mesh_peers().await == 1
+    })
+    .await;
+    // Discovery is off, so C reaches A's records only through B's validation.
+    assert_eq!(c.connected_peers().await, 1);
+
+    let published = a.publish(EXAMPLE).await;
+    eventually("C stores A's note", TIMEOUT, || async { c.holds(&published) }).await;
+    assert!(b.holds(&published));
+
+    let withdrawal = a.withdraw("community-composting").await;
+    eventually("C stores A's withdrawal", TIMEOUT, || async { c.holds(&withdrawal) }).await;
+    let key = Key { publisher: a.publisher(), kind: Kind::Practice, slug: "community-composting".into() };
+    assert!(c.shared().store.head(&key).unwrap().unwrap().is_tombstone());
+    for node in [a, b, c] {
+        node.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stores_only_what_reaches_its_own_networks() {
+    let main_only = Node::start("Main only", &["main"], &[]).await;
+    let both = Node::start("Both", &["main", "asia-water"], &[main_only.address().await]).await;
+    let water_only = Node::start("Water only", &["asia-water"], &[both.address().await]).await;
+    eventually("both networks form their meshes", TIMEOUT, || async {
+        main_only.mesh_peers().await == 1 && both.mesh_peers().await == 2 && water_only.mesh_peers().await == 1
+    })
+    .await;
+
+    let water_note = water_only.publish(EXAMPLE).await;
+    eventually("the middle node stores the asia-water note", TIMEOUT, || async { both.holds(&water_note) }).await;
+    // The middle node publishes on both networks after it forwarded the asia-water note: once
+    // its own note reached the main-only node, the asia-water note would have too, had it gone.
+    let main_note = both.publish(&example_with("slug: community-composting", "slug: rain-gardens")).await;
+    eventually("the main-only node stores the main note", TIMEOUT, || async { main_only.holds(&main_note) }).await;
+    assert!(!main_only.holds(&water_note), "a record gossiped only in asia-water reached a main-only node");
+    for node in [main_only, both, water_only] {
+        node.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_reconnects_to_the_peers_it_knew() {
+    let a = Node::start("City A", &["main"], &[]).await;
+    let b = Node::start("City B", &["main"], &[a.address().await]).await;
+    eventually("B connects to A", TIMEOUT, || async { a.connected_peers().await == 1 }).await;
+    let b_dir = b.stop_keeping_data().await;
+    eventually("A sees B leave", TIMEOUT, || async { a.connected_peers().await == 0 }).await;
+
+    // No bootstrap this time: B remembers A.
+    let b = Node::restart(b_dir).await;
+    eventually("B reconnects to A by itself", TIMEOUT, || async { b.connected_peers().await == 1 }).await;
+    let published = a.publish(EXAMPLE).await;
+    eventually("and receives A's notes again", TIMEOUT, || async { b.holds(&published) }).await;
+    a.stop().await;
+    b.stop().await;
+}
