@@ -118,6 +118,8 @@ async fn status(State(shared): State<Arc<Shared>>) -> Answer {
     let net = shared.net.status().await.map_err(ApiError::internal)?;
     let records = blocking(&shared, |shared| Ok(shared.store.len())).await?;
     let last_received = shared.last_received.lock().map(|last| last.clone()).unwrap_or_default();
+    let rejections: Vec<_> =
+        shared.rejections.lock().map(|recent| recent.iter().cloned().collect()).unwrap_or_default();
     Ok(Json(json!({
         "peer_id": net.peer_id,
         "listen_addrs": net.listen_addrs,
@@ -128,6 +130,7 @@ async fn status(State(shared): State<Arc<Shared>>) -> Answer {
         "gossip_peers": net.gossip_peers,
         "mesh_peers": net.mesh_peers,
         "last_received": last_received,
+        "recent_rejections": rejections,
     }))
     .into_response())
 }

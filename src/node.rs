@@ -5,6 +5,7 @@
 //! one transaction, flushes, and only then tells gossipsub to forward (`Accept`), drop
 //! (`Ignore`: already held, older, or a kind this version does not know) or penalise (`Reject`).
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -47,6 +48,18 @@ pub struct Received {
     pub at_ms: i64,
 }
 
+/// A record refused from a peer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejection {
+    pub rule: &'static str,
+    pub detail: String,
+    pub from: String,
+    pub at_ms: i64,
+}
+
+/// Rejections remembered, most recent last.
+const MAX_REJECTIONS: usize = 64;
+
 /// What the node's tasks and the API share.
 pub struct Shared {
     pub data: DataDir,
@@ -56,6 +69,8 @@ pub struct Shared {
     pub net: NetHandle,
     pub token: String,
     pub last_received: Mutex<Option<Received>>,
+    /// The most recent records refused from peers, with their reasons.
+    pub rejections: Mutex<VecDeque<Rejection>>,
     /// Every record accepted from a peer, for whoever listens (the demo).
     pub accepted: broadcast::Sender<Received>,
 }
@@ -111,6 +126,7 @@ impl RunningNode {
             net,
             token,
             last_received: Mutex::new(None),
+            rejections: Mutex::new(VecDeque::new()),
             accepted: broadcast::channel(256).0,
         });
         let (inbox, validator_inbox) = mpsc::channel(VALIDATION_QUEUE);
@@ -202,6 +218,13 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
             Err(error) => {
                 tracing::warn!(peer = %inbound.source, rule = error.rule(), %error, "rejected a record");
                 verdicts[index] = Verdict::Reject;
+                if let Ok(mut rejections) = shared.rejections.lock() {
+                    if rejections.len() == MAX_REJECTIONS {
+                        rejections.pop_front();
+                    }
+                    let from = inbound.source.to_string();
+                    rejections.push_back(Rejection { rule: error.rule(), detail: error.to_string(), from, at_ms: now });
+                }
             }
         }
     }

@@ -3,6 +3,7 @@
 mod harness;
 
 mod cli;
+mod hostile;
 mod nodes;
 mod run;
 mod spec;
