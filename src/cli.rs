@@ -40,15 +40,20 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Three example cities, each with its own data directory, publish notes and exchange them.
+    /// Three example cities run their own nodes on this machine and share notes live.
     ///
-    /// Start here. The cities' directories are kept afterwards so that you can explore them
-    /// with the other commands (the demo prints how). Ignores --data-dir.
+    /// Start here. Each city has its own data directory, keys and node; they connect over
+    /// loopback, publish a note each, and the demo prints each note as it arrives elsewhere.
+    /// The nodes keep running until Ctrl-C so that you can try the other commands on them (the
+    /// demo prints how); the directories stay afterwards. Ignores --data-dir.
     Demo {
         /// Where to put the cities' data directories [default: a new folder in the system's
         /// temporary directory].
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// Stop as soon as every note has reached every city, instead of at Ctrl-C.
+        #[arg(long)]
+        once: bool,
     },
     /// Create a data directory: publisher and node keys, config.toml and a signed profile.
     Init(InitArgs),
@@ -184,7 +189,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Show { target, json, history } => read::show(&data()?, &target, json, history),
         Command::Export { dir } => transfer::export(&data()?, &dir),
         Command::Import { dir } => transfer::import(&data()?, &dir),
-        Command::Demo { dir } => demo::run(dir),
+        Command::Demo { dir, once } => demo::run(dir, once),
     }
 }
 

@@ -1,20 +1,20 @@
-//! `citymesh demo`: three example cities in one process, each with its own data directory,
-//! publish a practice note each and pass their records to one another. Every record a city
-//! receives goes through the same verification and storage as `import`.
-//!
-//! This version moves records between the cities' stores directly; live gossip between
-//! running nodes comes with `citymesh run`.
+//! `citymesh demo`: three example cities in one process, each running its own node (data
+//! directory, keys, store, libp2p identity, API) on loopback. They connect, publish a practice
+//! note each, and the demo prints each record as it arrives at the other cities, verified and
+//! stored. The nodes then keep running until Ctrl-C, so that a newcomer can use the CLI on
+//! them.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 use super::create;
 use crate::author::{self, now_ms};
 use crate::datadir::DataDir;
-use crate::ingest::{self, Outcome};
-use crate::record::{Body, PublisherKey};
-use crate::store::Store;
+use crate::node::{Received, RunOptions, RunningNode, Shared};
+use crate::record::{Body, Key, Kind, PROFILE_SLUG};
 use crate::wire::{Place, Profile};
 
 struct City {
@@ -49,52 +49,133 @@ const CITIES: [City; 3] = [
     },
 ];
 
-/// A city taking part in the demo.
+/// A city taking part in the demo: its node runs in this process.
 struct Running {
     city: &'static City,
-    data: DataDir,
-    key: PublisherKey,
-    store: Store,
+    node: RunningNode,
 }
 
-pub(super) fn run(dir: Option<PathBuf>) -> Result<()> {
+impl Running {
+    fn shared(&self) -> &Shared {
+        &self.node.shared
+    }
+}
+
+pub(super) fn run(dir: Option<PathBuf>, once: bool) -> Result<()> {
     let root = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("citymesh-demo-{}", now_ms())));
     if root.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
         bail!("{} is not empty; give the demo a new or empty folder with --dir", root.display());
     }
-    println!("citymesh demo: three cities, each with its own keys and store, in {}\n", root.display());
-    let mut cities = Vec::new();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(live(root, once))
+}
+
+async fn live(root: PathBuf, once: bool) -> Result<()> {
+    println!("citymesh demo: three cities, each with its own node, keys and store, in {}\n", root.display());
+    let shutdown = CancellationToken::new();
+    let mut cities: Vec<Running> = Vec::new();
     for city in &CITIES {
-        cities.push(start(city, &root)?);
-    }
-    println!();
-    for running in &cities {
-        let config = running.data.config()?;
-        let published = author::publish(&running.store, &running.key, &config, running.city.note)
-            .with_context(|| format!("{} could not publish its note", running.city.name))?;
-        let title = match published.record.parse_body()? {
-            Body::Practice(note) => note.title,
-            _ => String::new(),
+        // Each city connects to the one started before it; the nodes find the rest themselves.
+        let bootstrap = match cities.last() {
+            Some(previous) => vec![first_address(previous).await?],
+            None => Vec::new(),
         };
-        println!("{} publishes \"{title}\"", running.city.name);
-        println!("    record {}", published.record.id());
+        let running = start(city, &root, bootstrap, shutdown.clone()).await?;
+        println!("{:<22} node started; API at http://{}/api/v1/status", city.name, running.node.api_addr);
+        cities.push(running);
     }
-    println!("\nEach city receives the others' records and checks every signature before storing:");
+    wait_for_mesh(&cities).await?;
+    println!("\nThe three nodes are connected. Each city introduces itself and publishes a practice note;");
+    println!("every node checks each record's signature before storing it and passing it on:\n");
+    let mut arrivals = Vec::new();
     for receiver in &cities {
-        for sender in cities.iter().filter(|sender| sender.city.folder != receiver.city.folder) {
-            exchange(sender, receiver)?;
+        arrivals.push((receiver.city.name, receiver.node.shared.accepted.subscribe()));
+    }
+    let expected = cities.len() * (cities.len() - 1) * 2;
+    for running in &cities {
+        publish(running).await?;
+    }
+    let names: Vec<(String, &str)> =
+        cities.iter().map(|running| (running.shared().key.publisher().to_string(), running.city.name)).collect();
+    let mut seen = 0;
+    let deadline = tokio::time::sleep(std::time::Duration::from_secs(30));
+    tokio::pin!(deadline);
+    while seen < expected {
+        tokio::select! {
+            _ = &mut deadline => break,
+            arrival = next_arrival(&mut arrivals) => {
+                if let Some((receiver, received)) = arrival {
+                    let sender = names.iter().find(|(key, _)| *key == received.publisher).map_or("someone", |(_, name)| name);
+                    let what = if received.kind == "profile" { "profile".to_owned() } else { format!("note {}", received.slug) };
+                    println!("    {receiver:<22} received {sender}'s {what} (signature verified, stored)");
+                    seen += 1;
+                }
+            }
         }
     }
-    println!("\nEvery city now holds {} records. Look around:", cities[0].store.len());
+    if seen < expected {
+        println!("\nOnly {seen} of {expected} records arrived within 30 seconds; the nodes may be overloaded.");
+    }
+    println!("\nEvery city now holds {} records.", cities[0].shared().store.len());
     let folder = root.join(cities[1].city.folder);
     let binary = std::env::args().next().unwrap_or_else(|| "citymesh".to_owned());
+    if !once {
+        println!("The nodes keep running; in another terminal, try:");
+        println!("    {binary} --data-dir {} list", folder.display());
+        println!("    {binary} --data-dir {} show community-composting --history", folder.display());
+        println!("    {binary} --data-dir {} status", folder.display());
+        println!("Ctrl-C stops the demo.");
+        crate::node::wait_for_signal().await;
+    }
+    shutdown.cancel();
+    for running in cities {
+        running.node.stopped().await?;
+    }
+    println!("Stopped. The cities' data directories stay in {}; look around with:", root.display());
     println!("    {binary} --data-dir {} list", folder.display());
-    println!("    {binary} --data-dir {} show community-composting --history", folder.display());
-    println!("    {binary} --data-dir {} export {}", folder.display(), root.join("export").display());
     Ok(())
 }
 
-fn start(city: &'static City, root: &Path) -> Result<Running> {
+async fn next_arrival(
+    arrivals: &mut [(&'static str, broadcast::Receiver<Received>)],
+) -> Option<(&'static str, Received)> {
+    let waits = arrivals.iter_mut().map(|(name, receiver)| Box::pin(async move { (*name, receiver.recv().await) }));
+    let ((name, received), _, _) = futures::future::select_all(waits).await;
+    received.ok().map(|received| (name, received))
+}
+
+async fn first_address(running: &Running) -> Result<String> {
+    for _ in 0..200 {
+        let status = running.shared().net.status().await?;
+        if let Some(address) = status.listen_addrs.first() {
+            return Ok(address.clone());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    bail!("{}'s node did not start listening", running.city.name)
+}
+
+/// Waits until every node has joined the others in the gossip mesh (a few seconds at most).
+async fn wait_for_mesh(cities: &[Running]) -> Result<()> {
+    for _ in 0..400 {
+        let mut ready = true;
+        for running in cities {
+            ready &= running.shared().net.status().await?.mesh_peers + 1 >= cities.len();
+        }
+        if ready {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    bail!("the demo's nodes did not connect to each other within 10 seconds")
+}
+
+async fn start(
+    city: &'static City,
+    root: &Path,
+    bootstrap: Vec<String>,
+    shutdown: CancellationToken,
+) -> Result<Running> {
     let data = DataDir::new(root.join(city.folder));
     let profile = Profile {
         name: city.name.to_owned(),
@@ -102,25 +183,34 @@ fn start(city: &'static City, root: &Path) -> Result<Running> {
         place: Some(Place { country: city.country.to_owned(), name: city.place.to_owned(), ..Place::default() }),
         ..Profile::default()
     };
-    let (key, store) = create(&data, profile)?;
-    println!("{:<22} publisher {}", city.name, key.publisher());
-    Ok(Running { city, data, key, store })
+    drop(create(&data, profile)?);
+    let options = RunOptions {
+        listen: vec!["/ip4/127.0.0.1/tcp/0".to_owned()],
+        bootstrap,
+        api_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+    };
+    let node = RunningNode::start(data, options, shutdown).await?;
+    Ok(Running { city, node })
 }
 
-/// Passes every record `sender` holds to `receiver` through the ingest pipeline.
-fn exchange(sender: &Running, receiver: &Running) -> Result<()> {
-    let envelopes: Vec<Vec<u8>> =
-        sender.store.records().map(|record| record.map(|record| record.envelope_bytes())).collect::<Result<_, _>>()?;
-    let (mut stored, mut held, mut rejected) = (0, 0, 0);
-    let items = envelopes.into_iter().map(|bytes| ((), Ok(bytes)));
-    ingest::ingest(&receiver.store, items, now_ms(), |(), outcome| match outcome {
-        Outcome::Stored { .. } => stored += 1,
-        Outcome::AlreadyHeld { .. } => held += 1,
-        Outcome::Invalid(_) | Outcome::Unreadable(_) => rejected += 1,
+/// Gossips the city's profile, then signs, stores and gossips its note.
+async fn publish(running: &Running) -> Result<()> {
+    let shared = running.shared();
+    let profile = shared.store.head(&Key {
+        publisher: shared.key.publisher(),
+        kind: Kind::Profile,
+        slug: PROFILE_SLUG.to_owned(),
     })?;
-    println!(
-        "    {:<22} <- {:<22} {stored} new, {held} already held, {rejected} rejected",
-        receiver.city.name, sender.city.name
-    );
+    if let Some(profile) = profile {
+        shared.net.publish(profile.envelope_bytes()).await?;
+    }
+    let published = author::publish(&shared.store, &shared.key, &shared.config, running.city.note)
+        .with_context(|| format!("{} could not publish its note", running.city.name))?;
+    let title = match published.record.parse_body()? {
+        Body::Practice(note) => note.title,
+        _ => String::new(),
+    };
+    println!("{} publishes \"{title}\"", running.city.name);
+    shared.net.publish(published.record.envelope_bytes()).await?;
     Ok(())
 }
