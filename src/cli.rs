@@ -13,10 +13,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::author::now_ms;
 use crate::datadir::DataDir;
-use crate::record::{self, Body, Draft, Kind, PROFILE_SLUG, PublisherKey};
-use crate::store::Store;
+use crate::record::Kind;
 use crate::vocab;
 use crate::wire::{Place, Profile};
 
@@ -196,7 +194,7 @@ pub fn run(cli: Cli) -> Result<()> {
 fn init(data: &DataDir, args: InitArgs) -> Result<()> {
     let place = args.country.map(|country| Place { country, name: args.place.unwrap_or_default(), ..Place::default() });
     let profile = Profile { name: args.name, organisation_type: args.organisation_type, place, ..Profile::default() };
-    let (key, _) = create(data, profile)?;
+    let (key, _) = data.initialise(profile)?;
     println!("{}", key.publisher());
     eprintln!("initialised {} for publisher {}", data.root().display(), key.publisher());
     Ok(())
@@ -206,23 +204,6 @@ fn run_node(data: DataDir, args: RunArgs) -> Result<()> {
     let options = crate::node::RunOptions { listen: args.listen, bootstrap: args.bootstrap, api_listen: args.api };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(crate::node::run(data, options))
-}
-
-/// Makes a data directory for a new publisher with this profile; returns its key and store.
-fn create(data: &DataDir, profile: Profile) -> Result<(PublisherKey, Store)> {
-    let draft = Draft {
-        kind: Kind::Profile,
-        slug: PROFILE_SLUG.to_owned(),
-        revision: 1,
-        timestamp_ms: now_ms(),
-        body: Body::Profile(profile),
-    };
-    // Check the profile before anything is written, so a bad --name leaves no half-made directory.
-    record::sign(&PublisherKey::generate(), draft.clone())?;
-    let key = data.create()?;
-    let store = data.open_store(&data.config()?)?;
-    store.insert_durable(&record::sign(&key, draft)?)?;
-    Ok((key, store))
 }
 
 /// A timestamp as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).

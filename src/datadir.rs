@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::config::{self, Config};
-use crate::record::{self, PublisherKey};
+use crate::record::{self, Body, Draft, Kind, PROFILE_SLUG, PublisherKey};
 use crate::store::{Store, StoreError};
+use crate::wire::Profile;
 
 const CONFIG_FILE: &str = "config.toml";
 const PUBLISHER_KEY_FILE: &str = "publisher.key";
@@ -72,6 +73,24 @@ impl DataDir {
         // The publisher key is written last: its presence marks the directory as initialised.
         write_secret(&self.root.join(PUBLISHER_KEY_FILE), &publisher.seed())?;
         Ok(publisher)
+    }
+
+    /// Makes this a data directory for a new publisher with this profile (keys, settings and a
+    /// signed profile record); returns the key and the open store.
+    pub fn initialise(&self, profile: Profile) -> Result<(PublisherKey, Store)> {
+        let draft = Draft {
+            kind: Kind::Profile,
+            slug: PROFILE_SLUG.to_owned(),
+            revision: 1,
+            timestamp_ms: crate::author::now_ms(),
+            body: Body::Profile(profile),
+        };
+        // Check the profile before anything is written, so a bad name leaves no half-made directory.
+        record::sign(&PublisherKey::generate(), draft.clone())?;
+        let key = self.create()?;
+        let store = self.open_store(&self.config()?)?;
+        store.insert_durable(&record::sign(&key, draft)?)?;
+        Ok((key, store))
     }
 
     /// Fails with a hint when `citymesh init` has not run here.

@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -69,6 +70,8 @@ pub struct Shared {
     pub net: NetHandle,
     pub token: String,
     pub last_received: Mutex<Option<Received>>,
+    /// Gossip messages handed to the validator so far (gossipsub already dropped duplicates).
+    pub gossip_received: AtomicU64,
     /// The most recent records refused from peers, with their reasons.
     pub rejections: Mutex<VecDeque<Rejection>>,
     /// Every record accepted from a peer, for whoever listens (the demo).
@@ -127,6 +130,7 @@ impl RunningNode {
             token,
             last_received: Mutex::new(None),
             rejections: Mutex::new(VecDeque::new()),
+            gossip_received: AtomicU64::new(0),
             accepted: broadcast::channel(256).0,
         });
         let (inbox, validator_inbox) = mpsc::channel(VALIDATION_QUEUE);
@@ -206,6 +210,7 @@ fn validate_gossip(shared: &Shared, mut inbox: mpsc::Receiver<Inbound>) {
 }
 
 fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Verdict> {
+    shared.gossip_received.fetch_add(batch.len() as u64, Ordering::Relaxed);
     let now = now_ms();
     let mut verdicts = vec![Verdict::Ignore; batch.len()];
     let mut valid: Vec<(usize, Record)> = Vec::new();

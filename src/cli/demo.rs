@@ -10,7 +10,6 @@ use anyhow::{Context, Result, bail};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use super::create;
 use crate::author::{self, now_ms};
 use crate::datadir::DataDir;
 use crate::node::{Received, RunOptions, RunningNode, Shared};
@@ -183,7 +182,7 @@ async fn start(
         place: Some(Place { country: city.country.to_owned(), name: city.place.to_owned(), ..Place::default() }),
         ..Profile::default()
     };
-    drop(create(&data, profile)?);
+    drop(data.initialise(profile)?);
     let options = RunOptions {
         listen: vec!["/ip4/127.0.0.1/tcp/0".to_owned()],
         bootstrap,
