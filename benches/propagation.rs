@@ -108,7 +108,7 @@ async fn main() {
     let shutdown = CancellationToken::new();
     let mut nodes: Vec<RunningNode> = Vec::new();
     let mut addresses: Vec<String> = Vec::new();
-    for index in 0..node_count {
+    for (index, links) in neighbours.iter().enumerate() {
         let data = DataDir::new(root.path().join(format!("node-{index}")));
         let place = Place { country: "ID".into(), ..Place::default() };
         let profile = Profile {

@@ -3,7 +3,8 @@
 //!
 //! Received gossip goes to one validator thread, which verifies a batch, stores what is valid in
 //! one transaction, flushes, and only then tells gossipsub to forward (`Accept`), drop
-//! (`Ignore`: already held, older, or a kind this version does not know) or penalise (`Reject`).
+//! (`Ignore`: already held, older, of a kind or format this version does not know, or outside
+//! our clock's window) or penalise (`Reject`: any other broken rule).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -217,8 +218,10 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
     for (index, inbound) in batch.iter().enumerate() {
         match verifier.verify(&inbound.data, now) {
             Ok(record) => valid.push((index, record)),
-            Err(error @ RecordError::Kind(_)) => {
-                tracing::debug!(peer = %inbound.source, %error, "ignored a record of a kind this version does not know");
+            // Not the sender's fault, or not yet ours to judge: a kind or format from a newer
+            // version, or a clock that differs from ours.
+            Err(error @ (RecordError::Kind(_) | RecordError::Format(_) | RecordError::Timestamp { .. })) => {
+                tracing::info!(peer = %inbound.source, %error, "ignored a record");
             }
             Err(error) => {
                 tracing::warn!(peer = %inbound.source, rule = error.rule(), %error, "rejected a record");

@@ -43,12 +43,40 @@ fn gossipsub(config: &NetConfig) -> Result<gossipsub::Behaviour> {
         .context("gossipsub configuration")?;
     let mut behaviour = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, gossip_config)
         .map_err(|error| anyhow::anyhow!("gossipsub: {error}"))?;
+    let mut scores = gossipsub::PeerScoreParams {
+        // Many honest nodes can share one address (a test machine, a carrier-grade NAT).
+        ip_colocation_factor_weight: 0.0,
+        ..gossipsub::PeerScoreParams::default()
+    };
     for network in &config.networks {
-        behaviour
-            .subscribe(&gossipsub::IdentTopic::new(super::topic_name(network)))
-            .with_context(|| format!("cannot join network {network}"))?;
+        let topic = gossipsub::IdentTopic::new(super::topic_name(network));
+        behaviour.subscribe(&topic).with_context(|| format!("cannot join network {network}"))?;
+        scores.topics.insert(topic.hash(), topic_scores());
     }
+    behaviour
+        .with_peer_score(scores, gossipsub::PeerScoreThresholds::default())
+        .map_err(|error| anyhow::anyhow!("gossipsub scoring: {error}"))?;
     Ok(behaviour)
+}
+
+/// Scoring for a low-rate topic: a quiet honest peer loses nothing (no mesh delivery quotas),
+/// delivering new records first earns a little, and every invalid record costs (squared, so a
+/// peer that keeps sending them soon falls below gossipsub's thresholds and is graylisted).
+fn topic_scores() -> gossipsub::TopicScoreParams {
+    gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        time_in_mesh_weight: 0.01,
+        time_in_mesh_quantum: Duration::from_secs(1),
+        time_in_mesh_cap: 3600.0,
+        first_message_deliveries_weight: 0.5,
+        first_message_deliveries_decay: 0.9,
+        first_message_deliveries_cap: 20.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: -1.0,
+        invalid_message_deliveries_decay: 0.9,
+        ..gossipsub::TopicScoreParams::default()
+    }
 }
 
 pub fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>> {
