@@ -119,8 +119,7 @@ async fn main() {
         };
         drop(data.initialise(profile).expect("init"));
         std::fs::write(data.config_path(), "[node]\ndiscovery = false\n").expect("config");
-        let bootstrap =
-            neighbours[index].iter().filter(|&&other| other < index).map(|&other| addresses[other].clone()).collect();
+        let bootstrap = links.iter().filter(|&&other| other < index).map(|&other| addresses[other].clone()).collect();
         let options = RunOptions {
             listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
             bootstrap,
