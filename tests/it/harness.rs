@@ -142,21 +142,26 @@ pub struct Node {
 
 impl Node {
     pub async fn start(name: &str, networks: &[&str], bootstrap: &[String]) -> Node {
+        Node::start_on(name, networks, bootstrap, "/ip4/127.0.0.1/tcp/0").await
+    }
+
+    /// Like [`Node::start`], listening on `listen` (a multiaddr on loopback, port 0).
+    pub async fn start_on(name: &str, networks: &[&str], bootstrap: &[String], listen: &str) -> Node {
         let data = DataDir::initialised(name);
         let networks: Vec<String> = networks.iter().map(|network| format!("{network:?}")).collect();
         let config = format!("[node]\nnetworks = [{}]\ndiscovery = false\n", networks.join(", "));
         std::fs::write(data.path().join("config.toml"), config).expect("write config.toml");
-        Node::run(data, bootstrap).await
+        Node::run(data, bootstrap, listen).await
     }
 
     /// Starts a node again on a data directory kept by [`Node::stop_keeping_data`].
     pub async fn restart(data: DataDir) -> Node {
-        Node::run(data, &[]).await
+        Node::run(data, &[], "/ip4/127.0.0.1/tcp/0").await
     }
 
-    async fn run(data: DataDir, bootstrap: &[String]) -> Node {
+    async fn run(data: DataDir, bootstrap: &[String], listen: &str) -> Node {
         let options = RunOptions {
-            listen: vec!["/ip4/127.0.0.1/tcp/0".to_owned()],
+            listen: vec![listen.to_owned()],
             bootstrap: bootstrap.to_vec(),
             api_listen: Some("127.0.0.1:0".parse().expect("an address")),
         };

@@ -71,3 +71,17 @@ async fn a_restarted_node_reconnects_to_the_peers_it_knew() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_gossip_over_quic_too() {
+    const QUIC: &str = "/ip4/127.0.0.1/udp/0/quic-v1";
+    let a = Node::start_on("City A", &["main"], &[], QUIC).await;
+    let address = a.address().await;
+    assert!(address.contains("/quic-v1/"), "{address}");
+    let b = Node::start_on("City B", &["main"], &[address], QUIC).await;
+    eventually("A and B form a mesh over QUIC", TIMEOUT, || async { a.mesh_peers().await == 1 }).await;
+    let published = a.publish(EXAMPLE).await;
+    eventually("B stores A's note", TIMEOUT, || async { b.holds(&published) }).await;
+    a.stop().await;
+    b.stop().await;
+}
