@@ -245,6 +245,11 @@ fn send_batch(remote: &Remote, bar: &ProgressBar, batch: &mut Vec<(String, Strin
     let answer = remote.post("/api/v1/import", &serde_json::json!({ "envelopes": envelopes }))?;
     let results = answer["results"].as_array().map(Vec::as_slice).unwrap_or_default();
     for ((name, _), result) in batch.iter().zip(results) {
+        if let Some(id) = result["id"].as_str()
+            && *name != format!("{id}.{RECORD_EXTENSION}")
+        {
+            bar.suspend(|| eprintln!("note: {name} holds record {id} (its file name does not say so)"));
+        }
         match result["outcome"].as_str() {
             Some("stored") => tally.stored += 1,
             Some("held") => tally.held += 1,
