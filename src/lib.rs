@@ -6,6 +6,7 @@
 //! - [`record`]: records: signing, verification, ids, limits, the head rule. Pure; names ed25519-dalek.
 //! - [`wire`]: the protobuf types of `proto/citymesh.proto` and their encoding. Names prost.
 //! - [`vocab`]: the controlled vocabularies (themes, SDG targets, ISO codes, licences). Pure.
+//! - [`reconcile`]: range-based set reconciliation (Negentropy V1 messages); pure, for sync.
 //! - [`markdown`]: practice notes as Markdown files with front matter, read and written.
 //! - [`store`]: the sled store: records, heads, indexes, durability, repair. Names sled.
 //! - [`ingest`]: the pipeline from envelopes to stored records: parallel verification, batched storage.
@@ -19,7 +20,7 @@
 //! - Nothing reaches the store unverified: a [`record::Record`] exists only through
 //!   [`record::sign`] or [`record::verify`], and [`store::Store::insert`] takes only that type.
 //! - Nothing acknowledges a write before [`store::Store::flush`] has returned.
-//! - `record`, `vocab` and `markdown` do no I/O.
+//! - `record`, `vocab`, `reconcile` and `markdown` do no I/O.
 //! - Nothing below `cli` reads the environment; configuration is read once and passed down.
 
 pub mod api;
@@ -31,6 +32,7 @@ pub mod ingest;
 pub mod markdown;
 pub mod net;
 pub mod node;
+pub mod reconcile;
 pub mod record;
 pub mod store;
 pub mod view;
