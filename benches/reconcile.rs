@@ -57,6 +57,9 @@ fn merge_time(client: &[Item], server: &[Item]) -> Duration {
     started.elapsed()
 }
 
+/// Which of the server's items the client lacks: (item number, set size) -> lacking.
+type Lacks = fn(u64, u64) -> bool;
+
 fn main() {
     println!("reconcile: client lacks some of the server's items; 1 MiB frame limit");
     println!(
@@ -66,8 +69,7 @@ fn main() {
     for size in [100_000u64, 1_000_000] {
         let server_items: Vec<Item> = (0..size).map(item).collect();
         let server = ItemSet::new(server_items.clone());
-        // Which of the server's items the client lacks: (item number, set size) -> lacking.
-        let cases: [(&str, fn(u64, u64) -> bool); 3] = [
+        let cases: [(&str, Lacks); 3] = [
             ("100 newest", |n, size| n >= size - 100),
             ("100 scattered", |n, size| n % (size / 100) == 7),
             ("10,000 scattered", |n, size| n % (size / 10_000) == 3),
