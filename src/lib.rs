@@ -13,8 +13,11 @@
 //! - [`author`]: what a publisher does: publish a note as its next revision, withdraw one.
 //! - [`view`]: what readers see of the store, as JSON (the CLI prints it; the API serves it).
 //! - [`config`]: the settings file, read and checked once.
-//! - [`datadir`]: the data directory: keys, settings and store, created and opened.
-//! - [`cli`]: the `citymesh` subcommands. Names clap.
+//! - [`datadir`]: the data directory: keys, settings, store, token and peers file.
+//! - [`net`]: the swarm actor: transports, gossipsub, identify, ping, Kademlia. Names libp2p.
+//! - [`node`]: a running node: the gossip validator, the API server, shutdown.
+//! - [`api`]: the HTTP JSON API. Names axum.
+//! - [`cli`]: the `citymesh` subcommands, locally or through a running node's API. Names clap.
 //!
 //! Architecture invariants (stated as absences):
 //! - Nothing reaches the store unverified: a [`record::Record`] exists only through
@@ -22,19 +25,22 @@
 //! - Nothing acknowledges a write before [`store::Store::flush`] has returned.
 //! - `record`, `vocab`, `reconcile` and `markdown` do no I/O.
 //! - Nothing below `cli` reads the environment; configuration is read once and passed down.
+//! - Exactly one task owns the libp2p `Swarm`; everything else holds a [`net::NetHandle`], and
+//!   the swarm task never awaits a full channel nor verifies or stores anything.
+//! - No gossip message is forwarded before it is verified, stored and flushed.
 
-pub mod api;
+pub mod record;
+pub mod wire;
+pub mod vocab;
+pub mod reconcile;
+pub mod markdown;
+pub mod store;
+pub mod ingest;
 pub mod author;
-pub mod cli;
+pub mod view;
 pub mod config;
 pub mod datadir;
-pub mod ingest;
-pub mod markdown;
 pub mod net;
 pub mod node;
-pub mod reconcile;
-pub mod record;
-pub mod store;
-pub mod view;
-pub mod vocab;
-pub mod wire;
+pub mod api;
+pub mod cli;
