@@ -16,6 +16,7 @@
 //! - [`datadir`]: the data directory: keys, settings, store, token and peers file.
 //! - [`net`]: the swarm actor: transports, gossipsub, identify, ping, Kademlia. Names libp2p.
 //! - [`node`]: a running node: the gossip validator, the API server, shutdown.
+//! - [`sync`]: catch-up with a peer: reconcile over /citymesh/sync/1, fetch over /citymesh/fetch/1.
 //! - [`api`]: the HTTP JSON API. Names axum.
 //! - [`cli`]: the `citymesh` subcommands, locally or through a running node's API. Names clap.
 //!
@@ -42,5 +43,6 @@ pub mod config;
 pub mod datadir;
 pub mod net;
 pub mod node;
+pub mod sync;
 pub mod api;
 pub mod cli;

@@ -8,6 +8,7 @@
 
 mod behaviour;
 mod event_loop;
+mod exchange;
 
 use std::time::Duration;
 
@@ -69,10 +70,26 @@ pub enum Verdict {
     Reject,
 }
 
+/// The two request-response exchanges between nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exchange {
+    /// `/citymesh/sync/1`: one reconciliation round.
+    Sync,
+    /// `/citymesh/fetch/1`: records by id.
+    Fetch,
+}
+
 /// What the swarm reports.
 #[derive(Debug)]
 pub enum Event {
     Received(Inbound),
+    /// A peer asks; answer with [`NetHandle::respond`] and this `id`.
+    Request {
+        exchange: Exchange,
+        peer: PeerId,
+        id: u64,
+        data: Vec<u8>,
+    },
     /// `dialed`: we dialed `address`, so it is worth remembering for the next start.
     PeerConnected {
         peer: PeerId,
@@ -102,6 +119,8 @@ pub struct NetStatus {
 
 enum Command {
     Publish { data: Vec<u8>, reply: oneshot::Sender<usize> },
+    Ask { exchange: Exchange, peer: PeerId, data: Vec<u8>, reply: oneshot::Sender<Result<Vec<u8>, String>> },
+    Respond { id: u64, data: Vec<u8> },
     Validated { message_id: MessageId, source: PeerId, verdict: Verdict },
     Status { reply: oneshot::Sender<NetStatus> },
 }
@@ -141,6 +160,21 @@ impl NetHandle {
         let command = Command::Validated { message_id: inbound.message_id.clone(), source: inbound.source, verdict };
         if self.commands.try_send(command).is_err() {
             tracing::debug!("the network is busy; a gossip verdict was dropped");
+        }
+    }
+
+    /// Sends a request to a peer and waits for its answer (or the failure, as text).
+    pub async fn ask(&self, exchange: Exchange, peer: PeerId, data: Vec<u8>) -> Result<Vec<u8>> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Command::Ask { exchange, peer, data, reply }).await.context("the network has stopped")?;
+        answer.await.context("the network has stopped")?.map_err(|error| anyhow::anyhow!("{peer}: {error}"))
+    }
+
+    /// Answers a peer's request. Never waits; an answer the swarm cannot take is dropped and
+    /// the peer's request fails.
+    pub fn respond(&self, id: u64, data: Vec<u8>) {
+        if self.commands.try_send(Command::Respond { id, data }).is_err() {
+            tracing::debug!("the network is busy; an answer was dropped");
         }
     }
 

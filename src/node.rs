@@ -173,7 +173,11 @@ impl RunningNode {
 
 /// Routes network events: gossip to the validator, new peers to the peers file.
 async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox: mpsc::Sender<Inbound>) {
+    // Syncs and answers run beside this loop; when the network stops, they are ended and
+    // awaited, so none outlives the node (each holds the store).
+    let mut work = tokio::task::JoinSet::new();
     while let Some(event) = events.recv().await {
+        while work.try_join_next().is_some() {}
         match event {
             Event::Received(inbound) => {
                 if let Err(mpsc::error::TrySendError::Full(inbound)) = inbox.try_send(inbound) {
@@ -181,16 +185,32 @@ async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox
                     shared.net.validated(&inbound, Verdict::Ignore);
                 }
             }
-            Event::PeerConnected { peer, address, dialed: true } => {
-                // A write of a few hundred bytes, rare enough to do here.
-                let address = address.with_p2p(peer).unwrap_or_else(|address| address).to_string();
-                if let Err(error) = shared.data.remember_peer(&address) {
-                    tracing::warn!(%error, "cannot remember a peer");
+            Event::PeerConnected { peer, address, dialed } => {
+                if dialed {
+                    // A write of a few hundred bytes, rare enough to do here.
+                    let address = address.with_p2p(peer).unwrap_or_else(|address| address).to_string();
+                    if let Err(error) = shared.data.remember_peer(&address) {
+                        tracing::warn!(%error, "cannot remember a peer");
+                    }
                 }
+                let shared = Arc::clone(&shared);
+                work.spawn(async move {
+                    if let Err(error) = crate::sync::with_peer(shared, peer).await {
+                        tracing::warn!(%peer, error = format!("{error:#}"), "sync failed");
+                    }
+                });
             }
-            Event::PeerConnected { .. } | Event::PeerDisconnected { .. } | Event::Listening { .. } => {}
+            Event::Request { exchange, peer, id, data } => {
+                let shared = Arc::clone(&shared);
+                work.spawn_blocking(move || match crate::sync::answer(&shared, exchange, &data) {
+                    Ok(answer) => shared.net.respond(id, answer),
+                    Err(error) => tracing::warn!(%peer, error = format!("{error:#}"), "refused a peer's request"),
+                });
+            }
+            Event::PeerDisconnected { .. } | Event::Listening { .. } => {}
         }
     }
+    work.shutdown().await;
 }
 
 /// The validator thread: verify, store, flush, then give gossipsub its verdicts.
@@ -264,7 +284,8 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
     verdicts
 }
 
-fn accepted(shared: &Shared, record: &Record, from: &str) {
+/// Logs and announces a record accepted from a peer (by gossip or by sync).
+pub(crate) fn accepted(shared: &Shared, record: &Record, from: &str) {
     tracing::info!(
         id = %record.id(),
         publisher = %record.publisher(),

@@ -8,8 +8,8 @@ mod generated {
 }
 
 pub use generated::{
-    Attachment, Contact, Envelope, Header, Indicator, Partner, Place, Practice, Profile, Resources, Tombstone,
-    Transferability,
+    Attachment, Contact, Envelope, FetchRequest, FetchResponse, Header, Indicator, Partner, Place, Practice, Profile,
+    Resources, SyncRequest, SyncResponse, Tombstone, Transferability,
 };
 
 /// A message that could not be decoded; the text says where decoding stopped.

@@ -5,10 +5,13 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::swarm::behaviour::toggle::Toggle;
-use libp2p::{StreamProtocol, Swarm, gossipsub, identify, identity, kad, mdns, noise, ping, tcp, yamux};
+use libp2p::{
+    StreamProtocol, Swarm, gossipsub, identify, identity, kad, mdns, noise, ping, request_response, tcp, yamux,
+};
 use sha2::{Digest, Sha256};
 
 use super::NetConfig;
+use super::exchange::{FETCH_PROTOCOL, FrameCodec, SYNC_PROTOCOL};
 use crate::record::MAX_ENVELOPE_BYTES;
 
 /// Kademlia's protocol name: our own, so citymesh nodes only build routing tables of each other.
@@ -25,6 +28,15 @@ pub struct Behaviour {
     pub ping: ping::Behaviour,
     pub kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
     pub mdns: Toggle<mdns::tokio::Behaviour>,
+    pub sync: request_response::Behaviour<FrameCodec>,
+    pub fetch: request_response::Behaviour<FrameCodec>,
+}
+
+fn exchange(protocol: StreamProtocol) -> request_response::Behaviour<FrameCodec> {
+    let config = request_response::Config::default()
+        .with_request_timeout(Duration::from_secs(30))
+        .with_max_concurrent_streams(32);
+    request_response::Behaviour::with_codec(FrameCodec, [(protocol, request_response::ProtocolSupport::Full)], config)
 }
 
 /// Messages are named by the SHA-256 of their data: anonymous messages have no author or
@@ -110,6 +122,8 @@ pub fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>> {
                 ping: ping::Behaviour::new(ping::Config::new().with_interval(Duration::from_secs(30))),
                 kad: kad.into(),
                 mdns: mdns.into(),
+                sync: exchange(SYNC_PROTOCOL),
+                fetch: exchange(FETCH_PROTOCOL),
             })
         })?
         .with_swarm_config(|swarm| swarm.with_idle_connection_timeout(config.idle_timeout))

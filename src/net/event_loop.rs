@@ -1,17 +1,20 @@
 //! The task that owns the swarm: a closed loop over swarm events, commands, the re-dial timer
 //! and shutdown. It never waits on a full channel and never does slow work.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify, mdns};
-use tokio::sync::mpsc;
+use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify, mdns, request_response};
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
-use super::{Command, Event, Inbound, NetConfig, NetStatus, Verdict};
+use super::{Command, Event, Exchange, Inbound, NetConfig, NetStatus, Verdict};
+
+/// Requests from peers awaiting the node's answer, at most; more are refused.
+const MAX_PENDING_ANSWERS: usize = 256;
 
 pub(super) struct EventLoop {
     swarm: Swarm<Behaviour>,
@@ -19,6 +22,11 @@ pub(super) struct EventLoop {
     commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event>,
     listen_addrs: Vec<Multiaddr>,
+    /// Peers' requests waiting for the node's answer, by the id the node was given.
+    answers: HashMap<u64, (Exchange, request_response::ResponseChannel<Vec<u8>>)>,
+    next_answer: u64,
+    /// Our requests waiting for peers' answers.
+    questions: HashMap<request_response::OutboundRequestId, oneshot::Sender<Result<Vec<u8>, String>>>,
 }
 
 impl EventLoop {
@@ -31,7 +39,16 @@ impl EventLoop {
         for address in &config.listen {
             swarm.listen_on(address.clone()).map_err(|error| anyhow::anyhow!("cannot listen on {address}: {error}"))?;
         }
-        Ok(Self { swarm, config, commands, events, listen_addrs: Vec::new() })
+        Ok(Self {
+            swarm,
+            config,
+            commands,
+            events,
+            listen_addrs: Vec::new(),
+            answers: HashMap::new(),
+            next_answer: 0,
+            questions: HashMap::new(),
+        })
     }
 
     pub(super) async fn run(mut self, shutdown: CancellationToken) {
@@ -69,11 +86,15 @@ impl EventLoop {
         }
     }
 
-    fn emit(&self, event: Event) {
+    fn emit(&mut self, event: Event) {
         if let Err(error) = self.events.try_send(event) {
             match error.into_inner() {
                 Event::Received(inbound) => {
                     tracing::warn!(peer = %inbound.source, "node busy: ignoring a gossip message (sync will repair)");
+                }
+                Event::Request { id, .. } => {
+                    tracing::warn!("node busy: refusing a peer's request");
+                    self.answers.remove(&id);
                 }
                 other => tracing::debug!(?other, "node busy: dropping a network event"),
             }
@@ -99,6 +120,57 @@ impl EventLoop {
             Command::Status { reply } => {
                 let _ = reply.send(self.status());
             }
+            Command::Ask { exchange, peer, data, reply } => {
+                let behaviour = self.swarm.behaviour_mut();
+                let id = match exchange {
+                    Exchange::Sync => behaviour.sync.send_request(&peer, data),
+                    Exchange::Fetch => behaviour.fetch.send_request(&peer, data),
+                };
+                self.questions.insert(id, reply);
+            }
+            Command::Respond { id, data } => {
+                if let Some((exchange, channel)) = self.answers.remove(&id) {
+                    let behaviour = self.swarm.behaviour_mut();
+                    let sent = match exchange {
+                        Exchange::Sync => behaviour.sync.send_response(channel, data),
+                        Exchange::Fetch => behaviour.fetch.send_response(channel, data),
+                    };
+                    if sent.is_err() {
+                        tracing::debug!("a peer left before its answer was ready");
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_exchange(&mut self, exchange: Exchange, event: request_response::Event<Vec<u8>, Vec<u8>>) {
+        match event {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request { request, channel, .. } => {
+                    if self.answers.len() >= MAX_PENDING_ANSWERS {
+                        tracing::warn!(%peer, "too many requests waiting; refusing one");
+                        return;
+                    }
+                    let id = self.next_answer;
+                    self.next_answer += 1;
+                    self.answers.insert(id, (exchange, channel));
+                    self.emit(Event::Request { exchange, peer, id, data: request });
+                }
+                request_response::Message::Response { request_id, response } => {
+                    if let Some(reply) = self.questions.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure { request_id, error, .. } => {
+                if let Some(reply) = self.questions.remove(&request_id) {
+                    let _ = reply.send(Err(error.to_string()));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(%peer, %error, "a peer's request failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
         }
     }
 
@@ -141,6 +213,8 @@ impl EventLoop {
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(event)) => self.on_gossip(event),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(event)) => self.on_identify(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_exchange(Exchange::Sync, event),
+            SwarmEvent::Behaviour(BehaviourEvent::Fetch(event)) => self.on_exchange(Exchange::Fetch, event),
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 for (peer, address) in found {
                     if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {

@@ -85,3 +85,26 @@ async fn nodes_gossip_over_quic_too() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_was_offline_catches_up_when_it_connects() {
+    let a = Node::start("City A", &["main"], &[]).await;
+    let mut published = Vec::new();
+    for n in 0..60 {
+        published.push(a.publish(&example_with("slug: community-composting", &format!("slug: note-{n}"))).await);
+    }
+    let withdrawn = a.withdraw("note-7").await;
+    // B starts only now: nothing was gossiped to it, so only sync can bring A's records.
+    let b = Node::start("City B", &["main"], &[a.address().await]).await;
+    eventually("B holds every record A published", TIMEOUT, || async {
+        published.iter().chain([&withdrawn]).all(|id| b.holds(id))
+    })
+    .await;
+    // And A learns B's profile the same way.
+    let b_profile = Key { publisher: b.publisher(), kind: Kind::Profile, slug: "profile".into() };
+    eventually("A holds B's profile", TIMEOUT, || async { a.shared().store.head(&b_profile).unwrap().is_some() }).await;
+    let heads = |node: &Node| node.shared().store.head_versions().unwrap();
+    eventually("both hold the same heads", TIMEOUT, || async { heads(&a) == heads(&b) }).await;
+    a.stop().await;
+    b.stop().await;
+}

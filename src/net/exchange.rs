@@ -1,0 +1,85 @@
+//! Request-response exchanges between two nodes (sync rounds and record fetches): each message
+//! is one length-prefixed frame (4-byte big-endian length, then the bytes), bounded in size.
+
+use std::io;
+
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use libp2p::StreamProtocol;
+use libp2p::request_response;
+
+/// Reconciliation rounds.
+pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/citymesh/sync/1");
+/// Fetching records by id.
+pub const FETCH_PROTOCOL: StreamProtocol = StreamProtocol::new("/citymesh/fetch/1");
+/// Largest request frame.
+pub const MAX_REQUEST: usize = 2 * 1024 * 1024;
+/// Largest response frame (a fetch answers up to 4 MiB of envelopes).
+pub const MAX_RESPONSE: usize = 5 * 1024 * 1024;
+
+/// Frames of bytes; the meaning is the caller's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FrameCodec;
+
+async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, limit: usize) -> io::Result<Vec<u8>> {
+    let mut length = [0u8; 4];
+    io.read_exact(&mut length).await?;
+    let length = u32::from_be_bytes(length) as usize;
+    if length > limit {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("a frame of {length} bytes is over {limit}")));
+    }
+    let mut bytes = vec![0; length];
+    io.read_exact(&mut bytes).await?;
+    Ok(bytes)
+}
+
+async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: &[u8], limit: usize) -> io::Result<()> {
+    if bytes.len() > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("a frame of {} bytes is over {limit}", bytes.len()),
+        ));
+    }
+    io.write_all(&(bytes.len() as u32).to_be_bytes()).await?;
+    io.write_all(bytes).await?;
+    io.close().await
+}
+
+impl request_response::Codec for FrameCodec {
+    type Protocol = StreamProtocol;
+    type Request = Vec<u8>;
+    type Response = Vec<u8>;
+
+    async fn read_request<T: AsyncRead + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+    ) -> io::Result<Vec<u8>> {
+        read_frame(io, MAX_REQUEST).await
+    }
+
+    async fn read_response<T: AsyncRead + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+    ) -> io::Result<Vec<u8>> {
+        read_frame(io, MAX_RESPONSE).await
+    }
+
+    async fn write_request<T: AsyncWrite + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        request: Vec<u8>,
+    ) -> io::Result<()> {
+        write_frame(io, &request, MAX_REQUEST).await
+    }
+
+    async fn write_response<T: AsyncWrite + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        response: Vec<u8>,
+    ) -> io::Result<()> {
+        write_frame(io, &response, MAX_RESPONSE).await
+    }
+}
