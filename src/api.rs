@@ -86,6 +86,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/api/v1/publish", post(publish))
         .route("/api/v1/withdraw", post(withdraw))
         .route("/api/v1/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BODY)))
+        .route("/api/v1/sync", post(sync))
         .with_state(shared)
 }
 
@@ -120,6 +121,7 @@ async fn status(State(shared): State<Arc<Shared>>) -> Answer {
     let last_received = shared.last_received.lock().map(|last| last.clone()).unwrap_or_default();
     let rejections: Vec<_> =
         shared.rejections.lock().map(|recent| recent.iter().cloned().collect()).unwrap_or_default();
+    let syncs: Vec<_> = shared.syncs.lock().map(|syncs| syncs.values().cloned().collect()).unwrap_or_default();
     Ok(Json(json!({
         "peer_id": net.peer_id,
         "listen_addrs": net.listen_addrs,
@@ -131,6 +133,7 @@ async fn status(State(shared): State<Arc<Shared>>) -> Answer {
         "mesh_peers": net.mesh_peers,
         "last_received": last_received,
         "recent_rejections": rejections,
+        "syncs": syncs,
     }))
     .into_response())
 }
@@ -293,6 +296,35 @@ async fn import(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         gossip(&shared, envelope).await;
     }
     Ok(Json(json!({ "results": results })).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct SyncRequest {
+    peer: Option<String>,
+}
+
+/// Syncs now with one peer, or with every connected peer; answers the reports.
+async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
+    authorise(&shared, &headers)?;
+    let request: SyncRequest =
+        if body.is_empty() { SyncRequest::default() } else { parse_json(&body, "{\"peer\": \"<peer id>\"}")? };
+    let connected = shared.net.status().await.map_err(ApiError::internal)?.connected_peers;
+    let peers: Vec<String> = match request.peer {
+        Some(peer) if connected.contains(&peer) => vec![peer],
+        Some(peer) => {
+            return Err(ApiError::new(StatusCode::NOT_FOUND, "not-found", format!("peer {peer} is not connected")));
+        }
+        None => connected,
+    };
+    let mut reports = Vec::new();
+    for peer in peers {
+        let Ok(peer_id) = peer.parse() else { continue };
+        match crate::node::sync(Arc::clone(&shared), peer_id).await {
+            Some(report) => reports.push(json!(report)),
+            None => reports.push(json!({"peer": peer, "error": "a sync with this peer is already running"})),
+        }
+    }
+    Ok(Json(json!({ "reports": reports })).into_response())
 }
 
 /// Pushes a record to the peers; having none is fine (sync will carry it later).

@@ -60,6 +60,14 @@ pub enum Command {
     /// Runs until Ctrl-C or SIGTERM. While it runs, the other commands on this data directory
     /// go through its API. Logs go to standard error (RUST_LOG sets the level; default info).
     Run(RunArgs),
+    /// Catch up now with one connected peer (or all of them) and print what was fetched.
+    ///
+    /// Needs a running node (`citymesh run`). Nodes also sync by themselves when a peer
+    /// connects and every node.sync_interval_secs.
+    Sync {
+        /// The peer's id (as `citymesh status` lists it); every connected peer when left out.
+        peer: Option<String>,
+    },
     /// Show the node's state: peer id, addresses, publisher, networks, records, peers.
     Status {
         /// Print JSON instead of text.
@@ -181,6 +189,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => init(&data()?, args),
         Command::Run(args) => run_node(data()?, args),
         Command::Status { json } => read::status(&data()?, json),
+        Command::Sync { peer } => sync_now(&data()?, peer),
         Command::Publish { file } => publish::publish(&data()?, &file),
         Command::Withdraw { slug, reason } => publish::withdraw(&data()?, &slug, &reason),
         Command::List { kind, json } => read::list(&data()?, kind, json),
@@ -197,6 +206,32 @@ fn init(data: &DataDir, args: InitArgs) -> Result<()> {
     let (key, _) = data.initialise(profile)?;
     println!("{}", key.publisher());
     eprintln!("initialised {} for publisher {}", data.root().display(), key.publisher());
+    Ok(())
+}
+
+fn sync_now(data: &DataDir, peer: Option<String>) -> Result<()> {
+    let Some(remote) = remote::Remote::discover(data)? else {
+        anyhow::bail!("no node is running on {}; start it with `citymesh run`", data.root().display());
+    };
+    let answer = remote.post("/api/v1/sync", &serde_json::json!({ "peer": peer }))?;
+    let reports = answer["reports"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if reports.is_empty() {
+        eprintln!("no peers connected; nothing to sync with");
+    }
+    for report in reports {
+        let peer = report["peer"].as_str().unwrap_or_default();
+        match report["error"].as_str() {
+            Some(error) => println!("{peer}: failed: {error}"),
+            None => println!(
+                "{peer}: fetched {} records in {} rounds ({} bytes sent, {} received, {} ms)",
+                report["fetched"],
+                report["rounds"],
+                report["bytes_sent"],
+                report["bytes_received"],
+                report["duration_ms"]
+            ),
+        }
+    }
     Ok(())
 }
 

@@ -33,6 +33,7 @@ pub struct NodeConfig {
     pub discovery: bool,
     pub idle_timeout_secs: u64,
     pub redial_interval_secs: u64,
+    pub sync_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -66,6 +67,7 @@ impl Default for NodeConfig {
             discovery: true,
             idle_timeout_secs: 300,
             redial_interval_secs: 60,
+            sync_interval_secs: 60,
         }
     }
 }
@@ -128,6 +130,9 @@ impl Config {
         }
         if !(10..=3600).contains(&node.redial_interval_secs) {
             return Err(format!("node.redial_interval_secs is {}; allowed: 10 to 3600", node.redial_interval_secs));
+        }
+        if !(5..=86_400).contains(&node.sync_interval_secs) {
+            return Err(format!("node.sync_interval_secs is {}; allowed: 5 to 86400", node.sync_interval_secs));
         }
         if !self.api.listen.ip().is_loopback() && !self.api.allow_non_loopback {
             return Err(format!(

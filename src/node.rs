@@ -6,11 +6,12 @@
 //! (`Ignore`: already held, older, of a kind or format this version does not know, or outside
 //! our clock's window) or penalise (`Reject`: any other broken rule).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -21,9 +22,10 @@ use tokio_util::sync::CancellationToken;
 use crate::author::now_ms;
 use crate::config::Config;
 use crate::datadir::DataDir;
-use crate::net::{self, Event, Inbound, NetConfig, NetHandle, Verdict};
+use crate::net::{self, Event, Inbound, NetConfig, NetHandle, PeerId, Verdict};
 use crate::record::{PublisherKey, Record, RecordError, Verifier};
 use crate::store::{Inserted, Store};
+use crate::sync::SyncReport;
 
 /// Gossip messages waiting for the validator, at most; more are ignored (sync repairs them).
 const VALIDATION_QUEUE: usize = 1024;
@@ -75,6 +77,10 @@ pub struct Shared {
     pub gossip_received: AtomicU64,
     /// The most recent records refused from peers, with their reasons.
     pub rejections: Mutex<VecDeque<Rejection>>,
+    /// The last sync with each peer.
+    pub syncs: Mutex<HashMap<String, SyncReport>>,
+    /// Peers a sync with is running now (one at a time per peer).
+    syncing: Mutex<HashSet<PeerId>>,
     /// Every record accepted from a peer, for whoever listens (the demo).
     pub accepted: broadcast::Sender<Received>,
 }
@@ -132,6 +138,8 @@ impl RunningNode {
             last_received: Mutex::new(None),
             rejections: Mutex::new(VecDeque::new()),
             gossip_received: AtomicU64::new(0),
+            syncs: Mutex::new(HashMap::new()),
+            syncing: Mutex::new(HashSet::new()),
             accepted: broadcast::channel(256).0,
         });
         let (inbox, validator_inbox) = mpsc::channel(VALIDATION_QUEUE);
@@ -176,7 +184,20 @@ async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox
     // Syncs and answers run beside this loop; when the network stops, they are ended and
     // awaited, so none outlives the node (each holds the store).
     let mut work = tokio::task::JoinSet::new();
-    while let Some(event) = events.recv().await {
+    let mut periodic = tokio::time::interval(Duration::from_secs(shared.config.node.sync_interval_secs));
+    periodic.tick().await;
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = periodic.tick() => {
+                if let Some(peer) = random_peer(&shared).await {
+                    let shared = Arc::clone(&shared);
+                    work.spawn(async move { drop(sync(shared, peer).await) });
+                }
+                continue;
+            }
+        };
+        let Some(event) = event else { break };
         while work.try_join_next().is_some() {}
         match event {
             Event::Received(inbound) => {
@@ -194,11 +215,7 @@ async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox
                     }
                 }
                 let shared = Arc::clone(&shared);
-                work.spawn(async move {
-                    if let Err(error) = crate::sync::with_peer(shared, peer).await {
-                        tracing::warn!(%peer, error = format!("{error:#}"), "sync failed");
-                    }
-                });
+                work.spawn(async move { drop(sync(shared, peer).await) });
             }
             Event::Request { exchange, peer, id, data } => {
                 let shared = Arc::clone(&shared);
@@ -211,6 +228,34 @@ async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox
         }
     }
     work.shutdown().await;
+}
+
+/// One connected peer, chosen at random, for the periodic sync.
+async fn random_peer(shared: &Shared) -> Option<PeerId> {
+    let peers = shared.net.status().await.ok()?.connected_peers;
+    if peers.is_empty() {
+        return None;
+    }
+    peers[rand::random::<u64>() as usize % peers.len()].parse().ok()
+}
+
+/// Syncs with a peer unless a sync with it is already running, and keeps the report.
+pub async fn sync(shared: Arc<Shared>, peer: PeerId) -> Option<SyncReport> {
+    if !shared.syncing.lock().ok()?.insert(peer) {
+        return None;
+    }
+    let report = crate::sync::with_peer(Arc::clone(&shared), peer).await;
+    if let Ok(mut syncing) = shared.syncing.lock() {
+        syncing.remove(&peer);
+    }
+    if let Ok(mut syncs) = shared.syncs.lock() {
+        // A node knows a bounded number of peers; keep the reports bounded all the same.
+        if syncs.len() >= 1024 {
+            syncs.clear();
+        }
+        syncs.insert(report.peer.clone(), report.clone());
+    }
+    Some(report)
 }
 
 /// The validator thread: verify, store, flush, then give gossipsub its verdicts.

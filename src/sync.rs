@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use serde::Serialize;
 
 use crate::author::now_ms;
 use crate::ingest::{self, Outcome};
@@ -70,9 +71,35 @@ pub fn answer(shared: &Shared, exchange: Exchange, request: &[u8]) -> Result<Vec
     }
 }
 
-/// Reconciles with `peer` and fetches and stores every record it has that we lack. Returns how
-/// many records were stored.
-pub async fn with_peer(shared: Arc<Shared>, peer: PeerId) -> Result<usize> {
+/// What one sync did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub peer: String,
+    /// When it started, in ms since the Unix epoch.
+    pub at_ms: i64,
+    pub rounds: usize,
+    pub bytes_sent: usize,
+    pub bytes_received: usize,
+    /// Records stored from this peer.
+    pub fetched: usize,
+    pub duration_ms: u64,
+    /// Why it stopped early, if it did.
+    pub error: Option<String>,
+}
+
+/// Reconciles with `peer` and fetches and stores every record it has that we lack.
+pub async fn with_peer(shared: Arc<Shared>, peer: PeerId) -> SyncReport {
+    let started = std::time::Instant::now();
+    let mut report = SyncReport { peer: peer.to_string(), at_ms: now_ms(), ..SyncReport::default() };
+    if let Err(error) = run(shared, peer, &mut report).await {
+        tracing::warn!(%peer, error = format!("{error:#}"), "sync failed");
+        report.error = Some(format!("{error:#}"));
+    }
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+async fn run(shared: Arc<Shared>, peer: PeerId, report: &mut SyncReport) -> Result<()> {
     let set = {
         let shared = Arc::clone(&shared);
         tokio::task::spawn_blocking(move || items(&shared)).await??
@@ -85,8 +112,12 @@ pub async fn with_peer(shared: Arc<Shared>, peer: PeerId) -> Result<usize> {
             bail!("reconciliation with {peer} did not finish in {MAX_ROUNDS} rounds");
         }
         let request = wire::encode(&SyncRequest { publishers: Vec::new(), all: true, negentropy: message });
-        let answer: SyncResponse = wire::decode(&shared.net.ask(Exchange::Sync, peer, request).await?)
-            .with_context(|| format!("{peer} answered a sync round with something else"))?;
+        report.rounds += 1;
+        report.bytes_sent += request.len();
+        let answer = shared.net.ask(Exchange::Sync, peer, request).await?;
+        report.bytes_received += answer.len();
+        let answer: SyncResponse =
+            wire::decode(&answer).with_context(|| format!("{peer} answered a sync round with something else"))?;
         match session.reconcile(&answer.negentropy, &mut have, &mut need)? {
             Some(next) => message = next,
             None => break,
@@ -94,21 +125,23 @@ pub async fn with_peer(shared: Arc<Shared>, peer: PeerId) -> Result<usize> {
     }
     need.sort_unstable();
     need.dedup();
-    let mut stored = 0;
     for batch in need.chunks(FETCH_BATCH) {
-        stored += fetch(&shared, peer, batch).await?;
+        report.fetched += fetch(&shared, peer, batch, report).await?;
     }
-    if stored > 0 {
-        tracing::info!(%peer, fetched = stored, "caught up");
+    if report.fetched > 0 {
+        tracing::info!(%peer, fetched = report.fetched, rounds = report.rounds, "caught up");
     }
-    Ok(stored)
+    Ok(())
 }
 
 /// Fetches one batch and stores it; a peer that sends records we did not ask for ends the sync.
-async fn fetch(shared: &Arc<Shared>, peer: PeerId, ids: &[[u8; 32]]) -> Result<usize> {
+async fn fetch(shared: &Arc<Shared>, peer: PeerId, ids: &[[u8; 32]], report: &mut SyncReport) -> Result<usize> {
     let request = wire::encode(&FetchRequest { ids: ids.iter().map(|id| id.to_vec()).collect() });
-    let answer: FetchResponse = wire::decode(&shared.net.ask(Exchange::Fetch, peer, request).await?)
-        .with_context(|| format!("{peer} answered a fetch with something else"))?;
+    report.bytes_sent += request.len();
+    let answer = shared.net.ask(Exchange::Fetch, peer, request).await?;
+    report.bytes_received += answer.len();
+    let answer: FetchResponse =
+        wire::decode(&answer).with_context(|| format!("{peer} answered a fetch with something else"))?;
     let asked: HashSet<[u8; 32]> = ids.iter().copied().collect();
     let shared = Arc::clone(shared);
     tokio::task::spawn_blocking(move || {

@@ -137,6 +137,16 @@ pub(super) fn status(data: &DataDir, as_json: bool) -> Result<()> {
             println!("             {}", text(peer));
         }
     }
+    for report in status["syncs"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let time = super::format_time(report["at_ms"].as_i64().unwrap_or_default());
+        let outcome = match report["error"].as_str() {
+            Some(error) => format!("failed: {error}"),
+            None => {
+                format!("fetched {} in {} rounds, {} ms", report["fetched"], report["rounds"], report["duration_ms"])
+            }
+        };
+        println!("last sync:   {} at {time}: {outcome}", text(&report["peer"]));
+    }
     let last = &status["last_received"];
     if !last.is_null() {
         let time = super::format_time(last["at_ms"].as_i64().unwrap_or_default());

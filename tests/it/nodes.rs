@@ -105,6 +105,8 @@ async fn a_node_that_was_offline_catches_up_when_it_connects() {
     eventually("A holds B's profile", TIMEOUT, || async { a.shared().store.head(&b_profile).unwrap().is_some() }).await;
     let heads = |node: &Node| node.shared().store.head_versions().unwrap();
     eventually("both hold the same heads", TIMEOUT, || async { heads(&a) == heads(&b) }).await;
+    let fetched_from_a = || b.shared().syncs.lock().unwrap().values().map(|report| report.fetched).sum::<usize>();
+    eventually("B's sync report counts what it fetched", TIMEOUT, || async { fetched_from_a() == 62 }).await;
     a.stop().await;
     b.stop().await;
 }

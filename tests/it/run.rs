@@ -55,6 +55,9 @@ fn the_cli_works_through_a_running_node_which_stops_cleanly_on_sigterm() {
     check_id(&city.ok(&["withdraw", "community-composting", "--reason", "replaced"]));
 
     check_mentions(&city.fails(&RUN), &["is in use by another citymesh process"]);
+    let alone = city.run(&["sync"]);
+    assert!(alone.status.success());
+    check_mentions(&String::from_utf8_lossy(&alone.stderr), &["no peers connected"]);
 
     let child = node.0.take().expect("the node runs");
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
@@ -66,4 +69,5 @@ fn the_cli_works_through_a_running_node_which_stops_cleanly_on_sigterm() {
     assert!(!api_file.exists(), "a stopped node leaves its API address behind");
     // The store is released: commands open it directly again.
     assert_eq!(city.list().as_array().unwrap().len(), 2);
+    check_mentions(&city.fails(&["sync"]), &["no node is running", "citymesh run"]);
 }
