@@ -131,8 +131,8 @@ impl Config {
         if !(10..=3600).contains(&node.redial_interval_secs) {
             return Err(format!("node.redial_interval_secs is {}; allowed: 10 to 3600", node.redial_interval_secs));
         }
-        if !(5..=86_400).contains(&node.sync_interval_secs) {
-            return Err(format!("node.sync_interval_secs is {}; allowed: 5 to 86400", node.sync_interval_secs));
+        if !(1..=86_400).contains(&node.sync_interval_secs) {
+            return Err(format!("node.sync_interval_secs is {}; allowed: 1 to 86400", node.sync_interval_secs));
         }
         if !self.api.listen.ip().is_loopback() && !self.api.allow_non_loopback {
             return Err(format!(

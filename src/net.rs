@@ -121,6 +121,7 @@ enum Command {
     Publish { data: Vec<u8>, reply: oneshot::Sender<usize> },
     Ask { exchange: Exchange, peer: PeerId, data: Vec<u8>, reply: oneshot::Sender<Result<Vec<u8>, String>> },
     Respond { id: u64, data: Vec<u8> },
+    Dial { address: Multiaddr },
     Validated { message_id: MessageId, source: PeerId, verdict: Verdict },
     Status { reply: oneshot::Sender<NetStatus> },
 }
@@ -176,6 +177,11 @@ impl NetHandle {
         if self.commands.try_send(Command::Respond { id, data }).is_err() {
             tracing::debug!("the network is busy; an answer was dropped");
         }
+    }
+
+    /// Connects to a node now (a bootstrap peer is also re-dialled by itself).
+    pub async fn dial(&self, address: Multiaddr) -> Result<()> {
+        self.commands.send(Command::Dial { address }).await.context("the network has stopped")
     }
 
     pub async fn status(&self) -> Result<NetStatus> {

@@ -120,6 +120,11 @@ impl EventLoop {
             Command::Status { reply } => {
                 let _ = reply.send(self.status());
             }
+            Command::Dial { address } => {
+                if let Err(error) = self.swarm.dial(address.clone()) {
+                    tracing::warn!(%address, %error, "cannot dial");
+                }
+            }
             Command::Ask { exchange, peer, data, reply } => {
                 let behaviour = self.swarm.behaviour_mut();
                 let id = match exchange {

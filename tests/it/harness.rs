@@ -147,9 +147,14 @@ impl Node {
 
     /// Like [`Node::start`], listening on `listen` (a multiaddr on loopback, port 0).
     pub async fn start_on(name: &str, networks: &[&str], bootstrap: &[String], listen: &str) -> Node {
+        Node::start_with(name, networks, bootstrap, listen, "").await
+    }
+
+    /// Like [`Node::start_on`], with more lines for the `[node]` section of config.toml.
+    pub async fn start_with(name: &str, networks: &[&str], bootstrap: &[String], listen: &str, node: &str) -> Node {
         let data = DataDir::initialised(name);
         let networks: Vec<String> = networks.iter().map(|network| format!("{network:?}")).collect();
-        let config = format!("[node]\nnetworks = [{}]\ndiscovery = false\n", networks.join(", "));
+        let config = format!("[node]\nnetworks = [{}]\ndiscovery = false\n{node}", networks.join(", "));
         std::fs::write(data.path().join("config.toml"), config).expect("write config.toml");
         Node::run(data, bootstrap, listen).await
     }
@@ -186,6 +191,12 @@ impl Node {
             || async { self.shared().net.status().await.ok().and_then(|status| status.listen_addrs.first().cloned()) };
         eventually("the node listens", Duration::from_secs(10), || async { first().await.is_some() }).await;
         first().await.expect("checked above")
+    }
+
+    /// Connects this node to `other` now.
+    pub async fn dial(&self, other: &Node) {
+        let address = other.address().await.parse().expect("a multiaddr");
+        self.shared().net.dial(address).await.expect("the network runs");
     }
 
     pub async fn connected_peers(&self) -> usize {

@@ -110,3 +110,36 @@ async fn a_node_that_was_offline_catches_up_when_it_connects() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_groups_that_publish_apart_converge_when_joined() {
+    const TCP: &str = "/ip4/127.0.0.1/tcp/0";
+    // Periodic sync (every second here) spreads what a join brings beyond the two nodes that
+    // joined: fetched records are not gossiped on.
+    const FAST_SYNC: &str = "sync_interval_secs = 1\n";
+    let n0 = Node::start_with("City 0", &["main"], &[], TCP, FAST_SYNC).await;
+    let n1 = Node::start_with("City 1", &["main"], &[n0.address().await], TCP, FAST_SYNC).await;
+    let n2 = Node::start_with("City 2", &["main"], &[], TCP, FAST_SYNC).await;
+    let n3 = Node::start_with("City 3", &["main"], &[n2.address().await], TCP, FAST_SYNC).await;
+    let n4 = Node::start_with("City 4", &["main"], &[n3.address().await], TCP, FAST_SYNC).await;
+    let nodes = [&n0, &n1, &n2, &n3, &n4];
+    eventually("the groups form", TIMEOUT, || async {
+        n0.connected_peers().await == 1 && n3.connected_peers().await == 2
+    })
+    .await;
+    let mut published = Vec::new();
+    for (node, slug) in [(&n0, "left-one"), (&n1, "left-two"), (&n2, "right-one"), (&n4, "right-two")] {
+        published.push(node.publish(&example_with("slug: community-composting", &format!("slug: {slug}"))).await);
+    }
+    n4.withdraw("right-two").await;
+    n1.dial(&n2).await;
+    let heads = |node: &Node| node.shared().store.head_versions().unwrap();
+    eventually("every node holds the same heads", Duration::from_secs(60), || async {
+        let first = heads(nodes[0]);
+        first.len() == 5 + 4 && nodes.iter().all(|node| heads(node) == first)
+    })
+    .await;
+    for node in [n0, n1, n2, n3, n4] {
+        node.stop().await;
+    }
+}
