@@ -191,6 +191,13 @@ impl Verifier {
     }
 }
 
+/// The id an envelope's header gives it, without verifying anything: for checking that a
+/// peer sent what was asked for before spending a signature check on it.
+pub fn claimed_id(envelope: &[u8]) -> Option<RecordId> {
+    let envelope: Envelope = wire::decode(envelope).ok()?;
+    Some(RecordId(Sha256::digest(&envelope.header).into()))
+}
+
 /// Rebuilds a record from bytes this node verified before it stored them. Only the store calls
 /// this, on its own records tree; the id is recomputed, so a damaged entry is still noticed.
 pub(crate) fn from_trusted_storage(envelope: &[u8]) -> Result<Record, RecordError> {

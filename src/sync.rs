@@ -14,7 +14,7 @@ use crate::ingest::{self, Outcome};
 use crate::net::{Exchange, PeerId};
 use crate::node::Shared;
 use crate::reconcile::{Item, ItemSet, Session};
-use crate::record::RecordId;
+use crate::record::{self, RecordId};
 use crate::wire::{self, FetchRequest, FetchResponse, SyncRequest, SyncResponse};
 
 /// Largest reconciliation message.
@@ -143,21 +143,22 @@ async fn fetch(shared: &Arc<Shared>, peer: PeerId, ids: &[[u8; 32]], report: &mu
     let answer: FetchResponse =
         wire::decode(&answer).with_context(|| format!("{peer} answered a fetch with something else"))?;
     let asked: HashSet<[u8; 32]> = ids.iter().copied().collect();
+    // A peer that answers with records we did not ask for is not trusted with this batch.
+    if let Some(stray) =
+        answer.envelopes.iter().find(|envelope| record::claimed_id(envelope).is_none_or(|id| !asked.contains(&id.0)))
+    {
+        let what = record::claimed_id(stray).map_or("an undecodable envelope".to_owned(), |id| format!("record {id}"));
+        bail!("{peer} answered a fetch with {what}, which was not asked for; nothing of the batch was stored");
+    }
     let shared = Arc::clone(shared);
     tokio::task::spawn_blocking(move || {
         let mut stored = Vec::new();
-        let mut unasked = 0;
         let items = answer.envelopes.into_iter().map(|envelope| ((), Ok(envelope)));
         ingest::ingest(&shared.store, items, now_ms(), |(), outcome| match outcome {
-            Outcome::Stored { id, .. } if asked.contains(&id.0) => stored.push(id),
-            Outcome::Stored { .. } => unasked += 1,
-            Outcome::AlreadyHeld { .. } => {}
+            Outcome::Stored { id, .. } => stored.push(id),
+            Outcome::AlreadyHeld { .. } | Outcome::Unreadable(_) => {}
             Outcome::Invalid(error) => tracing::warn!(%peer, rule = error.rule(), %error, "rejected a fetched record"),
-            Outcome::Unreadable(_) => {}
         })?;
-        if unasked > 0 {
-            tracing::warn!(%peer, unasked, "the peer sent records that were not asked for");
-        }
         for id in &stored {
             if let Some(record) = shared.store.get(id)? {
                 crate::node::accepted(&shared, &record, &peer.to_string());

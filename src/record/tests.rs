@@ -231,3 +231,12 @@ proptest! {
         prop_assert_eq!(head, Some(expected));
     }
 }
+
+#[test]
+fn the_claimed_id_is_the_header_hash_without_any_check() {
+    let record = signed();
+    assert_eq!(claimed_id(&record.envelope_bytes()), Some(record.id()));
+    let forged = envelope(&PublisherKey::from_seed([9; 32]), record.header_bytes(), b"not the body");
+    assert_eq!(claimed_id(&forged), Some(record.id()), "the claim is only a claim");
+    assert_eq!(claimed_id(b"\xff\xff"), None);
+}
