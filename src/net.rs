@@ -121,6 +121,7 @@ enum Command {
     Publish { data: Vec<u8>, reply: oneshot::Sender<usize> },
     Ask { exchange: Exchange, peer: PeerId, data: Vec<u8>, reply: oneshot::Sender<Result<Vec<u8>, String>> },
     Respond { id: u64, data: Vec<u8> },
+    Refuse { id: u64 },
     Dial { address: Multiaddr },
     Validated { message_id: MessageId, source: PeerId, verdict: Verdict },
     Status { reply: oneshot::Sender<NetStatus> },
@@ -176,6 +177,13 @@ impl NetHandle {
     pub fn respond(&self, id: u64, data: Vec<u8>) {
         if self.commands.try_send(Command::Respond { id, data }).is_err() {
             tracing::debug!("the network is busy; an answer was dropped");
+        }
+    }
+
+    /// Declines a peer's request: its stream is closed without an answer.
+    pub fn refuse(&self, id: u64) {
+        if self.commands.try_send(Command::Refuse { id }).is_err() {
+            tracing::debug!("the network is busy; a refusal was dropped");
         }
     }
 

@@ -221,7 +221,10 @@ async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox
                 let shared = Arc::clone(&shared);
                 work.spawn_blocking(move || match crate::sync::answer(&shared, exchange, &data) {
                     Ok(answer) => shared.net.respond(id, answer),
-                    Err(error) => tracing::warn!(%peer, error = format!("{error:#}"), "refused a peer's request"),
+                    Err(error) => {
+                        tracing::warn!(%peer, error = format!("{error:#}"), "refused a peer's request");
+                        shared.net.refuse(id);
+                    }
                 });
             }
             Event::PeerDisconnected { .. } | Event::Listening { .. } => {}

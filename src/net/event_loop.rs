@@ -23,7 +23,7 @@ pub(super) struct EventLoop {
     events: mpsc::Sender<Event>,
     listen_addrs: Vec<Multiaddr>,
     /// Peers' requests waiting for the node's answer, by the id the node was given.
-    answers: HashMap<u64, (Exchange, request_response::ResponseChannel<Vec<u8>>)>,
+    answers: HashMap<u64, (Exchange, PeerId, request_response::ResponseChannel<Vec<u8>>)>,
     next_answer: u64,
     /// Our requests waiting for peers' answers.
     questions: HashMap<request_response::OutboundRequestId, oneshot::Sender<Result<Vec<u8>, String>>>,
@@ -120,6 +120,10 @@ impl EventLoop {
             Command::Status { reply } => {
                 let _ = reply.send(self.status());
             }
+            Command::Refuse { id } => {
+                // Dropping the channel closes the peer's stream without an answer.
+                self.answers.remove(&id);
+            }
             Command::Dial { address } => {
                 if let Err(error) = self.swarm.dial(address.clone()) {
                     tracing::warn!(%address, %error, "cannot dial");
@@ -134,7 +138,7 @@ impl EventLoop {
                 self.questions.insert(id, reply);
             }
             Command::Respond { id, data } => {
-                if let Some((exchange, channel)) = self.answers.remove(&id) {
+                if let Some((exchange, _, channel)) = self.answers.remove(&id) {
                     let behaviour = self.swarm.behaviour_mut();
                     let sent = match exchange {
                         Exchange::Sync => behaviour.sync.send_response(channel, data),
@@ -158,7 +162,7 @@ impl EventLoop {
                     }
                     let id = self.next_answer;
                     self.next_answer += 1;
-                    self.answers.insert(id, (exchange, channel));
+                    self.answers.insert(id, (exchange, peer, channel));
                     self.emit(Event::Request { exchange, peer, id, data: request });
                 }
                 request_response::Message::Response { request_id, response } => {
@@ -244,6 +248,8 @@ impl EventLoop {
                 self.emit(Event::PeerConnected { peer: peer_id, address, dialed: endpoint.is_dialer() });
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established: 0, cause, .. } => {
+                // Answers the peer can no longer receive would only take room.
+                self.answers.retain(|_, (_, asker, _)| *asker != peer_id);
                 tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
                 self.emit(Event::PeerDisconnected { peer: peer_id });
             }
