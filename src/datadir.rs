@@ -144,10 +144,9 @@ impl DataDir {
     pub fn api_token(&self) -> Result<String> {
         let path = self.root.join(TOKEN_FILE);
         if !path.exists() {
-            let token: [u8; 32] = rand::random();
-            write_secret(&path, &token)?;
+            write_secret(&path, &rand::random())?;
         }
-        read_secret(&path).map(|token| record::to_hex(&token))
+        self.existing_api_token()?.context("the API token was not written")
     }
 
     /// The token, if a node has made one; the CLI sends it with writes.

@@ -96,12 +96,6 @@ pub enum Event {
         address: Multiaddr,
         dialed: bool,
     },
-    PeerDisconnected {
-        peer: PeerId,
-    },
-    Listening {
-        address: Multiaddr,
-    },
 }
 
 /// A snapshot of the network's state.

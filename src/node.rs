@@ -227,7 +227,6 @@ async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox
                     }
                 });
             }
-            Event::PeerDisconnected { .. } | Event::Listening { .. } => {}
         }
     }
     work.shutdown().await;

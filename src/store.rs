@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use crate::record::{self, Key, Kind, PublisherId, Record, RecordId, Version};
+use crate::record::{self, Key, Kind, Record, RecordId, Version};
 
 const OPEN_MARKER: &[u8] = b"open";
 const FORMAT_KEY: &[u8] = b"format";
@@ -236,15 +236,15 @@ impl Store {
         let mut out = Vec::new();
         for entry in self.heads.iter() {
             let (key, value) = entry?;
-            if kind.is_some_and(|kind| !key[32..].starts_with(kind.as_str().as_bytes())) {
+            // Head keys are publisher (32) ‖ kind ‖ 0x00 ‖ slug.
+            let of_kind = |kind: Kind| {
+                key.get(32..).is_some_and(|rest| rest.starts_with(&[kind.as_str().as_bytes(), &[0]].concat()))
+            };
+            if kind.is_some_and(|kind| !of_kind(kind)) {
                 continue;
             }
             let version = parse_version(&value)?;
-            let record =
-                self.get(&version.id)?.ok_or_else(|| damaged(&version.id.0, "head points at a missing record"))?;
-            if kind.is_none_or(|kind| record.kind() == kind) {
-                out.push(record);
-            }
+            out.push(self.get(&version.id)?.ok_or_else(|| damaged(&version.id.0, "head points at a missing record"))?);
         }
         Ok(out)
     }
@@ -258,17 +258,6 @@ impl Store {
             let (index_key, _) = entry?;
             let id = trailing_id(&index_key)?;
             out.push(self.get(&id)?.ok_or_else(|| damaged(&id.0, "history points at a missing record"))?);
-        }
-        Ok(out)
-    }
-
-    /// Every record held of a publisher (all kinds, slugs and revisions).
-    pub fn by_publisher(&self, publisher: &PublisherId) -> Result<Vec<Record>, StoreError> {
-        let mut out = Vec::new();
-        for entry in self.by_publisher.scan_prefix(publisher.0) {
-            let (index_key, _) = entry?;
-            let id = trailing_id(&index_key)?;
-            out.push(self.get(&id)?.ok_or_else(|| damaged(&id.0, "publisher index points at a missing record"))?);
         }
         Ok(out)
     }

@@ -237,8 +237,7 @@ impl EventLoop {
             SwarmEvent::NewListenAddr { address, .. } => {
                 let address = address.with_p2p(*self.swarm.local_peer_id()).unwrap_or_else(|address| address);
                 tracing::info!(%address, "listening");
-                self.listen_addrs.push(address.clone());
-                self.emit(Event::Listening { address });
+                self.listen_addrs.push(address);
             }
             SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. }
                 if num_established.get() == 1 =>
@@ -251,7 +250,6 @@ impl EventLoop {
                 // Answers the peer can no longer receive would only take room.
                 self.answers.retain(|_, (_, asker, _)| *asker != peer_id);
                 tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
-                self.emit(Event::PeerDisconnected { peer: peer_id });
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 tracing::debug!(peer = ?peer_id, %error, "could not connect");
