@@ -87,6 +87,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/api/v1/withdraw", post(withdraw))
         .route("/api/v1/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BODY)))
         .route("/api/v1/sync", post(sync))
+        .route("/metrics", get(metrics))
         .with_state(shared)
 }
 
@@ -134,8 +135,16 @@ async fn status(State(shared): State<Arc<Shared>>) -> Answer {
         "last_received": last_received,
         "recent_rejections": rejections,
         "syncs": syncs,
+        "trust_policy": shared.config.trust.policy,
+        "penalties": shared.guard.penalties(),
     }))
     .into_response())
+}
+
+/// Prometheus metrics (text format); read-only, no token.
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(axum::http::header::CONTENT_TYPE, content_type)], shared.metrics.render()).into_response()
 }
 
 #[derive(Deserialize)]

@@ -21,6 +21,7 @@ pub struct Config {
     pub api: ApiConfig,
     pub publish: PublishConfig,
     pub store: StoreConfig,
+    pub trust: TrustConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -55,6 +56,22 @@ pub struct PublishConfig {
 pub struct StoreConfig {
     pub cache_capacity_mb: u64,
     pub flush_every_ms: u64,
+}
+
+/// Whose records the node keeps (see [`crate::trust::Policy`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustConfig {
+    /// `open` or `partners`.
+    pub policy: String,
+    /// Partner publishers, as 64 hex characters each.
+    pub partners: Vec<String>,
+}
+
+impl Default for TrustConfig {
+    fn default() -> Self {
+        Self { policy: "open".to_owned(), partners: Vec::new() }
+    }
 }
 
 impl Default for NodeConfig {
@@ -160,7 +177,13 @@ impl Config {
         if !(1..=60000).contains(&self.store.flush_every_ms) {
             return Err(format!("store.flush_every_ms is {}; allowed: 1 to 60000", self.store.flush_every_ms));
         }
+        self.policy()?;
         Ok(())
+    }
+
+    /// The trust policy these settings describe.
+    pub fn policy(&self) -> Result<crate::trust::Policy, String> {
+        crate::trust::Policy::from_config(&self.trust)
     }
 
     /// The store's tuning.
@@ -194,6 +217,18 @@ mod tests {
         assert!(error.contains("allow_non_loopback"), "{error}");
         let error = Config::parse("[api]\nlisten = \"localhost\"\n").unwrap_err();
         assert!(error.contains("api.listen") || error.contains("listen"), "{error}");
+    }
+
+    #[test]
+    fn trust_settings_are_checked() {
+        let error = Config::parse("[trust]\npolicy = \"friends\"\n").unwrap_err();
+        assert!(error.contains("trust.policy") && error.contains("open") && error.contains("partners"), "{error}");
+        let error = Config::parse("[trust]\npolicy = \"partners\"\npartners = [\"abc\"]\n").unwrap_err();
+        assert!(error.contains("trust.partners") && error.contains("64 hex"), "{error}");
+        let key = "11".repeat(32);
+        let config = Config::parse(&format!("[trust]\npolicy = \"partners\"\npartners = [\"{key}\"]\n")).unwrap();
+        let policy = config.policy().unwrap();
+        assert!(policy.accepts(&[0x11; 32]) && !policy.accepts(&[0x22; 32]));
     }
 
     #[test]

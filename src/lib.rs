@@ -13,11 +13,13 @@
 //! - [`author`]: what a publisher does: publish a note as its next revision, withdraw one.
 //! - [`view`]: what readers see of the store, as JSON (the CLI prints it; the API serves it).
 //! - [`config`]: the settings file, read and checked once.
+//! - [`trust`]: whose records the node keeps (the trust policy).
 //! - [`datadir`]: the data directory: keys, settings, store, token and peers file.
 //! - [`net`]: the swarm actor: transports, gossipsub, identify, ping, Kademlia. Names libp2p.
 //! - [`node`]: a running node: the gossip validator, the API server, shutdown.
 //! - [`sync`]: catch-up with a peer: reconcile over /citymesh/sync/1, fetch over /citymesh/fetch/1.
-//! - [`api`]: the HTTP JSON API. Names axum.
+//! - [`metrics`]: the node's Prometheus metrics. Names prometheus-client.
+//! - [`api`]: the HTTP JSON API and `/metrics`. Names axum.
 //! - [`cli`]: the `citymesh` subcommands, locally or through a running node's API. Names clap.
 //!
 //! Architecture invariants (stated as absences):
@@ -40,9 +42,11 @@ pub mod ingest;
 pub mod author;
 pub mod view;
 pub mod config;
+pub mod trust;
 pub mod datadir;
 pub mod net;
 pub mod node;
 pub mod sync;
+pub mod metrics;
 pub mod api;
 pub mod cli;

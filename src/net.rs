@@ -79,6 +79,15 @@ pub enum Exchange {
     Fetch,
 }
 
+impl Exchange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exchange::Sync => "sync",
+            Exchange::Fetch => "fetch",
+        }
+    }
+}
+
 /// What the swarm reports.
 #[derive(Debug)]
 pub enum Event {
@@ -95,6 +104,11 @@ pub enum Event {
         peer: PeerId,
         address: Multiaddr,
         dialed: bool,
+    },
+    /// A peer sent a request or answer that broke the framing (over the size limit, say).
+    Misbehaved {
+        peer: PeerId,
+        reason: String,
     },
 }
 
@@ -119,6 +133,7 @@ enum Command {
     Dial { address: Multiaddr },
     Validated { message_id: MessageId, source: PeerId, verdict: Verdict },
     Status { reply: oneshot::Sender<NetStatus> },
+    Penalise { peer: PeerId, score: f64 },
 }
 
 /// A cloneable front to the swarm task.
@@ -178,6 +193,14 @@ impl NetHandle {
     pub fn refuse(&self, id: u64) {
         if self.commands.try_send(Command::Refuse { id }).is_err() {
             tracing::debug!("the network is busy; a refusal was dropped");
+        }
+    }
+
+    /// Sets a peer's application score in gossipsub's peer scoring (0 is neutral; below
+    /// about -8 the peer is graylisted: its gossip is ignored). Never waits.
+    pub fn penalise(&self, peer: PeerId, score: f64) {
+        if self.commands.try_send(Command::Penalise { peer, score }).is_err() {
+            tracing::debug!("the network is busy; a penalty was dropped");
         }
     }
 

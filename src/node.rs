@@ -4,7 +4,14 @@
 //! Received gossip goes to one validator thread, which verifies a batch, stores what is valid in
 //! one transaction, flushes, and only then tells gossipsub to forward (`Accept`), drop
 //! (`Ignore`: already held, older, of a kind or format this version does not know, or outside
-//! our clock's window) or penalise (`Reject`: any other broken rule).
+//! our clock's window, or of a publisher the trust policy does not keep) or penalise
+//! (`Reject`: any other broken rule).
+//!
+//! Peers' sync and fetch requests are answered off the runtime, at most [`MAX_SERVING`] at a
+//! time, within each peer's request budget; a peer that breaks the protocols collects strikes
+//! ([`guard`]), loses gossip score and, at three, is banned for a while.
+
+mod guard;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -22,10 +29,21 @@ use tokio_util::sync::CancellationToken;
 use crate::author::now_ms;
 use crate::config::Config;
 use crate::datadir::DataDir;
+use crate::metrics::Metrics;
 use crate::net::{self, Event, Inbound, NetConfig, NetHandle, PeerId, Verdict};
 use crate::record::{PublisherKey, Record, RecordError, Verifier};
 use crate::store::{Inserted, Store};
-use crate::sync::SyncReport;
+use crate::sync::{SetCache, SyncReport};
+use crate::trust::Policy;
+
+pub use guard::{PeerGuard, Penalty, STRIKES_TO_BAN};
+
+/// Peers' requests being answered at once, at most; more wait their turn.
+pub const MAX_SERVING: usize = 4;
+/// A peer that connects is not synced with again if a sync with it succeeded this recently.
+const RECENT_SYNC_MS: i64 = 30_000;
+/// Gossip score given per strike (gossipsub weighs it by 10; below -80 a peer is graylisted).
+const SCORE_PER_STRIKE: f64 = -3.0;
 
 /// Gossip messages waiting for the validator, at most; more are ignored (sync repairs them).
 const VALIDATION_QUEUE: usize = 1024;
@@ -72,6 +90,14 @@ pub struct Shared {
     pub key: PublisherKey,
     pub net: NetHandle,
     pub token: String,
+    /// Whose records this node keeps.
+    pub policy: Policy,
+    /// Sets of items for reconciliation, kept while the store is unchanged.
+    pub sets: SetCache,
+    /// Peers' request budgets and strikes.
+    pub guard: PeerGuard,
+    pub metrics: Metrics,
+    serving: Arc<tokio::sync::Semaphore>,
     pub last_received: Mutex<Option<Received>>,
     /// Gossip messages handed to the validator so far (gossipsub already dropped duplicates).
     pub gossip_received: AtomicU64,
@@ -106,6 +132,7 @@ impl RunningNode {
         let key = data.publisher_key()?;
         let token = data.api_token()?;
         let store = data.open_store(&config)?;
+        let policy = config.policy().map_err(anyhow::Error::msg)?.keeping(key.publisher());
         let listen = if options.listen.is_empty() { &config.node.listen } else { &options.listen };
         let mut bootstrap = parse_addrs(&config.node.bootstrap, "node.bootstrap")?;
         bootstrap.extend(parse_addrs(&options.bootstrap, "--bootstrap")?);
@@ -135,6 +162,11 @@ impl RunningNode {
             key,
             net,
             token,
+            policy,
+            sets: SetCache::default(),
+            guard: PeerGuard::default(),
+            metrics: Metrics::default(),
+            serving: Arc::new(tokio::sync::Semaphore::new(MAX_SERVING)),
             last_received: Mutex::new(None),
             rejections: Mutex::new(VecDeque::new()),
             gossip_received: AtomicU64::new(0),
@@ -214,19 +246,45 @@ async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox
                         tracing::warn!(%error, "cannot remember a peer");
                     }
                 }
-                let shared = Arc::clone(&shared);
-                work.spawn(async move { drop(sync(shared, peer).await) });
+                if !synced_recently(&shared, peer) {
+                    let shared = Arc::clone(&shared);
+                    work.spawn(async move { drop(sync(shared, peer).await) });
+                }
             }
             Event::Request { exchange, peer, id, data } => {
+                if let Err(refusal) = shared.guard.admit(peer) {
+                    tracing::debug!(%peer, reason = refusal.as_str(), "refused a peer's request");
+                    shared.metrics.refused(refusal.as_str());
+                    shared.net.refuse(id);
+                    continue;
+                }
                 let shared = Arc::clone(&shared);
-                work.spawn_blocking(move || match crate::sync::answer(&shared, exchange, &data) {
-                    Ok(answer) => shared.net.respond(id, answer),
-                    Err(error) => {
-                        tracing::warn!(%peer, error = format!("{error:#}"), "refused a peer's request");
-                        shared.net.refuse(id);
+                work.spawn(async move {
+                    let Ok(_permit) = Arc::clone(&shared.serving).acquire_owned().await else { return };
+                    let answering = Arc::clone(&shared);
+                    let answer =
+                        tokio::task::spawn_blocking(move || crate::sync::answer(&answering, exchange, &data)).await;
+                    match answer {
+                        Ok(Ok(answer)) => {
+                            shared.metrics.served(exchange.as_str());
+                            shared.net.respond(id, answer);
+                        }
+                        Ok(Err(error)) => {
+                            let text = format!("{error:#}");
+                            tracing::warn!(%peer, error = text, "refused a peer's request");
+                            shared.net.refuse(id);
+                            if error.downcast_ref::<crate::sync::PeerFault>().is_some() {
+                                shared.metrics.refused("malformed");
+                                penalise(&shared, peer, &text);
+                            } else {
+                                shared.metrics.refused("failed");
+                            }
+                        }
+                        Err(_) => shared.net.refuse(id),
                     }
                 });
             }
+            Event::Misbehaved { peer, reason } => penalise(&shared, peer, &reason),
         }
     }
     work.shutdown().await;
@@ -241,12 +299,28 @@ async fn random_peer(shared: &Shared) -> Option<PeerId> {
     peers[rand::random::<u64>() as usize % peers.len()].parse().ok()
 }
 
-/// Syncs with a peer unless a sync with it is already running, and keeps the report.
+fn synced_recently(shared: &Shared, peer: PeerId) -> bool {
+    let syncs = shared.syncs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    syncs.get(&peer.to_string()).is_some_and(|last| last.error.is_none() && now_ms() - last.at_ms < RECENT_SYNC_MS)
+}
+
+/// Syncs with a peer unless a sync with it is already running or the peer is banned, and
+/// keeps the report. A peer with more than one session's worth of records gets more sessions
+/// at once. Returns the last session's report.
 pub async fn sync(shared: Arc<Shared>, peer: PeerId) -> Option<SyncReport> {
-    if !shared.syncing.lock().ok()?.insert(peer) {
+    if shared.guard.is_banned(peer) || !shared.syncing.lock().ok()?.insert(peer) {
         return None;
     }
-    let report = crate::sync::with_peer(Arc::clone(&shared), peer).await;
+    let mut fetched = 0;
+    let report = loop {
+        let mut report = crate::sync::with_peer(Arc::clone(&shared), peer).await;
+        shared.metrics.synced(&report);
+        fetched += report.fetched;
+        if report.error.is_some() || report.remaining == 0 || report.fetched == 0 {
+            report.fetched = fetched;
+            break report;
+        }
+    };
     if let Ok(mut syncing) = shared.syncing.lock() {
         syncing.remove(&peer);
     }
@@ -258,6 +332,15 @@ pub async fn sync(shared: Arc<Shared>, peer: PeerId) -> Option<SyncReport> {
         syncs.insert(report.peer.clone(), report.clone());
     }
     Some(report)
+}
+
+/// Counts a protocol fault against a peer: a strike, a lower gossip score, and at
+/// [`STRIKES_TO_BAN`] a ban.
+pub(crate) fn penalise(shared: &Shared, peer: PeerId, reason: &str) {
+    let strikes = shared.guard.strike(peer, reason);
+    shared.metrics.penalised(if reason.contains("answer") { "syncing" } else { "serving" });
+    tracing::warn!(%peer, strikes, reason, "penalised a peer");
+    shared.net.penalise(peer, SCORE_PER_STRIKE * f64::from(strikes));
 }
 
 /// The validator thread: verify, store, flush, then give gossipsub its verdicts.
@@ -279,11 +362,16 @@ fn validate_gossip(shared: &Shared, mut inbox: mpsc::Receiver<Inbound>) {
 
 fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Verdict> {
     shared.gossip_received.fetch_add(batch.len() as u64, Ordering::Relaxed);
+    shared.metrics.gossip_received(batch.len() as u64);
     let now = now_ms();
     let mut verdicts = vec![Verdict::Ignore; batch.len()];
     let mut valid: Vec<(usize, Record)> = Vec::new();
     for (index, inbound) in batch.iter().enumerate() {
         match verifier.verify(&inbound.data, now) {
+            Ok(record) if !shared.policy.accepts(&record.publisher().0) => {
+                tracing::debug!(peer = %inbound.source, publisher = %record.publisher(), "ignored a record the trust policy does not keep");
+                shared.metrics.ignored("policy");
+            }
             Ok(record) => valid.push((index, record)),
             // Not the sender's fault, or not yet ours to judge: a kind or format from a newer
             // version, or a clock that differs from ours.
@@ -291,15 +379,8 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
                 tracing::info!(peer = %inbound.source, %error, "ignored a record");
             }
             Err(error) => {
-                tracing::warn!(peer = %inbound.source, rule = error.rule(), %error, "rejected a record");
                 verdicts[index] = Verdict::Reject;
-                if let Ok(mut rejections) = shared.rejections.lock() {
-                    if rejections.len() == MAX_REJECTIONS {
-                        rejections.pop_front();
-                    }
-                    let from = inbound.source.to_string();
-                    rejections.push_back(Rejection { rule: error.rule(), detail: error.to_string(), from, at_ms: now });
-                }
+                rejected(shared, &error, &inbound.source.to_string());
             }
         }
     }
@@ -320,7 +401,7 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
         match outcome {
             Inserted::New { head: true } => {
                 verdicts[index] = Verdict::Accept;
-                accepted(shared, record, &source.to_string());
+                accepted(shared, record, &source.to_string(), "gossip");
             }
             Inserted::New { head: false } => {
                 tracing::debug!(id = %record.id(), "stored an older revision; not forwarding it");
@@ -331,8 +412,23 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
     verdicts
 }
 
-/// Logs and announces a record accepted from a peer (by gossip or by sync).
-pub(crate) fn accepted(shared: &Shared, record: &Record, from: &str) {
+/// Logs and remembers a record refused from a peer.
+pub(crate) fn rejected(shared: &Shared, error: &RecordError, from: &str) {
+    tracing::warn!(peer = from, rule = error.rule(), %error, "rejected a record");
+    shared.metrics.rejected(error.rule());
+    if let Ok(mut rejections) = shared.rejections.lock() {
+        if rejections.len() == MAX_REJECTIONS {
+            rejections.pop_front();
+        }
+        let rejection =
+            Rejection { rule: error.rule(), detail: error.to_string(), from: from.to_owned(), at_ms: now_ms() };
+        rejections.push_back(rejection);
+    }
+}
+
+/// Logs and announces a record accepted from a peer (`via` gossip or sync).
+pub(crate) fn accepted(shared: &Shared, record: &Record, from: &str, via: &'static str) {
+    shared.metrics.accepted(via);
     tracing::info!(
         id = %record.id(),
         publisher = %record.publisher(),

@@ -191,11 +191,13 @@ impl Verifier {
     }
 }
 
-/// The id an envelope's header gives it, without verifying anything: for checking that a
-/// peer sent what was asked for before spending a signature check on it.
-pub fn claimed_id(envelope: &[u8]) -> Option<RecordId> {
+/// The id and publisher an envelope claims, without checking anything else: to see whether a
+/// peer sent what was asked for before verifying it.
+pub fn claimed(envelope: &[u8]) -> Option<(RecordId, [u8; 32])> {
     let envelope: Envelope = wire::decode(envelope).ok()?;
-    Some(RecordId(Sha256::digest(&envelope.header).into()))
+    let header: Header = wire::decode(&envelope.header).ok()?;
+    let publisher = <[u8; 32]>::try_from(header.publisher.as_slice()).ok()?;
+    Some((RecordId(Sha256::digest(&envelope.header).into()), publisher))
 }
 
 /// Rebuilds a record from bytes this node verified before it stored them. Only the store calls

@@ -24,6 +24,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sled::Transactional;
@@ -96,6 +97,9 @@ pub struct Store {
     by_time: sled::Tree,
     by_publisher: sled::Tree,
     meta: sled::Tree,
+    /// Grows whenever a record is added: a cache of what the store holds is fresh while this
+    /// has not changed.
+    generation: AtomicU64,
     _lock: File,
     /// Tests set this to leave the store as a killed process would (open marker still set).
     #[cfg(test)]
@@ -135,6 +139,7 @@ impl Store {
             by_publisher: db.open_tree("by_publisher")?,
             meta,
             db,
+            generation: AtomicU64::new(0),
             _lock: lock,
             #[cfg(test)]
             skip_clean_close: Default::default(),
@@ -192,10 +197,20 @@ impl Store {
             }
             Ok(outcomes)
         });
-        result.map_err(|error| match error {
+        let outcomes = result.map_err(|error| match error {
             TransactionError::Abort(error) => error,
             TransactionError::Storage(error) => StoreError::Sled(error),
-        })
+        })?;
+        if outcomes.iter().any(|outcome| matches!(outcome, Inserted::New { .. })) {
+            self.generation.fetch_add(1, Ordering::Release);
+        }
+        Ok(outcomes)
+    }
+
+    /// A number that grows whenever a record is added. Read it before reading the store to
+    /// label what was read: if it is unchanged later, nothing was added since.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Makes every write so far durable (fsync). Acknowledge writes only after this returns.
@@ -271,6 +286,20 @@ impl Store {
                 _ => Err(damaged(&key, "a time index entry has the wrong length")),
             }
         })
+    }
+
+    /// `(timestamp_ms, id)` of every record of one publisher, in no particular order: the set a
+    /// sync scoped to some publishers reconciles.
+    pub fn publisher_items(&self, publisher: &[u8; 32]) -> Result<Vec<(u64, RecordId)>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.by_publisher.scan_prefix(publisher) {
+            let (index_key, _) = entry?;
+            let id = trailing_id(&index_key)?;
+            let record =
+                self.get(&id)?.ok_or_else(|| damaged(&id.0, "the publisher index points at a missing record"))?;
+            out.push((record.timestamp_ms() as u64, id));
+        }
+        Ok(out)
     }
 
     /// Every record held, in the order they arrived.

@@ -124,6 +124,9 @@ impl EventLoop {
                 // Dropping the channel closes the peer's stream without an answer.
                 self.answers.remove(&id);
             }
+            Command::Penalise { peer, score } => {
+                self.swarm.behaviour_mut().gossipsub.set_application_score(&peer, score);
+            }
             Command::Dial { address } => {
                 if let Err(error) = self.swarm.dial(address.clone()) {
                     tracing::warn!(%address, %error, "cannot dial");
@@ -171,13 +174,23 @@ impl EventLoop {
                     }
                 }
             },
-            request_response::Event::OutboundFailure { request_id, error, .. } => {
+            request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
+                if let request_response::OutboundFailure::Io(io) = &error
+                    && io.kind() == std::io::ErrorKind::InvalidData
+                {
+                    self.emit(Event::Misbehaved { peer, reason: format!("its answer broke the framing: {io}") });
+                }
                 if let Some(reply) = self.questions.remove(&request_id) {
                     let _ = reply.send(Err(error.to_string()));
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(%peer, %error, "a peer's request failed");
+                if let request_response::InboundFailure::Io(io) = &error
+                    && io.kind() == std::io::ErrorKind::InvalidData
+                {
+                    self.emit(Event::Misbehaved { peer, reason: format!("its request broke the framing: {io}") });
+                }
             }
             request_response::Event::ResponseSent { .. } => {}
         }
