@@ -16,6 +16,8 @@ use anyhow::{Context, Result};
 use libp2p::gossipsub::MessageId;
 use tokio::sync::{mpsc, oneshot};
 
+/// For tests that speak the exchanges from outside.
+pub use exchange::{FETCH_PROTOCOL, MAX_REQUEST, MAX_RESPONSE, SYNC_PROTOCOL};
 pub use libp2p::{Multiaddr, PeerId};
 
 /// Commands waiting for the swarm task, at most.

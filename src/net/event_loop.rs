@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
+use super::exchange::{MAX_REQUEST, Request};
 use super::{Command, Event, Exchange, Inbound, NetConfig, NetStatus, Verdict};
 
 /// Requests from peers awaiting the node's answer, at most; more are refused.
@@ -135,8 +136,8 @@ impl EventLoop {
             Command::Ask { exchange, peer, data, reply } => {
                 let behaviour = self.swarm.behaviour_mut();
                 let id = match exchange {
-                    Exchange::Sync => behaviour.sync.send_request(&peer, data),
-                    Exchange::Fetch => behaviour.fetch.send_request(&peer, data),
+                    Exchange::Sync => behaviour.sync.send_request(&peer, Request::Frame(data)),
+                    Exchange::Fetch => behaviour.fetch.send_request(&peer, Request::Frame(data)),
                 };
                 self.questions.insert(id, reply);
             }
@@ -155,10 +156,15 @@ impl EventLoop {
         }
     }
 
-    fn on_exchange(&mut self, exchange: Exchange, event: request_response::Event<Vec<u8>, Vec<u8>>) {
+    fn on_exchange(&mut self, exchange: Exchange, event: request_response::Event<Request, Vec<u8>>) {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request { request, channel, .. } => {
+                request_response::Message::Request { request: Request::Oversize(length), .. } => {
+                    // Dropping the channel closes the stream.
+                    let reason = format!("it sent a request of {length} bytes; at most {MAX_REQUEST}");
+                    self.emit(Event::Misbehaved { peer, reason });
+                }
+                request_response::Message::Request { request: Request::Frame(request), channel, .. } => {
                     if self.answers.len() >= MAX_PENDING_ANSWERS {
                         tracing::warn!(%peer, "too many requests waiting; refusing one");
                         return;

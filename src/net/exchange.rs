@@ -20,6 +20,14 @@ pub const MAX_RESPONSE: usize = 5 * 1024 * 1024;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FrameCodec;
 
+/// A request as read: its bytes, or only the length it announced when that is over the limit
+/// (the rest is not read; the node penalises the sender and closes the stream).
+#[derive(Debug)]
+pub enum Request {
+    Frame(Vec<u8>),
+    Oversize(usize),
+}
+
 async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, limit: usize) -> io::Result<Vec<u8>> {
     let mut length = [0u8; 4];
     io.read_exact(&mut length).await?;
@@ -46,15 +54,25 @@ async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: &[u8], lim
 
 impl request_response::Codec for FrameCodec {
     type Protocol = StreamProtocol;
-    type Request = Vec<u8>;
+    type Request = Request;
     type Response = Vec<u8>;
 
     async fn read_request<T: AsyncRead + Unpin + Send>(
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-    ) -> io::Result<Vec<u8>> {
-        read_frame(io, MAX_REQUEST).await
+    ) -> io::Result<Request> {
+        let mut length = [0u8; 4];
+        io.read_exact(&mut length).await?;
+        let length = u32::from_be_bytes(length) as usize;
+        if length > MAX_REQUEST {
+            // An error here would end the stream unseen by the node (request-response reports
+            // failed reads to nobody), so the announcement itself is the request.
+            return Ok(Request::Oversize(length));
+        }
+        let mut bytes = vec![0; length];
+        io.read_exact(&mut bytes).await?;
+        Ok(Request::Frame(bytes))
     }
 
     async fn read_response<T: AsyncRead + Unpin + Send>(
@@ -69,9 +87,15 @@ impl request_response::Codec for FrameCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        request: Vec<u8>,
+        request: Request,
     ) -> io::Result<()> {
-        write_frame(io, &request, MAX_REQUEST).await
+        match request {
+            Request::Frame(bytes) => write_frame(io, &bytes, MAX_REQUEST).await,
+            Request::Oversize(length) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a frame of {length} bytes is over {MAX_REQUEST}"),
+            )),
+        }
     }
 
     async fn write_response<T: AsyncWrite + Unpin + Send>(

@@ -145,6 +145,41 @@ proptest! {
         }
     }
 
+    /// Scoped pull: each peer keeps only some publishers (here an item's publisher is its
+    /// first id byte mod 4) and pulls from each other peer, both sides reconciling only the
+    /// puller's scope. Each ends with what it held plus every peer's records in its scope,
+    /// and nothing out of its scope arrives.
+    #[test]
+    fn peers_with_scopes_converge_on_the_scoped_union(
+        sets in prop::collection::vec(set(), 2..=3),
+        scopes in prop::collection::vec(0u8..16, 3),
+    ) {
+        let publisher = |item: &Item| item.id[0] % 4;
+        let in_scope = |peer: usize, item: &Item| scopes[peer] & (1 << publisher(item)) != 0;
+        let mut by_id = std::collections::HashMap::new();
+        for item in sets.iter().flatten() {
+            by_id.entry(item.id).or_insert(*item);
+        }
+        let initial: Vec<BTreeSet<Item>> =
+            sets.into_iter().map(|set| unique_ids(set).iter().map(|item| by_id[&item.id]).collect()).collect();
+        let mut peers = initial.clone();
+        let n = peers.len();
+        for client in 0..n {
+            for server in (0..n).filter(|&server| server != client) {
+                let scoped = |items: &BTreeSet<Item>| -> BTreeSet<Item> {
+                    items.iter().filter(|item| in_scope(client, item)).copied().collect()
+                };
+                let (_, need) = ours_with_ours(&ours(&scoped(&peers[client])), &ours(&scoped(&peers[server])), 0);
+                peers[client].extend(need.iter().map(|id| by_id[id]));
+            }
+        }
+        for (peer, held) in peers.iter().enumerate() {
+            let mut expected = initial[peer].clone();
+            expected.extend(initial.iter().flatten().filter(|item| in_scope(peer, item)));
+            prop_assert_eq!(held, &expected);
+        }
+    }
+
     #[test]
     fn any_bytes_give_an_answer_or_an_error_never_a_panic(bytes in prop::collection::vec(any::<u8>(), 0..200), b in set()) {
         let server_set = ours(&b);

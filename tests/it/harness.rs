@@ -150,7 +150,8 @@ impl Node {
         Node::start_with(name, networks, bootstrap, listen, "").await
     }
 
-    /// Like [`Node::start_on`], with more lines for the `[node]` section of config.toml.
+    /// Like [`Node::start_on`], with more lines for config.toml after its `[node]` section's
+    /// first lines (more `[node]` settings, then other sections).
     pub async fn start_with(name: &str, networks: &[&str], bootstrap: &[String], listen: &str, node: &str) -> Node {
         let data = DataDir::initialised(name);
         let networks: Vec<String> = networks.iter().map(|network| format!("{network:?}")).collect();
@@ -179,6 +180,32 @@ impl Node {
 
     pub fn shared(&self) -> &Shared {
         &self.running.shared
+    }
+
+    /// The node's HTTP API, as `http://127.0.0.1:port`.
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.running.api_addr)
+    }
+
+    pub async fn peer_id(&self) -> citymesh::net::PeerId {
+        self.shared().net.status().await.expect("the network runs").peer_id.parse().expect("a peer id")
+    }
+
+    /// Syncs with `other` now (waiting for a sync with it that is already running to end).
+    pub async fn sync_with(&self, other: &Node) -> citymesh::sync::SyncReport {
+        self.sync_with_peer(other.peer_id().await).await
+    }
+
+    /// Syncs with a connected peer now (waiting for a sync with it that is already running).
+    pub async fn sync_with_peer(&self, peer: citymesh::net::PeerId) -> citymesh::sync::SyncReport {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(report) = citymesh::node::sync(std::sync::Arc::clone(&self.running.shared), peer).await {
+                return report;
+            }
+            assert!(std::time::Instant::now() < deadline, "a sync with {peer} never became free");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     pub fn publisher(&self) -> PublisherId {

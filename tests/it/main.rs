@@ -4,6 +4,7 @@ mod harness;
 
 mod cli;
 mod hostile;
+mod hostile_sync;
 mod nodes;
 mod run;
 mod spec;

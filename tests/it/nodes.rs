@@ -143,3 +143,56 @@ async fn two_groups_that_publish_apart_converge_when_joined() {
         node.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_keeps_only_its_partner_never_receives_a_strangers_records() {
+    let hub = Node::start("Hub", &["main"], &[]).await;
+    let partner = Node::start("Partner", &["main"], &[hub.address().await]).await;
+    let stranger = Node::start("Stranger", &["main"], &[hub.address().await]).await;
+    eventually("the hub meshes with both", TIMEOUT, || async { hub.mesh_peers().await == 2 }).await;
+    let note = |slug: &str| example_with("slug: community-composting", &format!("slug: {slug}"));
+    let mut partners = Vec::new();
+    for n in 0..3 {
+        partners.push(partner.publish(&note(&format!("partner-{n}"))).await);
+        stranger.publish(&note(&format!("stranger-{n}"))).await;
+    }
+    let of = |node: &Node, publisher: citymesh::record::PublisherId| {
+        node.shared().store.publisher_items(&publisher.0).unwrap().len()
+    };
+    // Three notes and a profile each (profiles come by sync on connect).
+    eventually("the hub holds both publishers' records", TIMEOUT, || async {
+        of(&hub, partner.publisher()) == 4 && of(&hub, stranger.publisher()) == 4
+    })
+    .await;
+
+    let trust = format!("[trust]\npolicy = \"partners\"\npartners = [\"{}\"]\n", partner.publisher());
+    let b = Node::start_with("City B", &["main"], &[hub.address().await], "/ip4/127.0.0.1/tcp/0", &trust).await;
+    eventually("B catches up on its partner's records", TIMEOUT, || async { of(&b, partner.publisher()) == 4 }).await;
+    assert!(partners.iter().all(|id| b.holds(id)));
+
+    // A sync now finds nothing to fetch: the hub does not offer the stranger's records.
+    let report = b.sync_with(&hub).await;
+    assert_eq!((report.fetched, report.error.as_deref()), (0, None));
+    assert!(report.bytes_received < 200, "the scoped sets matched at once: {report:?}");
+
+    // Gossip of the stranger's is ignored too; the partner's arrives.
+    stranger.publish(&note("stranger-late")).await;
+    eventually("B ignores the stranger's gossip", TIMEOUT, || async {
+        b.shared().metrics.render().contains("citymesh_records_ignored_total{reason=\"policy\"}")
+    })
+    .await;
+    let late = partner.publish(&note("partner-late")).await;
+    eventually("B stores its partner's new note", TIMEOUT, || async { b.holds(&late) }).await;
+    assert_eq!(of(&b, stranger.publisher()), 0, "B stored a record of a publisher it does not keep");
+    assert!(b.shared().rejections.lock().unwrap().is_empty());
+
+    let metrics = b.api_url() + "/metrics";
+    let text = tokio::task::spawn_blocking(move || ureq::get(&metrics).call().unwrap().body_mut().read_to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(text.contains("citymesh_sync_records_fetched_total{peer="), "{text}");
+    for node in [hub, partner, stranger, b] {
+        node.stop().await;
+    }
+}
