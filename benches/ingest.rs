@@ -10,68 +10,14 @@
 use std::time::Instant;
 
 use citymesh::ingest::{self, Outcome};
-use citymesh::record::{self, Body, Draft, Kind, PublisherKey};
+use citymesh::record;
 use citymesh::store::{Store, StoreOptions};
-use citymesh::wire::{Envelope, Header, Place, Practice};
-use ed25519_dalek::{Signature, VerifyingKey};
+use common::{NOW, make_envelopes, plain_verify};
 
-const NOW: i64 = 1_767_225_600_000;
+mod common;
+
 /// Records received from peers are flushed in groups (DESIGN §5); this is the group size.
 const FLUSH_EVERY: usize = 1024;
-
-fn note(index: usize) -> Practice {
-    let words = ["compost", "bus", "budget", "water", "housing", "solar", "clinic", "market"];
-    let text: String = (0..300).map(|i| words[(index + i * 7) % words.len()]).collect::<Vec<_>>().join(" ");
-    Practice {
-        title: format!("Practice number {index}"),
-        summary: "Neighbourhood hubs turn kitchen waste into compost for city parks.".to_owned(),
-        approach: text,
-        themes: vec!["solid-waste".to_owned(), "environment".to_owned()],
-        sdg_targets: vec!["11.6".to_owned()],
-        status: "ongoing".to_owned(),
-        location: Some(Place { country: "ID".to_owned(), name: "Surabaya".to_owned(), ..Place::default() }),
-        language: "en".to_owned(),
-        license: "CC-BY-4.0".to_owned(),
-        ..Practice::default()
-    }
-}
-
-fn make_envelopes(count: usize) -> Vec<Vec<u8>> {
-    let keys: Vec<PublisherKey> = (0..100u8).map(|seed| PublisherKey::from_seed([seed; 32])).collect();
-    (0..count)
-        .map(|index| {
-            let draft = Draft {
-                kind: Kind::Practice,
-                slug: format!("note-{}", index / keys.len()),
-                revision: 1,
-                timestamp_ms: NOW - (count - index) as i64,
-                body: Body::Practice(note(index)),
-            };
-            record::sign(&keys[index % keys.len()], draft).expect("a valid draft").envelope_bytes()
-        })
-        .collect()
-}
-
-/// The ceiling: decode just enough to find the signed bytes, then parse the key and
-/// `verify_strict` on one thread.
-fn plain_verify(envelopes: &[Vec<u8>]) -> f64 {
-    let prepared: Vec<([u8; 32], Vec<u8>, Signature)> = envelopes
-        .iter()
-        .map(|bytes| {
-            let envelope: Envelope = citymesh::wire::decode(bytes).unwrap();
-            let header: Header = citymesh::wire::decode(&envelope.header).unwrap();
-            let key: [u8; 32] = header.publisher.as_slice().try_into().unwrap();
-            let signed = [&b"citymesh/header/v1\0"[..], &envelope.header].concat();
-            (key, signed, Signature::from_slice(&envelope.signature).unwrap())
-        })
-        .collect();
-    let started = Instant::now();
-    for (key, signed, signature) in &prepared {
-        let key = VerifyingKey::from_bytes(key).expect("a valid key");
-        key.verify_strict(signed, signature).expect("valid signature");
-    }
-    prepared.len() as f64 / started.elapsed().as_secs_f64()
-}
 
 /// Full verification alone (decode, limits, hashes, signature, body rules), no storage.
 fn verify_only(envelopes: &[Vec<u8>]) -> f64 {

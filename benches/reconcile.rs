@@ -1,12 +1,31 @@
-//! `cargo bench --bench reconcile`: two in-process peers reconcile sets of 100,000 and 1,000,000
-//! items that differ by 100 items at the newest end (a node back from downtime), 100 scattered,
-//! and 10,000 scattered. Prints rounds, bytes each way and time, against the naive way measured
-//! in the same run: sending every id (bytes) and merging two sorted lists (time).
+//! `cargo bench --bench reconcile`, in two parts.
+//!
+//! 1. Two in-process peers reconcile sets of 100,000 and 1,000,000 items that differ by 100
+//!    items at the newest end (a node back from downtime), 100 scattered, and 10,000 scattered.
+//!    Prints rounds, bytes each way and time, beside the `negentropy` crate (the reference
+//!    implementation) on the same sets and the naive way, all in the same run: sending every id
+//!    (bytes) and merging two sorted lists (time).
+//! 2. Cold join: a fresh node pulls 100,000 records (~2.3 KiB envelopes) from one peer over
+//!    loopback, through the real network, verification and store. Prints records/s and the
+//!    ratio to a `verify_strict` loop on one thread over the same records, in the same run.
+//!
+//! Set CITYMESH_BENCH_RECORDS to change the cold join's size (0 skips it).
 
 use std::time::{Duration, Instant};
 
+use citymesh::datadir::DataDir;
+use citymesh::ingest;
+use citymesh::node::{RunOptions, RunningNode};
 use citymesh::reconcile::{Item, ItemSet, Session};
+use citymesh::wire::Profile;
+use common::{NOW, make_envelopes, plain_verify};
+use negentropy::{Id, Negentropy, NegentropyStorageVector};
 use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+mod common;
+
+const FRAME_LIMIT: usize = 1 << 20;
 
 fn item(n: u64) -> Item {
     Item { timestamp: 1_700_000_000_000 + n * 10, id: Sha256::digest(n.to_le_bytes()).into() }
@@ -22,8 +41,8 @@ struct Outcome {
 
 fn reconcile(client: &ItemSet, server: &ItemSet) -> Outcome {
     let started = Instant::now();
-    let mut initiator = Session::new(client, 1 << 20).expect("a valid frame limit");
-    let mut responder = Session::new(server, 1 << 20).expect("a valid frame limit");
+    let mut initiator = Session::new(client, FRAME_LIMIT).expect("a valid frame limit");
+    let mut responder = Session::new(server, FRAME_LIMIT).expect("a valid frame limit");
     let (mut have, mut need) = (Vec::new(), Vec::new());
     let mut message = initiator.initiate();
     let (mut rounds, mut sent, mut received) = (0, 0, 0);
@@ -39,6 +58,36 @@ fn reconcile(client: &ItemSet, server: &ItemSet) -> Outcome {
     }
     need.sort_unstable();
     need.dedup();
+    Outcome { rounds, sent, received, elapsed: started.elapsed(), found: need.len() }
+}
+
+fn storage(items: &[Item]) -> NegentropyStorageVector {
+    let mut storage = NegentropyStorageVector::with_capacity(items.len());
+    for item in items {
+        storage.insert(item.timestamp, Id::from_byte_array(item.id)).expect("insert");
+    }
+    storage.seal().expect("seal");
+    storage
+}
+
+/// The same job done by the `negentropy` crate (its storage built beforehand, as ours is).
+fn reference(client: NegentropyStorageVector, server: NegentropyStorageVector) -> Outcome {
+    let started = Instant::now();
+    let mut initiator = Negentropy::owned(client, FRAME_LIMIT as u64).expect("a client");
+    let mut responder = Negentropy::owned(server, FRAME_LIMIT as u64).expect("a server");
+    let (mut have, mut need) = (Vec::new(), Vec::new());
+    let mut message = initiator.initiate().expect("a first message");
+    let (mut rounds, mut sent, mut received) = (0, 0, 0);
+    loop {
+        rounds += 1;
+        sent += message.len();
+        let answer = responder.reconcile(&message).expect("an answer");
+        received += answer.len();
+        match initiator.reconcile_with_ids(&answer, &mut have, &mut need).expect("a next step") {
+            Some(next) => message = next,
+            None => break,
+        }
+    }
     Outcome { rounds, sent, received, elapsed: started.elapsed(), found: need.len() }
 }
 
@@ -61,10 +110,10 @@ fn merge_time(client: &[Item], server: &[Item]) -> Duration {
 type Lacks = fn(u64, u64) -> bool;
 
 fn main() {
-    println!("reconcile: client lacks some of the server's items; 1 MiB frame limit");
+    println!("reconcile: client lacks some of the server's items; 1 MiB frame limit; ours beside the negentropy crate");
     println!(
-        "{:>9} {:<22} {:>6} {:>10} {:>10} {:>10} {:>12} {:>10}",
-        "items", "differences", "rounds", "sent B", "recv B", "naive B", "time", "merge time"
+        "{:>9} {:<17} {:>5} {:>9} {:>9} {:>10} | {:>5} {:>9} {:>9} {:>10} | {:>10}",
+        "items", "differences", "rounds", "sent B", "recv B", "time", "crate", "sent B", "recv B", "time", "merge time"
     );
     for size in [100_000u64, 1_000_000] {
         let server_items: Vec<Item> = (0..size).map(item).collect();
@@ -78,24 +127,99 @@ fn main() {
             let client_items: Vec<Item> = (0..size).filter(|&n| !missing(n, size)).map(item).collect();
             let lacking = (size as usize) - client_items.len();
             let client = ItemSet::new(client_items.clone());
-            let outcome = reconcile(&client, &server);
-            assert_eq!(outcome.found, lacking, "reconciliation missed differences");
-            let naive_bytes = size as usize * 32;
+            let ours = reconcile(&client, &server);
+            assert_eq!(ours.found, lacking, "reconciliation missed differences");
+            let theirs = reference(storage(&client_items), storage(&server_items));
+            assert_eq!(theirs.found, lacking, "the crate missed differences");
             println!(
-                "{size:>9} {name:<22} {:>6} {:>10} {:>10} {:>10} {:>12?} {:>10?}",
-                outcome.rounds,
-                outcome.sent,
-                outcome.received,
-                naive_bytes,
-                outcome.elapsed,
+                "{size:>9} {name:<17} {:>6} {:>9} {:>9} {:>10.2?} | {:>5} {:>9} {:>9} {:>10.2?} | {:>10.2?}",
+                ours.rounds,
+                ours.sent,
+                ours.received,
+                ours.elapsed,
+                theirs.rounds,
+                theirs.sent,
+                theirs.received,
+                theirs.elapsed,
                 merge_time(&client_items, &server_items),
             );
+            let naive_bytes = size as usize * 32;
             println!(
-                "{:>32} bytes {:.4} of sending every id; {:.1} bytes per difference",
+                "{:>27} CPU ours/crate {:.2}; bytes {:.4} of sending every id, {:.1} per difference",
                 "",
-                (outcome.sent + outcome.received) as f64 / naive_bytes as f64,
-                (outcome.sent + outcome.received) as f64 / lacking as f64
+                ours.elapsed.as_secs_f64() / theirs.elapsed.as_secs_f64(),
+                (ours.sent + ours.received) as f64 / naive_bytes as f64,
+                (ours.sent + ours.received) as f64 / lacking as f64
             );
         }
     }
+    let records: usize = std::env::var("CITYMESH_BENCH_RECORDS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    if records > 0 {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+        runtime.block_on(cold_join(records));
+    }
+}
+
+fn profile(name: &str) -> Profile {
+    Profile { name: name.into(), organisation_type: "local-government".into(), ..Profile::default() }
+}
+
+async fn start(data: DataDir, bootstrap: Vec<String>, shutdown: &CancellationToken) -> RunningNode {
+    std::fs::write(data.config_path(), "[node]\ndiscovery = false\n").expect("config");
+    let options = RunOptions {
+        listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+        bootstrap,
+        api_listen: Some("127.0.0.1:0".parse().expect("address")),
+    };
+    RunningNode::start(data, options, shutdown.clone()).await.expect("node starts")
+}
+
+/// A fresh node pulls `count` records from one peer over loopback.
+async fn cold_join(count: usize) {
+    println!("cold join: a fresh node pulls {count} records from one peer over loopback");
+    let envelopes = make_envelopes(count);
+    let ceiling = plain_verify(&envelopes);
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let holder = DataDir::new(root.path().join("holder"));
+    let (_, store) = holder.initialise(profile("Holder")).expect("init");
+    let items = envelopes.into_iter().map(|bytes| ((), Ok(bytes)));
+    ingest::ingest(&store, items, NOW, |(), outcome| assert!(matches!(outcome, ingest::Outcome::Stored { .. })))
+        .expect("ingest");
+    drop(store);
+    let shutdown = CancellationToken::new();
+    let holder = start(holder, Vec::new(), &shutdown).await;
+    let address = loop {
+        if let Some(address) = holder.shared.net.status().await.expect("status").listen_addrs.first() {
+            break address.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let joiner = DataDir::new(root.path().join("joiner"));
+    drop(joiner.initialise(profile("Joiner")).expect("init"));
+    let started = Instant::now();
+    let joiner = start(joiner, vec![address], &shutdown).await;
+    let report = loop {
+        let done = joiner.shared.syncs.lock().expect("syncs").values().find(|report| report.fetched > 0).cloned();
+        if let Some(report) = done {
+            break report;
+        }
+        assert!(started.elapsed() < Duration::from_secs(1800), "the cold join did not finish in 30 minutes");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let elapsed = started.elapsed();
+    assert!(report.error.is_none(), "the sync failed: {report:?}");
+    assert_eq!(report.fetched, count + 1, "every record and the holder's profile");
+    let rate = report.fetched as f64 / elapsed.as_secs_f64();
+    println!("  ceiling: verify_strict loop, one thread   {ceiling:>8.0} records/s");
+    println!(
+        "  cold join: {} records in {:.1} s, {} rounds, {:.1} MB received   {rate:>8.0} records/s  ratio {:.2} (target 0.6)",
+        report.fetched,
+        elapsed.as_secs_f64(),
+        report.rounds,
+        report.bytes_received as f64 / 1e6,
+        rate / ceiling
+    );
+    shutdown.cancel();
+    holder.stopped().await.expect("stop");
+    joiner.stopped().await.expect("stop");
 }
