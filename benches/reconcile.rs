@@ -174,6 +174,16 @@ async fn start(data: DataDir, bootstrap: Vec<String>, shutdown: &CancellationTok
     RunningNode::start(data, options, shutdown.clone()).await.expect("node starts")
 }
 
+/// CPU time this process has used (user and system), from /proc (Linux), in seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |n: usize| fields.get(n).and_then(|field| field.parse::<f64>().ok()).unwrap_or_default();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; 100 ticks a second.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// A fresh node pulls `count` records from one peer over loopback.
 async fn cold_join(count: usize) {
     println!("cold join: a fresh node pulls {count} records from one peer over loopback");
@@ -196,6 +206,7 @@ async fn cold_join(count: usize) {
     };
     let joiner = DataDir::new(root.path().join("joiner"));
     drop(joiner.initialise(profile("Joiner")).expect("init"));
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let joiner = start(joiner, vec![address], &shutdown).await;
     let report = loop {
@@ -207,6 +218,7 @@ async fn cold_join(count: usize) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let elapsed = started.elapsed();
+    let cpu = cpu_seconds() - cpu_before;
     assert!(report.error.is_none(), "the sync failed: {report:?}");
     assert_eq!(report.fetched, count + 1, "every record and the holder's profile");
     let rate = report.fetched as f64 / elapsed.as_secs_f64();
@@ -218,6 +230,12 @@ async fn cold_join(count: usize) {
         report.rounds,
         report.bytes_received as f64 / 1e6,
         rate / ceiling
+    );
+    println!(
+        "  CPU time of both nodes: {cpu:.1} s in {:.1} s ({:.2} cores busy of {})",
+        elapsed.as_secs_f64(),
+        cpu / elapsed.as_secs_f64(),
+        std::thread::available_parallelism().map_or(1, usize::from)
     );
     shutdown.cancel();
     holder.stopped().await.expect("stop");

@@ -279,7 +279,7 @@ async fn import(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         let mut new_heads = Vec::new();
         ingest::ingest(&shared.store, items, now_ms(), |index, outcome| {
             results[index] = match outcome {
-                Outcome::Stored { id, head } => {
+                Outcome::Stored { id, head, .. } => {
                     if head {
                         new_heads.push(id);
                     }

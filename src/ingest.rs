@@ -23,7 +23,7 @@ const QUEUE: usize = 512;
 #[derive(Debug)]
 pub enum Outcome {
     /// Verified and stored, durably; `head` tells whether it became its key's head.
-    Stored { id: RecordId, head: bool },
+    Stored { id: RecordId, head: bool, record: Box<Record> },
     /// Verified; the same record was already held.
     AlreadyHeld { id: RecordId },
     /// Broke a record rule; nothing of it was stored.
@@ -123,7 +123,7 @@ fn store_all<T>(
             for ((tag, inserted), record) in tags.drain(..).zip(inserted).zip(batch.drain(..)) {
                 let id = record.id();
                 let outcome = match inserted {
-                    Inserted::New { head } => Outcome::Stored { id, head },
+                    Inserted::New { head } => Outcome::Stored { id, head, record: Box::new(record) },
                     Inserted::AlreadyHeld => Outcome::AlreadyHeld { id },
                 };
                 unflushed.push((tag, outcome));

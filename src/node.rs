@@ -429,15 +429,20 @@ pub(crate) fn rejected(shared: &Shared, error: &RecordError, from: &str) {
 /// Logs and announces a record accepted from a peer (`via` gossip or sync).
 pub(crate) fn accepted(shared: &Shared, record: &Record, from: &str, via: &'static str) {
     shared.metrics.accepted(via);
-    tracing::info!(
-        id = %record.id(),
-        publisher = %record.publisher(),
-        kind = %record.kind(),
-        slug = record.slug(),
-        revision = record.revision(),
-        from,
-        "accepted a record"
-    );
+    // A sync can bring thousands at once; it logs one line for them all.
+    if via == "sync" {
+        tracing::debug!(id = %record.id(), from, "accepted a record by sync");
+    } else {
+        tracing::info!(
+            id = %record.id(),
+            publisher = %record.publisher(),
+            kind = %record.kind(),
+            slug = record.slug(),
+            revision = record.revision(),
+            from,
+            "accepted a record"
+        );
+    }
     let received = Received {
         id: record.id().to_string(),
         publisher: record.publisher().to_string(),

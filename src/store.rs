@@ -238,6 +238,18 @@ impl Store {
         Ok(Some(record))
     }
 
+    /// A record's envelope exactly as stored, without decoding it: for serving peers, who
+    /// verify what they receive.
+    pub fn envelope(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(sequence) = self.ids.get(id.0)? else { return Ok(None) };
+        let stored =
+            self.records.get(&sequence)?.ok_or_else(|| damaged(&id.0, "its id is indexed but it is missing"))?;
+        match stored.split_first_chunk::<32>() {
+            Some((stored_id, envelope)) if *stored_id == id.0 => Ok(Some(envelope.to_vec())),
+            _ => Err(damaged(&id.0, "its id is indexed to another record")),
+        }
+    }
+
     /// The current head of a key.
     pub fn head(&self, key: &Key) -> Result<Option<Record>, StoreError> {
         match self.heads.get(head_key(key))? {

@@ -140,8 +140,7 @@ pub fn answer(shared: &Shared, exchange: Exchange, request: &[u8]) -> Result<Vec
             for id in &request.ids {
                 let id = <[u8; 32]>::try_from(id.as_slice())
                     .map_err(|_| fault(format!("a fetch asked for an id of {} bytes; ids are 32", id.len())))?;
-                if let Some(record) = shared.store.get(&RecordId(id))? {
-                    let envelope = record.envelope_bytes();
+                if let Some(envelope) = shared.store.envelope(&RecordId(id))? {
                     size += envelope.len();
                     if size > FETCH_BYTES {
                         break;
@@ -340,11 +339,15 @@ async fn fetch(shared: &Shared, peer: PeerId, ids: &[[u8; 32]], report: &Mutex<S
 async fn store(shared: &Arc<Shared>, peer: PeerId, answer: FetchResponse) -> Result<usize> {
     let shared = Arc::clone(shared);
     tokio::task::spawn_blocking(move || {
-        let mut stored = Vec::new();
+        let mut stored = 0;
         let mut invalid: Option<RecordError> = None;
+        let from = peer.to_string();
         let items = answer.envelopes.into_iter().map(|envelope| ((), Ok(envelope)));
         ingest::ingest(&shared.store, items, now_ms(), |(), outcome| match outcome {
-            Outcome::Stored { id, .. } => stored.push(id),
+            Outcome::Stored { record, .. } => {
+                stored += 1;
+                crate::node::accepted(&shared, &record, &from, "sync");
+            }
             Outcome::AlreadyHeld { .. } | Outcome::Unreadable(_) => {}
             // Not the peer's fault: a newer version's kind or format, or clocks that differ.
             Outcome::Invalid(
@@ -353,18 +356,13 @@ async fn store(shared: &Arc<Shared>, peer: PeerId, answer: FetchResponse) -> Res
                 tracing::info!(%peer, %error, "ignored a fetched record");
             }
             Outcome::Invalid(error) => {
-                crate::node::rejected(&shared, &error, &peer.to_string());
+                crate::node::rejected(&shared, &error, &from);
                 invalid.get_or_insert(error);
             }
         })?;
-        for id in &stored {
-            if let Some(record) = shared.store.get(id)? {
-                crate::node::accepted(&shared, &record, &peer.to_string(), "sync");
-            }
-        }
         match invalid {
             Some(error) => Err(fault(format!("a fetched record is invalid: {error}"))),
-            None => Ok(stored.len()),
+            None => Ok(stored),
         }
     })
     .await

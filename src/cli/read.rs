@@ -141,11 +141,28 @@ pub(super) fn status(data: &DataDir, as_json: bool) -> Result<()> {
         let time = super::format_time(report["at_ms"].as_i64().unwrap_or_default());
         let outcome = match report["error"].as_str() {
             Some(error) => format!("failed: {error}"),
-            None => {
-                format!("fetched {} in {} rounds, {} ms", report["fetched"], report["rounds"], report["duration_ms"])
-            }
+            None => format!(
+                "fetched {} in {} rounds, {} bytes sent, {} received, {} ms",
+                report["fetched"],
+                report["rounds"],
+                report["bytes_sent"],
+                report["bytes_received"],
+                report["duration_ms"]
+            ),
         };
         println!("last sync:   {} at {time}: {outcome}", text(&report["peer"]));
+    }
+    if let Some(policy) = status["trust_policy"].as_str() {
+        println!("trust:       {policy}");
+    }
+    for penalty in status["penalties"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let banned = if penalty["banned"] == true { ", banned" } else { "" };
+        println!(
+            "penalised:   {}: {} strikes{banned}; last: {}",
+            text(&penalty["peer"]),
+            penalty["strikes"],
+            text(&penalty["last_fault"])
+        );
     }
     let last = &status["last_received"];
     if !last.is_null() {

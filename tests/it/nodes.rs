@@ -34,7 +34,11 @@ async fn a_note_and_its_withdrawal_cross_a_line_of_three_nodes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_stores_only_what_reaches_its_own_networks() {
+async fn gossip_stays_within_its_network() {
+    // Networks scope gossip only (proto/README.md §18.5): a later sync would carry the
+    // asia-water note to the main-only node, as records carry no network. The connections'
+    // syncs run before the note exists and the periodic one not for 60 s, so what this sees
+    // is gossip alone.
     let main_only = Node::start("Main only", &["main"], &[]).await;
     let both = Node::start("Both", &["main", "asia-water"], &[main_only.address().await]).await;
     let water_only = Node::start("Water only", &["asia-water"], &[both.address().await]).await;
