@@ -101,17 +101,28 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     tokio::pin!(deadline);
     let held = |cities: &[Running]| cities.iter().map(|running| running.shared().store.len()).min().unwrap_or(0);
     // Each city ends with its own profile and note and the others': two records a city.
+    let show = |receiver: &str, received: &Received| {
+        let sender = names.iter().find(|(key, _)| *key == received.publisher).map_or("someone", |(_, name)| name);
+        let what = if received.kind == "profile" { "profile".to_owned() } else { format!("note {}", received.slug) };
+        println!("    {receiver:<22} received {sender}'s {what} (signature verified, stored)");
+    };
+    // Profiles may arrive by sync before anyone listens, so the count of records held, not of
+    // announcements, says when everything is there.
     while seen < expected && held(&cities) < 2 * cities.len() {
         tokio::select! {
             _ = &mut deadline => break,
             arrival = next_arrival(&mut arrivals) => {
                 if let Some((receiver, received)) = arrival {
-                    let sender = names.iter().find(|(key, _)| *key == received.publisher).map_or("someone", |(_, name)| name);
-                    let what = if received.kind == "profile" { "profile".to_owned() } else { format!("note {}", received.slug) };
-                    println!("    {receiver:<22} received {sender}'s {what} (signature verified, stored)");
+                    show(receiver, &received);
                     seen += 1;
                 }
             }
+        }
+    }
+    // Everything is stored; show the arrivals announced meanwhile.
+    for (receiver, announcements) in &mut arrivals {
+        while let Ok(received) = announcements.try_recv() {
+            show(receiver, &received);
         }
     }
     if held(&cities) < 2 * cities.len() {
