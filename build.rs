@@ -15,6 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Header.body_sha256",
         "Attachment.sha256",
         "Practice.based_on",
+        "Partnership.partner",
+        "Invite.publisher",
     ] {
         config.field_attribute(format!(".citymesh.v1.{field}"), hex);
     }

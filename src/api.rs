@@ -4,6 +4,8 @@
 //! Errors are JSON `{"error": code, "detail": text}` with a fitting status. Later versions add
 //! routes and fields; existing ones keep their meaning.
 
+mod trust;
+
 use std::sync::Arc;
 
 use axum::Json;
@@ -87,6 +89,12 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/api/v1/withdraw", post(withdraw))
         .route("/api/v1/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BODY)))
         .route("/api/v1/sync", post(sync))
+        .route("/api/v1/invite", get(trust::invite))
+        .route("/api/v1/partners", get(trust::partners).post(trust::add_partner))
+        .route("/api/v1/partners/remove", post(trust::remove_partner))
+        .route("/api/v1/blocks", get(trust::blocks).post(trust::block))
+        .route("/api/v1/blocks/remove", post(trust::unblock))
+        .route("/api/v1/profile", post(trust::set_profile))
         .route("/metrics", get(metrics))
         .with_state(shared)
 }

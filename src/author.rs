@@ -96,3 +96,101 @@ pub fn withdraw(store: &Store, key: &PublisherKey, slug: &str, reason: &str) -> 
     store.insert_durable(&record)?;
     Ok(record)
 }
+
+/// Changes to a publisher's profile; fields left `None` keep their current value. An empty
+/// text clears an optional field.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileChanges {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subdivision: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wikidata: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geonames: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unlocode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub languages: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_channel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Signs the next revision of this publisher's profile with `changes` applied and stores it
+/// durably; returns it, or the current one when nothing changed. The record rules check every
+/// field (the error names the field and what is allowed).
+pub fn set_profile(store: &Store, key: &PublisherKey, changes: ProfileChanges) -> Result<Published, AuthorError> {
+    let record_key = Key { publisher: key.publisher(), kind: Kind::Profile, slug: record::PROFILE_SLUG.to_owned() };
+    let head = store.head(&record_key)?;
+    let mut profile = match head.as_ref().map(Record::parse_body).transpose()? {
+        Some(Body::Profile(profile)) => profile,
+        _ => crate::wire::Profile::default(),
+    };
+    let before = profile.clone();
+    let set = |field: &mut String, value: Option<String>| {
+        if let Some(value) = value {
+            *field = value.trim().to_owned();
+        }
+    };
+    set(&mut profile.name, changes.name);
+    set(&mut profile.organisation_type, changes.organisation_type);
+    set(&mut profile.website, changes.website);
+    set(&mut profile.description, changes.description);
+    if let Some(languages) = changes.languages {
+        profile.languages = languages.into_iter().map(|language| language.trim().to_owned()).collect();
+    }
+    let place_changes = [
+        &changes.country,
+        &changes.subdivision,
+        &changes.place,
+        &changes.wikidata,
+        &changes.geonames,
+        &changes.unlocode,
+    ];
+    if place_changes.iter().any(|change| change.is_some()) {
+        let mut place = profile.place.take().unwrap_or_default();
+        set(&mut place.country, changes.country.map(|country| country.to_ascii_uppercase()));
+        set(&mut place.subdivision, changes.subdivision);
+        set(&mut place.name, changes.place);
+        set(&mut place.wikidata, changes.wikidata);
+        set(&mut place.geonames, changes.geonames);
+        set(&mut place.unlocode, changes.unlocode);
+        profile.place = (place != crate::wire::Place::default()).then_some(place);
+    }
+    if changes.contact_role.is_some() || changes.contact_channel.is_some() || changes.contact_name.is_some() {
+        let mut contact = profile.contact.take().unwrap_or_default();
+        set(&mut contact.role, changes.contact_role);
+        set(&mut contact.channel, changes.contact_channel);
+        set(&mut contact.name, changes.contact_name);
+        profile.contact = (contact != crate::wire::Contact::default()).then_some(contact);
+    }
+    if let Some(head) = head.as_ref().filter(|_| profile == before) {
+        return Ok(Published { record: head.clone(), previous: Previous::Same });
+    }
+    let draft = Draft {
+        kind: Kind::Profile,
+        slug: record::PROFILE_SLUG.to_owned(),
+        revision: head.as_ref().map_or(1, |head| head.revision() + 1),
+        timestamp_ms: now_ms(),
+        body: Body::Profile(profile),
+    };
+    let record = record::sign(key, draft)?;
+    store.insert_durable(&record)?;
+    Ok(Published { record, previous: if head.is_some() { Previous::Older } else { Previous::None } })
+}

@@ -7,6 +7,7 @@ mod publish;
 mod read;
 mod remote;
 mod transfer;
+mod trust;
 
 use std::path::PathBuf;
 
@@ -121,6 +122,68 @@ pub enum Command {
         /// Directory to read from.
         dir: PathBuf,
     },
+    /// Print this node's invite code: one line to send to a city you want to partner with.
+    ///
+    /// The code names your publisher key, your node's peer id, the addresses it listens on and
+    /// your organisation's name, with a checksum so that a mistyped code is caught. The other
+    /// city pastes it into `citymesh partner add`.
+    Invite {
+        /// An address other nodes can reach this one at, instead of those it listens on
+        /// (repeatable), such as /dns4/node.example.org/tcp/7879. Needed when no node runs.
+        #[arg(long = "address", value_name = "MULTIADDR")]
+        addresses: Vec<String>,
+    },
+    /// Add, list and remove partners: the publishers whose records this node keeps under the
+    /// `partners` trust policies.
+    Partner {
+        #[command(subcommand)]
+        command: PartnerCommand,
+    },
+    /// Refuse a publisher's records from now on, under every trust policy, partner or not.
+    Block {
+        /// The publisher key (64 hex characters).
+        publisher: String,
+    },
+    /// Accept a blocked publisher's records again (as the trust policy decides).
+    Unblock {
+        /// The publisher key (64 hex characters).
+        publisher: String,
+    },
+    /// Change this node's public profile (name, type, place, website, languages, contact).
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Make the publisher of an invite code a partner: keep its records, remember and dial its
+    /// addresses, sign a partnership record naming it, and fetch its records.
+    Add {
+        /// The invite code (`citymesh invite` prints one); spaces and line breaks are ignored.
+        code: String,
+        /// Your own name for this partner, shown in `partner list`.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List partners: name, key, whether the partnership is mutual, records held, last sync.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a partnership made with an invite code (its partnership record is withdrawn).
+    Remove {
+        /// The partner's publisher key (64 hex characters).
+        publisher: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Sign a new revision of the profile with the fields given; the others stay as they are.
+    Set(Box<trust::ProfileArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -154,7 +217,7 @@ pub struct InitArgs {
 }
 
 fn parse_kind(text: &str) -> Result<Kind, String> {
-    text.parse().map_err(|_| format!("unknown kind {text:?}; kinds are: profile, practice"))
+    text.parse().map_err(|_| format!("unknown kind {text:?}; kinds are: profile, practice, partnership"))
 }
 
 fn parse_country(text: &str) -> Result<String, String> {
@@ -197,6 +260,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export { dir } => transfer::export(&data()?, &dir),
         Command::Import { dir } => transfer::import(&data()?, &dir),
         Command::Demo { dir, once } => demo::run(dir, once),
+        Command::Invite { addresses } => trust::invite(&data()?, &addresses),
+        Command::Partner { command: PartnerCommand::Add { code, label } } => trust::add(&data()?, &code, &label),
+        Command::Partner { command: PartnerCommand::List { json } } => trust::list(&data()?, json),
+        Command::Partner { command: PartnerCommand::Remove { publisher } } => trust::remove(&data()?, &publisher),
+        Command::Block { publisher } => trust::block(&data()?, &publisher, false),
+        Command::Unblock { publisher } => trust::block(&data()?, &publisher, true),
+        Command::Profile { command: ProfileCommand::Set(changes) } => trust::set_profile(&data()?, *changes),
     }
 }
 

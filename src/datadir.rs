@@ -20,6 +20,7 @@ const STORE_DIR: &str = "store";
 const TOKEN_FILE: &str = "api.token";
 const API_ADDR_FILE: &str = "api.addr";
 const PEERS_FILE: &str = "peers.txt";
+const TRUST_FILE: &str = "partners.json";
 /// Known peers remembered at most.
 const MAX_KNOWN_PEERS: usize = 64;
 
@@ -190,6 +191,28 @@ impl DataDir {
         let partial = path.with_extension("partial");
         fs::write(&partial, peers.join("\n") + "\n")
             .and_then(|_| fs::rename(&partial, &path))
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// The partners added by invite code and the blocklist (none yet when the file is missing).
+    pub fn trust_file(&self) -> Result<crate::trust::TrustFile> {
+        let path = self.root.join(TRUST_FILE);
+        match fs::read_to_string(&path) {
+            Ok(text) => crate::trust::TrustFile::parse(&text)
+                .map_err(|error| anyhow::anyhow!("{} is damaged: {error}; fix or remove it", path.display())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(crate::trust::TrustFile::default()),
+            Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// Replaces `partners.json` atomically (written beside it, flushed, then renamed).
+    pub fn write_trust_file(&self, file: &crate::trust::TrustFile) -> Result<()> {
+        let path = self.root.join(TRUST_FILE);
+        let partial = path.with_extension("partial");
+        let text = serde_json::to_string_pretty(file)? + "\n";
+        fs::File::create(&partial)
+            .and_then(|mut out| out.write_all(text.as_bytes()).and_then(|()| out.sync_all()))
+            .and_then(|()| fs::rename(&partial, &path))
             .with_context(|| format!("cannot write {}", path.display()))
     }
 

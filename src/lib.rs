@@ -13,8 +13,10 @@
 //! - [`author`]: what a publisher does: publish a note as its next revision, withdraw one.
 //! - [`view`]: what readers see of the store, as JSON (the CLI prints it; the API serves it).
 //! - [`config`]: the settings file, read and checked once.
-//! - [`trust`]: whose records the node keeps (the trust policy).
-//! - [`datadir`]: the data directory: keys, settings, store, token and peers file.
+//! - [`trust`]: whose records the node keeps (the trust policy). Pure.
+//! - [`invite`]: invite codes, one line naming a node to partner with. Pure.
+//! - [`datadir`]: the data directory: keys, settings, store, token, peers and partners files.
+//! - [`partners`]: partners from invite codes, the blocklist, partnership records.
 //! - [`net`]: the swarm actor: transports, gossipsub, identify, ping, Kademlia. Names libp2p.
 //! - [`node`]: a running node: the gossip validator, the API server, shutdown.
 //! - [`sync`]: catch-up with a peer: reconcile over /citymesh/sync/1, fetch over /citymesh/fetch/1.
@@ -43,7 +45,9 @@ pub mod author;
 pub mod view;
 pub mod config;
 pub mod trust;
+pub mod invite;
 pub mod datadir;
+pub mod partners;
 pub mod net;
 pub mod node;
 pub mod sync;

@@ -47,6 +47,12 @@ pub fn parse_addr(text: &str, setting: &str) -> Result<Multiaddr> {
     text.parse().with_context(|| format!("{setting}: {text:?} is not a multiaddr (such as /ip4/192.0.2.1/tcp/7879)"))
 }
 
+/// The peer id of a node key (an Ed25519 secret seed), as text.
+pub fn peer_id(node_key: &[u8; 32]) -> Result<String> {
+    let keypair = libp2p::identity::Keypair::ed25519_from_bytes(*node_key).context("the node key is not valid")?;
+    Ok(keypair.public().to_peer_id().to_string())
+}
+
 /// The gossipsub topic of a network.
 pub fn topic_name(network: &str) -> String {
     format!("citymesh/v1/{network}")

@@ -90,8 +90,15 @@ pub struct Shared {
     pub key: PublisherKey,
     pub net: NetHandle,
     pub token: String,
-    /// Whose records this node keeps.
-    pub policy: Policy,
+    /// Whose records this node keeps; replaced whole when partners, blocks or partnership
+    /// records change.
+    policy: std::sync::RwLock<Arc<Policy>>,
+    /// Serialises changes to partners.json.
+    pub trust_changes: tokio::sync::Mutex<()>,
+    /// When the policy last changed (ms since the epoch): syncs before it were of another scope.
+    policy_changed_ms: std::sync::atomic::AtomicI64,
+    /// Asks the event loop for a sync now, with one peer or (`None`) every connected peer.
+    sync_now: mpsc::Sender<Option<PeerId>>,
     /// Sets of items for reconciliation, kept while the store is unchanged.
     pub sets: SetCache,
     /// Peers' request budgets and strikes.
@@ -109,6 +116,30 @@ pub struct Shared {
     syncing: Mutex<HashSet<PeerId>>,
     /// Every record accepted from a peer, for whoever listens (the demo).
     pub accepted: broadcast::Sender<Received>,
+}
+
+impl Shared {
+    /// The trust policy now.
+    pub fn policy(&self) -> Arc<Policy> {
+        Arc::clone(&self.policy.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Recomputes the policy from the settings, partners.json and the partnership records
+    /// held. Takes effect at once for gossip and for the next sync.
+    pub fn refresh_policy(&self) -> Result<()> {
+        let policy = crate::partners::policy(&self.data, &self.config, &self.store, self.key.publisher())?;
+        *self.policy.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(policy);
+        self.policy_changed_ms.store(now_ms(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Starts a sync soon with `peer`, or with every connected peer; never waits (a request
+    /// the node has no room for is dropped: periodic sync comes anyway).
+    pub fn sync_soon(&self, peer: Option<PeerId>) {
+        if self.sync_now.try_send(peer).is_err() {
+            tracing::debug!("sync requests are queued up; dropping one");
+        }
+    }
 }
 
 /// A started node.
@@ -132,7 +163,8 @@ impl RunningNode {
         let key = data.publisher_key()?;
         let token = data.api_token()?;
         let store = data.open_store(&config)?;
-        let policy = config.policy().map_err(anyhow::Error::msg)?.keeping(key.publisher());
+        let (sync_now, sync_requests) = mpsc::channel(16);
+        let policy = crate::partners::policy(&data, &config, &store, key.publisher())?;
         let listen = if options.listen.is_empty() { &config.node.listen } else { &options.listen };
         let mut bootstrap = parse_addrs(&config.node.bootstrap, "node.bootstrap")?;
         bootstrap.extend(parse_addrs(&options.bootstrap, "--bootstrap")?);
@@ -162,7 +194,10 @@ impl RunningNode {
             key,
             net,
             token,
-            policy,
+            policy: std::sync::RwLock::new(Arc::new(policy)),
+            trust_changes: tokio::sync::Mutex::new(()),
+            policy_changed_ms: std::sync::atomic::AtomicI64::new(0),
+            sync_now,
             sets: SetCache::default(),
             guard: PeerGuard::default(),
             metrics: Metrics::default(),
@@ -182,7 +217,7 @@ impl RunningNode {
                 .spawn(move || validate_gossip(&shared, validator_inbox))
                 .context("cannot start the validator thread")?
         };
-        let mut tasks = vec![tokio::spawn(on_events(Arc::clone(&shared), events, inbox))];
+        let mut tasks = vec![tokio::spawn(on_events(Arc::clone(&shared), events, inbox, sync_requests))];
         let app = crate::api::app(Arc::clone(&shared));
         tasks.push(tokio::spawn(async move {
             let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
@@ -212,7 +247,12 @@ impl RunningNode {
 }
 
 /// Routes network events: gossip to the validator, new peers to the peers file.
-async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox: mpsc::Sender<Inbound>) {
+async fn on_events(
+    shared: Arc<Shared>,
+    mut events: mpsc::Receiver<Event>,
+    inbox: mpsc::Sender<Inbound>,
+    mut sync_requests: mpsc::Receiver<Option<PeerId>>,
+) {
     // Syncs and answers run beside this loop; when the network stops, they are ended and
     // awaited, so none outlives the node (each holds the store).
     let mut work = tokio::task::JoinSet::new();
@@ -223,6 +263,18 @@ async fn on_events(shared: Arc<Shared>, mut events: mpsc::Receiver<Event>, inbox
             event = events.recv() => event,
             _ = periodic.tick() => {
                 if let Some(peer) = random_peer(&shared).await {
+                    let shared = Arc::clone(&shared);
+                    work.spawn(async move { drop(sync(shared, peer).await) });
+                }
+                continue;
+            }
+            Some(request) = sync_requests.recv() => {
+                let peers = match request {
+                    Some(peer) => vec![peer],
+                    None => shared.net.status().await.map(|status| status.connected_peers).unwrap_or_default()
+                        .iter().filter_map(|peer| peer.parse().ok()).collect(),
+                };
+                for peer in peers {
                     let shared = Arc::clone(&shared);
                     work.spawn(async move { drop(sync(shared, peer).await) });
                 }
@@ -301,7 +353,10 @@ async fn random_peer(shared: &Shared) -> Option<PeerId> {
 
 fn synced_recently(shared: &Shared, peer: PeerId) -> bool {
     let syncs = shared.syncs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    syncs.get(&peer.to_string()).is_some_and(|last| last.error.is_none() && now_ms() - last.at_ms < RECENT_SYNC_MS)
+    let changed = shared.policy_changed_ms.load(Ordering::Relaxed);
+    syncs
+        .get(&peer.to_string())
+        .is_some_and(|last| last.error.is_none() && now_ms() - last.at_ms < RECENT_SYNC_MS && last.at_ms > changed)
 }
 
 /// Syncs with a peer unless a sync with it is already running or the peer is banned, and
@@ -364,11 +419,12 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
     shared.gossip_received.fetch_add(batch.len() as u64, Ordering::Relaxed);
     shared.metrics.gossip_received(batch.len() as u64);
     let now = now_ms();
+    let policy = shared.policy();
     let mut verdicts = vec![Verdict::Ignore; batch.len()];
     let mut valid: Vec<(usize, Record)> = Vec::new();
     for (index, inbound) in batch.iter().enumerate() {
         match verifier.verify(&inbound.data, now) {
-            Ok(record) if !shared.policy.accepts(&record.publisher().0) => {
+            Ok(record) if !policy.accepts(&record.publisher().0) => {
                 tracing::debug!(peer = %inbound.source, publisher = %record.publisher(), "ignored a record the trust policy does not keep");
                 shared.metrics.ignored("policy");
             }
@@ -429,6 +485,18 @@ pub(crate) fn rejected(shared: &Shared, error: &RecordError, from: &str) {
 /// Logs and announces a record accepted from a peer (`via` gossip or sync).
 pub(crate) fn accepted(shared: &Shared, record: &Record, from: &str, via: &'static str) {
     shared.metrics.accepted(via);
+    // Under partners+N a partnership record can widen what the node keeps: fetch what that
+    // brings into scope.
+    let before = shared.policy();
+    if record.kind() == crate::record::Kind::Partnership
+        && matches!(before.kind(), crate::trust::PolicyKind::Partners { hops } if hops > 0)
+    {
+        match shared.refresh_policy() {
+            Ok(()) if shared.policy().scope() != before.scope() => shared.sync_soon(None),
+            Ok(()) => {}
+            Err(error) => tracing::error!(error = format!("{error:#}"), "cannot recompute the trust policy"),
+        }
+    }
     // A sync can bring thousands at once; it logs one line for them all.
     if via == "sync" {
         tracing::debug!(id = %record.id(), from, "accepted a record by sync");

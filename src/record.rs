@@ -17,13 +17,15 @@ use std::collections::HashMap;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
-use crate::wire::{self, Envelope, Header, Practice, Profile, Tombstone};
+use crate::wire::{self, Envelope, Header, Partnership, Practice, Profile, Tombstone};
 
 pub use error::RecordError;
 pub use ids::{BadId, Kind, PublisherId, RecordId, parse_hex, parse_hex32, to_hex};
 
 /// Header format version described by `proto/README.md`.
 pub const FORMAT: u32 = 1;
+/// The newest header format this version reads: format 2 is format 1 plus kind `partnership`.
+pub const MAX_FORMAT: u32 = 2;
 /// Largest header, in bytes.
 pub const MAX_HEADER_BYTES: usize = 4 * 1024;
 /// Largest body, in bytes.
@@ -70,6 +72,7 @@ impl PublisherKey {
 pub enum Body {
     Practice(Practice),
     Profile(Profile),
+    Partnership(Partnership),
     /// A withdrawal: the record's key is withdrawn from this revision on.
     Tombstone(Tombstone),
 }
@@ -130,10 +133,11 @@ pub fn sign(key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
     let (body, tombstone) = match &draft.body {
         Body::Practice(practice) => (wire::encode(practice), false),
         Body::Profile(profile) => (wire::encode(profile), false),
+        Body::Partnership(partnership) => (wire::encode(partnership), false),
         Body::Tombstone(stone) => (wire::encode(stone), true),
     };
     let header = Header {
-        format: FORMAT,
+        format: draft.kind.format(),
         publisher: key.publisher().0.to_vec(),
         kind: draft.kind.as_str().to_owned(),
         slug: draft.slug,
@@ -226,7 +230,7 @@ impl Decoded {
             return Err(RecordError::HeaderSize(header_bytes.len()));
         }
         let header: Header = wire::decode(&header_bytes).map_err(RecordError::HeaderDecode)?;
-        if header.format != FORMAT {
+        if header.format == 0 || header.format > MAX_FORMAT {
             return Err(RecordError::Format(header.format));
         }
         let publisher =
@@ -237,6 +241,14 @@ impl Decoded {
     /// Checks the rule `kind` and computes the id.
     fn into_record(self) -> Result<Record, RecordError> {
         let kind: Kind = self.header.kind.parse()?;
+        if kind.format() > self.header.format {
+            // Reserved in this format (partnership in format 1).
+            return Err(RecordError::Kind(self.header.kind.clone()));
+        }
+        if kind.format() < self.header.format {
+            // Expressible in an older format, so it must be signed in it.
+            return Err(RecordError::Format(self.header.format));
+        }
         Ok(Record {
             id: RecordId(Sha256::digest(&self.header_bytes).into()),
             publisher: self.publisher,
@@ -314,9 +326,23 @@ impl Record {
             match self.kind {
                 Kind::Practice => Body::Practice(wire::decode(&self.body).map_err(|e| decode_error("Practice", e))?),
                 Kind::Profile => Body::Profile(wire::decode(&self.body).map_err(|e| decode_error("Profile", e))?),
+                Kind::Partnership => {
+                    Body::Partnership(wire::decode(&self.body).map_err(|e| decode_error("Partnership", e))?)
+                }
             }
         };
         body::check(&body)?;
+        if let Body::Partnership(partnership) = &body {
+            if partnership.partner == self.publisher.0 {
+                let problem = "names the publisher itself; a partnership names another publisher";
+                return Err(RecordError::BodyField { field: "partner".into(), problem: problem.into() });
+            }
+            if to_hex(&partnership.partner) != self.header.slug {
+                let problem =
+                    format!("does not match the slug {:?}, which must be the partner's key in hex", self.header.slug);
+                return Err(RecordError::BodyField { field: "partner".into(), problem });
+            }
+        }
         Ok(body)
     }
 

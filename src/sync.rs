@@ -208,7 +208,7 @@ fn add(report: &Mutex<SyncReport>, change: impl FnOnce(&mut SyncReport)) {
 /// batches (one in flight while the previous one is stored), and the storer verifies and
 /// stores. Bounded queues between them hold two batches each.
 async fn run(shared: &Arc<Shared>, peer: PeerId, report: &Mutex<SyncReport>) -> Result<()> {
-    let scope = shared.policy.scope().clone();
+    let scope = shared.policy().scope().clone();
     let set = {
         let (shared, scope) = (Arc::clone(shared), scope.clone());
         tokio::task::spawn_blocking(move || shared.sets.items(&shared, &scope)).await??
@@ -218,7 +218,7 @@ async fn run(shared: &Arc<Shared>, peer: PeerId, report: &Mutex<SyncReport>) -> 
     let reconciling = reconcile(shared, peer, &set, &scope, wanted, report);
     let fetching = async {
         while let Some(ids) = to_fetch.recv().await {
-            let answer = fetch(shared, peer, &ids, report).await?;
+            let answer = fetch(shared, peer, &ids, &scope, report).await?;
             if fetched.send(answer).await.is_err() {
                 break;
             }
@@ -303,7 +303,13 @@ async fn reconcile(
 
 /// Asks for one batch. An answer with records that were not asked for (or asked for once and
 /// sent twice), or of publishers out of our scope, is the peer's fault: nothing of it is kept.
-async fn fetch(shared: &Shared, peer: PeerId, ids: &[[u8; 32]], report: &Mutex<SyncReport>) -> Result<FetchResponse> {
+async fn fetch(
+    shared: &Shared,
+    peer: PeerId,
+    ids: &[[u8; 32]],
+    scope: &Scope,
+    report: &Mutex<SyncReport>,
+) -> Result<FetchResponse> {
     let request = wire::encode(&FetchRequest { ids: ids.iter().map(|id| id.to_vec()).collect() });
     let answer = shared.net.ask(Exchange::Fetch, peer, request.clone()).await?;
     add(report, |report| {
@@ -324,7 +330,7 @@ async fn fetch(shared: &Shared, peer: PeerId, ids: &[[u8; 32]], report: &Mutex<S
                 "a fetch answer holds record {id}, which was not asked for; nothing of the batch was stored"
             )));
         }
-        if !shared.policy.accepts(&publisher) {
+        if !scope.contains(&publisher) {
             return Err(fault(format!(
                 "a fetch answer holds record {id} of publisher {}, outside the scope asked for; nothing of the batch was stored",
                 record::to_hex(&publisher)
@@ -342,7 +348,13 @@ async fn store(shared: &Arc<Shared>, peer: PeerId, answer: FetchResponse) -> Res
         let mut stored = 0;
         let mut invalid: Option<RecordError> = None;
         let from = peer.to_string();
-        let items = answer.envelopes.into_iter().map(|envelope| ((), Ok(envelope)));
+        // Valid but unwanted (a blocked publisher, under `open`): dropped without fault.
+        let policy = shared.policy();
+        let items = answer
+            .envelopes
+            .into_iter()
+            .filter(|envelope| record::claimed(envelope).is_some_and(|(_, publisher)| policy.accepts(&publisher)))
+            .map(|envelope| ((), Ok(envelope)));
         ingest::ingest(&shared.store, items, now_ms(), |(), outcome| match outcome {
             Outcome::Stored { record, .. } => {
                 stored += 1;

@@ -39,6 +39,11 @@ impl Names {
         Ok(Self(names))
     }
 
+    /// The name in the publisher's profile, if one is held.
+    pub fn known(&self, publisher: &PublisherId) -> Option<&str> {
+        self.0.get(publisher).map(String::as_str)
+    }
+
     pub fn of(&self, publisher: &PublisherId) -> String {
         self.0.get(publisher).cloned().unwrap_or_else(|| publisher.to_string()[..12].to_owned())
     }
@@ -49,6 +54,7 @@ fn title(record: &Record) -> String {
     match record.parse_body() {
         Ok(Body::Practice(note)) => note.title,
         Ok(Body::Profile(profile)) => profile.name,
+        Ok(Body::Partnership(partnership)) => format!("partner {}", record::to_hex(&partnership.partner)),
         Ok(Body::Tombstone(stone)) => format!("(withdrawn: {})", stone.reason),
         Err(error) => format!("(unreadable: {error})"),
     }
@@ -117,6 +123,7 @@ pub fn detail(store: &Store, record: &Record, with_history: bool, now_ms: i64) -
     let (body, markdown) = match record.parse_body() {
         Ok(Body::Practice(note)) => (json!(note), json!(markdown::render(record.slug(), &note))),
         Ok(Body::Profile(profile)) => (json!(profile), Value::Null),
+        Ok(Body::Partnership(partnership)) => (json!(partnership), Value::Null),
         Ok(Body::Tombstone(stone)) => (json!(stone), Value::Null),
         Err(error) => (json!({"error": error.to_string()}), Value::Null),
     };

@@ -8,8 +8,8 @@ mod generated {
 }
 
 pub use generated::{
-    Attachment, Contact, Envelope, FetchRequest, FetchResponse, Header, Indicator, Partner, Place, Practice, Profile,
-    Resources, SyncRequest, SyncResponse, Tombstone, Transferability,
+    Attachment, Contact, Envelope, FetchRequest, FetchResponse, Header, Indicator, Invite, Partner, Partnership, Place,
+    Practice, Profile, Resources, SyncRequest, SyncResponse, Tombstone, Transferability,
 };
 
 /// A message that could not be decoded; the text says where decoding stopped.

@@ -3,7 +3,7 @@
 
 use super::{Body, RecordError};
 use crate::vocab;
-use crate::wire::{Contact, Place, Practice, Profile, Tombstone};
+use crate::wire::{Contact, Partnership, Place, Practice, Profile, Tombstone};
 
 const MAX_TITLE_CHARS: usize = 200;
 const MAX_SUMMARY_WORDS: usize = 250;
@@ -16,6 +16,7 @@ pub(super) fn check(body: &Body) -> Result<(), RecordError> {
     match body {
         Body::Practice(practice) => check_practice(practice),
         Body::Profile(profile) => check_profile(profile),
+        Body::Partnership(partnership) => check_partnership(partnership),
         Body::Tombstone(stone) => check_tombstone(stone),
     }
 }
@@ -55,6 +56,13 @@ fn check_optional(field: &str, value: &str, is_valid: fn(&str) -> bool, expected
         Ok(())
     } else {
         Err(broken(field, format!("{value:?} is not {expected}")))
+    }
+}
+
+fn check_partnership(partnership: &Partnership) -> Result<(), RecordError> {
+    match partnership.partner.len() {
+        32 => Ok(()),
+        n => Err(broken("partner", format!("is {n} bytes; a publisher key is 32"))),
     }
 }
 

@@ -23,7 +23,7 @@ pub enum RecordError {
     PublisherKey,
     #[error("rule weak-key: the publisher key is a weak (small-order) Ed25519 key")]
     WeakKey,
-    #[error("rule kind: unknown kind {0:?}; format 1 knows profile and practice")]
+    #[error("rule kind: unknown kind {0:?}; format 1 knows profile and practice, format 2 partnership")]
     Kind(String),
     #[error("rule kind: a profile cannot be withdrawn, only replaced by a new revision")]
     ProfileWithdrawn,

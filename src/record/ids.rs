@@ -85,16 +85,28 @@ pub enum Kind {
     Profile,
     /// A practice note.
     Practice,
+    /// One publisher naming another as its partner (format 2); slug: the partner's key in hex.
+    Partnership,
 }
 
 impl Kind {
     /// Every kind, in a stable order.
-    pub const ALL: [Kind; 2] = [Kind::Profile, Kind::Practice];
+    pub const ALL: [Kind; 3] = [Kind::Profile, Kind::Practice, Kind::Partnership];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Profile => "profile",
             Kind::Practice => "practice",
+            Kind::Partnership => "partnership",
+        }
+    }
+
+    /// The header format that introduced this kind; records of the kind carry exactly it
+    /// (a publisher signs with the lowest format that can express a record).
+    pub fn format(self) -> u32 {
+        match self {
+            Kind::Profile | Kind::Practice => 1,
+            Kind::Partnership => 2,
         }
     }
 }

@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::wire::{Place, Practice};
+use crate::wire::{Partnership, Place, Practice};
 
 const NOW: i64 = 1_767_225_600_000;
 
@@ -239,4 +239,50 @@ fn the_claimed_id_is_the_header_hash_without_any_check() {
     let forged = envelope(&PublisherKey::from_seed([9; 32]), record.header_bytes(), b"not the body");
     assert_eq!(claimed(&forged).map(|(id, _)| id), Some(record.id()), "the claim is only a claim");
     assert_eq!(claimed(b"\xff\xff"), None);
+}
+
+fn partnership(partner: [u8; 32], slug: &str) -> Vec<u8> {
+    let body = wire::encode(&Partnership { partner: partner.to_vec() });
+    let header = Header {
+        format: 2,
+        publisher: key().publisher().0.to_vec(),
+        kind: "partnership".to_owned(),
+        slug: slug.to_owned(),
+        revision: 1,
+        timestamp_ms: NOW,
+        body_sha256: Sha256::digest(&body).to_vec(),
+        body_len: body.len() as u64,
+        ..Header::default()
+    };
+    envelope(&key(), &wire::encode(&header), &body)
+}
+
+#[test]
+fn a_partnership_names_another_publisher_by_its_slug_in_format_2() {
+    let partner = PublisherKey::from_seed([5; 32]).publisher().0;
+    let draft = Draft {
+        kind: Kind::Partnership,
+        slug: to_hex(&partner),
+        revision: 1,
+        timestamp_ms: NOW,
+        body: Body::Partnership(Partnership { partner: partner.to_vec() }),
+    };
+    let record = sign(&key(), draft).unwrap();
+    assert_eq!(header_of(&record).format, 2);
+    assert_eq!(rule(&record.envelope_bytes()), "valid");
+    assert_eq!(rule(&partnership(partner, &to_hex(&partner))), "valid");
+    // Naming itself, or a slug that is not the partner's key, breaks a body rule.
+    let own = key().publisher().0;
+    let error = verify(&partnership(own, &to_hex(&own)), NOW).unwrap_err();
+    assert!(error.to_string().contains("names the publisher itself"), "{error}");
+    assert_eq!(rule(&partnership(partner, "someone-else")), "body-field");
+    // Kinds belong to their format: a partnership in format 1 is reserved there, a practice
+    // note in format 2 should have been signed in format 1.
+    let format_1 = resigned(|header| {
+        header.kind = "partnership".into();
+        header.slug = to_hex(&partner);
+    });
+    assert_eq!(rule(&format_1), "kind");
+    assert_eq!(rule(&resigned(|header| header.format = 2)), "format");
+    assert_eq!(rule(&resigned(|header| header.format = 3)), "format");
 }

@@ -1,0 +1,247 @@
+//! Partners and the blocklist: adding a partner from an invite code, removing one, blocking
+//! and unblocking publishers, and the signed `partnership` records that say so publicly. The
+//! node's API comes here, and so does the CLI when no node runs; the caller then applies the
+//! new policy, gossips the records returned and dials the partner's addresses.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::author::now_ms;
+use crate::config::Config;
+use crate::datadir::DataDir;
+use crate::invite::{InviteCode, InviteError};
+use crate::record::{
+    self, Body, Draft, Key, Kind, PublisherId, PublisherKey, Record, RecordError, parse_hex32, to_hex,
+};
+use crate::store::{Store, StoreError};
+use crate::trust::{BlockEntry, PartnerEntry, Policy, PolicyKind, TrustInputs};
+use crate::wire::{Partnership, Tombstone};
+
+/// Why a partner or block could not be changed; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PartnerError {
+    #[error(transparent)]
+    Invite(#[from] InviteError),
+    #[error("this is your own invite code; paste the code of the city you want to partner with")]
+    Own,
+    #[error(
+        "{0:?} is not a publisher key: expected 64 hex characters (`citymesh partner list` and `citymesh list` show keys)"
+    )]
+    BadKey(String),
+    #[error("{0} is not a partner added by invite code; `citymesh partner list` shows the partners")]
+    NotPartner(String),
+    #[error("{0} is a partner through trust.partners in config.toml; remove it there and restart the node")]
+    Configured(String),
+    #[error("{0} is blocked; unblock it first (`citymesh unblock {0}`)")]
+    Blocked(String),
+    #[error("you cannot block your own publisher key")]
+    BlockOwn,
+    #[error(
+        "no record of publisher {0} is held and it is no partner: check the key (`citymesh list` shows publishers)"
+    )]
+    Unknown(String),
+    #[error("{0} is not blocked; `citymesh status` lists the blocked publishers")]
+    NotBlocked(String),
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0:#}")]
+    Files(#[from] anyhow::Error),
+}
+
+fn publisher_key(text: &str) -> Result<[u8; 32], PartnerError> {
+    parse_hex32(text.trim()).map_err(|_| PartnerError::BadKey(text.trim().to_owned()))
+}
+
+/// Who `publisher` names as partners in its current partnership records, for every publisher.
+pub fn partnership_graph(store: &Store) -> Result<HashMap<[u8; 32], Vec<[u8; 32]>>, StoreError> {
+    let mut graph: HashMap<[u8; 32], Vec<[u8; 32]>> = HashMap::new();
+    for head in store.heads(Some(Kind::Partnership))? {
+        if let Ok(Body::Partnership(partnership)) = head.parse_body()
+            && let Ok(partner) = <[u8; 32]>::try_from(partnership.partner.as_slice())
+        {
+            graph.entry(head.publisher().0).or_default().push(partner);
+        }
+    }
+    Ok(graph)
+}
+
+/// The node's policy now, from its settings, `partners.json` and the partnership records held.
+pub fn policy(data: &DataDir, config: &Config, store: &Store, own: PublisherId) -> anyhow::Result<Policy> {
+    let kind = PolicyKind::parse(&config.trust.policy).map_err(anyhow::Error::msg)?;
+    let file = data.trust_file()?;
+    let inputs = TrustInputs { kind, own, configured: &config.trust.partners, file: &file };
+    let graph = match kind {
+        PolicyKind::Partners { hops } if hops > 0 => partnership_graph(store)?,
+        _ => HashMap::new(),
+    };
+    Ok(Policy::build(&inputs, |publisher| graph.get(publisher).cloned().unwrap_or_default()))
+}
+
+/// A partner added.
+#[derive(Debug)]
+pub struct Added {
+    pub entry: PartnerEntry,
+    /// The partnership record signed now, unless an earlier one still stands.
+    pub record: Option<Record>,
+}
+
+/// Signs the next revision of our partnership record for `partner` (a tombstone to end it).
+fn sign_partnership(
+    store: &Store,
+    key: &PublisherKey,
+    partner: &[u8; 32],
+    end: bool,
+) -> Result<Option<Record>, PartnerError> {
+    let slug = to_hex(partner);
+    let head = store.head(&Key { publisher: key.publisher(), kind: Kind::Partnership, slug: slug.clone() })?;
+    let standing = head.as_ref().is_some_and(|head| !head.is_tombstone());
+    if standing != end {
+        return Ok(None);
+    }
+    let body = if end {
+        Body::Tombstone(Tombstone { reason: "partnership ended".to_owned() })
+    } else {
+        Body::Partnership(Partnership { partner: partner.to_vec() })
+    };
+    let revision = head.map_or(1, |head| head.revision() + 1);
+    let draft = Draft { kind: Kind::Partnership, slug, revision, timestamp_ms: now_ms(), body };
+    let record = record::sign(key, draft)?;
+    store.insert_durable(&record)?;
+    Ok(Some(record))
+}
+
+/// Makes the invite's publisher a partner (or updates its addresses and label) and signs a
+/// partnership record naming it.
+pub fn add(data: &DataDir, store: &Store, key: &PublisherKey, code: &str, label: &str) -> Result<Added, PartnerError> {
+    let invite = InviteCode::decode(code)?;
+    if invite.publisher == key.publisher() {
+        return Err(PartnerError::Own);
+    }
+    let mut file = data.trust_file()?;
+    if file.is_blocked(&invite.publisher.0) {
+        return Err(PartnerError::Blocked(invite.publisher_hex()));
+    }
+    let entry = PartnerEntry {
+        publisher: invite.publisher_hex(),
+        name: invite.name.clone(),
+        label: label.trim().to_owned(),
+        peer_id: invite.peer_id.clone(),
+        addresses: invite.addresses.clone(),
+        added_ms: now_ms(),
+    };
+    file.partners.retain(|partner| partner.publisher != entry.publisher);
+    file.partners.push(entry.clone());
+    let record = sign_partnership(store, key, &invite.publisher.0, false)?;
+    data.write_trust_file(&file)?;
+    Ok(Added { entry, record })
+}
+
+/// Ends a partnership made by invite code; returns the withdrawal of our partnership record.
+pub fn remove(
+    data: &DataDir,
+    config: &Config,
+    store: &Store,
+    key: &PublisherKey,
+    publisher: &str,
+) -> Result<Option<Record>, PartnerError> {
+    let partner = publisher_key(publisher)?;
+    let hex = to_hex(&partner);
+    let mut file = data.trust_file()?;
+    if file.partner(&partner).is_none() {
+        if config.trust.partners.iter().any(|text| parse_hex32(text).ok() == Some(partner)) {
+            return Err(PartnerError::Configured(hex));
+        }
+        return Err(PartnerError::NotPartner(hex));
+    }
+    file.partners.retain(|entry| entry.publisher != hex);
+    let record = sign_partnership(store, key, &partner, true)?;
+    data.write_trust_file(&file)?;
+    Ok(record)
+}
+
+/// Refuses a publisher's records from now on, partner or not.
+pub fn block(data: &DataDir, store: &Store, own: PublisherId, publisher: &str) -> Result<String, PartnerError> {
+    let blocked = publisher_key(publisher)?;
+    let hex = to_hex(&blocked);
+    if blocked == own.0 {
+        return Err(PartnerError::BlockOwn);
+    }
+    let mut file = data.trust_file()?;
+    if file.is_blocked(&blocked) {
+        return Ok(hex);
+    }
+    if file.partner(&blocked).is_none() && store.publisher_items(&blocked)?.is_empty() {
+        return Err(PartnerError::Unknown(hex));
+    }
+    file.blocked.push(BlockEntry { publisher: hex.clone(), added_ms: now_ms() });
+    data.write_trust_file(&file)?;
+    Ok(hex)
+}
+
+pub fn unblock(data: &DataDir, publisher: &str) -> Result<String, PartnerError> {
+    let blocked = publisher_key(publisher)?;
+    let hex = to_hex(&blocked);
+    let mut file = data.trust_file()?;
+    if !file.is_blocked(&blocked) {
+        return Err(PartnerError::NotBlocked(hex));
+    }
+    file.blocked.retain(|block| block.publisher != hex);
+    data.write_trust_file(&file)?;
+    Ok(hex)
+}
+
+/// One partner, as `partner list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerView {
+    pub publisher: String,
+    pub name: String,
+    pub label: String,
+    /// `invite` or `config`.
+    pub source: &'static str,
+    /// Whether the partner's own partnership record names us too.
+    pub mutual: bool,
+    pub blocked: bool,
+    /// Records of the partner held here (every revision).
+    pub records: usize,
+    pub peer_id: String,
+    pub addresses: Vec<String>,
+}
+
+/// Every partner, from invites first, then from config.toml.
+pub fn list(data: &DataDir, config: &Config, store: &Store, own: PublisherId) -> anyhow::Result<Vec<PartnerView>> {
+    let file = data.trust_file()?;
+    let graph = partnership_graph(store)?;
+    let names = crate::view::Names::load(store)?;
+    let mut out = Vec::new();
+    let view = |publisher: [u8; 32], source, entry: Option<&PartnerEntry>| -> anyhow::Result<PartnerView> {
+        let name = match (names.known(&PublisherId(publisher)), entry) {
+            (Some(name), _) => name.to_owned(),
+            (None, Some(entry)) if !entry.name.is_empty() => entry.name.clone(),
+            (None, _) => names.of(&PublisherId(publisher)),
+        };
+        Ok(PartnerView {
+            publisher: to_hex(&publisher),
+            name,
+            label: entry.map(|entry| entry.label.clone()).unwrap_or_default(),
+            source,
+            mutual: graph.get(&publisher).is_some_and(|named| named.contains(&own.0)),
+            blocked: file.is_blocked(&publisher),
+            records: store.publisher_items(&publisher)?.len(),
+            peer_id: entry.map(|entry| entry.peer_id.clone()).unwrap_or_default(),
+            addresses: entry.map(|entry| entry.addresses.clone()).unwrap_or_default(),
+        })
+    };
+    for entry in &file.partners {
+        out.push(view(publisher_key(&entry.publisher)?, "invite", Some(entry))?);
+    }
+    for text in &config.trust.partners {
+        let publisher = publisher_key(text)?;
+        if file.partner(&publisher).is_none() {
+            out.push(view(publisher, "config", None)?);
+        }
+    }
+    Ok(out)
+}
