@@ -6,5 +6,6 @@ mod cli;
 mod hostile;
 mod hostile_sync;
 mod nodes;
+mod partners;
 mod run;
 mod spec;
