@@ -66,11 +66,26 @@ pub struct TrustConfig {
     pub policy: String,
     /// Partner publishers, as 64 hex characters each.
     pub partners: Vec<String>,
+    /// Gossip budgets: records and MiB a minute per publisher and per forwarding peer.
+    pub publisher_records_per_minute: u64,
+    pub publisher_mib_per_minute: u64,
+    pub peer_records_per_minute: u64,
+    pub peer_mib_per_minute: u64,
+    /// Most MiB held per publisher that is not a partner, under `open`.
+    pub publisher_storage_mib: u64,
 }
 
 impl Default for TrustConfig {
     fn default() -> Self {
-        Self { policy: "open".to_owned(), partners: Vec::new() }
+        Self {
+            policy: "open".to_owned(),
+            partners: Vec::new(),
+            publisher_records_per_minute: 600,
+            publisher_mib_per_minute: 16,
+            peer_records_per_minute: 6000,
+            peer_mib_per_minute: 64,
+            publisher_storage_mib: 256,
+        }
     }
 }
 
@@ -178,6 +193,18 @@ impl Config {
             return Err(format!("store.flush_every_ms is {}; allowed: 1 to 60000", self.store.flush_every_ms));
         }
         crate::trust::Policy::check_config(&self.trust)?;
+        let trust = &self.trust;
+        for (name, value) in [
+            ("publisher_records_per_minute", trust.publisher_records_per_minute),
+            ("publisher_mib_per_minute", trust.publisher_mib_per_minute),
+            ("peer_records_per_minute", trust.peer_records_per_minute),
+            ("peer_mib_per_minute", trust.peer_mib_per_minute),
+            ("publisher_storage_mib", trust.publisher_storage_mib),
+        ] {
+            if !(1..=1_000_000).contains(&value) {
+                return Err(format!("trust.{name} is {value}; allowed: 1 to 1000000"));
+            }
+        }
         Ok(())
     }
 

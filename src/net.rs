@@ -142,6 +142,7 @@ enum Command {
     Validated { message_id: MessageId, source: PeerId, verdict: Verdict },
     Status { reply: oneshot::Sender<NetStatus> },
     Penalise { peer: PeerId, score: f64 },
+    Score { peer: PeerId, reply: oneshot::Sender<Option<f64>> },
 }
 
 /// A cloneable front to the swarm task.
@@ -210,6 +211,13 @@ impl NetHandle {
         if self.commands.try_send(Command::Penalise { peer, score }).is_err() {
             tracing::debug!("the network is busy; a penalty was dropped");
         }
+    }
+
+    /// A peer's gossipsub score (below -80 it is graylisted), if it has one.
+    pub async fn peer_score(&self, peer: PeerId) -> Result<Option<f64>> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Command::Score { peer, reply }).await.context("the network has stopped")?;
+        answer.await.context("the network has stopped")
     }
 
     /// Connects to a node now (a bootstrap peer is also re-dialled by itself).

@@ -11,6 +11,7 @@
 //! time, within each peer's request budget; a peer that breaks the protocols collects strikes
 //! ([`guard`]), loses gossip score and, at three, is banned for a while.
 
+mod budget;
 mod guard;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -104,6 +105,8 @@ pub struct Shared {
     /// Peers' request budgets and strikes.
     pub guard: PeerGuard,
     pub metrics: Metrics,
+    /// Gossip budgets per publisher and per peer, and the storage cap under `open`.
+    budgets: budget::Budgets,
     serving: Arc<tokio::sync::Semaphore>,
     pub last_received: Mutex<Option<Received>>,
     /// Gossip messages handed to the validator so far (gossipsub already dropped duplicates).
@@ -164,6 +167,7 @@ impl RunningNode {
         let token = data.api_token()?;
         let store = data.open_store(&config)?;
         let (sync_now, sync_requests) = mpsc::channel(16);
+        let budgets = budget::Budgets::new(&config.trust);
         let policy = crate::partners::policy(&data, &config, &store, key.publisher())?;
         let listen = if options.listen.is_empty() { &config.node.listen } else { &options.listen };
         let mut bootstrap = parse_addrs(&config.node.bootstrap, "node.bootstrap")?;
@@ -201,6 +205,7 @@ impl RunningNode {
             sets: SetCache::default(),
             guard: PeerGuard::default(),
             metrics: Metrics::default(),
+            budgets,
             serving: Arc::new(tokio::sync::Semaphore::new(MAX_SERVING)),
             last_received: Mutex::new(None),
             rejections: Mutex::new(VecDeque::new()),
@@ -428,7 +433,13 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
                 tracing::debug!(peer = %inbound.source, publisher = %record.publisher(), "ignored a record the trust policy does not keep");
                 shared.metrics.ignored("policy");
             }
-            Ok(record) => valid.push((index, record)),
+            Ok(record) => match within_budget(shared, &policy, &record, inbound) {
+                Ok(()) => valid.push((index, record)),
+                Err(over) => {
+                    tracing::debug!(peer = %inbound.source, publisher = %record.publisher(), reason = over.as_str(), "ignored a record over budget");
+                    shared.metrics.ignored(over.as_str());
+                }
+            },
             // Not the sender's fault, or not yet ours to judge: a kind or format from a newer
             // version, or a clock that differs from ours.
             Err(error @ (RecordError::Kind(_) | RecordError::Format(_) | RecordError::Timestamp { .. })) => {
@@ -454,6 +465,9 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
     };
     for ((index, record), outcome) in indexes.into_iter().zip(&records).zip(outcomes) {
         let source = batch[index].source;
+        if let Inserted::New { .. } = outcome {
+            shared.budgets.stored(&record.publisher().0, batch[index].data.len());
+        }
         match outcome {
             Inserted::New { head: true } => {
                 verdicts[index] = Verdict::Accept;
@@ -466,6 +480,30 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
         }
     }
     verdicts
+}
+
+/// Takes a valid gossiped record from its budgets (own records and records already held
+/// cost nothing).
+fn within_budget(
+    shared: &Shared,
+    policy: &Policy,
+    record: &Record,
+    inbound: &Inbound,
+) -> Result<(), budget::OverBudget> {
+    let publisher = record.publisher().0;
+    if publisher == shared.key.publisher().0 || shared.store.contains(&record.id()).unwrap_or(false) {
+        return Ok(());
+    }
+    let capped = policy.kind() == crate::trust::PolicyKind::Open && !policy.is_partner(&publisher);
+    let held = || {
+        let items = shared.store.publisher_items(&publisher).unwrap_or_default();
+        items
+            .iter()
+            .filter_map(|(_, id)| shared.store.envelope(id).ok().flatten())
+            .map(|envelope| envelope.len() as u64)
+            .sum()
+    };
+    shared.budgets.admit(&publisher, inbound.source, inbound.data.len(), capped, held)
 }
 
 /// Logs and remembers a record refused from a peer.

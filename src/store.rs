@@ -238,6 +238,11 @@ impl Store {
         Ok(Some(record))
     }
 
+    /// Whether a record is held.
+    pub fn contains(&self, id: &RecordId) -> Result<bool, StoreError> {
+        Ok(self.ids.contains_key(id.0)?)
+    }
+
     /// A record's envelope exactly as stored, without decoding it: for serving peers, who
     /// verify what they receive.
     pub fn envelope(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {

@@ -72,8 +72,10 @@ fn gossipsub(config: &NetConfig) -> Result<gossipsub::Behaviour> {
 }
 
 /// Scoring for a low-rate topic: a quiet honest peer loses nothing (no mesh delivery quotas),
-/// delivering new records first earns a little, and every invalid record costs (squared, so a
-/// peer that keeps sending them soon falls below gossipsub's thresholds and is graylisted).
+/// delivering new records first earns a little (at most +10), and invalid records cost ten
+/// times the square of their (slowly decaying) count: three put a peer below the graylist
+/// threshold of -80, where everything it sends is ignored. Honest nodes never forward an
+/// invalid record: they validate before forwarding.
 fn topic_scores() -> gossipsub::TopicScoreParams {
     gossipsub::TopicScoreParams {
         topic_weight: 1.0,
@@ -85,8 +87,8 @@ fn topic_scores() -> gossipsub::TopicScoreParams {
         first_message_deliveries_cap: 20.0,
         mesh_message_deliveries_weight: 0.0,
         mesh_failure_penalty_weight: 0.0,
-        invalid_message_deliveries_weight: -1.0,
-        invalid_message_deliveries_decay: 0.9,
+        invalid_message_deliveries_weight: -10.0,
+        invalid_message_deliveries_decay: 0.99,
         ..gossipsub::TopicScoreParams::default()
     }
 }

@@ -125,6 +125,9 @@ impl EventLoop {
                 // Dropping the channel closes the peer's stream without an answer.
                 self.answers.remove(&id);
             }
+            Command::Score { peer, reply } => {
+                let _ = reply.send(self.swarm.behaviour().gossipsub.peer_score(&peer));
+            }
             Command::Penalise { peer, score } => {
                 self.swarm.behaviour_mut().gossipsub.set_application_score(&peer, score);
             }

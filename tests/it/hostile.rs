@@ -15,7 +15,7 @@ use crate::harness::*;
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A gossipsub-only peer speaking citymesh's topic with whatever bytes it is given.
-async fn test_peer(target: Multiaddr) -> mpsc::Sender<Vec<u8>> {
+pub(crate) async fn test_peer(target: Multiaddr) -> mpsc::Sender<Vec<u8>> {
     let config = gossipsub::ConfigBuilder::default()
         .validation_mode(gossipsub::ValidationMode::Anonymous)
         .message_id_fn(|message: &gossipsub::Message| {
@@ -42,24 +42,28 @@ async fn test_peer(target: Multiaddr) -> mpsc::Sender<Vec<u8>> {
     swarm.dial(target).expect("dial");
     let (sender, mut to_send) = mpsc::channel::<Vec<u8>>(16);
     tokio::spawn(async move {
-        // Publish only once the node has told us it joined the topic.
+        // Publish only once the node has told us it joined the topic; when the connection's
+        // queue is full, wait for it to drain (a flood goes as fast as the connection takes it).
         let mut subscribed = false;
-        let mut waiting: Vec<Vec<u8>> = Vec::new();
-        loop {
+        let mut waiting: std::collections::VecDeque<Vec<u8>> = Default::default();
+        let mut open = true;
+        while open || !waiting.is_empty() {
             tokio::select! {
                 event = swarm.select_next_some() => {
                     if let libp2p::swarm::SwarmEvent::Behaviour(gossipsub::Event::Subscribed { .. }) = event {
                         subscribed = true;
                     }
                 }
-                data = to_send.recv() => match data {
-                    Some(data) => waiting.push(data),
-                    None => break,
+                data = to_send.recv(), if open => match data {
+                    Some(data) => waiting.push_back(data),
+                    None => open = false,
                 },
+                _ = tokio::time::sleep(Duration::from_millis(5)), if subscribed && !waiting.is_empty() => {}
             }
-            if subscribed {
-                for data in waiting.drain(..) {
-                    swarm.behaviour_mut().publish(topic.clone(), data).expect("publish");
+            while subscribed && let Some(data) = waiting.front() {
+                match swarm.behaviour_mut().publish(topic.clone(), data.clone()) {
+                    Err(gossipsub::PublishError::AllQueuesFull(_)) => break,
+                    _ => drop(waiting.pop_front()),
                 }
             }
         }
@@ -118,14 +122,94 @@ async fn bad_records_from_a_raw_peer_are_rejected_and_go_no_further() {
         assert!(rules.contains(&rule), "B did not reject by rule {rule}: {rules:?}");
     }
 
-    // A good record sent after the bad ones reaches C; the bad ones, had B passed them on,
-    // would have got there first.
+    // Four invalid records graylist the sender: B ignores it from now on.
+    let sender: libp2p::PeerId = b.shared().rejections.lock().unwrap()[0].from.parse().unwrap();
+    let score = b.shared().net.peer_score(sender).await.unwrap().unwrap();
+    assert!(score < -80.0, "the sender's score is {score}");
+    // A good record sent by another peer after the bad ones reaches C; the bad ones, had B
+    // passed them on, would have got there first.
+    let other = test_peer(b.address().await.parse().unwrap()).await;
+    eventually("the other peer joins B's topic", TIMEOUT, || async {
+        b.shared().net.status().await.map(|status| status.gossip_peers).unwrap_or_default() == 3
+    })
+    .await;
     let good = valid_envelope(4, "good-one");
     let good_id = record::verify(&good, citymesh::author::now_ms()).unwrap().id();
-    peer.send(good).await.unwrap();
+    other.send(good).await.unwrap();
     eventually("C stores the good record", TIMEOUT, || async { c.holds(&good_id) }).await;
     assert_eq!((b.shared().store.len(), c.shared().store.len()), (held_before.0 + 1, held_before.1 + 1));
     assert!(c.shared().rejections.lock().unwrap().is_empty(), "C saw a bad record");
     b.stop().await;
     c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_from_a_stranger_stores_nothing_graylists_the_forger_and_the_api_keeps_answering() {
+    let config = "[trust]\npolicy = \"partners\"\n";
+    let b = Node::start_with("City B", &["main"], &[], "/ip4/127.0.0.1/tcp/0", config).await;
+    let held_before = b.shared().store.len();
+    let peer = test_peer(b.address().await.parse().unwrap()).await;
+    eventually("the flooder joins B's topic", TIMEOUT, || async {
+        b.shared().net.status().await.map(|status| status.gossip_peers).unwrap_or_default() == 1
+    })
+    .await;
+    // Status requests run all through the flood.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let poller = {
+        let (done, url) = (std::sync::Arc::clone(&done), b.api_url() + "/api/v1/status");
+        std::thread::spawn(move || {
+            let agent: ureq::Agent =
+                ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(5))).build().into();
+            let (mut answered, mut failed) = (0, 0);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                match agent.get(&url).call() {
+                    Ok(response) if response.status() == 200 => answered += 1,
+                    _ => failed += 1,
+                }
+            }
+            (answered, failed)
+        })
+    };
+    // 10,000 valid records of a publisher B does not keep, signed beforehand.
+    let key = PublisherKey::from_seed([7; 32]);
+    let note = citymesh::markdown::parse(EXAMPLE, "CC-BY-4.0").expect("the example parses").practice;
+    let flood: Vec<Vec<u8>> = (0..10_000)
+        .map(|n| {
+            let draft = Draft {
+                kind: Kind::Practice,
+                slug: format!("flood-{n}"),
+                revision: 1,
+                timestamp_ms: citymesh::author::now_ms(),
+                body: Body::Practice(note.clone()),
+            };
+            record::sign(&key, draft).expect("signs").envelope_bytes()
+        })
+        .collect();
+    for envelope in flood {
+        peer.send(envelope).await.unwrap();
+    }
+    for _ in 0..10 {
+        peer.send(forged()).await.unwrap();
+    }
+    let flooder = || async {
+        let status = b.shared().net.status().await.unwrap();
+        status.connected_peers.first().and_then(|peer| peer.parse::<libp2p::PeerId>().ok())
+    };
+    eventually("B graylists the forger", Duration::from_secs(60), || async {
+        match flooder().await {
+            Some(peer) => b.shared().net.peer_score(peer).await.unwrap().is_some_and(|score| score < -80.0),
+            None => false,
+        }
+    })
+    .await;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (answered, failed) = poller.join().unwrap();
+    assert!(answered > 0 && failed == 0, "status answered {answered} times and failed {failed} times");
+    // The flood did reach B's validation (gossipsub may drop some on the way).
+    let validated = b.shared().gossip_received.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(validated >= 5_000, "only {validated} messages reached B's validation");
+    assert!(b.shared().store.publisher_items(&key.publisher().0).unwrap().is_empty());
+    assert_eq!(b.shared().store.len(), held_before, "B stored something of the flood");
+    assert!(b.shared().metrics.render().contains("citymesh_records_ignored_total{reason=\"policy\"}"));
+    b.stop().await;
 }
