@@ -157,7 +157,9 @@ fn commands_explain_what_to_do_when_used_wrongly() {
 #[test]
 fn every_command_has_help() {
     let data = DataDir::empty();
-    for command in ["init", "publish", "withdraw", "list", "show", "export", "import"] {
+    for command in
+        ["init", "publish", "withdraw", "list", "show", "export", "import", "invite", "partner", "block", "profile"]
+    {
         check_mentions(&data.ok(&[command, "--help"]), &["Usage: citymesh"]);
     }
     check_mentions(&data.ok(&["--help"]), &["practice notes", "--data-dir", "CITYMESH_HOME"]);
@@ -181,4 +183,39 @@ fn the_demo_leaves_three_cities_holding_each_others_notes() {
         }
     }
     check_mentions(&scratch.fails(&["demo", "--once", "--dir", path_str(&root)]), &["not empty"]);
+}
+
+#[test]
+fn the_profile_is_changed_field_by_field_and_bad_values_are_named() {
+    let city = DataDir::initialised("City of Surabaya");
+    check_id(&city.ok(&[
+        "profile",
+        "set",
+        "--name",
+        "Surabaya City Government",
+        "--website",
+        "https://surabaya.go.id",
+        "--language",
+        "id",
+        "--language",
+        "en",
+        "--contact-role",
+        "Cleansing and Green Space Agency",
+        "--contact-channel",
+        "mailto:dkrth@surabaya.go.id",
+    ]));
+    let profile: serde_json::Value = serde_json::from_str(&city.ok(&["list", "--kind", "profile", "--json"])).unwrap();
+    assert_eq!(profile[0]["title"], "Surabaya City Government");
+    assert_eq!(profile[0]["revision"], 2);
+    let shown = city.ok(&["show", profile[0]["id"].as_str().unwrap(), "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["body"]["languages"], serde_json::json!(["id", "en"]));
+    assert_eq!(shown["body"]["place"]["name"], "Surabaya", "fields not given stay as they were");
+    // Unchanged: nothing signed.
+    let same = city.run(&["profile", "set", "--website", "https://surabaya.go.id"]);
+    assert!(same.status.success());
+    check_mentions(&String::from_utf8_lossy(&same.stderr), &["unchanged"]);
+    check_mentions(&city.fails(&["profile", "set", "--website", "surabaya.go.id"]), &["website"]);
+    check_mentions(&city.fails(&["profile", "set", "--language", "not a tag"]), &["languages"]);
+    check_mentions(&city.fails(&["profile", "set", "--type", "club"]), &["organisation_type"]);
 }
