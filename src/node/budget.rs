@@ -169,7 +169,7 @@ mod tests {
         let peer = PeerId::random();
         assert_eq!(budgets.admit(&[1; 32], peer, 1000, true, || 1024 * 1024 - 2000), Ok(()));
         budgets.stored(&[1; 32], 1000);
-        assert_eq!(budgets.admit(&[1; 32], peer, 1000, true, || 0), Err(OverBudget::Storage));
+        assert_eq!(budgets.admit(&[1; 32], peer, 1001, true, || 0), Err(OverBudget::Storage));
         assert_eq!(budgets.admit(&[1; 32], peer, 1000, false, || 0), Ok(()), "partners are not capped");
     }
 }
