@@ -95,6 +95,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/api/v1/blocks", get(trust::blocks).post(trust::block))
         .route("/api/v1/blocks/remove", post(trust::unblock))
         .route("/api/v1/profile", post(trust::set_profile))
+        .route("/api/v1/policy", post(trust::set_policy))
         .route("/metrics", get(metrics))
         .with_state(shared)
 }
@@ -143,7 +144,7 @@ async fn status(State(shared): State<Arc<Shared>>) -> Answer {
         "last_received": last_received,
         "recent_rejections": rejections,
         "syncs": syncs,
-        "trust_policy": shared.config.trust.policy,
+        "trust_policy": shared.policy().kind().to_string(),
         "penalties": shared.guard.penalties(),
     }))
     .into_response())

@@ -149,6 +149,16 @@ pub enum Command {
         /// The publisher key (64 hex characters).
         publisher: String,
     },
+    /// Show the trust policy, or change it: open, partners, or partners+N (N from 1 to 3).
+    ///
+    /// open keeps any valid record; partners keeps only your partners' records (and yours);
+    /// partners+N also keeps the partners their partnership records name, up to N hops. A
+    /// change takes effect at once on a running node and is kept in partners.json, where it
+    /// overrides trust.policy in config.toml.
+    Policy {
+        /// The new policy; shows the current one when left out.
+        policy: Option<String>,
+    },
     /// Change this node's public profile (name, type, place, website, languages, contact).
     Profile {
         #[command(subcommand)]
@@ -265,6 +275,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Partner { command: PartnerCommand::List { json } } => trust::list(&data()?, json),
         Command::Partner { command: PartnerCommand::Remove { publisher } } => trust::remove(&data()?, &publisher),
         Command::Block { publisher } => trust::block(&data()?, &publisher, false),
+        Command::Policy { policy } => trust::policy(&data()?, policy.as_deref()),
         Command::Unblock { publisher } => trust::block(&data()?, &publisher, true),
         Command::Profile { command: ProfileCommand::Set(changes) } => trust::set_profile(&data()?, *changes),
     }

@@ -14,7 +14,7 @@
 mod budget;
 mod guard;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -116,7 +116,8 @@ pub struct Shared {
     /// The last sync with each peer.
     pub syncs: Mutex<HashMap<String, SyncReport>>,
     /// Peers a sync with is running now (one at a time per peer).
-    syncing: Mutex<HashSet<PeerId>>,
+    /// with `true` when another sync was asked for meanwhile (it runs when this one ends).
+    syncing: Mutex<HashMap<PeerId, bool>>,
     /// Every record accepted from a peer, for whoever listens (the demo).
     pub accepted: broadcast::Sender<Received>,
 }
@@ -211,7 +212,7 @@ impl RunningNode {
             rejections: Mutex::new(VecDeque::new()),
             gossip_received: AtomicU64::new(0),
             syncs: Mutex::new(HashMap::new()),
-            syncing: Mutex::new(HashSet::new()),
+            syncing: Mutex::new(HashMap::new()),
             accepted: broadcast::channel(256).0,
         });
         let (inbox, validator_inbox) = mpsc::channel(VALIDATION_QUEUE);
@@ -364,26 +365,38 @@ fn synced_recently(shared: &Shared, peer: PeerId) -> bool {
         .is_some_and(|last| last.error.is_none() && now_ms() - last.at_ms < RECENT_SYNC_MS && last.at_ms > changed)
 }
 
-/// Syncs with a peer unless a sync with it is already running or the peer is banned, and
-/// keeps the report. A peer with more than one session's worth of records gets more sessions
-/// at once. Returns the last session's report.
+/// Syncs with a peer unless the peer is banned, and keeps the report. When a sync with it is
+/// already running, that one runs once more when it ends (the scope may have grown since it
+/// began) and this returns `None`. A peer with more than one session's worth of records gets
+/// more sessions at once. Returns the last session's report.
 pub async fn sync(shared: Arc<Shared>, peer: PeerId) -> Option<SyncReport> {
-    if shared.guard.is_banned(peer) || !shared.syncing.lock().ok()?.insert(peer) {
+    if shared.guard.is_banned(peer) {
         return None;
+    }
+    {
+        let mut syncing = shared.syncing.lock().ok()?;
+        if let Some(again) = syncing.get_mut(&peer) {
+            *again = true;
+            return None;
+        }
+        syncing.insert(peer, false);
     }
     let mut fetched = 0;
     let report = loop {
         let mut report = crate::sync::with_peer(Arc::clone(&shared), peer).await;
         shared.metrics.synced(&report);
         fetched += report.fetched;
-        if report.error.is_some() || report.remaining == 0 || report.fetched == 0 {
-            report.fetched = fetched;
-            break report;
+        let more = report.error.is_none() && report.remaining > 0 && report.fetched > 0;
+        let mut syncing = shared.syncing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let asked_again = syncing.get(&peer).copied().unwrap_or(false);
+        if more || (asked_again && report.error.is_none()) {
+            syncing.insert(peer, false);
+            continue;
         }
-    };
-    if let Ok(mut syncing) = shared.syncing.lock() {
         syncing.remove(&peer);
-    }
+        report.fetched = fetched;
+        break report;
+    };
     if let Ok(mut syncs) = shared.syncs.lock() {
         // A node knows a bounded number of peers; keep the reports bounded all the same.
         if syncs.len() >= 1024 {
@@ -494,16 +507,43 @@ fn within_budget(
     if publisher == shared.key.publisher().0 || shared.store.contains(&record.id()).unwrap_or(false) {
         return Ok(());
     }
-    let capped = policy.kind() == crate::trust::PolicyKind::Open && !policy.is_partner(&publisher);
-    let held = || {
-        let items = shared.store.publisher_items(&publisher).unwrap_or_default();
-        items
-            .iter()
-            .filter_map(|(_, id)| shared.store.envelope(id).ok().flatten())
-            .map(|envelope| envelope.len() as u64)
-            .sum()
-    };
-    shared.budgets.admit(&publisher, inbound.source, inbound.data.len(), capped, held)
+    let capped = capped(shared, policy, &publisher);
+    shared.budgets.admit(&publisher, inbound.source, inbound.data.len(), capped, || held_bytes(shared, &publisher))
+}
+
+/// Whether a publisher's storage is capped: under `open`, unless it is a partner or us.
+fn capped(shared: &Shared, policy: &Policy, publisher: &[u8; 32]) -> bool {
+    policy.kind() == crate::trust::PolicyKind::Open
+        && !policy.is_partner(publisher)
+        && *publisher != shared.key.publisher().0
+}
+
+/// Bytes of a publisher's records held.
+fn held_bytes(shared: &Shared, publisher: &[u8; 32]) -> u64 {
+    let items = shared.store.publisher_items(publisher).unwrap_or_default();
+    items
+        .iter()
+        .filter_map(|(_, id)| shared.store.envelope(id).ok().flatten())
+        .map(|envelope| envelope.len() as u64)
+        .sum()
+}
+
+/// Whether a record fetched by sync fits its publisher's storage cap; counts it if so (the
+/// caller stores it next). A record over the cap is dropped without fault.
+pub(crate) fn fetched_within_cap(shared: &Shared, policy: &Policy, publisher: &[u8; 32], bytes: usize) -> bool {
+    if !capped(shared, policy, publisher) {
+        return true;
+    }
+    match shared.budgets.within_storage(publisher, bytes, || held_bytes(shared, publisher)) {
+        Ok(()) => {
+            shared.budgets.stored(publisher, bytes);
+            true
+        }
+        Err(over) => {
+            shared.metrics.ignored(over.as_str());
+            false
+        }
+    }
 }
 
 /// Logs and remembers a record refused from a peer.

@@ -43,6 +43,8 @@ pub enum PartnerError {
     Unknown(String),
     #[error("{0} is not blocked; `citymesh status` lists the blocked publishers")]
     NotBlocked(String),
+    #[error("{0}")]
+    Policy(String),
     #[error(transparent)]
     Record(#[from] RecordError),
     #[error(transparent)]
@@ -70,8 +72,8 @@ pub fn partnership_graph(store: &Store) -> Result<HashMap<[u8; 32], Vec<[u8; 32]
 
 /// The node's policy now, from its settings, `partners.json` and the partnership records held.
 pub fn policy(data: &DataDir, config: &Config, store: &Store, own: PublisherId) -> anyhow::Result<Policy> {
-    let kind = PolicyKind::parse(&config.trust.policy).map_err(anyhow::Error::msg)?;
     let file = data.trust_file()?;
+    let kind = PolicyKind::parse(file.policy.as_deref().unwrap_or(&config.trust.policy)).map_err(anyhow::Error::msg)?;
     let inputs = TrustInputs { kind, own, configured: &config.trust.partners, file: &file };
     let graph = match kind {
         PolicyKind::Partners { hops } if hops > 0 => partnership_graph(store)?,
@@ -179,6 +181,16 @@ pub fn block(data: &DataDir, store: &Store, own: PublisherId, publisher: &str) -
     file.blocked.push(BlockEntry { publisher: hex.clone(), added_ms: now_ms() });
     data.write_trust_file(&file)?;
     Ok(hex)
+}
+
+/// Sets the trust policy (`open`, `partners` or `partners+N`), overriding `trust.policy`.
+pub fn set_policy(data: &DataDir, policy: &str) -> Result<PolicyKind, PartnerError> {
+    let kind = PolicyKind::parse(policy.trim())
+        .map_err(|error| PartnerError::Policy(error.replace("trust.policy", "the policy")))?;
+    let mut file = data.trust_file()?;
+    file.policy = Some(kind.to_string());
+    data.write_trust_file(&file)?;
+    Ok(kind)
 }
 
 pub fn unblock(data: &DataDir, publisher: &str) -> Result<String, PartnerError> {

@@ -353,7 +353,12 @@ async fn store(shared: &Arc<Shared>, peer: PeerId, answer: FetchResponse) -> Res
         let items = answer
             .envelopes
             .into_iter()
-            .filter(|envelope| record::claimed(envelope).is_some_and(|(_, publisher)| policy.accepts(&publisher)))
+            .filter(|envelope| {
+                record::claimed(envelope).is_some_and(|(_, publisher)| {
+                    policy.accepts(&publisher)
+                        && crate::node::fetched_within_cap(&shared, &policy, &publisher, envelope.len())
+                })
+            })
             .map(|envelope| ((), Ok(envelope)));
         ingest::ingest(&shared.store, items, now_ms(), |(), outcome| match outcome {
             Outcome::Stored { record, .. } => {

@@ -50,6 +50,16 @@ pub enum PolicyKind {
     },
 }
 
+impl std::fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PolicyKind::Open => f.write_str("open"),
+            PolicyKind::Partners { hops: 0 } => f.write_str("partners"),
+            PolicyKind::Partners { hops } => write!(f, "partners+{hops}"),
+        }
+    }
+}
+
 impl PolicyKind {
     pub fn parse(text: &str) -> Result<PolicyKind, String> {
         let invalid =
@@ -87,9 +97,12 @@ pub struct BlockEntry {
     pub added_ms: i64,
 }
 
-/// `partners.json`: the partners added by invite code and the blocklist.
+/// `partners.json`: the partners added by invite code, the blocklist, and the policy when it
+/// was changed on a running node (`citymesh policy`), which overrides `trust.policy`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrustFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     #[serde(default)]
     pub partners: Vec<PartnerEntry>,
     #[serde(default)]
@@ -100,6 +113,9 @@ impl TrustFile {
     /// Parses the file; the message names what is wrong.
     pub fn parse(text: &str) -> Result<TrustFile, String> {
         let file: TrustFile = serde_json::from_str(text).map_err(|error| error.to_string())?;
+        if let Some(policy) = &file.policy {
+            PolicyKind::parse(policy).map_err(|error| error.replace("trust.policy", "policy"))?;
+        }
         for (index, partner) in file.partners.iter().enumerate() {
             parse_hex32(&partner.publisher)
                 .map_err(|_| format!("partners[{index}].publisher is not a publisher key (64 hex characters)"))?;
@@ -233,6 +249,7 @@ mod tests {
             added_ms: 0,
         };
         TrustFile {
+            policy: None,
             partners: partners.iter().map(entry).collect(),
             blocked: blocked.iter().map(|n| BlockEntry { publisher: key(*n), added_ms: 0 }).collect(),
         }

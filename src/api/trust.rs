@@ -27,6 +27,7 @@ impl From<PartnerError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "conflict", error)
             }
             PartnerError::Store(_) | PartnerError::Files(_) => Self::internal(error),
+            PartnerError::Policy(_) => Self::new(StatusCode::BAD_REQUEST, "invalid", error),
             _ => Self::new(StatusCode::BAD_REQUEST, "invalid", error),
         }
     }
@@ -84,7 +85,28 @@ pub(super) async fn partners(State(shared): State<Arc<Shared>>) -> Answer {
             row
         })
         .collect();
-    Ok(Json(json!({"policy": shared.config.trust.policy, "partners": rows})).into_response())
+    Ok(Json(json!({"policy": shared.policy().kind().to_string(), "partners": rows})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyRequest {
+    policy: String,
+}
+
+/// Changes the trust policy now; it is kept in partners.json and overrides trust.policy.
+pub(super) async fn set_policy(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
+    authorise(&shared, &headers)?;
+    let request: PolicyRequest = parse_json(&body, "{\"policy\": \"open | partners | partners+N\"}")?;
+    let _changing = shared.trust_changes.lock().await;
+    let kind = blocking(&shared, move |shared| {
+        let kind = partners::set_policy(&shared.data, &request.policy)?;
+        shared.refresh_policy().map_err(ApiError::internal)?;
+        Ok(kind)
+    })
+    .await?;
+    shared.sync_soon(None);
+    Ok(Json(json!({"policy": kind.to_string()})).into_response())
 }
 
 #[derive(Deserialize)]

@@ -145,6 +145,32 @@ pub(super) fn block(data: &DataDir, publisher: &str, unblock: bool) -> Result<()
     Ok(())
 }
 
+pub(super) fn policy(data: &DataDir, policy: Option<&str>) -> Result<()> {
+    let remote = Remote::discover(data)?;
+    let Some(policy) = policy else {
+        let current = match &remote {
+            Some(remote) => remote.get("/api/v1/status")?["trust_policy"].as_str().unwrap_or_default().to_owned(),
+            None => {
+                let (config, key, store) = local(data)?;
+                partners::policy(data, &config, &store, key.publisher())?.kind().to_string()
+            }
+        };
+        println!("{current}");
+        return Ok(());
+    };
+    let set = match remote {
+        Some(remote) => {
+            remote.post("/api/v1/policy", &json!({"policy": policy}))?["policy"].as_str().unwrap_or_default().to_owned()
+        }
+        None => {
+            data.require_initialised()?;
+            partners::set_policy(data, policy)?.to_string()
+        }
+    };
+    eprintln!("the trust policy is now {set}");
+    Ok(())
+}
+
 pub(super) fn set_profile(data: &DataDir, args: ProfileArgs) -> Result<()> {
     let changes = ProfileChanges::from(args);
     let (id, revision, same) = match Remote::discover(data)? {

@@ -123,20 +123,31 @@ impl Budgets {
         held: impl FnOnce() -> u64,
     ) -> Result<(), OverBudget> {
         if capped {
-            let mut usage = self.usage.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if usage.len() >= MAX_KEYS && !usage.contains_key(publisher) {
-                usage.clear();
-            }
-            let used = *usage.entry(*publisher).or_insert_with(held);
-            if used + bytes as u64 > self.storage_cap {
-                return Err(OverBudget::Storage);
-            }
+            self.within_storage(publisher, bytes, held)?;
         }
         if !self.publishers.take(*publisher, bytes) {
             return Err(OverBudget::Publisher);
         }
         if !self.peers.take(peer, bytes) {
             return Err(OverBudget::Peer);
+        }
+        Ok(())
+    }
+
+    /// Checks the storage cap alone (for records fetched by sync, which has no rate budget).
+    pub fn within_storage(
+        &self,
+        publisher: &[u8; 32],
+        bytes: usize,
+        held: impl FnOnce() -> u64,
+    ) -> Result<(), OverBudget> {
+        let mut usage = self.usage.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if usage.len() >= MAX_KEYS && !usage.contains_key(publisher) {
+            usage.clear();
+        }
+        let used = *usage.entry(*publisher).or_insert_with(held);
+        if used + bytes as u64 > self.storage_cap {
+            return Err(OverBudget::Storage);
         }
         Ok(())
     }

@@ -86,7 +86,11 @@ fn valid_envelope(seed: u8, slug: &str) -> Vec<u8> {
 }
 
 fn forged() -> Vec<u8> {
-    let mut envelope: Envelope = wire::decode(&valid_envelope(1, "forged")).unwrap();
+    forged_as("forged")
+}
+
+fn forged_as(slug: &str) -> Vec<u8> {
+    let mut envelope: Envelope = wire::decode(&valid_envelope(1, slug)).unwrap();
     envelope.signature[10] ^= 1;
     wire::encode(&envelope)
 }
@@ -188,14 +192,16 @@ async fn a_flood_from_a_stranger_stores_nothing_graylists_the_forger_and_the_api
     for envelope in flood {
         peer.send(envelope).await.unwrap();
     }
-    for _ in 0..10 {
-        peer.send(forged()).await.unwrap();
-    }
+    // Then forgeries, one more at each check until B has graylisted the forger (while the
+    // validator is still busy with the flood, gossip it has no room for is ignored unread).
     let flooder = || async {
         let status = b.shared().net.status().await.unwrap();
         status.connected_peers.first().and_then(|peer| peer.parse::<libp2p::PeerId>().ok())
     };
+    let forgeries = std::sync::atomic::AtomicUsize::new(0);
     eventually("B graylists the forger", Duration::from_secs(60), || async {
+        let n = forgeries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        peer.send(forged_as(&format!("forged-{n}"))).await.unwrap();
         match flooder().await {
             Some(peer) => b.shared().net.peer_score(peer).await.unwrap().is_some_and(|score| score < -80.0),
             None => false,

@@ -224,4 +224,12 @@ fn two_cities_become_partners_by_invite_code_with_the_cli_alone() {
     b.ok(&["partner", "remove", &a_key]);
     assert_eq!(partners_of(&b), serde_json::json!([]));
     check_mentions(&b.fails(&["block", &b_key]), &["your own"]);
+
+    // The policy changes on the running node at once, and stays changed.
+    assert_eq!(b.ok(&["policy"]).trim(), "partners");
+    check_mentions(&b.fails(&["policy", "friends"]), &["open, partners, or partners+N"]);
+    b.ok(&["policy", "partners+2"]);
+    assert_eq!(b.ok(&["policy"]).trim(), "partners+2");
+    let status: serde_json::Value = serde_json::from_str(&b.ok(&["status", "--json"])).unwrap();
+    assert_eq!(status["trust_policy"], "partners+2");
 }
