@@ -100,6 +100,8 @@ pub struct Store {
     /// Grows whenever a record is added: a cache of what the store holds is fresh while this
     /// has not changed.
     generation: AtomicU64,
+    /// Records held, counted once at open and kept up to date by inserts.
+    count: AtomicU64,
     _lock: File,
     /// Tests set this to leave the store as a killed process would (open marker still set).
     #[cfg(test)]
@@ -140,6 +142,7 @@ impl Store {
             meta,
             db,
             generation: AtomicU64::new(0),
+            count: AtomicU64::new(0),
             _lock: lock,
             #[cfg(test)]
             skip_clean_close: Default::default(),
@@ -154,6 +157,7 @@ impl Store {
         }
         store.meta.insert(OPEN_MARKER, &[1u8][..])?;
         store.db.flush()?;
+        store.count.store(store.records.len() as u64, Ordering::Release);
         Ok((store, report))
     }
 
@@ -201,7 +205,9 @@ impl Store {
             TransactionError::Abort(error) => error,
             TransactionError::Storage(error) => StoreError::Sled(error),
         })?;
-        if outcomes.iter().any(|outcome| matches!(outcome, Inserted::New { .. })) {
+        let added = outcomes.iter().filter(|outcome| matches!(outcome, Inserted::New { .. })).count() as u64;
+        if added > 0 {
+            self.count.fetch_add(added, Ordering::AcqRel);
             self.generation.fetch_add(1, Ordering::Release);
         }
         Ok(outcomes)
@@ -342,12 +348,13 @@ impl Store {
     }
 
     /// Number of records held (every revision).
+    /// Records held (every revision), without reading the store.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.count.load(Ordering::Acquire) as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
 
     /// Latest head per key as a map, for checks and tests.
