@@ -24,19 +24,20 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::author::now_ms;
 use crate::config::Config;
 use crate::datadir::DataDir;
 use crate::metrics::Metrics;
-use crate::net::{self, Event, Inbound, NetConfig, NetHandle, PeerId, Verdict};
+use crate::net::{self, Event, Exchange, Inbound, NetConfig, NetHandle, PeerId, Verdict};
 use crate::record::{PublisherKey, Record, RecordError, Verifier};
 use crate::store::{Inserted, Store};
 use crate::sync::{SetCache, SyncReport};
 use crate::trust::Policy;
 
+pub(crate) use budget::fetched_within_cap;
 pub use guard::{PeerGuard, Penalty, STRIKES_TO_BAN};
 
 /// Peers' requests being answered at once, at most; more wait their turn.
@@ -261,34 +262,31 @@ async fn on_events(
 ) {
     // Syncs and answers run beside this loop; when the network stops, they are ended and
     // awaited, so none outlives the node (each holds the store).
-    let mut work = tokio::task::JoinSet::new();
+    let mut work = JoinSet::new();
     let mut periodic = tokio::time::interval(Duration::from_secs(shared.config.node.sync_interval_secs));
     periodic.tick().await;
     loop {
+        while work.try_join_next().is_some() {}
         let event = tokio::select! {
             event = events.recv() => event,
             _ = periodic.tick() => {
                 if let Some(peer) = random_peer(&shared).await {
-                    let shared = Arc::clone(&shared);
-                    work.spawn(async move { drop(sync(shared, peer).await) });
+                    spawn_sync(&mut work, &shared, peer);
                 }
                 continue;
             }
             Some(request) = sync_requests.recv() => {
                 let peers = match request {
                     Some(peer) => vec![peer],
-                    None => shared.net.status().await.map(|status| status.connected_peers).unwrap_or_default()
-                        .iter().filter_map(|peer| peer.parse().ok()).collect(),
+                    None => connected_peers(&shared).await,
                 };
                 for peer in peers {
-                    let shared = Arc::clone(&shared);
-                    work.spawn(async move { drop(sync(shared, peer).await) });
+                    spawn_sync(&mut work, &shared, peer);
                 }
                 continue;
             }
         };
         let Some(event) = event else { break };
-        while work.try_join_next().is_some() {}
         match event {
             Event::Received(inbound) => {
                 if let Err(mpsc::error::TrySendError::Full(inbound)) = inbox.try_send(inbound) {
@@ -305,56 +303,68 @@ async fn on_events(
                     }
                 }
                 if !synced_recently(&shared, peer) {
-                    let shared = Arc::clone(&shared);
-                    work.spawn(async move { drop(sync(shared, peer).await) });
+                    spawn_sync(&mut work, &shared, peer);
                 }
             }
-            Event::Request { exchange, peer, id, data } => {
-                if let Err(refusal) = shared.guard.admit(peer) {
+            Event::Request { exchange, peer, id, data } => match shared.guard.admit(peer) {
+                Ok(()) => {
+                    work.spawn(serve(Arc::clone(&shared), exchange, peer, id, data));
+                }
+                Err(refusal) => {
                     tracing::debug!(%peer, reason = refusal.as_str(), "refused a peer's request");
                     shared.metrics.refused(refusal.as_str());
                     shared.net.refuse(id);
-                    continue;
                 }
-                let shared = Arc::clone(&shared);
-                work.spawn(async move {
-                    let Ok(_permit) = Arc::clone(&shared.serving).acquire_owned().await else { return };
-                    let answering = Arc::clone(&shared);
-                    let answer =
-                        tokio::task::spawn_blocking(move || crate::sync::answer(&answering, exchange, &data)).await;
-                    match answer {
-                        Ok(Ok(answer)) => {
-                            shared.metrics.served(exchange.as_str());
-                            shared.net.respond(id, answer);
-                        }
-                        Ok(Err(error)) => {
-                            let text = format!("{error:#}");
-                            tracing::warn!(%peer, error = text, "refused a peer's request");
-                            shared.net.refuse(id);
-                            if error.downcast_ref::<crate::sync::PeerFault>().is_some() {
-                                shared.metrics.refused("malformed");
-                                penalise(&shared, peer, &text);
-                            } else {
-                                shared.metrics.refused("failed");
-                            }
-                        }
-                        Err(_) => shared.net.refuse(id),
-                    }
-                });
-            }
+            },
             Event::Misbehaved { peer, reason } => penalise(&shared, peer, &reason),
         }
     }
     work.shutdown().await;
 }
 
+fn spawn_sync(work: &mut JoinSet<()>, shared: &Arc<Shared>, peer: PeerId) {
+    let shared = Arc::clone(shared);
+    work.spawn(async move { drop(sync(shared, peer).await) });
+}
+
+/// Answers one request off the runtime, at most [`MAX_SERVING`] at a time; a request that is
+/// the peer's fault is refused and penalised.
+async fn serve(shared: Arc<Shared>, exchange: Exchange, peer: PeerId, id: u64, data: Vec<u8>) {
+    let Ok(_permit) = Arc::clone(&shared.serving).acquire_owned().await else { return };
+    let answering = Arc::clone(&shared);
+    let answer = tokio::task::spawn_blocking(move || crate::sync::answer(&answering, exchange, &data)).await;
+    match answer {
+        Ok(Ok(answer)) => {
+            shared.metrics.served(exchange.as_str());
+            shared.net.respond(id, answer);
+        }
+        Ok(Err(error)) => {
+            let text = format!("{error:#}");
+            tracing::warn!(%peer, error = text, "refused a peer's request");
+            shared.net.refuse(id);
+            if error.downcast_ref::<crate::sync::PeerFault>().is_some() {
+                shared.metrics.refused("malformed");
+                penalise(&shared, peer, &text);
+            } else {
+                shared.metrics.refused("failed");
+            }
+        }
+        Err(_) => shared.net.refuse(id),
+    }
+}
+
+async fn connected_peers(shared: &Shared) -> Vec<PeerId> {
+    let peers = shared.net.status().await.map(|status| status.connected_peers).unwrap_or_default();
+    peers.iter().filter_map(|peer| peer.parse().ok()).collect()
+}
+
 /// One connected peer, chosen at random, for the periodic sync.
 async fn random_peer(shared: &Shared) -> Option<PeerId> {
-    let peers = shared.net.status().await.ok()?.connected_peers;
+    let peers = connected_peers(shared).await;
     if peers.is_empty() {
         return None;
     }
-    peers[rand::random::<u64>() as usize % peers.len()].parse().ok()
+    Some(peers[rand::random::<u64>() as usize % peers.len()])
 }
 
 fn synced_recently(shared: &Shared, peer: PeerId) -> bool {
@@ -446,7 +456,7 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
                 tracing::debug!(peer = %inbound.source, publisher = %record.publisher(), "ignored a record the trust policy does not keep");
                 shared.metrics.ignored("policy");
             }
-            Ok(record) => match within_budget(shared, &policy, &record, inbound) {
+            Ok(record) => match budget::within_budget(shared, &policy, &record, inbound) {
                 Ok(()) => valid.push((index, record)),
                 Err(over) => {
                     tracing::debug!(peer = %inbound.source, publisher = %record.publisher(), reason = over.as_str(), "ignored a record over budget");
@@ -493,57 +503,6 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
         }
     }
     verdicts
-}
-
-/// Takes a valid gossiped record from its budgets (own records and records already held
-/// cost nothing).
-fn within_budget(
-    shared: &Shared,
-    policy: &Policy,
-    record: &Record,
-    inbound: &Inbound,
-) -> Result<(), budget::OverBudget> {
-    let publisher = record.publisher().0;
-    if publisher == shared.key.publisher().0 || shared.store.contains(&record.id()).unwrap_or(false) {
-        return Ok(());
-    }
-    let capped = capped(shared, policy, &publisher);
-    shared.budgets.admit(&publisher, inbound.source, inbound.data.len(), capped, || held_bytes(shared, &publisher))
-}
-
-/// Whether a publisher's storage is capped: under `open`, unless it is a partner or us.
-fn capped(shared: &Shared, policy: &Policy, publisher: &[u8; 32]) -> bool {
-    policy.kind() == crate::trust::PolicyKind::Open
-        && !policy.is_partner(publisher)
-        && *publisher != shared.key.publisher().0
-}
-
-/// Bytes of a publisher's records held.
-fn held_bytes(shared: &Shared, publisher: &[u8; 32]) -> u64 {
-    let items = shared.store.publisher_items(publisher).unwrap_or_default();
-    items
-        .iter()
-        .filter_map(|(_, id)| shared.store.envelope(id).ok().flatten())
-        .map(|envelope| envelope.len() as u64)
-        .sum()
-}
-
-/// Whether a record fetched by sync fits its publisher's storage cap; counts it if so (the
-/// caller stores it next). A record over the cap is dropped without fault.
-pub(crate) fn fetched_within_cap(shared: &Shared, policy: &Policy, publisher: &[u8; 32], bytes: usize) -> bool {
-    if !capped(shared, policy, publisher) {
-        return true;
-    }
-    match shared.budgets.within_storage(publisher, bytes, || held_bytes(shared, publisher)) {
-        Ok(()) => {
-            shared.budgets.stored(publisher, bytes);
-            true
-        }
-        Err(over) => {
-            shared.metrics.ignored(over.as_str());
-            false
-        }
-    }
 }
 
 /// Logs and remembers a record refused from a peer.

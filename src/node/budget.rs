@@ -8,8 +8,11 @@ use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use super::Shared;
 use crate::config::TrustConfig;
-use crate::net::PeerId;
+use crate::net::{Inbound, PeerId};
+use crate::record::Record;
+use crate::trust::{Policy, PolicyKind};
 
 /// Publishers or peers tracked at most; beyond that the buckets start afresh.
 const MAX_KEYS: usize = 10_000;
@@ -156,6 +159,55 @@ impl Budgets {
     pub fn stored(&self, publisher: &[u8; 32], bytes: usize) {
         if let Some(used) = self.usage.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_mut(publisher) {
             *used += bytes as u64;
+        }
+    }
+}
+
+/// Takes a valid gossiped record from its budgets (own records and records already held
+/// cost nothing).
+pub(super) fn within_budget(
+    shared: &Shared,
+    policy: &Policy,
+    record: &Record,
+    inbound: &Inbound,
+) -> Result<(), OverBudget> {
+    let publisher = record.publisher().0;
+    if publisher == shared.key.publisher().0 || shared.store.contains(&record.id()).unwrap_or(false) {
+        return Ok(());
+    }
+    let capped = capped(shared, policy, &publisher);
+    shared.budgets.admit(&publisher, inbound.source, inbound.data.len(), capped, || held_bytes(shared, &publisher))
+}
+
+/// Whether a publisher's storage is capped: under `open`, unless it is a partner or us.
+fn capped(shared: &Shared, policy: &Policy, publisher: &[u8; 32]) -> bool {
+    policy.kind() == PolicyKind::Open && !policy.is_partner(publisher) && *publisher != shared.key.publisher().0
+}
+
+/// Bytes of a publisher's records held.
+fn held_bytes(shared: &Shared, publisher: &[u8; 32]) -> u64 {
+    let items = shared.store.publisher_items(publisher).unwrap_or_default();
+    items
+        .iter()
+        .filter_map(|(_, id)| shared.store.envelope(id).ok().flatten())
+        .map(|envelope| envelope.len() as u64)
+        .sum()
+}
+
+/// Whether a record fetched by sync fits its publisher's storage cap; counts it if so (the
+/// caller stores it next). A record over the cap is dropped without fault.
+pub(crate) fn fetched_within_cap(shared: &Shared, policy: &Policy, publisher: &[u8; 32], bytes: usize) -> bool {
+    if !capped(shared, policy, publisher) {
+        return true;
+    }
+    match shared.budgets.within_storage(publisher, bytes, || held_bytes(shared, publisher)) {
+        Ok(()) => {
+            shared.budgets.stored(publisher, bytes);
+            true
+        }
+        Err(over) => {
+            shared.metrics.ignored(over.as_str());
+            false
         }
     }
 }
