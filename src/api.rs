@@ -4,6 +4,7 @@
 //! Errors are JSON `{"error": code, "detail": text}` with a fitting status. Later versions add
 //! routes and fields; existing ones keep their meaning.
 
+mod openapi;
 mod trust;
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -96,6 +98,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/api/v1/blocks/remove", post(trust::unblock))
         .route("/api/v1/profile", post(trust::set_profile))
         .route("/api/v1/policy", post(trust::set_policy))
+        .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/metrics", get(metrics))
         .with_state(shared)
 }
@@ -156,24 +159,102 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     ([(axum::http::header::CONTENT_TYPE, content_type)], shared.metrics.render()).into_response()
 }
 
+/// Records per page of `GET /api/v1/records` unless `limit` says otherwise.
+const DEFAULT_RECORDS_PAGE: usize = 100;
+
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListQuery {
     kind: Option<String>,
+    publisher: Option<String>,
+    theme: Option<String>,
+    sdg: Option<String>,
+    country: Option<String>,
+    language: Option<String>,
+    status: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
-async fn records(State(shared): State<Arc<Shared>>, Query(query): Query<ListQuery>) -> Answer {
-    let kind = match query.kind.as_deref() {
-        None => None,
-        Some(text) => Some(text.parse::<Kind>().map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                format!("kind {text:?} is unknown; kinds are profile, practice"),
-            )
-        })?),
-    };
-    let rows = blocking(&shared, move |shared| view::list(&shared.store, kind).map_err(ApiError::internal)).await?;
-    Ok(Json(rows).into_response())
+fn bad_parameter(detail: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid", detail)
+}
+
+/// Checks a vocabulary parameter: `None` stays `None`, a known value is kept.
+fn vocabulary(
+    name: &str,
+    value: Option<String>,
+    known: fn(&str) -> bool,
+    allowed: &str,
+) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(value) if !known(&value) => Err(bad_parameter(format!("{name} {value:?} is not allowed; {allowed}"))),
+        other => Ok(other),
+    }
+}
+
+impl ListQuery {
+    fn filter(self) -> Result<(view::Filter, Option<view::Cursor>, usize), ApiError> {
+        let kind = match self.kind.as_deref() {
+            None => None,
+            Some(text) => Some(text.parse::<Kind>().map_err(|_| {
+                bad_parameter(format!("kind {text:?} is unknown; kinds are profile, practice, partnership"))
+            })?),
+        };
+        let publisher = match self.publisher.as_deref() {
+            None => None,
+            Some(text) => Some(crate::record::PublisherId(crate::record::parse_hex32(text).map_err(|_| {
+                bad_parameter(format!("publisher {text:?} is not a publisher key (64 hex characters)"))
+            })?)),
+        };
+        let themes = format!("themes: {}", crate::vocab::THEMES.join(", "));
+        let statuses = format!("statuses: {}", crate::vocab::STATUSES.join(", "));
+        let filter = view::Filter {
+            kind,
+            publisher,
+            theme: vocabulary("theme", self.theme, crate::vocab::is_theme, &themes)?,
+            sdg_target: vocabulary("sdg", self.sdg, crate::vocab::is_sdg_target, "an SDG target such as 11.6")?,
+            country: vocabulary(
+                "country",
+                self.country.map(|c| c.to_ascii_uppercase()),
+                crate::vocab::is_country,
+                "an ISO 3166-1 alpha-2 code such as ID",
+            )?,
+            language: vocabulary(
+                "language",
+                self.language,
+                crate::vocab::is_language_tag,
+                "a BCP 47 tag such as en or pt-BR",
+            )?,
+            status: vocabulary("status", self.status, crate::vocab::is_status, &statuses)?,
+        };
+        let cursor = self
+            .cursor
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|error: String| bad_parameter(format!("cursor: {error}")))?;
+        let limit = self.limit.unwrap_or(DEFAULT_RECORDS_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(bad_parameter(format!("limit {limit} is not allowed; 1 to {MAX_PAGE}")));
+        }
+        Ok((filter, cursor, limit))
+    }
+}
+
+/// The heads, newest first, filtered, a page at a time.
+async fn records(State(shared): State<Arc<Shared>>, query: Result<Query<ListQuery>, QueryRejection>) -> Answer {
+    let Query(query) = query.map_err(|rejection| {
+        bad_parameter(format!(
+            "{}; parameters: kind, publisher, theme, sdg, country, language, status, limit, cursor",
+            rejection.body_text()
+        ))
+    })?;
+    let (filter, cursor, limit) = query.filter()?;
+    let (rows, next) =
+        blocking(&shared, move |shared| view::page(&shared.store, &filter, cursor, limit).map_err(ApiError::internal))
+            .await?;
+    Ok(Json(json!({"records": rows, "next_cursor": next.map(|cursor| cursor.to_string())})).into_response())
 }
 
 #[derive(Deserialize)]

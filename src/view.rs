@@ -76,9 +76,106 @@ pub fn summary(record: &Record, names: &Names) -> Value {
 }
 
 /// Every head, optionally of one kind, as listing rows.
+/// Every head (of one kind), newest first, as the API lists them.
 pub fn list(store: &Store, kind: Option<Kind>) -> Result<Value, StoreError> {
+    let filter = Filter { kind, ..Filter::default() };
+    Ok(Value::Array(page(store, &filter, None, usize::MAX)?.0))
+}
+
+/// Which heads a filtered listing shows. Fields of practice notes (theme, SDG target, country,
+/// language, status) match only practice notes that have them; withdrawn notes match none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub kind: Option<Kind>,
+    pub publisher: Option<PublisherId>,
+    pub theme: Option<String>,
+    pub sdg_target: Option<String>,
+    pub country: Option<String>,
+    pub language: Option<String>,
+    pub status: Option<String>,
+}
+
+impl Filter {
+    fn on_body(&self) -> bool {
+        self.theme.is_some()
+            || self.sdg_target.is_some()
+            || self.country.is_some()
+            || self.language.is_some()
+            || self.status.is_some()
+    }
+
+    fn matches(&self, record: &Record) -> bool {
+        if self.kind.is_some_and(|kind| kind != record.kind())
+            || self.publisher.is_some_and(|publisher| publisher != record.publisher())
+        {
+            return false;
+        }
+        if !self.on_body() {
+            return true;
+        }
+        let Ok(Body::Practice(note)) = record.parse_body() else { return false };
+        let wanted = |filter: &Option<String>, value: &str| filter.as_ref().is_none_or(|wanted| wanted == value);
+        self.theme.as_ref().is_none_or(|theme| note.themes.contains(theme))
+            && self.sdg_target.as_ref().is_none_or(|target| note.sdg_targets.contains(target))
+            && wanted(&self.country, note.location.as_ref().map_or("", |place| place.country.as_str()))
+            && wanted(&self.language, &note.language)
+            && wanted(&self.status, &note.status)
+    }
+}
+
+/// Where a page of a listing ends: the last row's timestamp and id. Listings run newest first
+/// (then by id), so the next page starts strictly after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    timestamp_ms: i64,
+    id: RecordId,
+}
+
+impl Cursor {
+    fn of(record: &Record) -> Cursor {
+        Cursor { timestamp_ms: record.timestamp_ms(), id: record.id() }
+    }
+
+    fn order(&self) -> (std::cmp::Reverse<i64>, RecordId) {
+        (std::cmp::Reverse(self.timestamp_ms), self.id)
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.timestamp_ms, self.id)
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Cursor, String> {
+        let bad = || format!("{text:?} is not a cursor; pass back the next_cursor of the previous page");
+        let (timestamp, id) = text.split_once('.').ok_or_else(bad)?;
+        Ok(Cursor { timestamp_ms: timestamp.parse().map_err(|_| bad())?, id: id.parse().map_err(|_| bad())? })
+    }
+}
+
+/// One page of a filtered listing of heads, newest first: the rows and, when more follow, the
+/// cursor of the next page.
+pub fn page(
+    store: &Store,
+    filter: &Filter,
+    after: Option<Cursor>,
+    limit: usize,
+) -> Result<(Vec<Value>, Option<Cursor>), StoreError> {
     let names = Names::load(store)?;
-    Ok(store.heads(kind)?.iter().map(|record| summary(record, &names)).collect())
+    let mut heads: Vec<Record> = store
+        .heads(filter.kind)?
+        .into_iter()
+        .filter(|record| filter.matches(record))
+        .filter(|record| after.is_none_or(|after| Cursor::of(record).order() > after.order()))
+        .collect();
+    heads.sort_by_key(|record| Cursor::of(record).order());
+    let more = heads.len() > limit;
+    heads.truncate(limit);
+    let next = if more { heads.last().map(Cursor::of) } else { None };
+    Ok((heads.iter().map(|record| summary(record, &names)).collect(), next))
 }
 
 /// Finds a record by id, or a practice note's head by slug (`own` publisher's first).

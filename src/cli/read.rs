@@ -16,8 +16,8 @@ fn text(value: &Value) -> &str {
 
 pub(super) fn list(data: &DataDir, kind: Option<Kind>, as_json: bool) -> Result<()> {
     if let Some(remote) = Remote::discover(data)? {
-        let query = kind.map(|kind| format!("?kind={kind}")).unwrap_or_default();
-        return print_list(&remote.get(&format!("/api/v1/records{query}"))?, as_json);
+        let query = kind.map(|kind| format!("kind={kind}")).unwrap_or_default();
+        return print_list(&remote.records(&query)?, as_json);
     }
     data.require_store()?;
     let store = data.open_store(&data.config()?)?;

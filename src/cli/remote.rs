@@ -38,6 +38,25 @@ impl Remote {
         self.answer(response, path)
     }
 
+    /// Every row of `GET /api/v1/records` with these query parameters (`kind=practice`, say),
+    /// reading page after page.
+    pub(super) fn records(&self, query: &str) -> Result<Value> {
+        let mut rows = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/records?limit=1000&{query}");
+            if let Some(cursor) = &cursor {
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let page = self.get(&path)?;
+            rows.extend(page["records"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return Ok(Value::Array(rows)),
+            }
+        }
+    }
+
     /// Sends a write, with the token.
     pub(super) fn post(&self, path: &str, body: &Value) -> Result<Value> {
         let token =

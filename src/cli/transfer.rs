@@ -92,7 +92,7 @@ fn export_remote(remote: &Remote, dir: &Path) -> Result<(u64, u64)> {
         }
     }
     let mut notes = Vec::new();
-    for row in remote.get("/api/v1/records?kind=practice")?.as_array().map(Vec::as_slice).unwrap_or_default() {
+    for row in remote.records("kind=practice")?.as_array().map(Vec::as_slice).unwrap_or_default() {
         if row["withdrawn"] == true {
             continue;
         }

@@ -1,0 +1,109 @@
+//! The HTTP API of a running node: filtered, paginated listings, errors that name the bad
+//! parameter, the token on every write, and the OpenAPI document.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+/// GET, answering (status, JSON body).
+fn get(base: &str, path: &str) -> (u16, Value) {
+    let mut response = agent().get(format!("{base}{path}")).call().expect("the API answers");
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["records"].as_array().unwrap().iter().map(|row| row["slug"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_filter_page_and_name_bad_parameters_and_writes_need_the_token() {
+    let node = Node::start("City A", &["main"], &[]).await;
+    let notes = [
+        ("waste-hubs", "status: ongoing", "country: ID", "themes: [solid-waste, environment, social-inclusion]"),
+        ("bus-lanes", "status: completed", "country: BR", "themes: [transport]"),
+        ("rain-gardens", "status: ongoing", "country: BR", "themes: [climate-resilience, water-sanitation]"),
+    ];
+    for (slug, status, country, themes) in notes {
+        let text = example_with("slug: community-composting", &format!("slug: {slug}"))
+            .replace("status: ongoing", status)
+            .replace("country: ID", country)
+            .replace("themes: [solid-waste, environment, social-inclusion]", themes);
+        let id = node.publish(&text).await;
+        // Listings run newest first: give each note its own millisecond.
+        let signed = node.shared().store.get(&id).unwrap().unwrap().timestamp_ms();
+        while citymesh::author::now_ms() <= signed {
+            tokio::task::yield_now().await;
+        }
+    }
+    let base = node.api_url();
+    let (base, publisher) = (base.clone(), node.publisher().to_string());
+    tokio::task::spawn_blocking(move || {
+        // Pages of two, newest first, until next_cursor is null.
+        let (status, first) = get(&base, "/api/v1/records?kind=practice&limit=2");
+        assert_eq!(status, 200, "{first}");
+        assert_eq!(ids(&first), ["rain-gardens", "bus-lanes"]);
+        let cursor = first["next_cursor"].as_str().unwrap();
+        let (_, second) = get(&base, &format!("/api/v1/records?kind=practice&limit=2&cursor={cursor}"));
+        assert_eq!(ids(&second), ["waste-hubs"]);
+        assert_eq!(second["next_cursor"], Value::Null);
+
+        for (query, expected) in [
+            ("country=BR", vec!["rain-gardens", "bus-lanes"]),
+            ("country=br&status=ongoing", vec!["rain-gardens"]),
+            ("theme=transport", vec!["bus-lanes"]),
+            ("sdg=11.6&status=completed", vec!["bus-lanes"]),
+            ("language=fr", vec![]),
+            ("kind=profile", vec!["profile"]),
+        ] {
+            let (status, page) = get(&base, &format!("/api/v1/records?{query}"));
+            assert_eq!((status, ids(&page)), (200, expected.iter().map(|s| s.to_string()).collect()), "{query}");
+        }
+        let (_, mine) = get(&base, &format!("/api/v1/records?publisher={publisher}"));
+        assert_eq!(mine["records"].as_array().unwrap().len(), 4);
+
+        for (query, named) in [
+            ("theme=tourism", "theme"),
+            ("status=paused", "status"),
+            ("sdg=18.1", "sdg"),
+            ("country=XX", "country"),
+            ("kind=event", "kind"),
+            ("publisher=abc", "publisher"),
+            ("limit=0", "limit"),
+            ("limit=5000", "limit"),
+            ("cursor=yesterday", "cursor"),
+            ("colour=red", "parameters: kind, publisher"),
+        ] {
+            let (status, error) = get(&base, &format!("/api/v1/records?{query}"));
+            assert_eq!(status, 400, "{query}: {error}");
+            assert_eq!(error["error"], "invalid");
+            assert!(error["detail"].as_str().unwrap().contains(named), "{query}: {error}");
+        }
+
+        // Every write the OpenAPI document lists refuses a request without the token.
+        let (status, document) = get(&base, "/api/v1/openapi.json");
+        assert_eq!((status, document["openapi"].as_str()), (200, Some("3.1.0")));
+        let mut writes = 0;
+        for (path, operations) in document["paths"].as_object().unwrap() {
+            if operations.get("post").is_some() {
+                let response = agent().post(format!("{base}{path}")).send_json(json!({})).unwrap();
+                assert_eq!(response.status().as_u16(), 401, "POST {path} without a token");
+                writes += 1;
+            }
+        }
+        assert!(writes >= 10, "{writes} writes documented");
+    })
+    .await
+    .unwrap();
+    node.stop().await;
+}
