@@ -94,12 +94,14 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/api/v1/invite", get(trust::invite))
         .route("/api/v1/partners", get(trust::partners).post(trust::add_partner))
         .route("/api/v1/partners/remove", post(trust::remove_partner))
+        .route("/api/v1/peers", get(trust::peers))
         .route("/api/v1/blocks", get(trust::blocks).post(trust::block))
         .route("/api/v1/blocks/remove", post(trust::unblock))
         .route("/api/v1/profile", post(trust::set_profile))
         .route("/api/v1/policy", post(trust::set_policy))
         .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), timed))
         .with_state(shared)
 }
 
@@ -153,8 +155,26 @@ async fn status(State(shared): State<Arc<Shared>>) -> Answer {
     .into_response())
 }
 
+/// Times every request for `citymesh_api_request_duration_seconds`, by route pattern.
+async fn timed(
+    State(shared): State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched".to_owned(), |path| path.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    shared.metrics.api_request(&route, started.elapsed().as_secs_f64());
+    response
+}
+
 /// Prometheus metrics (text format); read-only, no token.
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let peers = shared.net.status().await.map(|status| status.connected_peers.len()).unwrap_or_default();
+    shared.metrics.set_state(shared.store.len(), peers);
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     ([(axum::http::header::CONTENT_TYPE, content_type)], shared.metrics.render()).into_response()
 }
@@ -428,6 +448,7 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
 
 /// Pushes a record to the peers; having none is fine (sync will carry it later).
 async fn gossip(shared: &Shared, envelope: Vec<u8>) {
+    shared.metrics.gossip_published();
     if let Err(error) = shared.net.publish(envelope).await {
         tracing::warn!(%error, "cannot gossip a record");
     }

@@ -5,6 +5,7 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::sync::SyncReport;
@@ -22,6 +23,10 @@ fn label(name: &'static str, value: impl Into<String>) -> Labels {
 
 pub struct Metrics {
     registry: Registry,
+    records: Gauge,
+    peers: Gauge,
+    api_latency: Family<Labels, Histogram, fn() -> Histogram>,
+    gossip_published: Counter,
     gossip_received: Counter,
     records_accepted: Counters,
     records_rejected: Counters,
@@ -73,8 +78,21 @@ impl Default for Metrics {
         let sync_last_duration = gauges("sync_last_duration_seconds", "How long the last sync with a peer took");
         let gossip_received = Counter::default();
         registry.register("gossip_received", "Gossip messages handed to validation", gossip_received.clone());
+        let gossip_published = Counter::default();
+        registry.register("gossip_published", "Records this node published by gossip", gossip_published.clone());
+        let records = Gauge::default();
+        registry.register("records", "Records held (every revision)", records.clone());
+        let peers = Gauge::default();
+        registry.register("peers", "Connected peers", peers.clone());
+        let api_latency: Family<Labels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 2.0, 16)));
+        registry.register("api_request_duration_seconds", "API request latency, by route", api_latency.clone());
         Self {
             registry,
+            records,
+            peers,
+            api_latency,
+            gossip_published,
             gossip_received,
             records_accepted,
             records_rejected,
@@ -101,6 +119,21 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = encode(&mut text, &self.registry);
         text
+    }
+
+    /// Sets what is read from the node's state when metrics are scraped.
+    pub fn set_state(&self, records: usize, peers: usize) {
+        self.records.set(records as i64);
+        self.peers.set(peers as i64);
+    }
+
+    /// Times one API request; `route` is the route's pattern, so the series stay few.
+    pub fn api_request(&self, route: &str, seconds: f64) {
+        self.api_latency.get_or_create(&label("route", route)).observe(seconds);
+    }
+
+    pub fn gossip_published(&self) {
+        self.gossip_published.inc();
     }
 
     pub fn gossip_received(&self, count: u64) {

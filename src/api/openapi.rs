@@ -68,6 +68,7 @@ const ROUTES: &[Route] = &[
     route("get", "/api/v1/partners", "The trust policy and the partners"),
     write("/api/v1/partners", "Add a partner from its invite code"),
     write("/api/v1/partners/remove", "End a partnership made by invite code"),
+    route("get", "/api/v1/peers", "Connected peers with their last sync, strikes and gossip score"),
     route("get", "/api/v1/blocks", "The blocked publishers"),
     write("/api/v1/blocks", "Block a publisher"),
     write("/api/v1/blocks/remove", "Unblock a publisher"),

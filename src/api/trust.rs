@@ -174,6 +174,27 @@ pub(super) async fn remove_partner(State(shared): State<Arc<Shared>>, headers: H
     Ok(Json(json!({"withdrawn": withdrawal.map(|record| record.id().to_string())})).into_response())
 }
 
+/// Connected peers, each with its last sync, strikes and gossip score.
+pub(super) async fn peers(State(shared): State<Arc<Shared>>) -> Answer {
+    let net = shared.net.status().await.map_err(ApiError::internal)?;
+    let syncs = shared.syncs.lock().map(|syncs| syncs.clone()).unwrap_or_default();
+    let penalties = shared.guard.penalties();
+    let mut rows = Vec::new();
+    for peer in &net.connected_peers {
+        let score = match peer.parse() {
+            Ok(peer_id) => shared.net.peer_score(peer_id).await.ok().flatten(),
+            Err(_) => None,
+        };
+        rows.push(json!({
+            "peer": peer,
+            "last_sync": syncs.get(peer),
+            "penalty": penalties.iter().find(|penalty| &penalty.peer == peer),
+            "gossip_score": score,
+        }));
+    }
+    Ok(Json(json!({"peers": rows})).into_response())
+}
+
 pub(super) async fn blocks(State(shared): State<Arc<Shared>>) -> Answer {
     let file = blocking(&shared, |shared| shared.data.trust_file().map_err(ApiError::internal)).await?;
     Ok(Json(json!({"blocked": file.blocked})).into_response())

@@ -190,12 +190,26 @@ async fn a_node_that_keeps_only_its_partner_never_receives_a_strangers_records()
     assert_eq!(of(&b, stranger.publisher()), 0, "B stored a record of a publisher it does not keep");
     assert!(b.shared().rejections.lock().unwrap().is_empty());
 
+    let peers = b.api_url() + "/api/v1/peers";
+    let peers: serde_json::Value =
+        tokio::task::spawn_blocking(move || ureq::get(&peers).call().unwrap().body_mut().read_json().unwrap())
+            .await
+            .unwrap();
+    assert_eq!(peers["peers"][0]["last_sync"]["error"], serde_json::Value::Null, "{peers}");
+    assert!(peers["peers"][0]["gossip_score"].is_number(), "{peers}");
     let metrics = b.api_url() + "/metrics";
     let text = tokio::task::spawn_blocking(move || ureq::get(&metrics).call().unwrap().body_mut().read_to_string())
         .await
         .unwrap()
         .unwrap();
-    assert!(text.contains("citymesh_sync_records_fetched_total{peer="), "{text}");
+    for series in [
+        "citymesh_sync_records_fetched_total{peer=",
+        "citymesh_peers 1",
+        "citymesh_records ",
+        "citymesh_api_request_duration_seconds_count{route=\"/api/v1/peers\"} 1",
+    ] {
+        assert!(text.contains(series), "{series} missing from:\n{text}");
+    }
     for node in [hub, partner, stranger, b] {
         node.stop().await;
     }
