@@ -60,7 +60,9 @@ impl From<AuthorError> for ApiError {
         match error {
             AuthorError::Markdown(_) | AuthorError::Record(_) => Self::new(StatusCode::BAD_REQUEST, "invalid", error),
             AuthorError::NoSuchNote(_) => Self::new(StatusCode::NOT_FOUND, "not-found", error),
-            AuthorError::AlreadyWithdrawn { .. } => Self::new(StatusCode::CONFLICT, "conflict", error),
+            AuthorError::AlreadyWithdrawn { .. } | AuthorError::Stale { .. } => {
+                Self::new(StatusCode::CONFLICT, "conflict", error)
+            }
             AuthorError::Store(error) => Self::internal(error),
         }
     }
@@ -102,6 +104,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/metrics", get(metrics))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), timed))
+        .layer(axum::middleware::map_response(json_too_large))
         .with_state(shared)
 }
 
@@ -153,6 +156,19 @@ async fn status(State(shared): State<Arc<Shared>>) -> Answer {
         "penalties": shared.guard.penalties(),
     }))
     .into_response())
+}
+
+/// Request bodies over a route's limit are refused by axum before the handler runs; the answer
+/// is made the API's JSON error like every other.
+async fn json_too_large(response: Response) -> Response {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    let detail = format!(
+        "the request body is over this route's limit (2 MiB; {} MiB for /api/v1/import)",
+        MAX_IMPORT_BODY >> 20
+    );
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", detail).into_response()
 }
 
 /// Times every request for `citymesh_api_request_duration_seconds`, by route pattern.
@@ -329,13 +345,17 @@ async fn envelopes(State(shared): State<Arc<Shared>>, Query(query): Query<PageQu
 #[derive(Deserialize)]
 struct PublishRequest {
     markdown: String,
+    /// For an edit: the revision it was based on (0 for a new note); a 409 if that is stale.
+    #[serde(default)]
+    base_revision: Option<u64>,
 }
 
 async fn publish(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
     authorise(&shared, &headers)?;
     let request: PublishRequest = parse_json(&body, "{\"markdown\": \"...\"}")?;
     let published = blocking(&shared, move |shared| {
-        Ok(author::publish(&shared.store, &shared.key, &shared.config, &request.markdown)?)
+        let (text, base) = (&request.markdown, request.base_revision);
+        Ok(author::publish_over(&shared.store, &shared.key, &shared.config, text, base)?)
     })
     .await?;
     let record = &published.record;

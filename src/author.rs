@@ -27,6 +27,8 @@ pub enum AuthorError {
     NoSuchNote(String),
     #[error("{slug} was already withdrawn at revision {revision}")]
     AlreadyWithdrawn { slug: String, revision: u64 },
+    #[error("{slug} is at revision {current}, not {base}: it changed since this edit began; reload it and edit again")]
+    Stale { slug: String, current: u64, base: u64 },
 }
 
 /// What the key's head was before publishing.
@@ -50,12 +52,28 @@ pub struct Published {
 /// Signs a Markdown note as the next revision of its slug and stores it durably; an unchanged
 /// note is not signed again.
 pub fn publish(store: &Store, key: &PublisherKey, config: &Config, text: &str) -> Result<Published, AuthorError> {
+    publish_over(store, key, config, text, None)
+}
+
+/// Like [`publish`], for an edit of revision `base` (0: a new note): refused as stale when the
+/// note's current revision is another.
+pub fn publish_over(
+    store: &Store,
+    key: &PublisherKey,
+    config: &Config,
+    text: &str,
+    base: Option<u64>,
+) -> Result<Published, AuthorError> {
     let mut note = markdown::parse(text, &config.publish.default_license)?;
     if note.practice.language.is_empty() {
         note.practice.language = config.publish.default_language.clone();
     }
     let record_key = Key { publisher: key.publisher(), kind: Kind::Practice, slug: note.slug.clone() };
     let head = store.head(&record_key)?;
+    let current = head.as_ref().map_or(0, Record::revision);
+    if let Some(base) = base.filter(|base| *base != current) {
+        return Err(AuthorError::Stale { slug: note.slug, current, base });
+    }
     let previous = match &head {
         None => Previous::None,
         Some(head) if head.is_tombstone() => Previous::Withdrawn,

@@ -47,7 +47,7 @@ async fn listings_filter_page_and_name_bad_parameters_and_writes_need_the_token(
         }
     }
     let base = node.api_url();
-    let (base, publisher) = (base.clone(), node.publisher().to_string());
+    let (base, publisher, token) = (base.clone(), node.publisher().to_string(), node.shared().token.clone());
     tokio::task::spawn_blocking(move || {
         // Pages of two, newest first, until next_cursor is null.
         let (status, first) = get(&base, "/api/v1/records?kind=practice&limit=2");
@@ -102,6 +102,27 @@ async fn listings_filter_page_and_name_bad_parameters_and_writes_need_the_token(
             }
         }
         assert!(writes >= 10, "{writes} writes documented");
+
+        // An edit names the revision it began from: a stale one is a 409, nothing signed.
+        let post = |path: &str, body: Value| {
+            let mut response = agent()
+                .post(format!("{base}{path}"))
+                .header("Authorization", format!("Bearer {token}"))
+                .send_json(body)
+                .unwrap();
+            (response.status().as_u16(), response.body_mut().read_json::<Value>().unwrap_or(Value::Null))
+        };
+        let note = example_with("slug: community-composting", "slug: street-lights");
+        assert_eq!(post("/api/v1/publish", json!({"markdown": note, "base_revision": 0})).0, 201);
+        let edited = note.replace("Neighbourhood composting hubs", "Solar street lights");
+        let (status, stale) = post("/api/v1/publish", json!({"markdown": edited, "base_revision": 0}));
+        assert_eq!((status, stale["error"].as_str()), (409, Some("conflict")), "{stale}");
+        assert!(stale["detail"].as_str().unwrap().contains("revision 1, not 0"), "{stale}");
+        let (status, fresh) = post("/api/v1/publish", json!({"markdown": edited, "base_revision": 1}));
+        assert_eq!((status, fresh["revision"].as_u64()), (201, Some(2)), "{fresh}");
+        // A body over the route's limit is a JSON 413 like every other error.
+        let (status, large) = post("/api/v1/publish", json!({"markdown": "x".repeat(3 << 20)}));
+        assert_eq!((status, large["error"].as_str()), (413, Some("too-large")), "{large}");
     })
     .await
     .unwrap();
