@@ -227,7 +227,46 @@ pub fn detail(store: &Store, record: &Record, with_history: bool, now_ms: i64) -
     out["body"] = body;
     out["markdown"] = markdown;
     if with_history {
-        out["history"] = store.history(&record.key())?.iter().map(|revision| summary(revision, &names)).collect();
+        let revisions = store.history(&record.key())?;
+        let mut history = Vec::with_capacity(revisions.len());
+        let mut previous: Option<Value> = None;
+        for revision in &revisions {
+            let body = body_json(revision);
+            let mut row = summary(revision, &names);
+            row["changed"] = json!(changed_fields(previous.as_ref(), &body));
+            previous = Some(body);
+            history.push(row);
+        }
+        out["history"] = Value::Array(history);
     }
     Ok(out)
+}
+
+fn body_json(record: &Record) -> Value {
+    match record.parse_body() {
+        Ok(Body::Practice(note)) => json!(note),
+        Ok(Body::Profile(profile)) => json!(profile),
+        Ok(Body::Partnership(partnership)) => json!(partnership),
+        Ok(Body::Tombstone(stone)) => json!({"withdrawn": stone.reason}),
+        Err(_) => Value::Null,
+    }
+}
+
+/// The body fields whose values differ from the previous revision's (every field set, for the
+/// first revision; `withdrawn` for a withdrawal).
+fn changed_fields(previous: Option<&Value>, body: &Value) -> Vec<String> {
+    let Some(fields) = body.as_object() else { return Vec::new() };
+    let empty = serde_json::Map::new();
+    let before = previous.and_then(Value::as_object).unwrap_or(&empty);
+    let unset = |value: &Value| value.is_null() || value == "" || value == &json!([]) || value == &json!(0);
+    let mut changed: Vec<String> = fields
+        .iter()
+        .filter(|(name, value)| before.get(*name).map_or(!unset(value), |old| old != *value))
+        .map(|(name, _)| name.clone())
+        .collect();
+    // Fields the previous revision set and this one drops.
+    changed.extend(
+        before.iter().filter(|(name, old)| !fields.contains_key(*name) && !unset(old)).map(|(name, _)| name.clone()),
+    );
+    changed
 }

@@ -95,6 +95,11 @@ pub(super) fn print_detail(detail: &Value, as_json: bool) -> Result<()> {
             let mark = if revision["withdrawn"] == true { " withdrawn" } else { "" };
             let time = super::format_time(revision["timestamp_ms"].as_i64().unwrap_or_default());
             println!("  revision {:>3}  {}  {time}{mark}", revision["revision"], text(&revision["id"]));
+            let changed: Vec<&str> =
+                revision["changed"].as_array().map(|all| all.iter().map(text).collect()).unwrap_or_default();
+            if revision["revision"] != 1 && !changed.is_empty() {
+                println!("                changed: {}", changed.join(", "));
+            }
         }
     }
     Ok(())

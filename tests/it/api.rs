@@ -120,6 +120,12 @@ async fn listings_filter_page_and_name_bad_parameters_and_writes_need_the_token(
         assert!(stale["detail"].as_str().unwrap().contains("revision 1, not 0"), "{stale}");
         let (status, fresh) = post("/api/v1/publish", json!({"markdown": edited, "base_revision": 1}));
         assert_eq!((status, fresh["revision"].as_u64()), (201, Some(2)), "{fresh}");
+        // The history says what changed between revisions.
+        let (_, detail) = get(&base, &format!("/api/v1/records/{}?history=true", fresh["id"].as_str().unwrap()));
+        let history = detail["history"].as_array().unwrap();
+        assert_eq!(history.len(), 2, "{detail}");
+        assert_eq!(history[1]["changed"], json!(["title"]), "{detail}");
+        assert!(history[0]["changed"].as_array().unwrap().len() > 5, "the first revision sets every field");
         // A body over the route's limit is a JSON 413 like every other error.
         let (status, large) = post("/api/v1/publish", json!({"markdown": "x".repeat(3 << 20)}));
         assert_eq!((status, large["error"].as_str()), (413, Some("too-large")), "{large}");
