@@ -88,6 +88,33 @@ pub(super) async fn partners(State(shared): State<Arc<Shared>>) -> Answer {
     Ok(Json(json!({"policy": shared.policy().kind().to_string(), "partners": rows})).into_response())
 }
 
+/// The steps every change to partners, blocks or the policy takes: check the token, read the
+/// request, then, one change at a time and off the runtime, make the change and recompute the
+/// policy from what it left.
+async fn change_trust<R, T>(
+    shared: &Arc<Shared>,
+    headers: &HeaderMap,
+    body: &[u8],
+    shape: &str,
+    change: impl FnOnce(&Shared, R) -> Result<T, PartnerError> + Send + 'static,
+) -> Result<T, ApiError>
+where
+    R: serde::de::DeserializeOwned + Send + 'static,
+    T: Send + 'static,
+{
+    authorise(shared, headers)?;
+    let request: R = parse_json(body, shape)?;
+    let _changing = shared.trust_changes.lock().await;
+    blocking(shared, move |shared| {
+        let changed = change(shared, request)?;
+        shared.refresh_policy().map_err(ApiError::internal)?;
+        Ok(changed)
+    })
+    .await
+}
+
+const PUBLISHER_SHAPE: &str = "{\"publisher\": \"<64 hex characters>\"}";
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyRequest {
@@ -96,13 +123,9 @@ struct PolicyRequest {
 
 /// Changes the trust policy now; it is kept in partners.json and overrides trust.policy.
 pub(super) async fn set_policy(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
-    authorise(&shared, &headers)?;
-    let request: PolicyRequest = parse_json(&body, "{\"policy\": \"open | partners | partners+N\"}")?;
-    let _changing = shared.trust_changes.lock().await;
-    let kind = blocking(&shared, move |shared| {
-        let kind = partners::set_policy(&shared.data, &request.policy)?;
-        shared.refresh_policy().map_err(ApiError::internal)?;
-        Ok(kind)
+    let shape = "{\"policy\": \"open | partners | partners+N\"}";
+    let kind = change_trust(&shared, &headers, &body, shape, |shared, request: PolicyRequest| {
+        partners::set_policy(&shared.data, &request.policy)
     })
     .await?;
     shared.sync_soon(None);
@@ -120,12 +143,9 @@ struct AddPartner {
 /// Adds a partner from its invite code: keeps it, signs and gossips a partnership record,
 /// dials the addresses and syncs.
 pub(super) async fn add_partner(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
-    authorise(&shared, &headers)?;
-    let request: AddPartner = parse_json(&body, "{\"code\": \"citymesh1...\", \"label\": \"...\"}")?;
-    let _changing = shared.trust_changes.lock().await;
-    let added = blocking(&shared, move |shared| {
+    let shape = "{\"code\": \"citymesh1...\", \"label\": \"...\"}";
+    let added = change_trust(&shared, &headers, &body, shape, |shared, request: AddPartner| {
         let added = partners::add(&shared.data, &shared.store, &shared.key, &request.code, &request.label)?;
-        shared.refresh_policy().map_err(ApiError::internal)?;
         for address in &added.entry.addresses {
             if let Err(error) = shared.data.remember_peer(address) {
                 tracing::warn!(error = format!("{error:#}"), "cannot remember a partner's address");
@@ -139,9 +159,14 @@ pub(super) async fn add_partner(State(shared): State<Arc<Shared>>, headers: Head
     }
     let mut dialled = Vec::new();
     for address in &added.entry.addresses {
-        match address.parse::<crate::net::Multiaddr>() {
-            Ok(multiaddr) if shared.net.dial(multiaddr.clone()).await.is_ok() => dialled.push(address.clone()),
-            _ => tracing::warn!(%address, "cannot dial a partner's address"),
+        let dialling = match address.parse::<crate::net::Multiaddr>() {
+            Ok(multiaddr) => shared.net.dial(multiaddr).await.is_ok(),
+            Err(_) => false,
+        };
+        if dialling {
+            dialled.push(address.clone());
+        } else {
+            tracing::warn!(%address, "cannot dial a partner's address");
         }
     }
     // The scope grew: catch up with everyone connected, the partner included once it is.
@@ -158,14 +183,8 @@ struct PublisherRequest {
 }
 
 pub(super) async fn remove_partner(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
-    authorise(&shared, &headers)?;
-    let request: PublisherRequest = parse_json(&body, "{\"publisher\": \"<64 hex characters>\"}")?;
-    let _changing = shared.trust_changes.lock().await;
-    let withdrawal = blocking(&shared, move |shared| {
-        let withdrawal =
-            partners::remove(&shared.data, &shared.config, &shared.store, &shared.key, &request.publisher)?;
-        shared.refresh_policy().map_err(ApiError::internal)?;
-        Ok(withdrawal)
+    let withdrawal = change_trust(&shared, &headers, &body, PUBLISHER_SHAPE, |shared, request: PublisherRequest| {
+        partners::remove(&shared.data, &shared.config, &shared.store, &shared.key, &request.publisher)
     })
     .await?;
     if let Some(record) = &withdrawal {
@@ -201,26 +220,16 @@ pub(super) async fn blocks(State(shared): State<Arc<Shared>>) -> Answer {
 }
 
 pub(super) async fn block(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
-    authorise(&shared, &headers)?;
-    let request: PublisherRequest = parse_json(&body, "{\"publisher\": \"<64 hex characters>\"}")?;
-    let _changing = shared.trust_changes.lock().await;
-    let blocked = blocking(&shared, move |shared| {
-        let blocked = partners::block(&shared.data, &shared.store, shared.key.publisher(), &request.publisher)?;
-        shared.refresh_policy().map_err(ApiError::internal)?;
-        Ok(blocked)
+    let blocked = change_trust(&shared, &headers, &body, PUBLISHER_SHAPE, |shared, request: PublisherRequest| {
+        partners::block(&shared.data, &shared.store, shared.key.publisher(), &request.publisher)
     })
     .await?;
     Ok(Json(json!({"blocked": blocked})).into_response())
 }
 
 pub(super) async fn unblock(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
-    authorise(&shared, &headers)?;
-    let request: PublisherRequest = parse_json(&body, "{\"publisher\": \"<64 hex characters>\"}")?;
-    let _changing = shared.trust_changes.lock().await;
-    let unblocked = blocking(&shared, move |shared| {
-        let unblocked = partners::unblock(&shared.data, &request.publisher)?;
-        shared.refresh_policy().map_err(ApiError::internal)?;
-        Ok(unblocked)
+    let unblocked = change_trust(&shared, &headers, &body, PUBLISHER_SHAPE, |shared, request: PublisherRequest| {
+        partners::unblock(&shared.data, &request.publisher)
     })
     .await?;
     shared.sync_soon(None);

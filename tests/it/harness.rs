@@ -6,12 +6,31 @@ use std::time::Duration;
 
 use citymesh::author;
 use citymesh::node::{RunOptions, RunningNode, Shared};
-use citymesh::record::{PublisherId, RecordId};
+use citymesh::record::{self, Body, Draft, Kind, PublisherId, PublisherKey, Record, RecordId};
+use citymesh::wire::Practice;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
 /// The example note shipped in `config/examples/`.
 pub const EXAMPLE: &str = include_str!("../../config/examples/community-composting.md");
+
+/// The example note's content, parsed.
+pub fn example_practice() -> Practice {
+    citymesh::markdown::parse(EXAMPLE, "CC-BY-4.0").expect("the example parses").practice
+}
+
+/// A first revision of a practice note with this content and slug, signed now by `key`, as a
+/// peer other than the nodes under test would make it.
+pub fn signed_practice(key: &PublisherKey, slug: &str, practice: Practice) -> Record {
+    let draft = Draft {
+        kind: Kind::Practice,
+        slug: slug.to_owned(),
+        revision: 1,
+        timestamp_ms: author::now_ms(),
+        body: Body::Practice(practice),
+    };
+    record::sign(key, draft).expect("signs")
+}
 
 /// One data directory, in a temporary folder removed when the value is dropped.
 pub struct DataDir {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use citymesh::record::{self, Body, Draft, Kind, MAX_ENVELOPE_BYTES, PublisherKey};
+use citymesh::record::{self, MAX_ENVELOPE_BYTES, PublisherKey};
 use citymesh::wire::{self, Envelope, Header};
 use futures::StreamExt;
 use libp2p::{Multiaddr, gossipsub, noise, tcp, yamux};
@@ -72,17 +72,7 @@ pub(crate) async fn test_peer(target: Multiaddr) -> mpsc::Sender<Vec<u8>> {
 }
 
 fn valid_envelope(seed: u8, slug: &str) -> Vec<u8> {
-    let note =
-        citymesh::markdown::parse(&example_with("slug: community-composting", &format!("slug: {slug}")), "CC-BY-4.0")
-            .expect("the example parses");
-    let draft = Draft {
-        kind: Kind::Practice,
-        slug: note.slug,
-        revision: 1,
-        timestamp_ms: citymesh::author::now_ms(),
-        body: Body::Practice(note.practice),
-    };
-    record::sign(&PublisherKey::from_seed([seed; 32]), draft).expect("signs").envelope_bytes()
+    signed_practice(&PublisherKey::from_seed([seed; 32]), slug, example_practice()).envelope_bytes()
 }
 
 fn forged() -> Vec<u8> {
@@ -176,19 +166,9 @@ async fn a_flood_from_a_stranger_stores_nothing_graylists_the_forger_and_the_api
     };
     // 10,000 valid records of a publisher B does not keep, signed beforehand.
     let key = PublisherKey::from_seed([7; 32]);
-    let note = citymesh::markdown::parse(EXAMPLE, "CC-BY-4.0").expect("the example parses").practice;
-    let flood: Vec<Vec<u8>> = (0..10_000)
-        .map(|n| {
-            let draft = Draft {
-                kind: Kind::Practice,
-                slug: format!("flood-{n}"),
-                revision: 1,
-                timestamp_ms: citymesh::author::now_ms(),
-                body: Body::Practice(note.clone()),
-            };
-            record::sign(&key, draft).expect("signs").envelope_bytes()
-        })
-        .collect();
+    let note = example_practice();
+    let flood: Vec<Vec<u8>> =
+        (0..10_000).map(|n| signed_practice(&key, &format!("flood-{n}"), note.clone()).envelope_bytes()).collect();
     for envelope in flood {
         peer.send(envelope).await.unwrap();
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use citymesh::net::{FETCH_PROTOCOL, MAX_REQUEST, MAX_RESPONSE, SYNC_PROTOCOL};
 use citymesh::reconcile::{Item, ItemSet, Session};
-use citymesh::record::{self, Body, Draft, Kind, PublisherKey, Record};
+use citymesh::record::{PublisherKey, Record};
 use citymesh::wire::{self, Envelope, FetchRequest, FetchResponse, SyncRequest, SyncResponse};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
@@ -201,16 +201,7 @@ fn sync_request(negentropy: Vec<u8>) -> Vec<u8> {
 }
 
 fn note(seed: u8, slug: &str) -> Record {
-    let text = example_with("slug: community-composting", &format!("slug: {slug}"));
-    let note = citymesh::markdown::parse(&text, "CC-BY-4.0").expect("the example parses");
-    let draft = Draft {
-        kind: Kind::Practice,
-        slug: note.slug,
-        revision: 1,
-        timestamp_ms: citymesh::author::now_ms(),
-        body: Body::Practice(note.practice),
-    };
-    record::sign(&PublisherKey::from_seed([seed; 32]), draft).expect("signs")
+    signed_practice(&PublisherKey::from_seed([seed; 32]), slug, example_practice())
 }
 
 fn strikes(node: &Node, peer: PeerId) -> u32 {
