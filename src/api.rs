@@ -4,8 +4,10 @@
 //! Errors are JSON `{"error": code, "detail": text}` with a fitting status. Later versions add
 //! routes and fields; existing ones keep their meaning.
 
+mod form;
 mod openapi;
 mod trust;
+mod web;
 
 use std::sync::Arc;
 
@@ -13,7 +15,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,6 +26,7 @@ use crate::author::{self, AuthorError, Previous, now_ms};
 use crate::ingest::{self, Outcome};
 use crate::node::Shared;
 use crate::record::{Kind, RecordId};
+use crate::search::SearchQuery;
 use crate::view::{self, FindError};
 
 /// Largest import request body.
@@ -48,6 +51,14 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail)
     }
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -86,6 +97,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/v1/status", get(status))
         .route("/api/v1/records", get(records))
+        .route("/api/v1/search", get(search))
         .route("/api/v1/records/{target}", get(record))
         .route("/api/v1/records/{target}/raw", get(raw))
         .route("/api/v1/envelopes", get(envelopes))
@@ -103,6 +115,7 @@ pub fn app(shared: Arc<Shared>) -> Router {
         .route("/api/v1/policy", post(trust::set_policy))
         .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/metrics", get(metrics))
+        .merge(web::routes())
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), timed))
         .layer(axum::middleware::map_response(json_too_large))
         .with_state(shared)
@@ -190,7 +203,19 @@ async fn timed(
 /// Prometheus metrics (text format); read-only, no token.
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let peers = shared.net.status().await.map(|status| status.connected_peers.len()).unwrap_or_default();
-    shared.metrics.set_state(shared.store.len(), peers);
+    let keys = blocking(&shared, |shared| {
+        // The notes count is the index's: bring it up to date first (cheap when it is).
+        shared.search.catch_up(&shared.store).map_err(ApiError::internal)?;
+        shared.store.head_counts().map_err(ApiError::internal)
+    })
+    .await;
+    let state = crate::metrics::State {
+        records: shared.store.len(),
+        peers,
+        notes: shared.search.len(),
+        keys: keys.unwrap_or_default(),
+    };
+    shared.metrics.set_state(&state);
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     ([(axum::http::header::CONTENT_TYPE, content_type)], shared.metrics.render()).into_response()
 }
@@ -216,17 +241,9 @@ fn bad_parameter(detail: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid", detail)
 }
 
-/// Checks a vocabulary parameter: `None` stays `None`, a known value is kept.
-fn vocabulary(
-    name: &str,
-    value: Option<String>,
-    known: fn(&str) -> bool,
-    allowed: &str,
-) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(value) if !known(&value) => Err(bad_parameter(format!("{name} {value:?} is not allowed; {allowed}"))),
-        other => Ok(other),
-    }
+/// Checks a filter parameter (`None` stays `None`), normalising its value.
+fn filter_value(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    value.map(|value| view::check_filter(name, &value)).transpose().map_err(bad_parameter)
 }
 
 impl ListQuery {
@@ -237,32 +254,18 @@ impl ListQuery {
                 bad_parameter(format!("kind {text:?} is unknown; kinds are profile, practice, partnership"))
             })?),
         };
-        let publisher = match self.publisher.as_deref() {
-            None => None,
-            Some(text) => Some(crate::record::PublisherId(crate::record::parse_hex32(text).map_err(|_| {
-                bad_parameter(format!("publisher {text:?} is not a publisher key (64 hex characters)"))
-            })?)),
-        };
-        let themes = format!("themes: {}", crate::vocab::THEMES.join(", "));
-        let statuses = format!("statuses: {}", crate::vocab::STATUSES.join(", "));
+        let publisher = filter_value("publisher", self.publisher)?
+            .map(|hex| crate::record::parse_hex32(&hex).map(crate::record::PublisherId))
+            .transpose()
+            .map_err(ApiError::internal)?;
         let filter = view::Filter {
             kind,
             publisher,
-            theme: vocabulary("theme", self.theme, crate::vocab::is_theme, &themes)?,
-            sdg_target: vocabulary("sdg", self.sdg, crate::vocab::is_sdg_target, "an SDG target such as 11.6")?,
-            country: vocabulary(
-                "country",
-                self.country.map(|c| c.to_ascii_uppercase()),
-                crate::vocab::is_country,
-                "an ISO 3166-1 alpha-2 code such as ID",
-            )?,
-            language: vocabulary(
-                "language",
-                self.language,
-                crate::vocab::is_language_tag,
-                "a BCP 47 tag such as en or pt-BR",
-            )?,
-            status: vocabulary("status", self.status, crate::vocab::is_status, &statuses)?,
+            theme: filter_value("theme", self.theme)?,
+            sdg_target: filter_value("sdg", self.sdg)?,
+            country: filter_value("country", self.country)?,
+            language: filter_value("language", self.language)?,
+            status: filter_value("status", self.status)?,
         };
         let cursor = self
             .cursor
@@ -291,6 +294,83 @@ async fn records(State(shared): State<Arc<Shared>>, query: Result<Query<ListQuer
         blocking(&shared, move |shared| view::page(&shared.store, &filter, cursor, limit).map_err(ApiError::internal))
             .await?;
     Ok(Json(json!({"records": rows, "next_cursor": next.map(|cursor| cursor.to_string())})).into_response())
+}
+
+/// Hits per page of `GET /api/v1/search` unless `limit` says otherwise.
+const DEFAULT_SEARCH_PAGE: usize = 20;
+
+/// `GET /api/v1/search` parameters: the words, the facet filters (a facet may be given more
+/// than once: any of its values matches), a page.
+#[derive(Debug, Default)]
+pub struct SearchParams {
+    pub q: String,
+    /// `(facet, value)`: theme, sdg, country, language, publisher or status.
+    pub filters: Vec<(String, String)>,
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+const SEARCH_PARAMETERS: &str = "parameters: q, theme, sdg, country, language, publisher, status, limit, offset";
+
+impl SearchParams {
+    /// Reads a query string (`q=...&theme=...`).
+    pub fn parse(query: &str) -> Result<SearchParams, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|error| {
+            bad_parameter(format!("the query string cannot be read ({error}); {SEARCH_PARAMETERS}"))
+        })?;
+        let mut params = SearchParams::default();
+        let number = |name: &str, value: &str| {
+            value.parse::<usize>().map_err(|_| bad_parameter(format!("{name} {value:?} is not a whole number")))
+        };
+        for (name, value) in pairs {
+            match name.as_str() {
+                "q" => params.q = value,
+                "limit" => params.limit = Some(number("limit", &value)?),
+                "offset" => params.offset = Some(number("offset", &value)?),
+                facet if crate::search::FACETS.contains(&facet) => params.filters.push((name, value)),
+                other => return Err(bad_parameter(format!("{other:?} is not a parameter; {SEARCH_PARAMETERS}"))),
+            }
+        }
+        Ok(params)
+    }
+
+    /// The query these parameters ask for; a bad one is a 400 naming the parameter.
+    pub fn query(self) -> Result<SearchQuery, ApiError> {
+        use crate::search::{FACETS, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
+        let length = self.q.chars().count();
+        if length > MAX_QUERY_CHARS {
+            return Err(bad_parameter(format!("q is {length} characters; at most {MAX_QUERY_CHARS} are allowed")));
+        }
+        let mut filters = Vec::new();
+        for (name, value) in self.filters {
+            let Some(name) = FACETS.iter().copied().find(|facet| *facet == name) else {
+                return Err(bad_parameter(format!("{name:?} is not a parameter; {SEARCH_PARAMETERS}")));
+            };
+            // An empty value (a form's "any") filters nothing.
+            if let Some(value) = filter_value(name, Some(value).filter(|value| !value.is_empty()))? {
+                filters.push((name, value));
+            }
+        }
+        let limit = self.limit.unwrap_or(DEFAULT_SEARCH_PAGE);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(bad_parameter(format!("limit {limit} is not allowed; 1 to {MAX_LIMIT}")));
+        }
+        let offset = self.offset.unwrap_or(0);
+        if offset > MAX_OFFSET {
+            return Err(bad_parameter(format!("offset {offset} is not allowed; 0 to {MAX_OFFSET}")));
+        }
+        Ok(SearchQuery { text: self.q, filters, limit, offset })
+    }
+}
+
+/// Full-text search over current practice notes, with facet counts and snippets.
+async fn search(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Answer {
+    let query = SearchParams::parse(query.as_deref().unwrap_or_default())?.query()?;
+    let results = blocking(&shared, move |shared| {
+        view::search(&shared.store, &shared.search, &query).map_err(ApiError::internal)
+    })
+    .await?;
+    Ok(Json(results).into_response())
 }
 
 #[derive(Deserialize)]

@@ -64,9 +64,23 @@ pub fn publish_over(
     text: &str,
     base: Option<u64>,
 ) -> Result<Published, AuthorError> {
-    let mut note = markdown::parse(text, &config.publish.default_license)?;
+    let note = markdown::parse(text, &config.publish.default_license)?;
+    publish_note(store, key, config, note, base)
+}
+
+/// Like [`publish_over`], for a note already read (from the web page's form, say).
+pub fn publish_note(
+    store: &Store,
+    key: &PublisherKey,
+    config: &Config,
+    mut note: markdown::Note,
+    base: Option<u64>,
+) -> Result<Published, AuthorError> {
     if note.practice.language.is_empty() {
         note.practice.language = config.publish.default_language.clone();
+    }
+    if note.practice.license.is_empty() {
+        note.practice.license = config.publish.default_license.clone();
     }
     let record_key = Key { publisher: key.publisher(), kind: Kind::Practice, slug: note.slug.clone() };
     let head = store.head(&record_key)?;

@@ -112,6 +112,13 @@ pub enum Command {
         #[arg(long)]
         history: bool,
     },
+    /// Search the current practice notes by words, with facet filters.
+    ///
+    /// Several words must all appear (in the title, summary, any section, keywords or place);
+    /// "quoted words" must appear together; -word excludes. Accents and case do not matter.
+    /// Prints the matches, best first, with a passage around the words, then how many matches
+    /// each theme, country, ... has. With no words, lists the newest notes that pass the filters.
+    Search(SearchArgs),
     /// Write every record as `<id>.cmr` (exact envelope bytes) and every current note as `<slug>.md`.
     Export {
         /// Directory to write into (created if missing).
@@ -197,6 +204,37 @@ pub enum ProfileCommand {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// The words to look for.
+    pub words: Vec<String>,
+    /// Only notes with this theme (see README.md, "Themes"). Each filter may be given more than
+    /// once: then any of its values matches.
+    #[arg(long)]
+    pub theme: Vec<String>,
+    /// Only notes naming this SDG target, such as 11.6.
+    #[arg(long)]
+    pub sdg: Vec<String>,
+    /// Only notes from this country (ISO 3166-1 alpha-2 code, such as ID).
+    #[arg(long)]
+    pub country: Vec<String>,
+    /// Only notes written in this language (BCP 47 tag, such as en or pt-BR).
+    #[arg(long)]
+    pub language: Vec<String>,
+    /// Only notes by this publisher (key, 64 hex characters).
+    #[arg(long)]
+    pub publisher: Vec<String>,
+    /// Only notes with this status: planned, ongoing, completed or discontinued.
+    #[arg(long)]
+    pub status: Vec<String>,
+    /// Matches to print, 1 to 100.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Listen on this multiaddr instead of node.listen (repeatable), such as /ip4/0.0.0.0/tcp/7879.
     #[arg(long, value_name = "MULTIADDR")]
@@ -267,6 +305,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Withdraw { slug, reason } => publish::withdraw(&data()?, &slug, &reason),
         Command::List { kind, json } => read::list(&data()?, kind, json),
         Command::Show { target, json, history } => read::show(&data()?, &target, json, history),
+        Command::Search(args) => read::search(&data()?, args),
         Command::Export { dir } => transfer::export(&data()?, &dir),
         Command::Import { dir } => transfer::import(&data()?, &dir),
         Command::Demo { dir, once } => demo::run(dir, once),
@@ -322,30 +361,4 @@ fn run_node(data: DataDir, args: RunArgs) -> Result<()> {
     runtime.block_on(crate::node::run(data, options))
 }
 
-/// A timestamp as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).
-fn format_time(timestamp_ms: i64) -> String {
-    let seconds = timestamp_ms.div_euclid(1000);
-    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    let (hour, minute, second) = (second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
-    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} UTC")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn times_are_shown_as_utc_dates() {
-        assert_eq!(super::format_time(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(super::format_time(1_767_225_600_000), "2026-01-01 00:00:00 UTC");
-        assert_eq!(super::format_time(951_782_400_000 + 86_399_000), "2000-02-29 23:59:59 UTC");
-    }
-}
+use crate::view::format_time;

@@ -17,6 +17,7 @@ const CONFIG_FILE: &str = "config.toml";
 const PUBLISHER_KEY_FILE: &str = "publisher.key";
 const NODE_KEY_FILE: &str = "node.key";
 const STORE_DIR: &str = "store";
+const SEARCH_DIR: &str = "search";
 const TOKEN_FILE: &str = "api.token";
 const API_ADDR_FILE: &str = "api.addr";
 const PEERS_FILE: &str = "peers.txt";
@@ -235,6 +236,23 @@ impl DataDir {
             ),
             Err(error) => Err(error).with_context(|| format!("cannot open the store in {}", self.root.display())),
         }
+    }
+}
+
+impl DataDir {
+    /// Opens the search index (rebuilt when missing or damaged, or when the store was not
+    /// closed cleanly) and brings it up to date with `store`.
+    pub fn open_search(&self, store: &Store) -> Result<crate::search::Search> {
+        let search = self.open_search_lagging(store)?;
+        search.catch_up(store)?;
+        Ok(search)
+    }
+
+    /// Opens the search index without catching up (a running node catches up in the background).
+    pub fn open_search_lagging(&self, store: &Store) -> Result<crate::search::Search> {
+        let path = self.root.join(SEARCH_DIR);
+        crate::search::Search::open(&path, store.recovered())
+            .with_context(|| format!("cannot open the search index in {}", path.display()))
     }
 }
 

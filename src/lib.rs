@@ -12,6 +12,7 @@
 //! - [`ingest`]: the pipeline from envelopes to stored records: parallel verification, batched storage.
 //! - [`author`]: what a publisher does: publish a note as its next revision, withdraw one.
 //! - [`view`]: what readers see of the store, as JSON (the CLI prints it; the API serves it).
+//! - [`search`]: the full-text index over current practice notes, facets and snippets; a cache of the store. Names tantivy.
 //! - [`config`]: the settings file, read and checked once.
 //! - [`trust`]: whose records the node keeps (the trust policy). Pure.
 //! - [`invite`]: invite codes, one line naming a node to partner with. Pure.
@@ -43,6 +44,7 @@ pub mod store;
 pub mod ingest;
 pub mod author;
 pub mod view;
+pub mod search;
 pub mod config;
 pub mod trust;
 pub mod invite;

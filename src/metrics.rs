@@ -21,9 +21,19 @@ fn label(name: &'static str, value: impl Into<String>) -> Labels {
     [(name, value.into())]
 }
 
+/// What is read from the node's state when metrics are scraped.
+pub struct State {
+    pub records: usize,
+    pub peers: usize,
+    pub notes: u64,
+    pub keys: std::collections::BTreeMap<String, u64>,
+}
+
 pub struct Metrics {
     registry: Registry,
     records: Gauge,
+    keys: Family<Labels, Gauge>,
+    notes: Gauge,
     peers: Gauge,
     api_latency: Family<Labels, Histogram, fn() -> Histogram>,
     gossip_published: Counter,
@@ -82,6 +92,14 @@ impl Default for Metrics {
         registry.register("gossip_published", "Records this node published by gossip", gossip_published.clone());
         let records = Gauge::default();
         registry.register("records", "Records held (every revision)", records.clone());
+        let keys = Family::<Labels, Gauge>::default();
+        registry.register("keys", "Keys with a current revision, by kind (withdrawn notes included)", keys.clone());
+        let notes = Gauge::default();
+        registry.register(
+            "notes",
+            "Current practice notes, not withdrawn (as the search index has them)",
+            notes.clone(),
+        );
         let peers = Gauge::default();
         registry.register("peers", "Connected peers", peers.clone());
         let api_latency: Family<Labels, Histogram, fn() -> Histogram> =
@@ -90,6 +108,8 @@ impl Default for Metrics {
         Self {
             registry,
             records,
+            keys,
+            notes,
             peers,
             api_latency,
             gossip_published,
@@ -122,9 +142,13 @@ impl Metrics {
     }
 
     /// Sets what is read from the node's state when metrics are scraped.
-    pub fn set_state(&self, records: usize, peers: usize) {
-        self.records.set(records as i64);
-        self.peers.set(peers as i64);
+    pub fn set_state(&self, state: &State) {
+        self.records.set(state.records as i64);
+        self.peers.set(state.peers as i64);
+        self.notes.set(state.notes as i64);
+        for (kind, count) in &state.keys {
+            self.keys.get_or_create(&label("kind", kind.clone())).set(*count as i64);
+        }
     }
 
     /// Times one API request; `route` is the route's pattern, so the series stay few.

@@ -92,6 +92,8 @@ pub struct Shared {
     pub key: PublisherKey,
     pub net: NetHandle,
     pub token: String,
+    /// The full-text index, kept up to date by a background task (and by every search).
+    pub search: crate::search::Search,
     /// Whose records this node keeps; replaced whole when partners, blocks or partnership
     /// records change.
     policy: std::sync::RwLock<Arc<Policy>>,
@@ -168,6 +170,7 @@ impl RunningNode {
         let key = data.publisher_key()?;
         let token = data.api_token()?;
         let store = data.open_store(&config)?;
+        let search = data.open_search_lagging(&store)?;
         let (sync_now, sync_requests) = mpsc::channel(16);
         let budgets = budget::Budgets::new(&config.trust);
         let policy = crate::partners::policy(&data, &config, &store, key.publisher())?;
@@ -200,6 +203,7 @@ impl RunningNode {
             key,
             net,
             token,
+            search,
             policy: std::sync::RwLock::new(Arc::new(policy)),
             trust_changes: tokio::sync::Mutex::new(()),
             policy_changed_ms: std::sync::atomic::AtomicI64::new(0),
@@ -224,7 +228,10 @@ impl RunningNode {
                 .spawn(move || validate_gossip(&shared, validator_inbox))
                 .context("cannot start the validator thread")?
         };
-        let mut tasks = vec![tokio::spawn(on_events(Arc::clone(&shared), events, inbox, sync_requests))];
+        let mut tasks = vec![
+            tokio::spawn(on_events(Arc::clone(&shared), events, inbox, sync_requests)),
+            tokio::spawn(keep_search_index(Arc::clone(&shared), shutdown.clone())),
+        ];
         let app = crate::api::app(Arc::clone(&shared));
         tasks.push(tokio::spawn(async move {
             let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
@@ -250,6 +257,28 @@ impl RunningNode {
         // closes the store (and releases the data directory) now rather than at exit.
         drop(self.shared);
         Ok(())
+    }
+}
+
+/// How often the search index looks for records the store received.
+const SEARCH_INDEX_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Keeps the search index up to date with the store, in the background, until shutdown.
+async fn keep_search_index(shared: Arc<Shared>, shutdown: CancellationToken) {
+    let mut interval = tokio::time::interval(SEARCH_INDEX_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        let shared = Arc::clone(&shared);
+        let indexed = tokio::task::spawn_blocking(move || shared.search.catch_up(&shared.store)).await;
+        match indexed {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "cannot update the search index; searches may miss new notes"),
+            Err(error) => tracing::warn!(%error, "the search indexer stopped"),
+        }
     }
 }
 

@@ -102,6 +102,12 @@ pub struct Store {
     generation: AtomicU64,
     /// Records held, counted once at open and kept up to date by inserts.
     count: AtomicU64,
+    /// Held while a batch draws its sequence numbers and commits, so batches commit in the
+    /// order of their sequence numbers: a reader that resumes after the last sequence number it
+    /// saw (the search index does) misses nothing.
+    writing: std::sync::Mutex<()>,
+    /// The last process did not close the store cleanly (its indexes were checked at open).
+    recovered: bool,
     _lock: File,
     /// Tests set this to leave the store as a killed process would (open marker still set).
     #[cfg(test)]
@@ -133,7 +139,7 @@ impl Store {
                 return Err(StoreError::NewerFormat { path: dir.to_owned(), found });
             }
         }
-        let store = Store {
+        let mut store = Store {
             records: db.open_tree("records")?,
             ids: db.open_tree("ids")?,
             heads: db.open_tree("heads")?,
@@ -143,12 +149,15 @@ impl Store {
             db,
             generation: AtomicU64::new(0),
             count: AtomicU64::new(0),
+            writing: std::sync::Mutex::new(()),
+            recovered: false,
             _lock: lock,
             #[cfg(test)]
             skip_clean_close: Default::default(),
         };
         let mut report = OpenReport::default();
         if store.meta.get(OPEN_MARKER)?.is_some() {
+            store.recovered = true;
             tracing::warn!("the store was not closed cleanly; checking its indexes against its records");
             report.unclean = true;
             let repair = check::check_and_repair(&store)?;
@@ -170,6 +179,7 @@ impl Store {
     /// Stores several verified records in one transaction (all or none), which costs much less
     /// per record than one transaction each. Returns what happened to each, in order.
     pub fn insert_batch(&self, batch: &[Record]) -> Result<Vec<Inserted>, StoreError> {
+        let _writing = self.writing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut writes = Vec::with_capacity(batch.len());
         for record in batch {
             // Sequence numbers are drawn outside the transaction, which may run more than once.
@@ -211,6 +221,12 @@ impl Store {
             self.generation.fetch_add(1, Ordering::Release);
         }
         Ok(outcomes)
+    }
+
+    /// Whether the last process left the store without closing it (then its indexes were
+    /// checked at open); caches of the store, such as the search index, check themselves too.
+    pub fn recovered(&self) -> bool {
+        self.recovered
     }
 
     /// A number that grows whenever a record is added. Read it before reading the store to
@@ -285,6 +301,20 @@ impl Store {
             out.push(self.get(&version.id)?.ok_or_else(|| damaged(&version.id.0, "head points at a missing record"))?);
         }
         Ok(out)
+    }
+
+    /// How many keys have a head, by kind (a withdrawn note's key counts: its head is the
+    /// withdrawal). Reads the heads index only, no records.
+    pub fn head_counts(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        let mut counts = BTreeMap::new();
+        for key in self.heads.iter().keys() {
+            let key = key?;
+            // Head keys are publisher (32) ‖ kind ‖ 0x00 ‖ slug.
+            let rest = key.get(32..).unwrap_or_default();
+            let kind = rest.split(|byte| *byte == 0).next().unwrap_or_default();
+            *counts.entry(String::from_utf8_lossy(kind).into_owned()).or_insert(0) += 1;
+        }
+        Ok(counts)
     }
 
     /// Every revision held of a key, oldest revision first.

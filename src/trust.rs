@@ -222,6 +222,11 @@ impl Policy {
         &self.scope
     }
 
+    /// The partners (by invite or configuration), blocked ones included.
+    pub fn partners(&self) -> impl Iterator<Item = &[u8; 32]> {
+        self.partners.iter()
+    }
+
     pub fn is_partner(&self, publisher: &[u8; 32]) -> bool {
         self.partners.contains(publisher)
     }

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use crate::markdown;
 use crate::record::{self, Body, Key, Kind, PublisherId, Record, RecordId};
+use crate::search::{Search, SearchError, SearchQuery};
 use crate::store::{Store, StoreError};
+use crate::vocab;
 
 /// Why a record could not be found.
 #[derive(Debug, thiserror::Error)]
@@ -269,4 +271,79 @@ fn changed_fields(previous: Option<&Value>, body: &Value) -> Vec<String> {
         before.iter().filter(|(name, old)| !fields.contains_key(*name) && !unset(old)).map(|(name, _)| name.clone()),
     );
     changed
+}
+
+/// Checks the value of a listing or search filter, by its parameter name (`theme`, `sdg`,
+/// `country`, `language`, `status`, `publisher`), and returns it normalised (country codes in
+/// capitals, keys in lower case). The error names what is allowed.
+pub fn check_filter(name: &str, value: &str) -> Result<String, String> {
+    let refuse = |allowed: String| Err(format!("{name} {value:?} is not allowed; {allowed}"));
+    match name {
+        "theme" if vocab::is_theme(value) => Ok(value.to_owned()),
+        "theme" => refuse(format!("themes: {}", vocab::THEMES.join(", "))),
+        "sdg" if vocab::is_sdg_target(value) => Ok(value.to_owned()),
+        "sdg" => refuse("an SDG target such as 11.6".to_owned()),
+        "country" if vocab::is_country(&value.to_ascii_uppercase()) => Ok(value.to_ascii_uppercase()),
+        "country" => refuse("an ISO 3166-1 alpha-2 code such as ID".to_owned()),
+        "language" if vocab::is_language_tag(value) => Ok(value.to_owned()),
+        "language" => refuse("a BCP 47 tag such as en or pt-BR".to_owned()),
+        "status" if vocab::is_status(value) => Ok(value.to_owned()),
+        "status" => refuse(format!("statuses: {}", vocab::STATUSES.join(", "))),
+        "publisher" => match record::parse_hex32(value) {
+            Ok(key) => Ok(record::to_hex(&key)),
+            Err(_) => refuse("a publisher key (64 hex characters)".to_owned()),
+        },
+        _ => Err(format!("{name} is not a filter; filters: theme, sdg, country, language, status, publisher")),
+    }
+}
+
+/// Search results as the API serves them: the index brought up to date with the store first
+/// (so a note just published is found), then each hit with its publisher's name, and the
+/// publisher facet with names.
+pub fn search(store: &Store, index: &Search, query: &SearchQuery) -> Result<Value, SearchError> {
+    index.catch_up(store)?;
+    let results = index.search(query)?;
+    let names = Names::load(store)?;
+    let name_of =
+        |hex: &str| record::parse_hex32(hex).map(|key| names.of(&PublisherId(key))).unwrap_or_else(|_| hex.to_owned());
+    let mut out = json!(results);
+    for hit in out["hits"].as_array_mut().into_iter().flatten() {
+        hit["publisher_name"] = json!(name_of(hit["publisher"].as_str().unwrap_or_default()));
+    }
+    for value in out["facets"]["publisher"].as_array_mut().into_iter().flatten() {
+        value["name"] = json!(name_of(value["value"].as_str().unwrap_or_default()));
+    }
+    out["query"] = json!(query.text);
+    let filters: serde_json::Map<String, Value> =
+        query.filters.iter().map(|(name, value)| (name.to_string(), json!(value))).collect();
+    out["filters"] = Value::Object(filters);
+    Ok(out)
+}
+
+/// A timestamp as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).
+pub fn format_time(timestamp_ms: i64) -> String {
+    let seconds = timestamp_ms.div_euclid(1000);
+    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (hour, minute, second) = (second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_shown_as_utc_dates() {
+        assert_eq!(super::format_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(super::format_time(1_767_225_600_000), "2026-01-01 00:00:00 UTC");
+        assert_eq!(super::format_time(951_782_400_000 + 86_399_000), "2000-02-29 23:59:59 UTC");
+    }
 }

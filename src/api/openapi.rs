@@ -45,6 +45,24 @@ const ROUTES: &[Route] = &[
         )
     },
     Route {
+        query: &[
+            ("q", "words to look for (all must match; \"phrases\", -exclusions); empty: newest first"),
+            ("theme", "a theme"),
+            ("sdg", "an SDG target such as 11.6"),
+            ("country", "an ISO 3166-1 alpha-2 code"),
+            ("language", "a BCP 47 tag"),
+            ("publisher", "a publisher key, 64 hex characters"),
+            ("status", "planned, ongoing, completed or discontinued"),
+            ("limit", "hits per page, 1 to 100 (default 20)"),
+            ("offset", "hits to skip, 0 to 10000"),
+        ],
+        ..route(
+            "get",
+            "/api/v1/search",
+            "Full-text search over current practice notes: total, hits with snippet_html, facet counts",
+        )
+    },
+    Route {
         query: &[("history", "true to list every revision held")],
         ..route(
             "get",

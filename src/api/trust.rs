@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Answer, ApiError, authorise, blocking, gossip, parse_json};
 use crate::author::{self, Previous, ProfileChanges};
@@ -89,8 +89,7 @@ pub(super) async fn partners(State(shared): State<Arc<Shared>>) -> Answer {
 }
 
 /// The steps every change to partners, blocks or the policy takes: check the token, read the
-/// request, then, one change at a time and off the runtime, make the change and recompute the
-/// policy from what it left.
+/// request, then make the change (see [`apply_trust_change`]).
 async fn change_trust<R, T>(
     shared: &Arc<Shared>,
     headers: &HeaderMap,
@@ -104,6 +103,20 @@ where
 {
     authorise(shared, headers)?;
     let request: R = parse_json(body, shape)?;
+    apply_trust_change(shared, request, change).await
+}
+
+/// Makes a change to partners, blocks or the policy: one at a time and off the runtime, then
+/// recomputes the policy from what it left.
+async fn apply_trust_change<R, T>(
+    shared: &Arc<Shared>,
+    request: R,
+    change: impl FnOnce(&Shared, R) -> Result<T, PartnerError> + Send + 'static,
+) -> Result<T, ApiError>
+where
+    R: Send + 'static,
+    T: Send + 'static,
+{
     let _changing = shared.trust_changes.lock().await;
     blocking(shared, move |shared| {
         let changed = change(shared, request)?;
@@ -143,9 +156,16 @@ struct AddPartner {
 /// Adds a partner from its invite code: keeps it, signs and gossips a partnership record,
 /// dials the addresses and syncs.
 pub(super) async fn add_partner(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Answer {
-    let shape = "{\"code\": \"citymesh1...\", \"label\": \"...\"}";
-    let added = change_trust(&shared, &headers, &body, shape, |shared, request: AddPartner| {
-        let added = partners::add(&shared.data, &shared.store, &shared.key, &request.code, &request.label)?;
+    authorise(&shared, &headers)?;
+    let request: AddPartner = parse_json(&body, "{\"code\": \"citymesh1...\", \"label\": \"...\"}")?;
+    let answer = add_partner_now(&shared, request.code, request.label).await?;
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Adds a partner (for the API and the web page, which have checked who asks).
+pub(super) async fn add_partner_now(shared: &Arc<Shared>, code: String, label: String) -> Result<Value, ApiError> {
+    let added = apply_trust_change(shared, (code, label), |shared, (code, label): (String, String)| {
+        let added = partners::add(&shared.data, &shared.store, &shared.key, &code, &label)?;
         for address in &added.entry.addresses {
             if let Err(error) = shared.data.remember_peer(address) {
                 tracing::warn!(error = format!("{error:#}"), "cannot remember a partner's address");
@@ -155,7 +175,7 @@ pub(super) async fn add_partner(State(shared): State<Arc<Shared>>, headers: Head
     })
     .await?;
     if let Some(record) = &added.record {
-        gossip(&shared, record.envelope_bytes()).await;
+        gossip(shared, record.envelope_bytes()).await;
     }
     let mut dialled = Vec::new();
     for address in &added.entry.addresses {
@@ -172,8 +192,7 @@ pub(super) async fn add_partner(State(shared): State<Arc<Shared>>, headers: Head
     // The scope grew: catch up with everyone connected, the partner included once it is.
     shared.sync_soon(None);
     let entry = &added.entry;
-    let answer = json!({"publisher": entry.publisher, "name": entry.name, "label": entry.label, "dialled": dialled});
-    Ok((StatusCode::CREATED, Json(answer)).into_response())
+    Ok(json!({"publisher": entry.publisher, "name": entry.name, "label": entry.label, "dialled": dialled}))
 }
 
 #[derive(Deserialize)]

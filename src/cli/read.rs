@@ -105,6 +105,75 @@ pub(super) fn print_detail(detail: &Value, as_json: bool) -> Result<()> {
     Ok(())
 }
 
+pub(super) fn search(data: &DataDir, args: super::SearchArgs) -> Result<()> {
+    let facets = [
+        ("theme", args.theme),
+        ("sdg", args.sdg),
+        ("country", args.country),
+        ("language", args.language),
+        ("publisher", args.publisher),
+        ("status", args.status),
+    ];
+    let filters: Vec<(String, String)> = facets
+        .into_iter()
+        .flat_map(|(name, values)| values.into_iter().map(move |value| (name.to_owned(), value)))
+        .collect();
+    let params = crate::api::SearchParams { q: args.words.join(" "), filters, limit: Some(args.limit), offset: None };
+    if let Some(remote) = Remote::discover(data)? {
+        let mut pairs: Vec<(&str, String)> = vec![("q", params.q.clone()), ("limit", args.limit.to_string())];
+        pairs.extend(params.filters.iter().map(|(name, value)| (name.as_str(), value.clone())));
+        return print_search(&remote.get_with("/api/v1/search", &pairs)?, args.json);
+    }
+    let query = params.query()?;
+    data.require_store()?;
+    let store = data.open_store(&data.config()?)?;
+    let index = data.open_search(&store)?;
+    print_search(&view::search(&store, &index, &query)?, args.json)
+}
+
+/// A snippet's HTML as plain text, the matched words in *stars*.
+fn plain(html: &str) -> String {
+    let text = html.replace("<mark>", "*").replace("</mark>", "*").replace("&lt;", "<").replace("&gt;", ">");
+    let text = text.replace("&quot;", "\"").replace("&#x27;", "'").replace("&#39;", "'").replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn print_search(results: &Value, as_json: bool) -> Result<()> {
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(results)?);
+        return Ok(());
+    }
+    let hits = results["hits"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let total = results["total"].as_u64().unwrap_or_default();
+    if total == 0 {
+        eprintln!("no practice note matches; try fewer words or filters");
+        return Ok(());
+    }
+    let notes = if total == 1 { "1 note matches".to_owned() } else { format!("{total} notes match") };
+    println!("{notes}; showing {}\n", hits.len());
+    for hit in hits {
+        println!("{}  ({}, {})", text(&hit["title"]), text(&hit["publisher_name"]), text(&hit["slug"]));
+        println!("    {}", plain(text(&hit["snippet_html"])));
+        println!("    id {}\n", text(&hit["id"]));
+    }
+    for name in crate::search::FACETS {
+        let counts = results["facets"][name].as_array().map(Vec::as_slice).unwrap_or_default();
+        if counts.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = counts
+            .iter()
+            .take(8)
+            .map(|count| {
+                let label = count["name"].as_str().unwrap_or_else(|| text(&count["value"]));
+                format!("{label} ({})", count["count"])
+            })
+            .collect();
+        println!("{name:<10} {}", shown.join(", "));
+    }
+    Ok(())
+}
+
 pub(super) fn status(data: &DataDir, as_json: bool) -> Result<()> {
     let status = match Remote::discover(data)? {
         Some(remote) => remote.get("/api/v1/status")?,

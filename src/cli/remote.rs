@@ -38,6 +38,15 @@ impl Remote {
         self.answer(response, path)
     }
 
+    /// A GET with query parameters, encoded.
+    pub(super) fn get_with(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        for (name, value) in query {
+            request = request.query(*name, value);
+        }
+        self.answer(request.call(), path)
+    }
+
     /// Every row of `GET /api/v1/records` with these query parameters (`kind=practice`, say),
     /// reading page after page.
     pub(super) fn records(&self, query: &str) -> Result<Value> {

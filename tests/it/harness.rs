@@ -201,6 +201,11 @@ impl Node {
         &self.running.shared
     }
 
+    /// The node's HTTP routes (API and web page), to call without a server (`oneshot`).
+    pub fn router(&self) -> axum::Router {
+        citymesh::api::app(std::sync::Arc::clone(&self.running.shared))
+    }
+
     /// The node's HTTP API, as `http://127.0.0.1:port`.
     pub fn api_url(&self) -> String {
         format!("http://{}", self.running.api_addr)

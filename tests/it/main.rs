@@ -3,6 +3,7 @@
 mod harness;
 
 mod api;
+mod browser;
 mod cli;
 mod hostile;
 mod hostile_sync;
@@ -10,3 +11,4 @@ mod nodes;
 mod partners;
 mod run;
 mod spec;
+mod web;

@@ -1,0 +1,482 @@
+//! Full-text search over the current practice notes (tantivy), with facet counts and
+//! highlighted snippets. The index is a cache of the store: it follows the records tree in
+//! arrival order, remembers in each commit how far it got, and is rebuilt from the store when it
+//! is missing, damaged, of another layout, or the store was repaired after a crash.
+//!
+//! One document per practice note key (publisher + slug), holding its current head; a withdrawn
+//! note has none. Text is split on non-alphanumerics, lower-cased and folded to ASCII
+//! ("São" finds "sao"), with no stemming, so that every language is treated alike.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+use crate::record::{Body, Key, Kind, Record};
+use crate::store::{Store, StoreError};
+use crate::wire::Practice;
+
+/// The index's layout; an index written with another is rebuilt.
+const LAYOUT: u32 = 1;
+/// The analyser every text field uses.
+const TOKENIZER: &str = "citymesh";
+/// Memory the writer may buffer before it writes a segment.
+const WRITER_MEMORY: usize = 50 * 1024 * 1024;
+/// Records read from the store at a time while catching up.
+const PAGE: usize = 2_000;
+/// While catching up on many records, a commit (and a progress line) every this many.
+const COMMIT_EVERY: usize = 20_000;
+/// Longest query text accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 500;
+/// Most hits per page, and the furthest a page may start.
+pub const MAX_LIMIT: usize = 100;
+pub const MAX_OFFSET: usize = 10_000;
+/// Facet values returned per facet, most frequent first.
+const FACET_VALUES: usize = 30;
+/// Characters of a snippet.
+const SNIPPET_CHARS: usize = 220;
+
+/// The facets, as the API and the page name them, and their paths in the index.
+pub const FACETS: [&str; 6] = ["theme", "sdg", "country", "language", "publisher", "status"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("the search index at {path}: {error}")]
+    Index { path: PathBuf, error: tantivy::TantivyError },
+    #[error("the search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot remove the damaged search index at {path}: {error}")]
+    Remove { path: PathBuf, error: std::io::Error },
+}
+
+/// What to look for. Empty text matches every note (newest first); otherwise by relevance.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    /// `(facet, value)` pairs, e.g. `("theme", "solid-waste")`: a hit has one of the values
+    /// given for each facet named.
+    pub filters: Vec<(&'static str, String)>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// One note found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub id: String,
+    pub publisher: String,
+    pub slug: String,
+    pub title: String,
+    pub timestamp_ms: i64,
+    /// A passage of the note with the query's words in `<mark>`; HTML, escaped.
+    pub snippet_html: String,
+}
+
+/// How many matching notes have one facet value.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// A page of results, with the total and facet counts over every match.
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: BTreeMap<&'static str, Vec<FacetCount>>,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    key: Field,
+    id: Field,
+    publisher: Field,
+    slug: Field,
+    title: Field,
+    summary: Field,
+    body: Field,
+    keywords: Field,
+    place: Field,
+    facet: Field,
+    timestamp: Field,
+}
+
+impl Fields {
+    fn schema() -> (Schema, Fields) {
+        let mut builder = Schema::builder();
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let text = TextOptions::default().set_indexing_options(indexing);
+        let fields = Fields {
+            key: builder.add_text_field("key", STRING),
+            id: builder.add_text_field("id", STORED),
+            publisher: builder.add_text_field("publisher", STORED),
+            slug: builder.add_text_field("slug", STORED),
+            title: builder.add_text_field("title", text.clone().set_stored()),
+            summary: builder.add_text_field("summary", text.clone().set_stored()),
+            body: builder.add_text_field("body", text.clone().set_stored()),
+            keywords: builder.add_text_field("keywords", text.clone()),
+            place: builder.add_text_field("place", text),
+            facet: builder.add_facet_field("facet", FacetOptions::default()),
+            timestamp: builder.add_i64_field("timestamp", FAST | STORED),
+        };
+        (builder.build(), fields)
+    }
+}
+
+/// What the writer side keeps: the writer and how far into the store it has indexed.
+struct Progress {
+    writer: IndexWriter<TantivyDocument>,
+    /// The last store sequence number indexed (`None`: nothing yet).
+    after: Option<u64>,
+    /// The store generation when the index last caught up: unchanged means nothing to do.
+    generation: Option<u64>,
+}
+
+/// The search index of one data directory.
+pub struct Search {
+    path: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    progress: Mutex<Progress>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    layout: u32,
+    after: Option<u64>,
+}
+
+fn analyser() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+fn facet_term(fields: &Fields, name: &str, value: &str) -> Term {
+    Term::from_facet(fields.facet, &Facet::from_path([name, value]))
+}
+
+impl Search {
+    /// Opens the index in `path`, or builds a new one there when it is missing, unreadable or
+    /// of another layout (`rebuild` forces that). Call [`Search::catch_up`] to bring it up to
+    /// date with the store.
+    pub fn open(path: &Path, rebuild: bool) -> Result<Search, SearchError> {
+        if !rebuild {
+            match Self::open_existing(path) {
+                Ok(Some(search)) => return Ok(search),
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "the search index is damaged; rebuilding it from the store"),
+            }
+        }
+        if path.exists() {
+            std::fs::remove_dir_all(path).map_err(|error| SearchError::Remove { path: path.to_owned(), error })?;
+        }
+        let wrap = |error| SearchError::Index { path: path.to_owned(), error };
+        std::fs::create_dir_all(path).map_err(|error| wrap(error.into()))?;
+        let (schema, _) = Fields::schema();
+        let index = Index::create_in_dir(path, schema).map_err(wrap)?;
+        Self::with_index(path, index, None)
+    }
+
+    /// The existing index, if there is one of this layout.
+    fn open_existing(path: &Path) -> Result<Option<Search>, SearchError> {
+        if !path.join("meta.json").exists() {
+            return Ok(None);
+        }
+        let wrap = |error| SearchError::Index { path: path.to_owned(), error };
+        let index = Index::open_in_dir(path).map_err(wrap)?;
+        if index.schema() != Fields::schema().0 {
+            return Ok(None);
+        }
+        let payload = index.load_metas().map_err(wrap)?.payload;
+        let payload: Option<Payload> = payload.as_deref().and_then(|text| serde_json::from_str(text).ok());
+        match payload {
+            Some(payload) if payload.layout == LAYOUT => Self::with_index(path, index, payload.after).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn with_index(path: &Path, index: Index, after: Option<u64>) -> Result<Search, SearchError> {
+        index.tokenizers().register(TOKENIZER, analyser());
+        let (_, fields) = Fields::schema();
+        let wrap = |error| SearchError::Index { path: path.to_owned(), error };
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY).map_err(wrap)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(wrap)?;
+        Ok(Search {
+            path: path.to_owned(),
+            index,
+            reader,
+            fields,
+            progress: Mutex::new(Progress { writer, after, generation: None }),
+        })
+    }
+
+    /// Indexes what the store received since the last catch-up: each practice note key touched
+    /// gets its current head (or nothing, once withdrawn). Flushes the store before each
+    /// commit, so the index never holds a note the store could lose. Returns the records read.
+    pub fn catch_up(&self, store: &Store) -> Result<usize, SearchError> {
+        let generation = store.generation();
+        let mut progress = self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if progress.generation == Some(generation) {
+            return Ok(0);
+        }
+        let (mut read, mut uncommitted) = (0, 0);
+        loop {
+            let page = store.records_page(progress.after, PAGE)?;
+            let Some((last, _)) = page.last() else { break };
+            let last = *last;
+            let keys: BTreeSet<Key> = page
+                .iter()
+                .filter(|(_, record)| record.kind() == Kind::Practice)
+                .map(|(_, record)| record.key())
+                .collect();
+            for key in keys {
+                self.reindex(&progress.writer, store, &key)?;
+            }
+            progress.after = Some(last);
+            read += page.len();
+            uncommitted += page.len();
+            if uncommitted >= COMMIT_EVERY {
+                self.commit(&mut progress, store)?;
+                uncommitted = 0;
+                tracing::info!(records = read, "search index: catching up");
+            }
+        }
+        if uncommitted > 0 {
+            self.commit(&mut progress, store)?;
+        }
+        progress.generation = Some(generation);
+        Ok(read)
+    }
+
+    /// Drops the index's contents and indexes the whole store again.
+    pub fn rebuild(&self, store: &Store) -> Result<usize, SearchError> {
+        {
+            let mut progress = self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            progress.writer.delete_all_documents()?;
+            progress.after = None;
+            progress.generation = None;
+        }
+        self.catch_up(store)
+    }
+
+    fn reindex(&self, writer: &IndexWriter<TantivyDocument>, store: &Store, key: &Key) -> Result<(), SearchError> {
+        writer.delete_term(Term::from_field_text(self.fields.key, &key_text(key)));
+        let Some(head) = store.head(key)? else { return Ok(()) };
+        if let Ok(Body::Practice(note)) = head.parse_body() {
+            writer.add_document(self.document(&head, &note))?;
+        }
+        Ok(())
+    }
+
+    fn commit(&self, progress: &mut Progress, store: &Store) -> Result<(), SearchError> {
+        store.flush()?;
+        let payload = serde_json::to_string(&Payload { layout: LAYOUT, after: progress.after })
+            .expect("a payload of plain numbers serialises");
+        let mut commit = progress.writer.prepare_commit()?;
+        commit.set_payload(&payload);
+        commit.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    fn document(&self, record: &Record, note: &Practice) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.key, key_text(&record.key()));
+        doc.add_text(f.id, record.id().to_string());
+        doc.add_text(f.publisher, record.publisher().to_string());
+        doc.add_text(f.slug, record.slug());
+        doc.add_text(f.title, &note.title);
+        doc.add_text(f.summary, &note.summary);
+        doc.add_text(f.body, body_text(note));
+        doc.add_text(f.keywords, note.keywords.join(" "));
+        doc.add_i64(f.timestamp, record.timestamp_ms());
+        let mut facet = |name: &str, value: &str| {
+            if !value.is_empty() {
+                doc.add_facet(f.facet, Facet::from_path([name, value]));
+            }
+        };
+        for theme in &note.themes {
+            facet("theme", theme);
+        }
+        for target in &note.sdg_targets {
+            facet("sdg", target);
+        }
+        facet("language", &note.language);
+        facet("publisher", &record.publisher().to_string());
+        facet("status", &note.status);
+        if let Some(place) = &note.location {
+            facet("country", &place.country);
+            let words = [&place.name, &place.subdivision, &place.country, &place.unlocode];
+            doc.add_text(f.place, words.map(|word| word.to_owned()).join(" "));
+        }
+        doc
+    }
+
+    /// Notes held, as the index has them now.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs a query. Query syntax is tantivy's (words, "phrases", -exclusions, field:word);
+    /// anything it cannot parse is searched for as plain words, so no text is an error.
+    pub fn search(&self, query: &SearchQuery) -> Result<Results, SearchError> {
+        let f = &self.fields;
+        let searcher = self.reader.searcher();
+        let text: Option<Box<dyn Query>> = if query.text.trim().is_empty() {
+            None
+        } else {
+            let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.summary, f.body, f.keywords, f.place]);
+            parser.set_conjunction_by_default();
+            parser.set_field_boost(f.title, 3.0);
+            parser.set_field_boost(f.keywords, 2.0);
+            parser.set_field_boost(f.summary, 1.5);
+            Some(parser.parse_query_lenient(&query.text).0)
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        clauses
+            .push((Occur::Must, text.as_ref().map_or_else(|| Box::new(AllQuery) as Box<dyn Query>, |q| q.box_clone())));
+        // Values of one facet are alternatives; different facets must all match.
+        let mut by_facet: BTreeMap<&str, Vec<Box<dyn Query>>> = BTreeMap::new();
+        for (name, value) in &query.filters {
+            let term = facet_term(f, name, value);
+            by_facet.entry(name).or_default().push(Box::new(TermQuery::new(term, IndexRecordOption::Basic)));
+        }
+        for (_, alternatives) in by_facet {
+            let any = alternatives.into_iter().map(|query| (Occur::Should, query)).collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        let combined = BooleanQuery::new(clauses);
+        let mut facets = FacetCollector::for_field("facet");
+        for name in FACETS {
+            facets.add_facet(Facet::from_path([name]));
+        }
+        let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
+        let (addresses, total, facet_counts): (Vec<DocAddress>, usize, _) = if text.is_some() {
+            let (scored, total, counts) = searcher.search(&combined, &(top, Count, facets))?;
+            (scored.into_iter().map(|(_, address)| address).collect(), total, counts)
+        } else {
+            let newest = top.order_by_fast_field::<i64>("timestamp", Order::Desc);
+            let (dated, total, counts) = searcher.search(&combined, &(newest, Count, facets))?;
+            (dated.into_iter().map(|(_, address)| address).collect(), total, counts)
+        };
+        let snippets = match &text {
+            Some(text) => {
+                let mut body = SnippetGenerator::create(&searcher, text.as_ref(), f.body)?;
+                let mut summary = SnippetGenerator::create(&searcher, text.as_ref(), f.summary)?;
+                body.set_max_num_chars(SNIPPET_CHARS);
+                summary.set_max_num_chars(SNIPPET_CHARS);
+                Some((body, summary))
+            }
+            None => None,
+        };
+        let mut hits = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let field = |field: Field| doc.get_first(field).and_then(|value| value.as_str()).unwrap_or("").to_owned();
+            let snippet_html = match &snippets {
+                Some((body, summary)) => {
+                    let mut snippet = summary.snippet_from_doc(&doc);
+                    if snippet.highlighted().is_empty() {
+                        let in_body = body.snippet_from_doc(&doc);
+                        if !in_body.highlighted().is_empty() {
+                            snippet = in_body;
+                        }
+                    }
+                    snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+                    if snippet.is_empty() { escape(&shorten(&field(f.summary))) } else { snippet.to_html() }
+                }
+                None => escape(&shorten(&field(f.summary))),
+            };
+            hits.push(Hit {
+                id: field(f.id),
+                publisher: field(f.publisher),
+                slug: field(f.slug),
+                title: field(f.title),
+                timestamp_ms: doc.get_first(f.timestamp).and_then(|value| value.as_i64()).unwrap_or_default(),
+                snippet_html,
+            });
+        }
+        let facets = FACETS
+            .iter()
+            .map(|name| {
+                let counts = facet_counts
+                    .top_k(Facet::from_path([*name]), FACET_VALUES)
+                    .into_iter()
+                    .filter_map(|(facet, count)| {
+                        facet.to_path().last().map(|value| FacetCount { value: (*value).to_owned(), count })
+                    })
+                    .collect();
+                (*name, counts)
+            })
+            .collect();
+        Ok(Results { total, hits, facets })
+    }
+}
+
+fn key_text(key: &Key) -> String {
+    format!("{}/{}", key.publisher, key.slug)
+}
+
+/// Every text of a note other than title, summary and keywords, for the `body` field.
+fn body_text(note: &Practice) -> String {
+    let mut parts: Vec<&str> =
+        vec![&note.problem, &note.objectives, &note.approach, &note.results, &note.lessons_learned];
+    if let Some(transfer) = &note.transferability {
+        parts.push(&transfer.summary);
+        parts.extend(transfer.core_elements.iter().map(String::as_str));
+        parts.extend(transfer.adaptable_elements.iter().map(String::as_str));
+        parts.extend(transfer.preconditions.iter().map(String::as_str));
+    }
+    parts.extend(note.indicators.iter().map(|indicator| indicator.label.as_str()));
+    parts.extend(note.partners.iter().map(|partner| partner.name.as_str()));
+    if let Some(resources) = &note.resources {
+        parts.extend(resources.funding_sources.iter().map(String::as_str));
+    }
+    parts.retain(|part| !part.is_empty());
+    parts.join("\n")
+}
+
+/// The first words of a text, up to a snippet's length.
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= SNIPPET_CHARS {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(SNIPPET_CHARS).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{cut} …")
+}
+
+/// Minimal HTML escaping for text placed in an element.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,251 @@
+//! The web page in a real browser: Debian's Chromium, driven over WebDriver by chromedriver
+//! (both installed by `.ci/run`). A knowledge officer signs in, publishes a note through the
+//! form, finds it by a word from its body and by a facet, opens it, and the page is
+//! photographed (target/screenshots/).
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The W3C WebDriver name of an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// How long any one step may take to show its result.
+const STEP: Duration = Duration::from_secs(20);
+
+/// chromedriver, stopped when dropped.
+struct Driver {
+    process: Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Driver {
+    fn start() -> Driver {
+        for program in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                std::path::Path::new(program).exists(),
+                "{program} is missing: install Debian's chromium and chromium-driver (bash .ci/run does)"
+            );
+        }
+        let port = free_port();
+        let process = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let driver = Driver { process, base: format!("http://127.0.0.1:{port}"), agent };
+        let started = Instant::now();
+        while driver.call("GET", "/status", None).map(|status| status["ready"] != true).unwrap_or(true) {
+            assert!(started.elapsed() < STEP, "chromedriver did not become ready");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        driver
+    }
+
+    /// One WebDriver command; answers its `value`.
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let url = format!("{}{path}", self.base);
+        let response = match (method, body) {
+            ("GET", _) => self.agent.get(&url).call(),
+            ("DELETE", _) => self.agent.delete(&url).call(),
+            (_, body) => self.agent.post(&url).send_json(body.unwrap_or(json!({}))),
+        };
+        let mut response = response.map_err(|error| error.to_string())?;
+        let status = response.status();
+        let answer: Value = response.body_mut().read_json().map_err(|error| error.to_string())?;
+        if status.is_success() { Ok(answer["value"].clone()) } else { Err(format!("{path}: {}", answer["value"])) }
+    }
+
+    fn session(&self, profile: &std::path::Path) -> Session<'_> {
+        let args = [
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--window-size=1200,1600".to_owned(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
+        }}});
+        let created = self.call("POST", "/session", Some(capabilities)).expect("a browser session");
+        Session { driver: self, id: created["sessionId"].as_str().expect("a session id").to_owned() }
+    }
+}
+
+struct Session<'a> {
+    driver: &'a Driver,
+    id: String,
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        let _ = self.driver.call("DELETE", &format!("/session/{}", self.id), None);
+    }
+}
+
+impl Session<'_> {
+    fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.driver.call(method, &format!("/session/{}{path}", self.id), body).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    fn open(&self, url: &str) {
+        self.command("POST", "/url", Some(json!({"url": url})));
+    }
+
+    fn url(&self) -> String {
+        self.command("GET", "/url", None).as_str().unwrap_or_default().to_owned()
+    }
+
+    fn source(&self) -> String {
+        self.command("GET", "/source", None).as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The element the CSS selector finds, waiting for it to appear.
+    fn find(&self, css: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let found = self.driver.call(
+                "POST",
+                &format!("/session/{}/element", self.id),
+                Some(json!({"using": "css selector", "value": css})),
+            );
+            if let Ok(element) = found {
+                return element[ELEMENT].as_str().expect("an element reference").to_owned();
+            }
+            assert!(started.elapsed() < STEP, "no element {css:?} on {}", self.url());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css);
+        self.command("POST", &format!("/element/{element}/value"), Some(json!({"text": text})));
+    }
+
+    fn click(&self, css: &str) {
+        let element = self.find(css);
+        self.command("POST", &format!("/element/{element}/click"), Some(json!({})));
+    }
+
+    fn text(&self, css: &str) -> String {
+        let element = self.find(css);
+        self.command("GET", &format!("/element/{element}/text"), None).as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits until the page's address satisfies `condition`.
+    fn wait_for_url(&self, what: &str, condition: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let url = self.url();
+            if condition(&url) {
+                return url;
+            }
+            assert!(started.elapsed() < STEP, "{what}: still at {url}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn screenshot(&self, name: &str) -> PathBuf {
+        let encoded = self.command("GET", "/screenshot", None);
+        let png = base64::engine::general_purpose::STANDARD.decode(encoded.as_str().unwrap()).expect("base64 PNG");
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser() {
+    let node = Node::start("Surabaya City", &["main"], &[]).await;
+    node.publish(EXAMPLE).await;
+    let (base, token) = (node.api_url(), node.shared().token.clone());
+    let profile = tempfile::tempdir().unwrap();
+    let shot = tokio::task::spawn_blocking(move || {
+        let driver = Driver::start();
+        let browser = driver.session(profile.path());
+
+        // Publishing asks for signing in first, then comes back to the form.
+        browser.open(&format!("{base}/publish"));
+        browser.wait_for_url("sent to sign in", |url| url.contains("/signin"));
+        browser.type_into("#token", &token);
+        browser.click("form.stack button[type=submit]");
+        browser.wait_for_url("back at the form", |url| url.ends_with("/publish"));
+
+        // A form with a mistake shows it beside the input, keeping what was typed.
+        browser.type_into("#slug", "rain-gardens");
+        browser.type_into("#title", "Rain gardens along school routes");
+        browser.type_into("#summary", "Schools and residents planted rain gardens that soak up flash floods.");
+        browser.type_into("#approach", "Volunteers dug bioswales beside the pavements near every primary school.");
+        browser.click("input[name=themes][value=climate-resilience]");
+        browser.click("#status option[value=ongoing]");
+        browser.type_into("[name='location.country']", "ZZ");
+        browser.click("form.note-form button[type=submit]");
+        let error = browser.text("[id='location.country-error']");
+        assert!(error.contains("ZZ"), "the country is named: {error}");
+        let field = browser.find("[name='location.country']");
+        browser.command("POST", &format!("/element/{field}/clear"), Some(json!({})));
+        browser.type_into("[name='location.country']", "ID");
+        browser.click("form.note-form button[type=submit]");
+        let note_url = browser.wait_for_url("the note page after publishing", |url| url.contains("?saved=published"));
+        assert!(browser.text(".verified").contains("Signature verified"));
+
+        // Found by a word from its body, through the search form.
+        browser.click("nav a[href='/notes']");
+        browser.type_into("#q", "bioswales");
+        browser.click("form.search button[type=submit]");
+        browser.wait_for_url("search results", |url| url.contains("q=bioswales"));
+        assert!(browser.text("#results").starts_with("1 note matches"), "{}", browser.text("#results"));
+        assert!(browser.source().contains("<mark>bioswales</mark>"), "the word is highlighted");
+
+        // And by a facet: all notes, then the climate-resilience theme.
+        browser.open(&format!("{base}/notes"));
+        browser.click("aside a[href*='theme=climate-resilience']");
+        browser.wait_for_url("filtered by theme", |url| url.contains("theme=climate-resilience"));
+        assert_eq!(browser.text("#results"), "1 note", "{}", browser.text("#results"));
+        browser.click("ol.notes h3 a");
+        let opened = browser.wait_for_url("the note opened from the results", |url| url.contains("/notes/"));
+        assert_eq!(opened, note_url.split('?').next().unwrap());
+        assert!(browser.text("h1").contains("Rain gardens along school routes"));
+        assert!(browser.text("#history").contains("Revision history"));
+        browser.screenshot("note-page.png")
+    })
+    .await
+    .unwrap();
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a real picture of the page");
+    node.stop().await;
+}
