@@ -80,7 +80,7 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
             None => Vec::new(),
         };
         let running = start(city, &root, bootstrap, shutdown.clone()).await?;
-        println!("{:<22} node started; API at http://{}/api/v1/status", city.name, running.node.api_addr);
+        println!("{:<22} node started; web page at http://{}/", city.name, running.node.api_addr);
         cities.push(running);
     }
     wait_for_mesh(&cities).await?;
@@ -132,12 +132,34 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     let folder = root.join(cities[1].city.folder);
     let binary = std::env::args().next().unwrap_or_else(|| "citymesh".to_owned());
     if !once {
-        println!("The nodes keep running; in another terminal, try:");
+        println!("\nThe nodes keep running. Open the cities' pages in a browser:");
+        for running in &cities {
+            let token = running.shared().token.trim();
+            println!(
+                "    {:<22} http://{}/   (to publish, sign in with {token})",
+                running.city.name, running.node.api_addr
+            );
+        }
+        println!("Publish a note on one page (Publish) and watch it arrive on the others (Browse);");
+        println!("each arrival is also printed here. Or, in another terminal, try:");
         println!("    {binary} --data-dir {} list", folder.display());
+        println!("    {binary} --data-dir {} search compost", folder.display());
         println!("    {binary} --data-dir {} show community-composting --history", folder.display());
-        println!("    {binary} --data-dir {} status", folder.display());
-        println!("Ctrl-C stops the demo.");
-        crate::node::wait_for_signal().await;
+        println!("Ctrl-C stops the demo.\n");
+        let signal = crate::node::wait_for_signal();
+        tokio::pin!(signal);
+        loop {
+            tokio::select! {
+                _ = &mut signal => break,
+                arrival = next_arrival(&mut arrivals) => match arrival {
+                    Some((receiver, received)) => show(receiver, &received),
+                    None => {
+                        (&mut signal).await;
+                        break;
+                    }
+                },
+            }
+        }
     }
     shutdown.cancel();
     for running in cities {

@@ -242,7 +242,24 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
         assert_eq!(opened, note_url.split('?').next().unwrap());
         assert!(browser.text("h1").contains("Rain gardens along school routes"));
         assert!(browser.text("#history").contains("Revision history"));
-        browser.screenshot("note-page.png")
+        let shot = browser.screenshot("note-page.png");
+
+        // On a phone's width the pages fit without sideways scrolling.
+        browser.command("POST", "/window/rect", Some(json!({"width": 390, "height": 844})));
+        for path in ["/", "/notes?q=bioswales", &opened.replace(&base, ""), "/publish", "/partners", "/network"] {
+            browser.open(&format!("{base}{path}"));
+            let fits = browser.command(
+                "POST",
+                "/execute/sync",
+                Some(
+                    json!({"script": "return document.documentElement.scrollWidth <= window.innerWidth;", "args": []}),
+                ),
+            );
+            assert_eq!(fits, json!(true), "{path} scrolls sideways on a phone");
+        }
+        browser.open(&format!("{base}/notes?q=bioswales"));
+        browser.screenshot("search-phone.png");
+        shot
     })
     .await
     .unwrap();

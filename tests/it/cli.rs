@@ -171,6 +171,15 @@ fn the_demo_leaves_three_cities_holding_each_others_notes() {
     let root = scratch.scratch("demo");
     let output = scratch.ok(&["demo", "--once", "--dir", path_str(&root)]);
     check_mentions(&output, &["received City of Surabaya's note community-composting", "holds 6 records", "list"]);
+    check_mentions(&output, &["City of Curitiba       node started; web page at http://127.0.0.1:"]);
+    // Search works on a stopped city's data directory too (the index is opened and caught up).
+    let found = std::process::Command::new(env!("CARGO_BIN_EXE_citymesh"))
+        .args(["--data-dir", path_str(&root.join("curitiba")), "search", "landfill", "--json"])
+        .output()
+        .unwrap();
+    let found: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!(found["hits"][0]["slug"], "community-composting", "{found}");
+    assert_eq!(found["hits"][0]["publisher_name"], "City of Surabaya", "{found}");
     for city in ["surabaya", "curitiba", "porto-alegre"] {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_citymesh"))
             .args(["--data-dir", path_str(&root.join(city)), "list", "--json"])

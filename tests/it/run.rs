@@ -48,6 +48,12 @@ fn the_cli_works_through_a_running_node_which_stops_cleanly_on_sigterm() {
     assert!(listed.as_array().unwrap().iter().any(|row| row["id"] == id.as_str()), "{listed}");
     check_mentions(&city.ok(&["show", "community-composting", "--history"]), &[&id, "verified", "## Approach"]);
     check_mentions(&city.ok(&["status"]), &["running", "records:     2", "main"]);
+    // Search goes through the node's API (the node holds the index).
+    check_mentions(&city.ok(&["search", "compost", "--theme", "solid-waste"]), &["1 note matches", "*compost*", &id]);
+    check_mentions(
+        &city.fails(&["search", "--theme", "tourism"]),
+        &["theme \"tourism\" is not allowed", "solid-waste"],
+    );
     let export = city.scratch("export");
     city.ok(&["export", path_str(&export)]);
     let stderr = String::from_utf8_lossy(&city.run(&["import", path_str(&export)]).stderr).into_owned();

@@ -324,3 +324,40 @@ async fn the_web_page_reads_without_signing_in_and_writes_only_with_a_session() 
     assert!(page.contains("id=\"code-error\""), "{page}");
     node.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_published_on_one_page_appears_on_the_others() {
+    let a = Node::start("City A", &["main"], &[]).await;
+    let b = Node::start("City B", &["main"], &[a.address().await]).await;
+    eventually("A and B form their gossip mesh", std::time::Duration::from_secs(20), || async {
+        a.mesh_peers().await == 1 && b.mesh_peers().await == 1
+    })
+    .await;
+    let token = a.shared().token.clone();
+    let (_, headers, _) = call(&a, form("/signin", "", &[("token", &token), ("next", "/publish")])).await;
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let (_, _, page) =
+        call(&a, Request::get("/publish").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let fields = [
+        ("csrf", csrf_of(&page)),
+        ("base_revision", "0".to_owned()),
+        ("slug", "flood-maps".to_owned()),
+        ("title", "Community flood maps".to_owned()),
+        ("summary", "Residents map where water stands after rain.".to_owned()),
+        ("approach", "Volunteers walk the kampungs after every storm.".to_owned()),
+        ("themes", "climate-resilience".to_owned()),
+        ("status", "ongoing".to_owned()),
+        ("location.country", "ID".to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let (status, _, _) = call(&a, form("/publish", &cookie, &fields)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    eventually("B's browse page finds A's note by a word of its body", std::time::Duration::from_secs(20), || async {
+        get(&b, "/notes?q=kampungs").await.1.contains("Community flood maps")
+    })
+    .await;
+    let (_, home) = get(&b, "/").await;
+    assert!(home.contains("Community flood maps"), "B's home page lists it among the newest");
+    a.stop().await;
+    b.stop().await;
+}
