@@ -7,26 +7,28 @@
 //! note has none. Text is split on non-alphanumerics, lower-cased and folded to ASCII
 //! ("São" finds "sao"), with no stemming, so that every language is treated alike.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Collector, SegmentCollector, TopDocs};
+use tantivy::index::SegmentId;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, TermQuery};
-use tantivy::schema::{
-    FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
-};
+use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, SegmentReader, TantivyDocument,
+    Term,
+};
 
 use crate::record::{Body, Key, Kind, Record};
 use crate::store::{Store, StoreError};
 use crate::wire::Practice;
 
 /// The index's layout; an index written with another is rebuilt.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 4;
 /// The analyser every text field uses.
 const TOKENIZER: &str = "citymesh";
 /// Memory the writer may buffer before it writes a segment.
@@ -35,6 +37,8 @@ const WRITER_MEMORY: usize = 50 * 1024 * 1024;
 const PAGE: usize = 2_000;
 /// While catching up on many records, a commit (and a progress line) every this many.
 const COMMIT_EVERY: usize = 20_000;
+/// Threads one query may use, at most.
+const SEARCH_THREADS: usize = 4;
 /// Longest query text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
 /// Most hits per page, and the furthest a page may start.
@@ -107,9 +111,12 @@ struct Fields {
     title: Field,
     summary: Field,
     body: Field,
-    keywords: Field,
-    place: Field,
-    facet: Field,
+    /// Everything searched: title, summary, every section, keywords and place, in one field,
+    /// so that a word costs one posting list, not five.
+    text: Field,
+    /// Facet values as `name=value` (`theme=solid-waste`): indexed to filter on, and a fast
+    /// (columnar) field to count over matches.
+    facets: Field,
     timestamp: Field,
 }
 
@@ -125,12 +132,11 @@ impl Fields {
             id: builder.add_text_field("id", STORED),
             publisher: builder.add_text_field("publisher", STORED),
             slug: builder.add_text_field("slug", STORED),
-            title: builder.add_text_field("title", text.clone().set_stored()),
-            summary: builder.add_text_field("summary", text.clone().set_stored()),
-            body: builder.add_text_field("body", text.clone().set_stored()),
-            keywords: builder.add_text_field("keywords", text.clone()),
-            place: builder.add_text_field("place", text),
-            facet: builder.add_facet_field("facet", FacetOptions::default()),
+            title: builder.add_text_field("title", STORED),
+            summary: builder.add_text_field("summary", STORED),
+            body: builder.add_text_field("body", STORED),
+            text: builder.add_text_field("text", text),
+            facets: builder.add_text_field(FACETS_FIELD, STRING | FAST),
             timestamp: builder.add_i64_field("timestamp", FAST | STORED),
         };
         (builder.build(), fields)
@@ -153,6 +159,8 @@ pub struct Search {
     reader: IndexReader,
     fields: Fields,
     progress: Mutex<Progress>,
+    /// Facet values per segment (about 4 bytes per value and note: ~30 MB at 1,000,000 notes).
+    facet_cache: Mutex<HashMap<SegmentId, Arc<SegmentFacets>>>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -169,8 +177,11 @@ fn analyser() -> TextAnalyzer {
         .build()
 }
 
+/// The name of the field holding facet values.
+const FACETS_FIELD: &str = "facets";
+
 fn facet_term(fields: &Fields, name: &str, value: &str) -> Term {
-    Term::from_facet(fields.facet, &Facet::from_path([name, value]))
+    Term::from_field_text(fields.facets, &format!("{name}={value}"))
 }
 
 impl Search {
@@ -213,10 +224,13 @@ impl Search {
         }
     }
 
-    fn with_index(path: &Path, index: Index, after: Option<u64>) -> Result<Search, SearchError> {
+    fn with_index(path: &Path, mut index: Index, after: Option<u64>) -> Result<Search, SearchError> {
         index.tokenizers().register(TOKENIZER, analyser());
         let (_, fields) = Fields::schema();
         let wrap = |error| SearchError::Index { path: path.to_owned(), error };
+        // A query searches the index's segments in parallel, one thread per core (up to 4).
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(SEARCH_THREADS);
+        index.set_multithread_executor(threads).map_err(wrap)?;
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY).map_err(wrap)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(wrap)?;
         Ok(Search {
@@ -225,6 +239,7 @@ impl Search {
             reader,
             fields,
             progress: Mutex::new(Progress { writer, after, generation: None }),
+            facet_cache: Mutex::new(HashMap::new()),
         })
     }
 
@@ -304,14 +319,17 @@ impl Search {
         doc.add_text(f.id, record.id().to_string());
         doc.add_text(f.publisher, record.publisher().to_string());
         doc.add_text(f.slug, record.slug());
+        let body = body_text(note);
         doc.add_text(f.title, &note.title);
         doc.add_text(f.summary, &note.summary);
-        doc.add_text(f.body, body_text(note));
-        doc.add_text(f.keywords, note.keywords.join(" "));
+        // The title twice: its words weigh more than the same words elsewhere.
+        let mut searched = vec![note.title.as_str(), &note.title, &note.summary, &body];
+        searched.extend(note.keywords.iter().map(String::as_str));
+        doc.add_text(f.body, &body);
         doc.add_i64(f.timestamp, record.timestamp_ms());
         let mut facet = |name: &str, value: &str| {
             if !value.is_empty() {
-                doc.add_facet(f.facet, Facet::from_path([name, value]));
+                doc.add_text(f.facets, format!("{name}={value}"));
             }
         };
         for theme in &note.themes {
@@ -325,10 +343,37 @@ impl Search {
         facet("status", &note.status);
         if let Some(place) = &note.location {
             facet("country", &place.country);
-            let words = [&place.name, &place.subdivision, &place.country, &place.unlocode];
-            doc.add_text(f.place, words.map(|word| word.to_owned()).join(" "));
+            searched.extend([&place.name, &place.subdivision, &place.country, &place.unlocode].map(String::as_str));
         }
+        doc.add_text(f.text, searched.join("\n"));
         doc
+    }
+
+    /// The facet values of every segment the searcher reads, from the cache or read now; the
+    /// cache forgets segments no longer searched (merged away).
+    fn segment_facets(&self, searcher: &tantivy::Searcher) -> tantivy::Result<HashMap<SegmentId, Arc<SegmentFacets>>> {
+        let mut cache = self.facet_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let live: Vec<SegmentId> = searcher.segment_readers().iter().map(SegmentReader::segment_id).collect();
+        cache.retain(|id, _| live.contains(id));
+        for segment in searcher.segment_readers() {
+            if let std::collections::hash_map::Entry::Vacant(entry) = cache.entry(segment.segment_id()) {
+                entry.insert(Arc::new(SegmentFacets::read(segment)?));
+            }
+        }
+        Ok(cache.clone())
+    }
+
+    /// Closes the index after its background merges finish (dropping it abandons them, which
+    /// is safe but leaves more segments to search).
+    pub fn close(self) -> Result<(), SearchError> {
+        let progress = self.progress.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+        progress.writer.wait_merging_threads()?;
+        Ok(())
+    }
+
+    /// Segments searched (fewer is faster; merges reduce them).
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     /// Notes held, as the index has them now.
@@ -352,11 +397,8 @@ impl Search {
         let text: Option<Box<dyn Query>> = if query.text.trim().is_empty() {
             None
         } else {
-            let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.summary, f.body, f.keywords, f.place]);
+            let mut parser = QueryParser::for_index(&self.index, vec![f.text]);
             parser.set_conjunction_by_default();
-            parser.set_field_boost(f.title, 3.0);
-            parser.set_field_boost(f.keywords, 2.0);
-            parser.set_field_boost(f.summary, 1.5);
             Some(parser.parse_query_lenient(&query.text).0)
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -373,27 +415,20 @@ impl Search {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
         let combined = BooleanQuery::new(clauses);
-        let mut facets = FacetCollector::for_field("facet");
-        for name in FACETS {
-            facets.add_facet(Facet::from_path([name]));
-        }
+        let facets = FacetCounts { segments: self.segment_facets(&searcher)? };
         let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
-        let (addresses, total, facet_counts): (Vec<DocAddress>, usize, _) = if text.is_some() {
-            let (scored, total, counts) = searcher.search(&combined, &(top, Count, facets))?;
-            (scored.into_iter().map(|(_, address)| address).collect(), total, counts)
+        // Two passes: the page (scored, where the top hits can skip most documents), then the
+        // count and facet values over every match without scoring, which is cheaper than one
+        // scored pass over everything.
+        let addresses: Vec<DocAddress> = if text.is_some() {
+            searcher.search(&combined, &top)?.into_iter().map(|(_, address)| address).collect()
         } else {
             let newest = top.order_by_fast_field::<i64>("timestamp", Order::Desc);
-            let (dated, total, counts) = searcher.search(&combined, &(newest, Count, facets))?;
-            (dated.into_iter().map(|(_, address)| address).collect(), total, counts)
+            searcher.search(&combined, &newest)?.into_iter().map(|(_, address)| address).collect()
         };
+        let Tally { total, values: facet_counts } = searcher.search(&combined, &facets)?;
         let snippets = match &text {
-            Some(text) => {
-                let mut body = SnippetGenerator::create(&searcher, text.as_ref(), f.body)?;
-                let mut summary = SnippetGenerator::create(&searcher, text.as_ref(), f.summary)?;
-                body.set_max_num_chars(SNIPPET_CHARS);
-                summary.set_max_num_chars(SNIPPET_CHARS);
-                Some((body, summary))
-            }
+            Some(text) => Some(self.snippet_generator(&searcher, text.as_ref())?),
             None => None,
         };
         let mut hits = Vec::with_capacity(addresses.len());
@@ -401,10 +436,10 @@ impl Search {
             let doc: TantivyDocument = searcher.doc(address)?;
             let field = |field: Field| doc.get_first(field).and_then(|value| value.as_str()).unwrap_or("").to_owned();
             let snippet_html = match &snippets {
-                Some((body, summary)) => {
-                    let mut snippet = summary.snippet_from_doc(&doc);
+                Some(generator) => {
+                    let mut snippet = generator.snippet(&field(f.summary));
                     if snippet.highlighted().is_empty() {
-                        let in_body = body.snippet_from_doc(&doc);
+                        let in_body = generator.snippet(&field(f.body));
                         if !in_body.highlighted().is_empty() {
                             snippet = in_body;
                         }
@@ -426,17 +461,153 @@ impl Search {
         let facets = FACETS
             .iter()
             .map(|name| {
-                let counts = facet_counts
-                    .top_k(Facet::from_path([*name]), FACET_VALUES)
-                    .into_iter()
-                    .filter_map(|(facet, count)| {
-                        facet.to_path().last().map(|value| FacetCount { value: (*value).to_owned(), count })
+                let mut counts: Vec<FacetCount> = facet_counts
+                    .iter()
+                    .filter_map(|(text, count)| {
+                        let (facet, value) = text.split_once('=')?;
+                        (facet == *name).then(|| FacetCount { value: value.to_owned(), count: *count })
                     })
                     .collect();
+                counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+                counts.truncate(FACET_VALUES);
                 (*name, counts)
             })
             .collect();
         Ok(Results { total, hits, facets })
+    }
+}
+
+impl Search {
+    /// Highlights the query's words in any text (the summary, the sections), weighting rarer
+    /// words higher, as tantivy's own generator does for one field.
+    fn snippet_generator(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+    ) -> Result<SnippetGenerator, SearchError> {
+        let mut terms = BTreeSet::new();
+        query.query_terms(&mut |term, _| {
+            if term.field() == self.fields.text {
+                terms.insert(term.clone());
+            }
+        });
+        let mut weights = BTreeMap::new();
+        for term in terms {
+            let frequency = searcher.doc_freq(&term)?;
+            if let (Some(word), true) = (term.value().as_str(), frequency > 0) {
+                weights.insert(word.to_owned(), 1.0 / (1.0 + frequency as f32));
+            }
+        }
+        Ok(SnippetGenerator::new(weights, analyser(), self.fields.body, SNIPPET_CHARS))
+    }
+}
+
+/// The facet values of every note of one segment, read once from the fast field and kept
+/// while the segment lives (segments never change): value numbers per note, flattened, and
+/// each number's text. Counting is then a tight loop over plain arrays.
+struct SegmentFacets {
+    /// Note `d`'s values are `values[offsets[d]..offsets[d + 1]]`.
+    offsets: Vec<u32>,
+    values: Vec<u32>,
+    /// `name=value` by value number.
+    texts: Vec<String>,
+}
+
+impl SegmentFacets {
+    fn read(segment: &SegmentReader) -> tantivy::Result<SegmentFacets> {
+        let Some(column) = segment.fast_fields().str(FACETS_FIELD)? else {
+            return Ok(SegmentFacets {
+                offsets: vec![0; segment.max_doc() as usize + 1],
+                values: Vec::new(),
+                texts: Vec::new(),
+            });
+        };
+        let mut offsets = Vec::with_capacity(segment.max_doc() as usize + 1);
+        let mut values = Vec::new();
+        offsets.push(0);
+        for doc in 0..segment.max_doc() {
+            values.extend(column.term_ords(doc).map(|ord| ord as u32));
+            offsets.push(values.len() as u32);
+        }
+        let mut texts = Vec::with_capacity(column.num_terms());
+        for ord in 0..column.num_terms() as u64 {
+            let mut text = String::new();
+            column.ord_to_str(ord, &mut text)?;
+            texts.push(text);
+        }
+        Ok(SegmentFacets { offsets, values, texts })
+    }
+}
+
+/// Counts the matching notes and their facet values (`name=value`), from the facet values of
+/// each segment read beforehand. Needs no scores.
+struct FacetCounts {
+    segments: HashMap<SegmentId, Arc<SegmentFacets>>,
+}
+
+/// Matches, and how many of them have each facet value.
+#[derive(Default)]
+struct Tally {
+    total: usize,
+    values: BTreeMap<String, u64>,
+}
+
+struct SegmentFacetCounts {
+    facets: Arc<SegmentFacets>,
+    total: usize,
+    counts: Vec<u64>,
+}
+
+impl Collector for FacetCounts {
+    type Fruit = Tally;
+    type Child = SegmentFacetCounts;
+
+    fn for_segment(&self, _: u32, segment: &SegmentReader) -> tantivy::Result<SegmentFacetCounts> {
+        let facets = match self.segments.get(&segment.segment_id()) {
+            Some(facets) => Arc::clone(facets),
+            None => Arc::new(SegmentFacets::read(segment)?),
+        };
+        let counts = vec![0; facets.texts.len()];
+        Ok(SegmentFacetCounts { facets, total: 0, counts })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Tally>) -> tantivy::Result<Tally> {
+        let mut merged = Tally::default();
+        for fruit in fruits {
+            merged.total += fruit.total;
+            for (value, count) in fruit.values {
+                *merged.values.entry(value).or_insert(0) += count;
+            }
+        }
+        Ok(merged)
+    }
+}
+
+impl SegmentCollector for SegmentFacetCounts {
+    type Fruit = Tally;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        self.total += 1;
+        let facets = &*self.facets;
+        let (start, end) = (facets.offsets[doc as usize] as usize, facets.offsets[doc as usize + 1] as usize);
+        for value in &facets.values[start..end] {
+            self.counts[*value as usize] += 1;
+        }
+    }
+
+    fn harvest(self) -> Tally {
+        let values = self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(value, count)| (self.facets.texts[value].clone(), *count))
+            .collect();
+        Tally { total: self.total, values }
     }
 }
 

@@ -27,27 +27,37 @@ pub enum FindError {
     Store(#[from] StoreError),
 }
 
-/// Publishers' names, from their profiles; a short key where no profile is held.
-pub struct Names(HashMap<PublisherId, String>);
+/// Publishers' names, from their profiles; a short key where no profile is held. Each
+/// publisher's profile is looked up when first asked for, then remembered.
+pub struct Names<'a> {
+    store: &'a Store,
+    known: std::cell::RefCell<HashMap<PublisherId, Option<String>>>,
+}
 
-impl Names {
-    pub fn load(store: &Store) -> Result<Self, StoreError> {
-        let mut names = HashMap::new();
-        for profile in store.heads(Some(Kind::Profile))? {
-            if let Ok(Body::Profile(body)) = profile.parse_body() {
-                names.insert(profile.publisher(), body.name);
-            }
-        }
-        Ok(Self(names))
+impl<'a> Names<'a> {
+    pub fn load(store: &'a Store) -> Result<Self, StoreError> {
+        Ok(Self { store, known: Default::default() })
     }
 
     /// The name in the publisher's profile, if one is held.
-    pub fn known(&self, publisher: &PublisherId) -> Option<&str> {
-        self.0.get(publisher).map(String::as_str)
+    pub fn known(&self, publisher: &PublisherId) -> Option<String> {
+        if let Some(name) = self.known.borrow().get(publisher) {
+            return name.clone();
+        }
+        let key = Key { publisher: *publisher, kind: Kind::Profile, slug: record::PROFILE_SLUG.to_owned() };
+        let name = match self.store.head(&key) {
+            Ok(Some(profile)) => match profile.parse_body() {
+                Ok(Body::Profile(body)) => Some(body.name),
+                _ => None,
+            },
+            _ => None,
+        };
+        self.known.borrow_mut().insert(*publisher, name.clone());
+        name
     }
 
     pub fn of(&self, publisher: &PublisherId) -> String {
-        self.0.get(publisher).cloned().unwrap_or_else(|| publisher.to_string()[..12].to_owned())
+        self.known(publisher).unwrap_or_else(|| publisher.to_string()[..12].to_owned())
     }
 }
 

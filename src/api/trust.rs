@@ -56,7 +56,7 @@ pub(super) async fn invite(State(shared): State<Arc<Shared>>, Query(query): Quer
     let publisher = shared.key.publisher();
     let name = blocking(&shared, move |shared| {
         let names = Names::load(&shared.store).map_err(ApiError::internal)?;
-        Ok(names.known(&publisher).unwrap_or_default().to_owned())
+        Ok(names.known(&publisher).unwrap_or_default())
     })
     .await?;
     let code = InviteCode { publisher, peer_id: net.peer_id.clone(), addresses: named.clone(), name: name.clone() };

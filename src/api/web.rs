@@ -903,7 +903,7 @@ async fn partners_page(
             publisher: own,
             peer_id: net.as_ref().map(|net| net.peer_id.clone()).unwrap_or_default(),
             addresses: addresses.unwrap_or_default(),
-            name: names.known(&own).unwrap_or_default().to_owned(),
+            name: names.known(&own).unwrap_or_default(),
         }
         .encode();
         let list =

@@ -52,7 +52,7 @@ pub(super) fn invite(data: &DataDir, addresses: &[String]) -> Result<()> {
         named.push(if address.ends_with(&suffix) { address.clone() } else { format!("{address}{suffix}") });
     }
     let (_, key, store) = local(data)?;
-    let name = crate::view::Names::load(&store)?.known(&key.publisher()).unwrap_or_default().to_owned();
+    let name = crate::view::Names::load(&store)?.known(&key.publisher()).unwrap_or_default();
     let code = InviteCode { publisher: key.publisher(), peer_id, addresses: named, name };
     println!("{}", code.encode());
     Ok(())
