@@ -22,9 +22,10 @@ use crate::wire::{Place, Profile};
 /// citymesh: a peer-to-peer knowledge-sharing node for cities.
 ///
 /// Each city (or NGO, community organisation, municipal association) runs its own node. The
-/// node keeps signed best-practice documents ("practice notes") and, in later versions,
-/// shares them with partner cities' nodes. New here? Run `citymesh demo`. To
-/// start your own node: `citymesh init --name NAME --country CC`, then `citymesh publish NOTE.md`.
+/// node keeps signed best-practice documents ("practice notes"), shares them with partner
+/// cities' nodes, and serves a web page to read, search and publish them. New here? Run
+/// `citymesh demo`. To start your own node: `citymesh init --name NAME --country CC`, then
+/// `citymesh run` and open http://127.0.0.1:7878/ in a browser.
 #[derive(Debug, Parser)]
 #[command(name = "citymesh", version, max_term_width = 100)]
 pub struct Cli {

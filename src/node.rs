@@ -190,8 +190,14 @@ impl RunningNode {
             idle_timeout: std::time::Duration::from_secs(config.node.idle_timeout_secs),
             redial_interval: std::time::Duration::from_secs(config.node.redial_interval_secs),
         };
-        let (net, events) = net::start(net_config, shutdown.clone())?;
         let api_listen = options.api_listen.unwrap_or(config.api.listen);
+        if !api_listen.ip().is_loopback() && !config.api.allow_non_loopback {
+            anyhow::bail!(
+                "--api {api_listen} is not a loopback address: anyone who can reach it could read the node's pages \
+                 and try its token; set api.allow_non_loopback = true in config.toml to allow it"
+            );
+        }
+        let (net, events) = net::start(net_config, shutdown.clone())?;
         let listener = tokio::net::TcpListener::bind(api_listen).await.with_context(|| {
             format!("cannot listen for the API on {api_listen}: another program (or node) uses it; set api.listen or pass --api")
         })?;

@@ -76,4 +76,7 @@ fn the_cli_works_through_a_running_node_which_stops_cleanly_on_sigterm() {
     // The store is released: commands open it directly again.
     assert_eq!(city.list().as_array().unwrap().len(), 2);
     check_mentions(&city.fails(&["sync"]), &["no node is running", "citymesh run"]);
+    // The API and the web page stay on loopback unless config.toml says otherwise.
+    let open = ["run", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "0.0.0.0:0"];
+    check_mentions(&city.fails(&open), &["not a loopback address", "api.allow_non_loopback"]);
 }
