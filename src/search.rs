@@ -28,7 +28,7 @@ use crate::store::{Store, StoreError};
 use crate::wire::Practice;
 
 /// The index's layout; an index written with another is rebuilt.
-const LAYOUT: u32 = 4;
+const LAYOUT: u32 = 5;
 /// The analyser every text field uses.
 const TOKENIZER: &str = "citymesh";
 /// Memory the writer may buffer before it writes a segment.
@@ -48,6 +48,9 @@ pub const MAX_OFFSET: usize = 10_000;
 const FACET_VALUES: usize = 30;
 /// Characters of a snippet.
 const SNIPPET_CHARS: usize = 220;
+
+/// The hidden facet naming the record a note adapts (`based_on`).
+const ADAPTS: &str = "adapts";
 
 /// The facets, as the API and the page name them, and their paths in the index.
 pub const FACETS: [&str; 6] = ["theme", "sdg", "country", "language", "publisher", "status"];
@@ -341,6 +344,10 @@ impl Search {
         facet("language", &note.language);
         facet("publisher", &record.publisher().to_string());
         facet("status", &note.status);
+        // Not a facet shown to readers: what lets a note's page list the notes adapting it.
+        if !note.based_on.is_empty() {
+            facet(ADAPTS, &crate::record::to_hex(&note.based_on));
+        }
         if let Some(place) = &note.location {
             facet("country", &place.country);
             searched.extend([&place.name, &place.subdivision, &place.country, &place.unlocode].map(String::as_str));
@@ -361,6 +368,12 @@ impl Search {
             }
         }
         Ok(cache.clone())
+    }
+
+    /// The current notes that adapt any of these records (by `based_on`), newest first.
+    pub fn adaptations(&self, ids: &[crate::record::RecordId]) -> Result<Vec<Hit>, SearchError> {
+        let filters = ids.iter().map(|id| (ADAPTS, id.to_string())).collect();
+        Ok(self.search(&SearchQuery { filters, limit: MAX_LIMIT, ..SearchQuery::default() })?.hits)
     }
 
     /// Closes the index after its background merges finish (dropping it abandons them, which

@@ -234,14 +234,11 @@ pub struct NoteRow {
     pub title: String,
     pub publisher_name: String,
     pub when: String,
-    pub place: String,
     pub snippet_html: String,
 }
 
-fn rows(results: &crate::search::Results, names: &Names) -> Vec<NoteRow> {
-    results
-        .hits
-        .iter()
+fn rows(hits: &[crate::search::Hit], names: &Names) -> Vec<NoteRow> {
+    hits.iter()
         .map(|hit| NoteRow {
             id: hit.id.clone(),
             title: hit.title.clone(),
@@ -249,7 +246,6 @@ fn rows(results: &crate::search::Results, names: &Names) -> Vec<NoteRow> {
                 .map(|key| names.of(&PublisherId(key)))
                 .unwrap_or_else(|_| hit.publisher.clone()),
             when: format_time(hit.timestamp_ms),
-            place: String::new(),
             snippet_html: hit.snippet_html.clone(),
         })
         .collect()
@@ -288,7 +284,7 @@ async fn home(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
             Vec::new()
         } else {
             let query = SearchQuery { filters: partners.clone(), limit: HOME_NOTES, ..SearchQuery::default() };
-            rows(&shared.search.search(&query).map_err(WebError::internal)?, names)
+            rows(&shared.search.search(&query).map_err(WebError::internal)?.hits, names)
         };
         let syncs = shared.syncs.lock().map(|syncs| syncs.values().cloned().collect::<Vec<_>>()).unwrap_or_default();
         let failed = syncs.iter().filter(|report| report.error.is_some()).count();
@@ -308,7 +304,7 @@ async fn home(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
             last_sync: last.map_or("none yet".to_owned(), format_time),
         };
         let title = "Home".to_owned();
-        let page = HomePage { chrome, title, health, partner_notes, newest: rows(&newest, names) };
+        let page = HomePage { chrome, title, health, partner_notes, newest: rows(&newest.hits, names) };
         Ok(html(StatusCode::OK, &page))
     })
     .await
@@ -445,7 +441,7 @@ async fn browse(State(shared): State<Arc<Shared>>, headers: HeaderMap, RawQuery(
             hidden: query.filters.clone(),
             error,
             summary,
-            notes: rows(&results, names),
+            notes: rows(&results.hits, names),
             facets,
             active,
             previous,
@@ -485,6 +481,8 @@ pub struct NoteView {
     pub attachments: Vec<String>,
     pub profile: Option<Vec<(&'static str, String)>>,
     pub history: Vec<HistoryRow>,
+    /// Notes that name a revision of this one as the practice they adapt.
+    pub adaptations: Vec<NoteRow>,
 }
 
 #[derive(Template)]
@@ -563,6 +561,7 @@ fn note_view(shared: &Shared, names: &Names, record: &Record, signed_in: bool) -
     let key = record.key();
     let head = store.head(&key)?;
     let history = store.history(&key)?;
+    let revisions: Vec<crate::record::RecordId> = history.iter().map(Record::id).collect();
     let detail = view::detail(store, record, true, now_ms())?;
     // What to show: this revision's body, or for a withdrawal the last revision before it.
     let practice = match record.parse_body() {
@@ -629,6 +628,8 @@ fn note_view(shared: &Shared, names: &Names, record: &Record, signed_in: bool) -
             Ok(Body::Profile(profile)) => Some(profile_facts(&profile)),
             _ => None,
         });
+    shared.search.catch_up(store).map_err(WebError::internal)?;
+    let adaptations = rows(&shared.search.adaptations(&revisions).map_err(WebError::internal)?, names);
     let practice = practice.unwrap_or_default();
     let transfer = practice.transferability.clone().unwrap_or_default();
     let sections: Vec<(&'static str, String)> = [
@@ -675,6 +676,7 @@ fn note_view(shared: &Shared, names: &Names, record: &Record, signed_in: bool) -
             .collect(),
         profile,
         history,
+        adaptations,
     })
 }
 

@@ -223,8 +223,15 @@ async fn the_web_page_reads_without_signing_in_and_writes_only_with_a_session() 
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(page.starts_with("<!doctype html>") && page.contains("<main id=\"main\""), "{path}");
     }
+    // A note adapting another is listed on the other's page.
+    let (_, bus_lanes) = get_json(&node, "/api/v1/records/bus-lanes").await;
+    let adapted = example_with("slug: community-composting", "slug: bus-lanes-recife")
+        .replace("Neighbourhood composting hubs", "Recife's bus lanes")
+        .replace("---\n\n", &format!("based_on: {}\n---\n\n", bus_lanes["id"].as_str().unwrap()));
+    node.publish(&adapted).await;
     let (_, note) = get(&node, "/notes/bus-lanes").await;
     assert!(note.contains("Signature verified"), "the mark");
+    assert!(note.contains("Adapted by other notes") && note.contains("Recife&#39;s bus lanes"), "{note}");
     let (_, withdrawn) = get(&node, "/notes/cycle-paths").await;
     assert!(withdrawn.contains("class=\"withdrawn\"") && withdrawn.contains("replaced"), "the notice");
     let (status, _) = get(&node, "/notes/no-such-note").await;
