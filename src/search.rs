@@ -370,6 +370,21 @@ impl Search {
         Ok(cache.clone())
     }
 
+    /// The record id of every note indexed (for checks: it should be every current practice
+    /// note the store holds).
+    pub fn ids(&self) -> Result<BTreeSet<String>, SearchError> {
+        let searcher = self.reader.searcher();
+        let addresses = searcher.search(&AllQuery, &tantivy::collector::DocSetCollector)?;
+        let mut ids = BTreeSet::new();
+        for address in addresses {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            if let Some(id) = doc.get_first(self.fields.id).and_then(|value| value.as_str()) {
+                ids.insert(id.to_owned());
+            }
+        }
+        Ok(ids)
+    }
+
     /// The current notes that adapt any of these records (by `based_on`), newest first.
     pub fn adaptations(&self, ids: &[crate::record::RecordId]) -> Result<Vec<Hit>, SearchError> {
         let filters = ids.iter().map(|id| (ADAPTS, id.to_string())).collect();

@@ -5,6 +5,7 @@ mod harness;
 mod api;
 mod browser;
 mod cli;
+mod crash;
 mod hostile;
 mod hostile_sync;
 mod nodes;
