@@ -6,7 +6,6 @@
 //! not rebuilt) holds exactly the current practice notes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -82,42 +81,10 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// A `citymesh run` process, killed with SIGKILL and reaped when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `citymesh run` on the data directory and waits for its API to answer.
 fn start(data: &DataDir, bootstrap: &str) -> (Process, String) {
-    let api_file = data.path().join("api.addr");
-    let _ = std::fs::remove_file(&api_file);
-    let child = Process(
-        Command::new(env!("CARGO_BIN_EXE_citymesh"))
-            .arg("--data-dir")
-            .arg(data.path())
-            .args(["run", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0", "--bootstrap", bootstrap])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start citymesh run"),
-    );
-    let started = Instant::now();
-    loop {
-        if let Ok(address) = std::fs::read_to_string(&api_file) {
-            let base = format!("http://{}", address.trim());
-            if agent().get(format!("{base}/api/v1/status")).call().is_ok_and(|r| r.status().is_success()) {
-                return (child, base);
-            }
-        }
-        assert!(started.elapsed() < STEP, "the node did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let process = Process::start(data, &[bootstrap.to_owned()]);
+    let base = process.base.clone();
+    (process, base)
 }
 
 /// Feeds import chunks from `progress` on until the node stops answering or all are sent,

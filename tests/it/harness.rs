@@ -105,6 +105,81 @@ impl DataDir {
     }
 }
 
+/// A `citymesh run` process on loopback, killed with SIGKILL and reaped when dropped
+/// ([`Process::stop`] stops it cleanly instead).
+pub struct Process {
+    child: std::process::Child,
+    /// The node's API, as `http://127.0.0.1:port`.
+    pub base: String,
+}
+
+impl Process {
+    /// Starts `citymesh run` on the data directory (a fresh port for peers and for the API),
+    /// dialling `bootstrap`, and waits for its API to answer.
+    pub fn start(data: &DataDir, bootstrap: &[String]) -> Process {
+        let api_file = data.path().join("api.addr");
+        let _ = std::fs::remove_file(&api_file);
+        let mut args = vec!["run", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"];
+        for address in bootstrap {
+            args.extend(["--bootstrap", address.as_str()]);
+        }
+        let child = Command::new(env!("CARGO_BIN_EXE_citymesh"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(&args)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start citymesh run");
+        let mut process = Process { child, base: String::new() };
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(address) = std::fs::read_to_string(&api_file) {
+                let base = format!("http://{}", address.trim());
+                if agent.get(format!("{base}/api/v1/status")).call().is_ok() {
+                    process.base = base;
+                    return process;
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "citymesh run did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The node's status (`GET /api/v1/status`).
+    pub fn status(&self) -> serde_json::Value {
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
+        agent.get(format!("{}/api/v1/status", self.base)).call().expect("status").body_mut().read_json().expect("JSON")
+    }
+
+    /// An address other nodes can dial: the first listen address with the peer id.
+    pub fn address(&self) -> String {
+        let status = self.status();
+        let address = status["listen_addrs"][0].as_str().expect("a listen address");
+        format!("{address}/p2p/{}", status["peer_id"].as_str().expect("a peer id"))
+    }
+
+    /// Stops the node with SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        assert!(status.success());
+        let exit = self.child.wait().expect("the node exits");
+        assert!(exit.success(), "citymesh run did not stop cleanly: {exit}");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub fn path_str(path: &Path) -> &str {
     path.to_str().expect("temporary paths are UTF-8")
 }

@@ -10,6 +10,7 @@ mod hostile;
 mod hostile_sync;
 mod nodes;
 mod partners;
+mod partition;
 mod run;
 mod spec;
 mod web;
