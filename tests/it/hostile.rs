@@ -199,3 +199,64 @@ async fn a_flood_from_a_stranger_stores_nothing_graylists_the_forger_and_the_api
     assert!(b.shared().metrics.render().contains("citymesh_records_ignored_total{reason=\"policy\"}"));
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayed_revisions_and_equivocating_twins_leave_every_node_with_the_same_head() {
+    let a = Node::start("City A", &["main"], &[]).await;
+    let b = Node::start("City B", &["main"], &[a.address().await]).await;
+    eventually("A and B form a mesh", TIMEOUT, || async { a.mesh_peers().await == 1 && b.mesh_peers().await == 1 })
+        .await;
+    // A publisher (or whoever holds its key) signs revision 3 twice with different content.
+    let key = PublisherKey::from_seed([42; 32]);
+    let now = citymesh::author::now_ms();
+    let revision = |number: u64, approach: &str| {
+        let mut practice = example_practice();
+        practice.approach = approach.to_owned();
+        let draft = record::Draft {
+            kind: record::Kind::Practice,
+            slug: "twins".to_owned(),
+            revision: number,
+            timestamp_ms: now - 100 + number as i64,
+            body: record::Body::Practice(practice),
+        };
+        record::sign(&key, draft).unwrap()
+    };
+    let (one, two) = (revision(1, "First."), revision(2, "Second."));
+    let (twin_a, twin_b) = (revision(3, "Third, as told to A."), revision(3, "Third, as told to B."));
+    let head = if twin_a.id() < twin_b.id() { twin_a.id() } else { twin_b.id() };
+    // A hostile peer tells each node a different story: A hears revision 2 and one twin, B the
+    // old revision 1 and the other twin; then each hears the old revisions replayed.
+    let to_a = test_peer(a.address().await.parse().unwrap()).await;
+    let to_b = test_peer(b.address().await.parse().unwrap()).await;
+    eventually("the hostile peer joins both topics", TIMEOUT, || async {
+        a.shared().net.status().await.unwrap().gossip_peers == 2
+            && b.shared().net.status().await.unwrap().gossip_peers == 2
+    })
+    .await;
+    for (peer, records) in [(&to_a, [&two, &twin_a]), (&to_b, [&one, &twin_b])] {
+        for record in records {
+            peer.send(record.envelope_bytes()).await.unwrap();
+        }
+    }
+    for (peer, replayed) in [(&to_a, &one), (&to_b, &two)] {
+        peer.send(replayed.envelope_bytes()).await.unwrap();
+    }
+    // Gossip and sync carry every revision everywhere; the head is the same on both: the
+    // twin with the smaller id (the head rule), whatever each node heard first.
+    let all = [one.id(), two.id(), twin_a.id(), twin_b.id()];
+    a.sync_with(&b).await;
+    eventually("both nodes hold every revision", TIMEOUT, || async { all.iter().all(|id| a.holds(id) && b.holds(id)) })
+        .await;
+    for node in [&a, &b] {
+        let held = node.shared().store.head(&one.key()).unwrap().expect("a head");
+        assert_eq!(held.id(), head, "{}'s head", node.shared().key.publisher());
+        assert_eq!(node.shared().store.history(&one.key()).unwrap().len(), 4, "every revision kept once");
+    }
+    // A replay after everything changes nothing.
+    to_a.send(two.envelope_bytes()).await.unwrap();
+    a.sync_with(&b).await;
+    assert_eq!(a.shared().store.head(&one.key()).unwrap().unwrap().id(), head);
+    assert_eq!(a.shared().store.history(&one.key()).unwrap().len(), 4);
+    a.stop().await;
+    b.stop().await;
+}
