@@ -59,6 +59,11 @@ impl<'a> Names<'a> {
     pub fn of(&self, publisher: &PublisherId) -> String {
         self.known(publisher).unwrap_or_else(|| publisher.to_string()[..12].to_owned())
     }
+
+    /// [`Names::of`] for a key in hex (as search results carry it); other text stays as it is.
+    pub fn of_hex(&self, hex: &str) -> String {
+        record::parse_hex32(hex).map_or_else(|_| hex.to_owned(), |key| self.of(&PublisherId(key)))
+    }
 }
 
 /// The title a listing shows for a record.
@@ -314,14 +319,12 @@ pub fn search(store: &Store, index: &Search, query: &SearchQuery) -> Result<Valu
     index.catch_up(store)?;
     let results = index.search(query)?;
     let names = Names::load(store)?;
-    let name_of =
-        |hex: &str| record::parse_hex32(hex).map(|key| names.of(&PublisherId(key))).unwrap_or_else(|_| hex.to_owned());
     let mut out = json!(results);
     for hit in out["hits"].as_array_mut().into_iter().flatten() {
-        hit["publisher_name"] = json!(name_of(hit["publisher"].as_str().unwrap_or_default()));
+        hit["publisher_name"] = json!(names.of_hex(hit["publisher"].as_str().unwrap_or_default()));
     }
     for value in out["facets"]["publisher"].as_array_mut().into_iter().flatten() {
-        value["name"] = json!(name_of(value["value"].as_str().unwrap_or_default()));
+        value["name"] = json!(names.of_hex(value["value"].as_str().unwrap_or_default()));
     }
     out["query"] = json!(query.text);
     let filters: serde_json::Map<String, Value> =

@@ -50,6 +50,24 @@ macro_rules! row_names {
         }
     };
 }
+impl IndicatorRow {
+    fn is_blank(&self) -> bool {
+        [&self.label, &self.baseline, &self.value, &self.unit, &self.date].iter().all(|text| text.is_empty())
+    }
+}
+
+impl PartnerRow {
+    fn is_blank(&self) -> bool {
+        [&self.name_value, &self.role, &self.support].iter().all(|text| text.is_empty())
+    }
+}
+
+impl ContactRow {
+    fn is_blank(&self) -> bool {
+        [&self.role, &self.channel, &self.name_value].iter().all(|text| text.is_empty())
+    }
+}
+
 row_names!(IndicatorRow, "indicators");
 row_names!(PartnerRow, "partners");
 row_names!(ContactRow, "contacts");
@@ -279,15 +297,9 @@ impl NoteForm {
             }
         }
         form.editing = form.base_revision > 0;
-        form.indicators.retain(|r| {
-            !(r.label.is_empty()
-                && r.baseline.is_empty()
-                && r.value.is_empty()
-                && r.unit.is_empty()
-                && r.date.is_empty())
-        });
-        form.partners.retain(|r| !(r.name_value.is_empty() && r.role.is_empty() && r.support.is_empty()));
-        form.contacts.retain(|r| !(r.role.is_empty() && r.channel.is_empty() && r.name_value.is_empty()));
+        form.indicators.retain(|row| !row.is_blank());
+        form.partners.retain(|row| !row.is_blank());
+        form.contacts.retain(|row| !row.is_blank());
         form.add_spare_rows();
         form
     }
@@ -317,21 +329,15 @@ impl NoteForm {
     }
 
     fn filled_indicators(&self) -> impl Iterator<Item = &IndicatorRow> {
-        self.indicators.iter().filter(|r| {
-            !(r.label.is_empty()
-                && r.baseline.is_empty()
-                && r.value.is_empty()
-                && r.unit.is_empty()
-                && r.date.is_empty())
-        })
+        self.indicators.iter().filter(|row| !row.is_blank())
     }
 
     fn filled_partners(&self) -> impl Iterator<Item = &PartnerRow> {
-        self.partners.iter().filter(|r| !(r.name_value.is_empty() && r.role.is_empty() && r.support.is_empty()))
+        self.partners.iter().filter(|row| !row.is_blank())
     }
 
     fn filled_contacts(&self) -> impl Iterator<Item = &ContactRow> {
-        self.contacts.iter().filter(|r| !(r.role.is_empty() && r.channel.is_empty() && r.name_value.is_empty()))
+        self.contacts.iter().filter(|row| !row.is_blank())
     }
 
     /// The note the form describes; `base` is the revision being edited, whose attachments and

@@ -20,7 +20,7 @@ use super::SearchParams;
 use super::form::NoteForm;
 use crate::author::{self, AuthorError, now_ms};
 use crate::node::Shared;
-use crate::record::{Body, Kind, PublisherId, Record};
+use crate::record::{Body, Kind, Record};
 use crate::search::{FACETS, SearchQuery};
 use crate::view::{self, Names, format_time};
 use crate::wire::Practice;
@@ -114,9 +114,15 @@ impl Chrome {
     }
 
     pub fn links(&self) -> Vec<NavLink> {
-        [("/", "Home", "home"), ("/notes", "Browse", "notes"), ("/publish", "Publish", "publish")]
+        let sections = [
+            ("/", "Home", "home"),
+            ("/notes", "Browse", "notes"),
+            ("/publish", "Publish", "publish"),
+            ("/partners", "Partners", "partners"),
+            ("/network", "Network", "network"),
+        ];
+        sections
             .into_iter()
-            .chain([("/partners", "Partners", "partners"), ("/network", "Network", "network")])
             .map(|(href, label, section)| NavLink { href, label, current: section == self.section })
             .collect()
     }
@@ -242,9 +248,7 @@ fn rows(hits: &[crate::search::Hit], names: &Names) -> Vec<NoteRow> {
         .map(|hit| NoteRow {
             id: hit.id.clone(),
             title: hit.title.clone(),
-            publisher_name: crate::record::parse_hex32(&hit.publisher)
-                .map(|key| names.of(&PublisherId(key)))
-                .unwrap_or_else(|_| hit.publisher.clone()),
+            publisher_name: names.of_hex(&hit.publisher),
             when: format_time(hit.timestamp_ms),
             snippet_html: hit.snippet_html.clone(),
         })
@@ -378,9 +382,7 @@ async fn browse(State(shared): State<Arc<Shared>>, headers: HeaderMap, RawQuery(
         shared.search.catch_up(&shared.store).map_err(WebError::internal)?;
         let results = shared.search.search(&query).map_err(WebError::internal)?;
         let name_of = |name: &str, value: &str| match name {
-            "publisher" => crate::record::parse_hex32(value)
-                .map(|key| names.of(&PublisherId(key)))
-                .unwrap_or_else(|_| value.to_owned()),
+            "publisher" => names.of_hex(value),
             _ => value.to_owned(),
         };
         let facets = FACETS

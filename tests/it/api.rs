@@ -1,23 +1,13 @@
 //! The HTTP API of a running node: filtered, paginated listings, errors that name the bad
 //! parameter, the token on every write, and the OpenAPI document.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::harness::*;
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
-}
-
 /// GET, answering (status, JSON body).
 fn get(base: &str, path: &str) -> (u16, Value) {
-    let mut response = agent().get(format!("{base}{path}")).call().expect("the API answers");
+    let mut response = http().get(format!("{base}{path}")).call().expect("the API answers");
     let status = response.status().as_u16();
     (status, response.body_mut().read_json().unwrap_or(Value::Null))
 }
@@ -96,7 +86,7 @@ async fn listings_filter_page_and_name_bad_parameters_and_writes_need_the_token(
         let mut writes = 0;
         for (path, operations) in document["paths"].as_object().unwrap() {
             if operations.get("post").is_some() {
-                let response = agent().post(format!("{base}{path}")).send_json(json!({})).unwrap();
+                let response = http().post(format!("{base}{path}")).send_json(json!({})).unwrap();
                 assert_eq!(response.status().as_u16(), 401, "POST {path} without a token");
                 writes += 1;
             }
@@ -105,7 +95,7 @@ async fn listings_filter_page_and_name_bad_parameters_and_writes_need_the_token(
 
         // An edit names the revision it began from: a stale one is a 409, nothing signed.
         let post = |path: &str, body: Value| {
-            let mut response = agent()
+            let mut response = http()
                 .post(format!("{base}{path}"))
                 .header("Authorization", format!("Bearer {token}"))
                 .send_json(body)

@@ -73,14 +73,6 @@ impl Rng {
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
-}
-
 fn start(data: &DataDir, bootstrap: &str) -> (Process, String) {
     let process = Process::start(data, &[bootstrap.to_owned()]);
     let base = process.base.clone();
@@ -93,7 +85,7 @@ fn feed(base: &str, token: &str, chunks: &[Vec<String>], progress: &AtomicUsize,
     let mut acknowledged = Vec::new();
     let mut next = progress.load(Ordering::Relaxed);
     while next < chunks.len() && !stop.load(Ordering::Relaxed) {
-        let response = agent()
+        let response = http()
             .post(format!("{base}/api/v1/import"))
             .header("Authorization", format!("Bearer {token}"))
             .send_json(json!({"envelopes": chunks[next]}));
@@ -129,7 +121,7 @@ async fn acknowledged_records_survive_sigkill_and_every_index_agrees() {
         let (child, base) = start(&data, &bootstrap);
         // Own notes published through the API too: acknowledged by their 201.
         let note = example_with("slug: community-composting", &format!("slug: own-note-{kill}"));
-        let mut answer = agent()
+        let mut answer = http()
             .post(format!("{base}/api/v1/publish"))
             .header("Authorization", format!("Bearer {token}"))
             .send_json(json!({"markdown": note}))

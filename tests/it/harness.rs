@@ -105,6 +105,15 @@ impl DataDir {
     }
 }
 
+/// An HTTP client for the nodes' APIs that hands back error statuses as answers.
+pub fn http() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
 /// A `citymesh run` process on loopback, killed with SIGKILL and reaped when dropped
 /// ([`Process::stop`] stops it cleanly instead).
 pub struct Process {
@@ -139,7 +148,7 @@ impl Process {
         loop {
             if let Ok(address) = std::fs::read_to_string(&api_file) {
                 let base = format!("http://{}", address.trim());
-                if agent.get(format!("{base}/api/v1/status")).call().is_ok() {
+                if agent.get(format!("{base}/api/v1/status")).call().is_ok_and(|r| r.status().is_success()) {
                     process.base = base;
                     return process;
                 }

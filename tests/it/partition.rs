@@ -14,14 +14,6 @@ use crate::harness::*;
 const NODES: usize = 10;
 const HEAL: Duration = Duration::from_secs(30);
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
-}
-
 /// Starts the given nodes, each dialling the ones started before it, none other.
 fn start_group(cities: &[DataDir], members: &[usize]) -> BTreeMap<usize, Process> {
     let mut running: BTreeMap<usize, Process> = BTreeMap::new();
@@ -43,7 +35,7 @@ fn stop_all(running: BTreeMap<usize, Process>) {
 }
 
 fn write(process: &Process, token: &str, path: &str, body: Value) -> Value {
-    let mut response = agent()
+    let mut response = http()
         .post(format!("{}{path}", process.base))
         .header("Authorization", format!("Bearer {token}"))
         .send_json(body)
@@ -69,7 +61,7 @@ fn heads(process: &Process) -> BTreeMap<(String, String, String), String> {
         if let Some(cursor) = &cursor {
             url.push_str(&format!("&cursor={cursor}"));
         }
-        let page: Value = agent().get(url).call().expect("records").body_mut().read_json().expect("JSON");
+        let page: Value = http().get(url).call().expect("records").body_mut().read_json().expect("JSON");
         for row in page["records"].as_array().unwrap() {
             let field = |name: &str| row[name].as_str().unwrap().to_owned();
             out.insert((field("publisher"), field("kind"), field("slug")), field("id"));
@@ -144,7 +136,7 @@ fn after_a_partition_heals_every_node_holds_the_same_heads_within_30_seconds() {
         let same = views.iter().all(|view| view == &views[0]);
         if same && views[0].len() == expected_keys {
             // Every head is the latest write: edits and withdrawals from both sides.
-            let detail: Value = agent()
+            let detail: Value = http()
                 .get(format!("{}/api/v1/records/shared-7?history=true", running[&7].base))
                 .call()
                 .unwrap()
@@ -157,7 +149,7 @@ fn after_a_partition_heals_every_node_holds_the_same_heads_within_30_seconds() {
                 .filter(|(_, _, slug)| slug.starts_with("side-"))
                 .filter(|key| {
                     let id = &views[0][*key];
-                    let row: Value = agent()
+                    let row: Value = http()
                         .get(format!("{}/api/v1/records/{id}", running[&0].base))
                         .call()
                         .unwrap()
