@@ -53,10 +53,7 @@ impl InviteCode {
             addresses: self.addresses.clone(),
             name: self.name.clone(),
         };
-        let mut bytes = wire::encode(&invite);
-        let checksum = Sha256::digest(&bytes);
-        bytes.extend_from_slice(&checksum[..CHECKSUM_BYTES]);
-        format!("{PREFIX}{}", base32(&bytes))
+        code_of_payload(wire::encode(&invite))
     }
 
     /// Reads a code as pasted: spaces and line breaks anywhere are ignored, and so is case.
@@ -99,6 +96,13 @@ impl InviteCode {
     pub fn publisher_hex(&self) -> String {
         to_hex(&self.publisher.0)
     }
+}
+
+/// The code for an encoded [`Invite`]: the prefix, then the payload and its checksum in base32.
+pub(crate) fn code_of_payload(mut payload: Vec<u8>) -> String {
+    let checksum = Sha256::digest(&payload);
+    payload.extend_from_slice(&checksum[..CHECKSUM_BYTES]);
+    format!("{PREFIX}{}", base32(&payload))
 }
 
 fn base32(bytes: &[u8]) -> String {

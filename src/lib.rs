@@ -24,6 +24,7 @@
 //! - [`metrics`]: the node's Prometheus metrics. Names prometheus-client.
 //! - [`api`]: the HTTP JSON API and `/metrics`. Names axum.
 //! - [`cli`]: the `citymesh` subcommands, locally or through a running node's API. Names clap.
+//! - [`fuzz`]: what the fuzz targets in `fuzz/` check, on any bytes; the tests replay their corpus.
 //!
 //! Architecture invariants (stated as absences):
 //! - Nothing reaches the store unverified: a [`record::Record`] exists only through
@@ -56,3 +57,4 @@ pub mod sync;
 pub mod metrics;
 pub mod api;
 pub mod cli;
+pub mod fuzz;

@@ -138,6 +138,8 @@ struct AttachmentFields {
 /// Reads a note. `default_license` fills in a missing `license`.
 pub fn parse(text: &str, default_license: &str) -> Result<Note, MarkdownError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Line endings as CommonMark has them: "\r\n", "\n" or a lone "\r".
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let lines: Vec<&str> = text.lines().collect();
     if lines.first().map(|line| line.trim_end()) != Some("---") {
         return Err(error_at(1, "expected front matter: the file must start with a line `---`"));
@@ -148,7 +150,9 @@ pub fn parse(text: &str, default_license: &str) -> Result<Note, MarkdownError> {
         .position(|line| line.trim_end() == "---")
         .map(|index| index + 1)
         .ok_or_else(|| error_at(1, "the front matter is not closed: add a line `---` after it"))?;
-    let yaml = lines[1..close].join("\n");
+    // Each line keeps its line break: a block scalar that keeps its final line breaks (`|+`)
+    // as the last field would otherwise lose one.
+    let yaml: String = lines[1..close].iter().flat_map(|line| [*line, "\n"]).collect();
     let fields: FrontMatter = serde_norway::from_str(&yaml).map_err(|error| {
         // Front matter starts on line 2 of the file.
         let line = error.location().map(|at| at.line() + 1).unwrap_or(2);
@@ -247,13 +251,15 @@ struct Section {
 /// are text, and `###` or deeper headings belong to the section they are in.
 fn read_sections(lines: &[&str], first: usize) -> Result<Vec<Section>, MarkdownError> {
     let mut sections: Vec<Section> = Vec::new();
-    let mut in_fence = false;
+    // The line of the code fence open now, if one is: headings inside it are text.
+    let mut fence: Option<usize> = None;
     for (index, line) in lines.iter().enumerate().skip(first) {
         let number = index + 1;
         let trimmed = line.trim_start();
         if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_fence = !in_fence;
+            fence = if fence.is_some() { None } else { Some(number) };
         }
+        let in_fence = fence.is_some();
         let heading = if in_fence { None } else { line.strip_prefix("## ") };
         match (heading, sections.last_mut()) {
             (Some(title), _) => {
@@ -282,6 +288,13 @@ fn read_sections(lines: &[&str], first: usize) -> Result<Vec<Section>, MarkdownE
             }
         }
     }
+    // An open fence would take every heading after it as text.
+    if let Some(opened) = fence {
+        return Err(error_at(
+            opened,
+            "this code fence is never closed: add a closing line of ``` (or ~~~) before the next section",
+        ));
+    }
     Ok(sections)
 }
 
@@ -307,10 +320,23 @@ fn list_items(text: &str) -> Vec<String> {
     items
 }
 
+/// A text section's value: without its leading blank lines and trailing whitespace. The first
+/// line keeps what leads it (spaces, a form feed): without it, a line that was text could read
+/// as a heading once the note is written out again.
+fn section_text(text: &str) -> String {
+    let mut rest = text;
+    while let Some((line, after)) = rest.split_once('\n')
+        && line.trim().is_empty()
+    {
+        rest = after;
+    }
+    rest.trim_end().to_owned()
+}
+
 fn apply_sections(practice: &mut Practice, sections: Vec<Section>) {
     let mut transferability = Transferability::default();
     for Section { heading, text } in sections {
-        let text_value = text.trim().to_owned();
+        let text_value = section_text(&text);
         match heading {
             "Summary" => practice.summary = text_value,
             "Problem" => practice.problem = text_value,

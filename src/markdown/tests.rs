@@ -42,6 +42,54 @@ fn render_then_parse_gives_the_note_back() {
     }
 }
 
+/// Found by the `markdown` fuzz target: a "\r\r\n" inside a section came back as "\r\n"
+/// after rendering, because only the "\r" of a "\r\n" was taken as part of the line ending.
+#[test]
+fn every_line_ending_reads_as_one_and_survives_rendering() {
+    let unix = parse(&format!("{FRONT}## Summary\n\nfirst\nsecond\n\n## Problem\n\nthird\n"), "CC0-1.0").unwrap();
+    for ending in ["\r\n", "\r"] {
+        let text = format!("{FRONT}## Summary\n\nfirst\nsecond\n\n## Problem\n\nthird\n").replace('\n', ending);
+        assert_eq!(parse(&text, "CC0-1.0").unwrap(), unix, "{ending:?}");
+    }
+    let mixed = parse(&format!("{FRONT}## Summary\n\nx \r\r\ny\r\r\r\n"), "CC0-1.0").unwrap();
+    let again = parse(&render(&mixed.slug, &mixed.practice), "CC0-1.0").unwrap();
+    assert_eq!(again, mixed);
+}
+
+/// Found by the `markdown` fuzz target: the last field of the front matter, written as a block
+/// scalar keeping its final line breaks (`|+`), lost one on reading.
+#[test]
+fn a_last_front_matter_field_ending_in_line_breaks_survives_rendering() {
+    let mut practice = parse(&format!("{FRONT}## Summary\n\nx\n"), "CC0-1.0").unwrap().practice;
+    practice.keywords = vec!["compost\n\n\n".to_owned()];
+    practice.resources = Some(crate::wire::Resources { staff: "six\n\n".to_owned(), ..Default::default() });
+    let rendered = render("s", &practice);
+    assert_eq!(parse(&rendered, "CC0-1.0").unwrap().practice, practice, "{rendered}");
+}
+
+/// Found by the `markdown` fuzz target: a code fence left open in the last section took the
+/// headings after it as text once the sections were written in their usual order.
+#[test]
+fn a_code_fence_left_open_is_an_error_naming_its_line() {
+    let error = error_of(&format!("{FRONT}## Adaptable elements\n\n- a\n\n## Summary\n\n```\ncode\n"));
+    assert_eq!(error.line, Some(11), "{error}");
+    assert!(error.message.contains("never closed"), "{error}");
+    let closed = parse(&format!("{FRONT}## Summary\n\n```\n## Problem\n```\n\n## Problem\n\np\n"), "CC0-1.0");
+    let practice = closed.unwrap().practice;
+    assert_eq!((practice.summary.as_str(), practice.problem.as_str()), ("```\n## Problem\n```", "p"));
+}
+
+/// Found by the `markdown` fuzz target: a section's first line "\u{c}## Core elements" lost its
+/// form feed to trimming and came back as a heading.
+#[test]
+fn a_sections_first_line_keeps_what_leads_it() {
+    for lead in ["\u{c}", "  ", "\t"] {
+        let note = parse(&format!("{FRONT}## Summary\n\n{lead}## Core elements\nx\n"), "CC0-1.0").unwrap();
+        assert_eq!(note.practice.summary, format!("{lead}## Core elements\nx"));
+        assert_eq!(parse(&render(&note.slug, &note.practice), "CC0-1.0").unwrap(), note, "{lead:?}");
+    }
+}
+
 #[test]
 fn a_missing_license_gets_the_default() {
     let note = parse(&format!("{FRONT}## Summary\n\nx\n"), "CC0-1.0").unwrap();

@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod cli;
 mod crash;
+mod fuzz;
 mod hostile;
 mod hostile_sync;
 mod nodes;
