@@ -10,20 +10,36 @@ mod behaviour;
 mod event_loop;
 mod exchange;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use libp2p::gossipsub::MessageId;
 use tokio::sync::{mpsc, oneshot};
 
+pub use behaviour::{MAX_STREAMS_PER_CONNECTION, MAX_TRANSMIT_SIZE as MAX_GOSSIP_MESSAGE};
 /// For tests that speak the exchanges from outside.
-pub use exchange::{FETCH_PROTOCOL, MAX_REQUEST, MAX_RESPONSE, SYNC_PROTOCOL};
+pub use exchange::{FETCH_PROTOCOL, MAX_FETCH_REQUEST, MAX_REQUEST, MAX_RESPONSE, SYNC_PROTOCOL};
 pub use libp2p::{Multiaddr, PeerId};
 
 /// Commands waiting for the swarm task, at most.
 const COMMAND_QUEUE: usize = 256;
 /// Events waiting for the node, at most; beyond that received gossip is ignored (sync repairs it).
 const EVENT_QUEUE: usize = 1024;
+
+/// Bytes of gossip handed to the node and not yet judged, at most: more is ignored unread
+/// (gossipsub hears `Ignore`; sync brings what was missed).
+pub const MAX_UNJUDGED_GOSSIP_BYTES: usize = 32 * 1024 * 1024;
+/// Bytes of peers' requests waiting for the node's answer, at most; more requests are refused.
+pub const MAX_PENDING_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+/// Bytes of answers handed to libp2p that their peers have not read yet, at most; while over
+/// it, new requests are refused (an answer a peer never reads is dropped at the request timeout).
+pub const MAX_UNREAD_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+/// Requests of one peer waiting for an answer or answered and not read yet, at most; more are
+/// refused. An honest peer's sync has two in flight (a round and a fetch); this keeps a peer
+/// that does not read its answers from taking the room of everyone else's.
+pub const MAX_OPEN_REQUESTS_PER_PEER: usize = 4;
 
 /// What the network needs to start.
 #[derive(Debug, Clone)]
@@ -79,7 +95,7 @@ pub enum Verdict {
 }
 
 /// The two request-response exchanges between nodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Exchange {
     /// `/citymesh/sync/1`: one reconciliation round.
     Sync,
@@ -149,6 +165,8 @@ enum Command {
 #[derive(Clone)]
 pub struct NetHandle {
     commands: mpsc::Sender<Command>,
+    /// Bytes of gossip handed to the node and not yet judged (see [`MAX_UNJUDGED_GOSSIP_BYTES`]).
+    gossip_held: Arc<AtomicUsize>,
 }
 
 /// Starts the network on the current tokio runtime. The swarm task stops when `shutdown` is
@@ -160,9 +178,10 @@ pub fn start(
     let swarm = behaviour::build_swarm(&config)?;
     let (command_tx, command_rx) = mpsc::channel(COMMAND_QUEUE);
     let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE);
-    let event_loop = event_loop::EventLoop::new(swarm, config, command_rx, event_tx)?;
+    let gossip_held = Arc::new(AtomicUsize::new(0));
+    let event_loop = event_loop::EventLoop::new(swarm, config, command_rx, event_tx, Arc::clone(&gossip_held))?;
     tokio::spawn(event_loop.run(shutdown));
-    Ok((NetHandle { commands: command_tx }, event_rx))
+    Ok((NetHandle { commands: command_tx, gossip_held }, event_rx))
 }
 
 impl NetHandle {
@@ -177,6 +196,7 @@ impl NetHandle {
     /// Reports the node's verdict on a received message. Never waits: if the swarm is busy
     /// the verdict is dropped, and gossipsub forgets the message after a few seconds.
     pub fn validated(&self, inbound: &Inbound, verdict: Verdict) {
+        self.gossip_held.fetch_sub(inbound.data.len(), Ordering::Relaxed);
         let command = Command::Validated { message_id: inbound.message_id.clone(), source: inbound.source, verdict };
         if self.commands.try_send(command).is_err() {
             tracing::debug!("the network is busy; a gossip verdict was dropped");

@@ -42,6 +42,25 @@ pub use guard::{PeerGuard, Penalty, STRIKES_TO_BAN};
 
 /// Peers' requests being answered at once, at most; more wait their turn.
 pub const MAX_SERVING: usize = 4;
+
+/// What peers' traffic can make a node hold in memory at once, beyond what it holds idle, at
+/// most: gossip waiting for its verdict, requests waiting for an answer, answers their peers
+/// have not read, and the answers being made ([`MAX_SERVING`] at a time, each up to an answer
+/// frame and its encoding). Each connection adds [`CONNECTION_MEMORY_BOUND`] and each sync
+/// session [`crate::sync::SESSION_MEMORY_BOUND`]. The hostile-peer tests measure a node under
+/// attack against these (tests/it/hostile_bounds.rs).
+pub const PEER_MEMORY_BOUND: usize = net::MAX_UNJUDGED_GOSSIP_BYTES
+    + net::MAX_PENDING_REQUEST_BYTES
+    + net::MAX_UNREAD_ANSWER_BYTES
+    + MAX_SERVING * 2 * net::MAX_RESPONSE;
+
+/// What one connection can make the node read before the node sees it, at most: a request
+/// frame on every stream of each exchange, the bytes yamux takes ahead on each stream (its
+/// initial window, 256 KiB) and two gossip messages.
+pub const CONNECTION_MEMORY_BOUND: usize = net::MAX_STREAMS_PER_CONNECTION
+    * (net::MAX_REQUEST + net::MAX_FETCH_REQUEST + 2 * 256 * 1024)
+    + 2 * net::MAX_GOSSIP_MESSAGE;
+
 /// A peer that connects is not synced with again if a sync with it succeeded this recently.
 const RECENT_SYNC_MS: i64 = 30_000;
 /// Gossip score given per strike (gossipsub weighs it by 10; below -80 a peer is graylisted).

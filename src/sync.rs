@@ -45,6 +45,11 @@ pub const MAX_FETCH_PER_SESSION: usize = 250_000;
 pub const SESSION_DEADLINE: Duration = Duration::from_secs(15 * 60);
 /// Sets of items kept for answering rounds, at most (each is ~80 bytes per record).
 const CACHED_SETS: usize = 2;
+/// Memory one session can make this node hold, at most, whatever the peer answers: the ids
+/// queued for fetching ([`MAX_FETCH_PER_SESSION`], ~64 bytes each in their set), the ids of the
+/// answer being read (an answer frame's worth), and the fetch answers queued (two) and being
+/// stored (one), each at most an answer frame.
+pub const SESSION_MEMORY_BOUND: usize = MAX_FETCH_PER_SESSION * 64 + 4 * crate::net::MAX_RESPONSE;
 
 /// A peer broke the protocol; the text says how. Syncs that end with this penalise the peer.
 #[derive(Debug, thiserror::Error)]
@@ -217,10 +222,19 @@ async fn run(shared: &Arc<Shared>, peer: PeerId, report: &Mutex<SyncReport>) -> 
     let (fetched, mut to_store) = mpsc::channel::<FetchResponse>(2);
     let reconciling = reconcile(shared, peer, &set, &scope, wanted, report);
     let fetching = async {
-        while let Some(ids) = to_fetch.recv().await {
-            let answer = fetch(shared, peer, &ids, &scope, report).await?;
-            if fetched.send(answer).await.is_err() {
-                break;
+        'batches: while let Some(mut ids) = to_fetch.recv().await {
+            // An answer stops before it passes its size limit: ask again at once for what it
+            // left out, for as long as answers bring something.
+            while !ids.is_empty() {
+                let (answer, left_out) = fetch(shared, peer, &ids, &scope, report).await?;
+                let brought = answer.envelopes.len();
+                if fetched.send(answer).await.is_err() {
+                    break 'batches;
+                }
+                if brought == 0 {
+                    break;
+                }
+                ids = left_out;
             }
         }
         drop(fetched);
@@ -301,15 +315,16 @@ async fn reconcile(
     Ok(())
 }
 
-/// Asks for one batch. An answer with records that were not asked for (or asked for once and
-/// sent twice), or of publishers out of our scope, is the peer's fault: nothing of it is kept.
+/// Asks for one batch; returns the answer and the ids it did not bring. An answer with records
+/// that were not asked for (or asked for once and sent twice), or of publishers out of our
+/// scope, is the peer's fault: nothing of it is kept.
 async fn fetch(
     shared: &Shared,
     peer: PeerId,
     ids: &[[u8; 32]],
     scope: &Scope,
     report: &Mutex<SyncReport>,
-) -> Result<FetchResponse> {
+) -> Result<(FetchResponse, Vec<[u8; 32]>)> {
     let request = wire::encode(&FetchRequest { ids: ids.iter().map(|id| id.to_vec()).collect() });
     let answer = shared.net.ask(Exchange::Fetch, peer, request.clone()).await?;
     add(report, |report| {
@@ -337,7 +352,8 @@ async fn fetch(
             )));
         }
     }
-    Ok(answer)
+    let left_out = ids.iter().filter(|id| asked.contains(*id)).copied().collect();
+    Ok((answer, left_out))
 }
 
 /// Verifies and stores one fetched batch; an invalid record ends the session (the valid ones

@@ -32,10 +32,14 @@ pub struct Behaviour {
     pub fetch: request_response::Behaviour<FrameCodec>,
 }
 
+/// Requests of each exchange open at once on one connection, at most (a sync session has one
+/// round and one fetch in flight); this bounds what one connection can make the node read.
+pub const MAX_STREAMS_PER_CONNECTION: usize = 8;
+
 fn exchange(protocol: StreamProtocol) -> request_response::Behaviour<FrameCodec> {
     let config = request_response::Config::default()
         .with_request_timeout(Duration::from_secs(30))
-        .with_max_concurrent_streams(32);
+        .with_max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
     request_response::Behaviour::with_codec(FrameCodec, [(protocol, request_response::ProtocolSupport::Full)], config)
 }
 

@@ -2,6 +2,9 @@
 //! and shutdown. It never waits on a full channel and never does slow work.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use futures::StreamExt;
@@ -11,11 +14,97 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
-use super::exchange::{MAX_REQUEST, Request};
-use super::{Command, Event, Exchange, Inbound, NetConfig, NetStatus, Verdict};
+use super::exchange::{MAX_FETCH_REQUEST, MAX_REQUEST, Request};
+use super::{
+    Command, Event, Exchange, Inbound, MAX_OPEN_REQUESTS_PER_PEER, MAX_PENDING_REQUEST_BYTES,
+    MAX_UNJUDGED_GOSSIP_BYTES, MAX_UNREAD_ANSWER_BYTES, NetConfig, NetStatus, Verdict,
+};
 
 /// Requests from peers awaiting the node's answer, at most; more are refused.
 const MAX_PENDING_ANSWERS: usize = 256;
+/// An answer not reported read or failed after this long is counted as gone (requests time out
+/// after 30 s).
+const UNREAD_EXPIRY: Duration = Duration::from_secs(90);
+
+/// A peer's request waiting for the node's answer.
+struct Pending {
+    exchange: Exchange,
+    peer: PeerId,
+    channel: request_response::ResponseChannel<Vec<u8>>,
+    request: request_response::InboundRequestId,
+    bytes: usize,
+}
+
+/// What peers' requests hold: the bytes of requests waiting for an answer, the bytes of
+/// answers handed to libp2p that their peer has not read yet, and each peer's open requests
+/// (waiting for an answer, or answered and not read).
+#[derive(Default)]
+struct Held {
+    pending: usize,
+    unread: HashMap<(Exchange, request_response::InboundRequestId), (PeerId, usize, Instant)>,
+    unread_total: usize,
+    open: HashMap<PeerId, usize>,
+}
+
+impl Held {
+    /// Takes a request of `bytes` from `peer`, or says why it cannot be taken now.
+    fn admit(&mut self, peer: PeerId, bytes: usize, waiting: usize) -> Result<(), &'static str> {
+        self.forget_stale();
+        if waiting >= MAX_PENDING_ANSWERS {
+            return Err("too many requests are waiting");
+        } else if self.pending + bytes > MAX_PENDING_REQUEST_BYTES {
+            return Err("the requests waiting hold too many bytes");
+        } else if self.unread_total >= MAX_UNREAD_ANSWER_BYTES {
+            return Err("answers peers have not read yet hold too many bytes");
+        } else if self.open.get(&peer).is_some_and(|open| *open >= MAX_OPEN_REQUESTS_PER_PEER) {
+            return Err("the peer has too many requests open");
+        }
+        self.pending += bytes;
+        *self.open.entry(peer).or_default() += 1;
+        Ok(())
+    }
+
+    /// A request of `peer` ended: refused, or its answer was read or never will be.
+    fn close(&mut self, peer: PeerId) {
+        if let Some(open) = self.open.get_mut(&peer) {
+            *open -= 1;
+            if *open == 0 {
+                self.open.remove(&peer);
+            }
+        }
+    }
+
+    fn unread(&mut self, exchange: Exchange, request: request_response::InboundRequestId, peer: PeerId, bytes: usize) {
+        self.unread.insert((exchange, request), (peer, bytes, Instant::now()));
+        self.unread_total += bytes;
+    }
+
+    /// An answer was read by its peer, or will never be.
+    fn read(&mut self, exchange: Exchange, request: request_response::InboundRequestId) {
+        let Some((peer, bytes, _)) = self.unread.remove(&(exchange, request)) else { return };
+        self.unread_total -= bytes;
+        self.close(peer);
+    }
+
+    /// Forgets the answers a peer that left had not read.
+    fn forget(&mut self, peer: PeerId) {
+        let gone: Vec<_> =
+            self.unread.iter().filter(|(_, (asker, _, _))| *asker == peer).map(|(key, _)| *key).collect();
+        for (exchange, request) in gone {
+            self.read(exchange, request);
+        }
+    }
+
+    /// Forgets answers handed over longer ago than any request lives (libp2p reports each
+    /// answer's end; this only guards the counts against a report that never comes).
+    fn forget_stale(&mut self) {
+        let stale: Vec<_> =
+            self.unread.iter().filter(|(_, (_, _, at))| at.elapsed() > UNREAD_EXPIRY).map(|(key, _)| *key).collect();
+        for (exchange, request) in stale {
+            self.read(exchange, request);
+        }
+    }
+}
 
 pub(super) struct EventLoop {
     swarm: Swarm<Behaviour>,
@@ -24,7 +113,10 @@ pub(super) struct EventLoop {
     events: mpsc::Sender<Event>,
     listen_addrs: Vec<Multiaddr>,
     /// Peers' requests waiting for the node's answer, by the id the node was given.
-    answers: HashMap<u64, (Exchange, PeerId, request_response::ResponseChannel<Vec<u8>>)>,
+    answers: HashMap<u64, Pending>,
+    held: Held,
+    /// Bytes of gossip handed to the node and not yet judged (the node's handle subtracts).
+    gossip_held: Arc<AtomicUsize>,
     next_answer: u64,
     /// Our requests waiting for peers' answers.
     questions: HashMap<request_response::OutboundRequestId, oneshot::Sender<Result<Vec<u8>, String>>>,
@@ -36,6 +128,7 @@ impl EventLoop {
         config: NetConfig,
         commands: mpsc::Receiver<Command>,
         events: mpsc::Sender<Event>,
+        gossip_held: Arc<AtomicUsize>,
     ) -> Result<Self> {
         for address in &config.listen {
             swarm.listen_on(address.clone()).map_err(|error| anyhow::anyhow!("cannot listen on {address}: {error}"))?;
@@ -47,6 +140,8 @@ impl EventLoop {
             events,
             listen_addrs: Vec::new(),
             answers: HashMap::new(),
+            held: Held::default(),
+            gossip_held,
             next_answer: 0,
             questions: HashMap::new(),
         })
@@ -92,10 +187,17 @@ impl EventLoop {
             match error.into_inner() {
                 Event::Received(inbound) => {
                     tracing::warn!(peer = %inbound.source, "node busy: ignoring a gossip message (sync will repair)");
+                    self.gossip_held.fetch_sub(inbound.data.len(), Ordering::Relaxed);
+                    let gossip = &mut self.swarm.behaviour_mut().gossipsub;
+                    gossip.report_message_validation_result(
+                        &inbound.message_id,
+                        &inbound.source,
+                        gossipsub::MessageAcceptance::Ignore,
+                    );
                 }
                 Event::Request { id, .. } => {
                     tracing::warn!("node busy: refusing a peer's request");
-                    self.answers.remove(&id);
+                    self.refuse(id);
                 }
                 other => tracing::debug!(?other, "node busy: dropping a network event"),
             }
@@ -122,8 +224,7 @@ impl EventLoop {
                 let _ = reply.send(self.status());
             }
             Command::Refuse { id } => {
-                // Dropping the channel closes the peer's stream without an answer.
-                self.answers.remove(&id);
+                self.refuse(id);
             }
             Command::Score { peer, reply } => {
                 let _ = reply.send(self.swarm.behaviour().gossipsub.peer_score(&peer));
@@ -145,14 +246,19 @@ impl EventLoop {
                 self.questions.insert(id, reply);
             }
             Command::Respond { id, data } => {
-                if let Some((exchange, _, channel)) = self.answers.remove(&id) {
+                if let Some(pending) = self.drop_pending(id) {
+                    let bytes = data.len();
                     let behaviour = self.swarm.behaviour_mut();
-                    let sent = match exchange {
-                        Exchange::Sync => behaviour.sync.send_response(channel, data),
-                        Exchange::Fetch => behaviour.fetch.send_response(channel, data),
+                    let sent = match pending.exchange {
+                        Exchange::Sync => behaviour.sync.send_response(pending.channel, data),
+                        Exchange::Fetch => behaviour.fetch.send_response(pending.channel, data),
                     };
-                    if sent.is_err() {
-                        tracing::debug!("a peer left before its answer was ready");
+                    match sent {
+                        Ok(()) => self.held.unread(pending.exchange, pending.request, pending.peer, bytes),
+                        Err(_) => {
+                            tracing::debug!("a peer left before its answer was ready");
+                            self.held.close(pending.peer);
+                        }
                     }
                 }
             }
@@ -164,17 +270,23 @@ impl EventLoop {
             request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request { request: Request::Oversize(length), .. } => {
                     // Dropping the channel closes the stream.
-                    let reason = format!("it sent a request of {length} bytes; at most {MAX_REQUEST}");
+                    let limit = match exchange {
+                        Exchange::Sync => MAX_REQUEST,
+                        Exchange::Fetch => MAX_FETCH_REQUEST,
+                    };
+                    let reason = format!("it sent a {} request of {length} bytes; at most {limit}", exchange.as_str());
                     self.emit(Event::Misbehaved { peer, reason });
                 }
-                request_response::Message::Request { request: Request::Frame(request), channel, .. } => {
-                    if self.answers.len() >= MAX_PENDING_ANSWERS {
-                        tracing::warn!(%peer, "too many requests waiting; refusing one");
+                request_response::Message::Request { request: Request::Frame(request), channel, request_id } => {
+                    let bytes = request.len();
+                    if let Err(reason) = self.held.admit(peer, bytes, self.answers.len()) {
+                        // Dropping the channel closes the stream unanswered.
+                        tracing::debug!(%peer, reason, "refusing a peer's request");
                         return;
                     }
                     let id = self.next_answer;
                     self.next_answer += 1;
-                    self.answers.insert(id, (exchange, peer, channel));
+                    self.answers.insert(id, Pending { exchange, peer, channel, request: request_id, bytes });
                     self.emit(Event::Request { exchange, peer, id, data: request });
                 }
                 request_response::Message::Response { request_id, response } => {
@@ -193,7 +305,8 @@ impl EventLoop {
                     let _ = reply.send(Err(error.to_string()));
                 }
             }
-            request_response::Event::InboundFailure { peer, error, .. } => {
+            request_response::Event::InboundFailure { peer, error, request_id, .. } => {
+                self.held.read(exchange, request_id);
                 tracing::debug!(%peer, %error, "a peer's request failed");
                 if let request_response::InboundFailure::Io(io) = &error
                     && io.kind() == std::io::ErrorKind::InvalidData
@@ -201,7 +314,21 @@ impl EventLoop {
                     self.emit(Event::Misbehaved { peer, reason: format!("its request broke the framing: {io}") });
                 }
             }
-            request_response::Event::ResponseSent { .. } => {}
+            request_response::Event::ResponseSent { request_id, .. } => self.held.read(exchange, request_id),
+        }
+    }
+
+    /// Takes a request waiting for an answer off the list (to answer it, or to refuse it).
+    fn drop_pending(&mut self, id: u64) -> Option<Pending> {
+        let pending = self.answers.remove(&id)?;
+        self.held.pending -= pending.bytes;
+        Some(pending)
+    }
+
+    /// Refuses a request: dropping its channel closes the peer's stream without an answer.
+    fn refuse(&mut self, id: u64) {
+        if let Some(pending) = self.drop_pending(id) {
+            self.held.close(pending.peer);
         }
     }
 
@@ -270,7 +397,12 @@ impl EventLoop {
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established: 0, cause, .. } => {
                 // Answers the peer can no longer receive would only take room.
-                self.answers.retain(|_, (_, asker, _)| *asker != peer_id);
+                let gone: Vec<u64> =
+                    self.answers.iter().filter(|(_, pending)| pending.peer == peer_id).map(|(id, _)| *id).collect();
+                for id in gone {
+                    self.refuse(id);
+                }
+                self.held.forget(peer_id);
                 tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
@@ -284,6 +416,18 @@ impl EventLoop {
         if let gossipsub::Event::Message { propagation_source, message_id, message } = event {
             let network =
                 message.topic.as_str().strip_prefix("citymesh/v1/").unwrap_or(message.topic.as_str()).to_owned();
+            let bytes = message.data.len();
+            if self.gossip_held.load(Ordering::Relaxed) + bytes > MAX_UNJUDGED_GOSSIP_BYTES {
+                tracing::debug!(peer = %propagation_source, "node busy: ignoring a gossip message (sync will repair)");
+                let gossip = &mut self.swarm.behaviour_mut().gossipsub;
+                gossip.report_message_validation_result(
+                    &message_id,
+                    &propagation_source,
+                    gossipsub::MessageAcceptance::Ignore,
+                );
+                return;
+            }
+            self.gossip_held.fetch_add(bytes, Ordering::Relaxed);
             self.emit(Event::Received(Inbound { message_id, source: propagation_source, network, data: message.data }));
         }
     }

@@ -11,8 +11,11 @@ use libp2p::request_response;
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/citymesh/sync/1");
 /// Fetching records by id.
 pub const FETCH_PROTOCOL: StreamProtocol = StreamProtocol::new("/citymesh/fetch/1");
-/// Largest request frame.
+/// Largest request frame (a sync round: a reconciliation message of up to 1 MiB and up to
+/// 10,000 publishers).
 pub const MAX_REQUEST: usize = 2 * 1024 * 1024;
+/// Largest fetch request frame (512 ids of 32 bytes with their protobuf framing, and room).
+pub const MAX_FETCH_REQUEST: usize = 64 * 1024;
 /// Largest response frame (a fetch answers up to 4 MiB of envelopes).
 pub const MAX_RESPONSE: usize = 5 * 1024 * 1024;
 
@@ -52,6 +55,11 @@ async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: &[u8], lim
     io.close().await
 }
 
+/// The largest request of an exchange.
+pub fn request_limit(protocol: &StreamProtocol) -> usize {
+    if *protocol == FETCH_PROTOCOL { MAX_FETCH_REQUEST } else { MAX_REQUEST }
+}
+
 impl request_response::Codec for FrameCodec {
     type Protocol = StreamProtocol;
     type Request = Request;
@@ -59,13 +67,13 @@ impl request_response::Codec for FrameCodec {
 
     async fn read_request<T: AsyncRead + Unpin + Send>(
         &mut self,
-        _: &StreamProtocol,
+        protocol: &StreamProtocol,
         io: &mut T,
     ) -> io::Result<Request> {
         let mut length = [0u8; 4];
         io.read_exact(&mut length).await?;
         let length = u32::from_be_bytes(length) as usize;
-        if length > MAX_REQUEST {
+        if length > request_limit(protocol) {
             // An error here would end the stream unseen by the node (request-response reports
             // failed reads to nobody), so the announcement itself is the request.
             return Ok(Request::Oversize(length));
@@ -85,16 +93,16 @@ impl request_response::Codec for FrameCodec {
 
     async fn write_request<T: AsyncWrite + Unpin + Send>(
         &mut self,
-        _: &StreamProtocol,
+        protocol: &StreamProtocol,
         io: &mut T,
         request: Request,
     ) -> io::Result<()> {
+        let limit = request_limit(protocol);
         match request {
-            Request::Frame(bytes) => write_frame(io, &bytes, MAX_REQUEST).await,
-            Request::Oversize(length) => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("a frame of {length} bytes is over {MAX_REQUEST}"),
-            )),
+            Request::Frame(bytes) => write_frame(io, &bytes, limit).await,
+            Request::Oversize(length) => {
+                Err(io::Error::new(io::ErrorKind::InvalidInput, format!("a frame of {length} bytes is over {limit}")))
+            }
         }
     }
 

@@ -158,6 +158,23 @@ impl Process {
         }
     }
 
+    /// The process's resident memory now and at its peak since the last [`Process::reset_peak`]
+    /// (or its start), in bytes.
+    pub fn memory(&self) -> (usize, usize) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc status");
+        let field = |name: &str| {
+            let line = status.lines().find(|line| line.starts_with(name)).expect("a memory line");
+            let kib: usize = line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("a number");
+            kib * 1024
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// Starts counting the peak resident memory again from now (Linux's clear_refs).
+    pub fn reset_peak(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5").expect("reset the peak memory");
+    }
+
     /// The node's status (`GET /api/v1/status`).
     pub fn status(&self) -> serde_json::Value {
         let agent: ureq::Agent =

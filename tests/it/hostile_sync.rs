@@ -19,9 +19,12 @@ use crate::harness::*;
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The exchanges' framing (a 4-byte big-endian length, then the bytes) written from the spec,
-/// without the node's limits on what it sends.
-#[derive(Clone, Default)]
-struct LooseCodec;
+/// without the node's limits on what it sends. A codec that does not read answers leaves them
+/// unread (its streams stay open until a timeout), as a peer that wants the node to hold them.
+#[derive(Clone)]
+struct LooseCodec {
+    read_answers: bool,
+}
 
 async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> std::io::Result<Vec<u8>> {
     let mut length = [0u8; 4];
@@ -59,6 +62,9 @@ impl request_response::Codec for LooseCodec {
         _: &StreamProtocol,
         io: &mut T,
     ) -> std::io::Result<Vec<u8>> {
+        if !self.read_answers {
+            std::future::pending::<()>().await;
+        }
         read_frame(io).await
     }
 
@@ -89,24 +95,33 @@ struct Exchanges {
 }
 
 /// What the raw peer answers to the node's requests.
-type Answers = Box<dyn FnMut(&str, Vec<u8>) -> Option<Vec<u8>> + Send>;
+pub(crate) type Answers = Box<dyn FnMut(&str, Vec<u8>) -> Option<Vec<u8>> + Send>;
 
-struct RawPeer {
+pub(crate) struct RawPeer {
     swarm: Swarm<Exchanges>,
     answers: Answers,
 }
 
 #[derive(Clone, Copy)]
-enum Via {
+pub(crate) enum Via {
     Sync,
     Fetch,
 }
 
 impl RawPeer {
-    async fn connect(target: &str, answers: Answers) -> (RawPeer, PeerId) {
+    pub(crate) async fn connect(target: &str, answers: Answers) -> (RawPeer, PeerId) {
+        RawPeer::connect_with(target, answers, true).await
+    }
+
+    /// Like [`RawPeer::connect`]; with `read_answers` false it never reads the node's answers.
+    pub(crate) async fn connect_with(target: &str, answers: Answers, read_answers: bool) -> (RawPeer, PeerId) {
         let exchange = |protocol| {
-            let config = request_response::Config::default().with_request_timeout(Duration::from_secs(10));
-            request_response::Behaviour::with_codec(LooseCodec, [(protocol, ProtocolSupport::Full)], config)
+            let timeout = if read_answers { 10 } else { 600 };
+            let config = request_response::Config::default()
+                .with_request_timeout(Duration::from_secs(timeout))
+                .with_max_concurrent_streams(1000);
+            let codec = LooseCodec { read_answers };
+            request_response::Behaviour::with_codec(codec, [(protocol, ProtocolSupport::Full)], config)
         };
         let mut swarm = libp2p::SwarmBuilder::with_new_identity()
             .with_tokio()
@@ -163,13 +178,49 @@ impl RawPeer {
         }
     }
 
-    /// Sends a request and drives the swarm until its answer or failure.
-    async fn ask(&mut self, via: Via, node: PeerId, request: Vec<u8>) -> Result<Vec<u8>, String> {
+    pub(crate) fn id(&self) -> PeerId {
+        *self.swarm.local_peer_id()
+    }
+
+    /// Sends a request without waiting for its answer.
+    pub(crate) fn send(&mut self, via: Via, node: PeerId, request: Vec<u8>) -> OutboundRequestId {
         let behaviour = self.swarm.behaviour_mut();
-        let id = match via {
+        match via {
             Via::Sync => behaviour.sync.send_request(&node, request),
             Via::Fetch => behaviour.fetch.send_request(&node, request),
-        };
+        }
+    }
+
+    /// Drives the swarm until every request of `sent` was answered or failed (answering the
+    /// node's requests meanwhile); returns the answers and the failures.
+    pub(crate) async fn settle(
+        &mut self,
+        sent: Vec<OutboundRequestId>,
+        timeout: Duration,
+    ) -> (Vec<Vec<u8>>, Vec<String>) {
+        let mut waiting: std::collections::HashSet<_> = sent.into_iter().collect();
+        let (mut answers, mut failures) = (Vec::new(), Vec::new());
+        tokio::time::timeout(timeout, async {
+            while !waiting.is_empty() {
+                let event = self.swarm.select_next_some().await;
+                if let Some((done, outcome)) = self.on_event(event)
+                    && waiting.remove(&done)
+                {
+                    match outcome {
+                        Ok(answer) => answers.push(answer),
+                        Err(error) => failures.push(error),
+                    }
+                }
+            }
+        })
+        .await
+        .expect("every request answered or failed in time");
+        (answers, failures)
+    }
+
+    /// Sends a request and drives the swarm until its answer or failure.
+    pub(crate) async fn ask(&mut self, via: Via, node: PeerId, request: Vec<u8>) -> Result<Vec<u8>, String> {
+        let id = self.send(via, node, request);
         tokio::time::timeout(TIMEOUT, async {
             loop {
                 let event = self.swarm.select_next_some().await;
@@ -185,7 +236,7 @@ impl RawPeer {
     }
 
     /// Keeps answering the node's requests while `work` runs.
-    async fn serve_while<T>(&mut self, work: impl Future<Output = T>) -> T {
+    pub(crate) async fn serve_while<T>(&mut self, work: impl Future<Output = T>) -> T {
         let mut work = std::pin::pin!(work);
         loop {
             tokio::select! {
@@ -196,7 +247,7 @@ impl RawPeer {
     }
 }
 
-fn sync_request(negentropy: Vec<u8>) -> Vec<u8> {
+pub(crate) fn sync_request(negentropy: Vec<u8>) -> Vec<u8> {
     wire::encode(&SyncRequest { publishers: Vec::new(), all: true, negentropy })
 }
 

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod fuzz;
 mod hostile;
+mod hostile_bounds;
 mod hostile_sync;
 mod nodes;
 mod partners;
