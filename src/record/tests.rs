@@ -38,8 +38,7 @@ fn header_of(record: &Record) -> Header {
 
 /// Signs arbitrary header bytes with `key`, as a careless or hostile publisher could.
 fn envelope(key: &PublisherKey, header: &[u8], body: &[u8]) -> Vec<u8> {
-    let signature = key.0.sign(&signed_bytes(header)).to_bytes().to_vec();
-    wire::encode(&Envelope { header: header.to_vec(), signature, body: body.to_vec() })
+    signed_envelope(key, header.to_vec(), body.to_vec())
 }
 
 /// Re-signs a record after `change` edits its header.
