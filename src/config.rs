@@ -192,8 +192,13 @@ impl Config {
         if !(1..=60000).contains(&self.store.flush_every_ms) {
             return Err(format!("store.flush_every_ms is {}; allowed: 1 to 60000", self.store.flush_every_ms));
         }
-        crate::trust::Policy::check_config(&self.trust)?;
         let trust = &self.trust;
+        crate::trust::PolicyKind::parse(&trust.policy)?;
+        for text in &trust.partners {
+            crate::hex::parse_hex32(text).map_err(|_| {
+                format!("trust.partners: {text:?} is not a publisher key; expected 64 hex characters (0-9, a-f)")
+            })?;
+        }
         for (name, value) in [
             ("publisher_records_per_minute", trust.publisher_records_per_minute),
             ("publisher_mib_per_minute", trust.publisher_mib_per_minute),

@@ -3,6 +3,7 @@
 //! Each city runs a node that keeps signed best-practice documents ("practice notes") and
 //! shares them with partner cities. Modules, in the order a newcomer should read them:
 //!
+//! - [`hex`]: bytes as hex text (ids, keys, hashes). Pure.
 //! - [`record`]: records: signing, verification, ids, limits, the head rule. Pure; names ed25519-dalek.
 //! - [`wire`]: the protobuf types of `proto/citymesh.proto` and their encoding. Names prost.
 //! - [`vocab`]: the controlled vocabularies (themes, SDG targets, ISO codes, licences). Pure.
@@ -36,6 +37,7 @@
 //!   the swarm task never awaits a full channel nor verifies or stores anything.
 //! - No gossip message is forwarded before it is verified, stored and flushed.
 
+pub mod hex;
 pub mod record;
 pub mod wire;
 pub mod vocab;

@@ -19,8 +19,9 @@ use sha2::{Digest, Sha256};
 
 use crate::wire::{self, Envelope, Header, Partnership, Practice, Profile, Tombstone};
 
+pub use crate::hex::{BadId, parse_hex, parse_hex32, to_hex};
 pub use error::RecordError;
-pub use ids::{BadId, Kind, PublisherId, RecordId, parse_hex, parse_hex32, to_hex};
+pub use ids::{Kind, PublisherId, RecordId};
 
 /// Header format version described by `proto/README.md`.
 pub const FORMAT: u32 = 1;

@@ -10,9 +10,11 @@
 //! - `heads`: publisher (32) ‖ kind ‖ 0x00 ‖ slug → revision (8) ‖ id (32).
 //! - `by_time`: timestamp_ms (8) ‖ id (32) → empty. Every revision held; sync reads it.
 //! - `by_publisher`: publisher (32) ‖ kind ‖ 0x00 ‖ slug ‖ 0x00 ‖ revision (8) ‖ id (32) → empty.
+//! - `publisher_bytes`: publisher (32) → bytes of its envelopes held (8), so a storage cap is
+//!   checked without reading the publisher's records.
 //! - `meta`: the store's own bookkeeping (format, the open marker).
 //!
-//! Every insert is one transaction over the five record trees. Callers acknowledge a write only
+//! Every insert is one transaction over the six record trees. Callers acknowledge a write only
 //! after [`Store::flush`]. A marker in `meta` is set while the store is open and cleared on a
 //! clean close, so a store that was not closed cleanly has its indexes checked against the
 //! records tree, and rebuilt from it, when it is next opened.
@@ -34,7 +36,9 @@ use crate::record::{self, Key, Kind, Record, RecordId, Version};
 
 const OPEN_MARKER: &[u8] = b"open";
 const FORMAT_KEY: &[u8] = b"format";
-const FORMAT: &[u8] = b"1";
+/// Format 2 added `publisher_bytes`; a format 1 store gets it when first opened.
+const FORMAT: &[u8] = b"2";
+const FORMAT_WITHOUT_TOTALS: &[u8] = b"1";
 const LOCK_FILE: &str = "citymesh.lock";
 
 /// Tuning that comes from the configuration file.
@@ -96,6 +100,7 @@ pub struct Store {
     heads: sled::Tree,
     by_time: sled::Tree,
     by_publisher: sled::Tree,
+    publisher_bytes: sled::Tree,
     meta: sled::Tree,
     /// Grows whenever a record is added: a cache of what the store holds is fresh while this
     /// has not changed.
@@ -129,15 +134,11 @@ impl Store {
         }
         let db = open_db(dir, options)?;
         let meta = db.open_tree("meta")?;
-        match meta.get(FORMAT_KEY)? {
-            None => {
-                meta.insert(FORMAT_KEY, FORMAT)?;
-            }
-            Some(found) if found.as_ref() == FORMAT => {}
-            Some(found) => {
-                let found = String::from_utf8_lossy(&found).into_owned();
-                return Err(StoreError::NewerFormat { path: dir.to_owned(), found });
-            }
+        let format = meta.get(FORMAT_KEY)?;
+        if let Some(found) = format.as_ref().filter(|found| ![FORMAT, FORMAT_WITHOUT_TOTALS].contains(&found.as_ref()))
+        {
+            let found = String::from_utf8_lossy(found).into_owned();
+            return Err(StoreError::NewerFormat { path: dir.to_owned(), found });
         }
         let mut store = Store {
             records: db.open_tree("records")?,
@@ -145,6 +146,7 @@ impl Store {
             heads: db.open_tree("heads")?,
             by_time: db.open_tree("by_time")?,
             by_publisher: db.open_tree("by_publisher")?,
+            publisher_bytes: db.open_tree("publisher_bytes")?,
             meta,
             db,
             generation: AtomicU64::new(0),
@@ -155,6 +157,11 @@ impl Store {
             #[cfg(test)]
             skip_clean_close: Default::default(),
         };
+        if format.as_deref() == Some(FORMAT_WITHOUT_TOTALS) {
+            tracing::info!("counting each publisher's bytes held (once, for the new store format)");
+            check::count_publisher_bytes(&store)?;
+        }
+        store.meta.insert(FORMAT_KEY, FORMAT)?;
         let mut report = OpenReport::default();
         if store.meta.get(OPEN_MARKER)?.is_some() {
             store.recovered = true;
@@ -185,9 +192,10 @@ impl Store {
             // Sequence numbers are drawn outside the transaction, which may run more than once.
             writes.push(Write::new(record, self.db.generate_id()?));
         }
-        let trees = (&self.records, &self.ids, &self.heads, &self.by_time, &self.by_publisher);
-        let result = trees.transaction(|(records, ids, heads, by_time, by_publisher)| {
+        let trees = (&self.records, &self.ids, &self.heads, &self.by_time, &self.by_publisher, &self.publisher_bytes);
+        let result = trees.transaction(|(records, ids, heads, by_time, by_publisher, publisher_bytes)| {
             let mut outcomes = Vec::with_capacity(writes.len());
+            let mut added: BTreeMap<[u8; 32], u64> = BTreeMap::new();
             for write in &writes {
                 // One lookup for both the check and the write: put back what was there, if anything.
                 if let Some(held) = ids.insert(&write.id, &write.sequence)? {
@@ -207,7 +215,13 @@ impl Store {
                 if becomes_head {
                     heads.insert(write.head_key.as_slice(), version_bytes(write.version))?;
                 }
+                *added.entry(write.publisher).or_default() += write.envelope_len;
                 outcomes.push(Inserted::New { head: becomes_head });
+            }
+            for (publisher, bytes) in &added {
+                let held = publisher_bytes.get(publisher)?.map_or(Ok(0), |held| parse_total(&held));
+                let held = held.map_err(ConflictableTransactionError::Abort)?;
+                publisher_bytes.insert(&publisher[..], &(held + bytes).to_be_bytes())?;
             }
             Ok(outcomes)
         });
@@ -341,6 +355,11 @@ impl Store {
         })
     }
 
+    /// Bytes of one publisher's envelopes held (every revision), read from a running total.
+    pub fn publisher_bytes(&self, publisher: &[u8; 32]) -> Result<u64, StoreError> {
+        self.publisher_bytes.get(publisher)?.map_or(Ok(0), |total| parse_total(&total))
+    }
+
     /// `(timestamp_ms, id)` of every record of one publisher, in no particular order: the set a
     /// sync scoped to some publishers reconciles.
     pub fn publisher_items(&self, publisher: &[u8; 32]) -> Result<Vec<(u64, RecordId)>, StoreError> {
@@ -438,6 +457,9 @@ fn open_db(dir: &Path, options: &StoreOptions) -> Result<sled::Db, StoreError> {
 struct Write {
     sequence: [u8; 8],
     id: [u8; 32],
+    publisher: [u8; 32],
+    /// The envelope's length: what the publisher's total grows by.
+    envelope_len: u64,
     version: Version,
     /// The id followed by the envelope bytes: the `records` value.
     stored: Vec<u8>,
@@ -449,11 +471,14 @@ struct Write {
 impl Write {
     fn new(record: &Record, sequence: u64) -> Self {
         let key = record.key();
+        let envelope = record.envelope_bytes();
         Write {
             sequence: sequence.to_be_bytes(),
             id: record.id().0,
+            publisher: record.publisher().0,
+            envelope_len: envelope.len() as u64,
             version: record.version(),
-            stored: [&record.id().0[..], &record.envelope_bytes()].concat(),
+            stored: [&record.id().0[..], &envelope].concat(),
             head_key: head_key(&key),
             time_key: time_key(record.timestamp_ms(), record.id()),
             history_key: history_key(&key, record.version()),
@@ -501,6 +526,13 @@ fn parse_version(bytes: &[u8]) -> Result<Version, StoreError> {
         }
         _ => Err(damaged(&[], "a head entry has the wrong length")),
     }
+}
+
+fn parse_total(bytes: &[u8]) -> Result<u64, StoreError> {
+    bytes
+        .try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| damaged(bytes, "a publisher's byte total has the wrong length"))
 }
 
 /// The id that ends an index key.

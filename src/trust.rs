@@ -16,7 +16,6 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::TrustConfig;
 use crate::record::{PublisherId, parse_hex32};
 
 /// Hops `partners+N` may reach, at most.
@@ -159,17 +158,6 @@ impl Policy {
     /// Keeps every valid record.
     pub fn open() -> Policy {
         Policy { kind: PolicyKind::Open, scope: Scope::All, partners: BTreeSet::new(), blocked: BTreeSet::new() }
-    }
-
-    /// Checks `[trust]` alone (partners listed there must be keys).
-    pub fn check_config(config: &TrustConfig) -> Result<(), String> {
-        PolicyKind::parse(&config.policy)?;
-        for text in &config.partners {
-            parse_hex32(text).map_err(|_| {
-                format!("trust.partners: {text:?} is not a publisher key; expected 64 hex characters (0-9, a-f)")
-            })?;
-        }
-        Ok(())
     }
 
     /// Computes the policy. `partners_of` gives the publishers a publisher names in its current

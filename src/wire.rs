@@ -33,5 +33,5 @@ pub fn encode<M: Wire>(message: &M) -> Vec<u8> {
 
 /// Serialises a byte field as lowercase hex (used by the generated types' JSON form).
 pub fn serialize_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&crate::record::to_hex(bytes))
+    serializer.serialize_str(&crate::hex::to_hex(bytes))
 }

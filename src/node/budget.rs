@@ -94,7 +94,7 @@ pub struct Budgets {
     peers: Buckets<PeerId>,
     /// Most bytes stored per non-partner publisher under `open`.
     storage_cap: u64,
-    /// Bytes held per publisher, counted from the store on first sight.
+    /// Bytes held per publisher, read from the store's total on first sight, then counted here.
     usage: Mutex<HashMap<[u8; 32], u64>>,
 }
 
@@ -184,14 +184,9 @@ fn capped(shared: &Shared, policy: &Policy, publisher: &[u8; 32]) -> bool {
     policy.kind() == PolicyKind::Open && !policy.is_partner(publisher) && *publisher != shared.key.publisher().0
 }
 
-/// Bytes of a publisher's records held.
+/// Bytes of a publisher's records held: the store keeps the total, so this reads one entry.
 fn held_bytes(shared: &Shared, publisher: &[u8; 32]) -> u64 {
-    let items = shared.store.publisher_items(publisher).unwrap_or_default();
-    items
-        .iter()
-        .filter_map(|(_, id)| shared.store.envelope(id).ok().flatten())
-        .map(|envelope| envelope.len() as u64)
-        .sum()
+    shared.store.publisher_bytes(publisher).unwrap_or_default()
 }
 
 /// Whether a record fetched by sync fits its publisher's storage cap; counts it if so (the

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Store, StoreError, head_key, history_key, time_key, version_bytes};
+use super::{Store, StoreError, head_key, history_key, parse_total, time_key, version_bytes};
 use crate::record::{self, Version};
 
 /// What the pass found and did.
@@ -19,6 +19,7 @@ struct Expected {
     by_time: BTreeSet<Vec<u8>>,
     by_publisher: BTreeSet<Vec<u8>>,
     heads: BTreeMap<Vec<u8>, Version>,
+    publisher_bytes: BTreeMap<[u8; 32], u64>,
 }
 
 /// Compares the indexes with the records tree and rebuilds all of them when any differs.
@@ -37,6 +38,8 @@ pub(super) fn check_and_repair(store: &Store) -> Result<Repair, StoreError> {
                 expected.by_publisher.insert(history_key(&key, record.version()));
                 let head = expected.heads.entry(head_key(&key)).or_insert(record.version());
                 *head = (*head).max(record.version());
+                // The records tree holds the id, then the envelope.
+                *expected.publisher_bytes.entry(record.publisher().0).or_default() += stored.len() as u64 - 32;
             }
             _ => damaged.push(sequence),
         }
@@ -48,13 +51,45 @@ pub(super) fn check_and_repair(store: &Store) -> Result<Repair, StoreError> {
     let agrees = same_ids(&store.ids, &expected.ids)?
         && same_keys(&store.by_time, &expected.by_time)?
         && same_keys(&store.by_publisher, &expected.by_publisher)?
-        && store.head_versions()? == expected.heads;
+        && store.head_versions()? == expected.heads
+        && totals(store)? == expected.publisher_bytes;
     if !agrees {
         tracing::warn!("the store's indexes disagree with its records; rebuilding them");
         rebuild(store, &expected)?;
     }
     store.flush()?;
     Ok(Repair { rebuilt: !agrees, dropped: damaged.len() as u64 })
+}
+
+/// Counts each publisher's bytes held from the records tree and writes the totals (a store of
+/// the format before they were kept gets them this way).
+pub(super) fn count_publisher_bytes(store: &Store) -> Result<(), StoreError> {
+    let mut totals: BTreeMap<[u8; 32], u64> = BTreeMap::new();
+    for record in store.records() {
+        let record = record?;
+        *totals.entry(record.publisher().0).or_default() += record.envelope_bytes().len() as u64;
+    }
+    write_totals(store, &totals)
+}
+
+fn totals(store: &Store) -> Result<BTreeMap<[u8; 32], u64>, StoreError> {
+    let mut out = BTreeMap::new();
+    for entry in store.publisher_bytes.iter() {
+        let (publisher, total) = entry?;
+        let Ok(publisher) = <[u8; 32]>::try_from(publisher.as_ref()) else { continue };
+        out.insert(publisher, parse_total(&total)?);
+    }
+    Ok(out)
+}
+
+fn write_totals(store: &Store, totals: &BTreeMap<[u8; 32], u64>) -> Result<(), StoreError> {
+    store.publisher_bytes.clear()?;
+    let mut batch = sled::Batch::default();
+    for (publisher, total) in totals {
+        batch.insert(&publisher[..], &total.to_be_bytes());
+    }
+    store.publisher_bytes.apply_batch(batch)?;
+    Ok(())
 }
 
 fn same_keys(tree: &sled::Tree, expected: &BTreeSet<Vec<u8>>) -> Result<bool, StoreError> {
@@ -105,5 +140,5 @@ fn rebuild(store: &Store, expected: &Expected) -> Result<(), StoreError> {
         batch.insert(key.as_slice(), version_bytes(*version));
     }
     store.heads.apply_batch(batch)?;
-    Ok(())
+    write_totals(store, &expected.publisher_bytes)
 }

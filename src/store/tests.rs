@@ -104,6 +104,14 @@ fn check_agrees(store: &Store, model: &Model) {
     assert_eq!(times, expected);
     assert_eq!(store.len(), model.held.len());
     assert_eq!(store.heads(Some(Kind::Practice)).unwrap().len(), model.heads.len());
+    for publisher in pool().iter().map(|record| record.publisher().0).collect::<BTreeSet<_>>() {
+        let held: u64 = pool()
+            .iter()
+            .filter(|record| record.publisher().0 == publisher && model.held.contains(&record.id()))
+            .map(|record| record.envelope_bytes().len() as u64)
+            .sum();
+        assert_eq!(store.publisher_bytes(&publisher).unwrap(), held, "bytes held of a publisher");
+    }
 }
 
 fn crash(store: Store) {
@@ -112,9 +120,9 @@ fn crash(store: Store) {
 }
 
 fn damage(store: &Store, position: usize) -> bool {
-    let trees = [&store.ids, &store.by_time, &store.by_publisher, &store.heads];
-    let tree = trees[position % 4];
-    let Some(key) = tree.iter().keys().nth(position / 4 % tree.len().max(1)) else { return false };
+    let trees = [&store.ids, &store.by_time, &store.by_publisher, &store.heads, &store.publisher_bytes];
+    let tree = trees[position % trees.len()];
+    let Some(key) = tree.iter().keys().nth(position / trees.len() % tree.len().max(1)) else { return false };
     tree.remove(key.unwrap()).unwrap();
     true
 }
@@ -189,4 +197,28 @@ fn a_record_whose_bytes_were_damaged_is_dropped_on_repair() {
     assert!(store.get(&bad.id()).unwrap().is_none());
     assert_eq!(store.get(&good.id()).unwrap().as_ref(), Some(good));
     assert_eq!(store.len(), 1);
+}
+
+#[test]
+fn a_store_of_the_format_before_byte_totals_gets_them_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(dir.path());
+    for record in &pool()[..6] {
+        store.insert_durable(record).unwrap();
+    }
+    // As the previous format left it: no totals, format 1.
+    store.publisher_bytes.clear().unwrap();
+    store.meta.insert(FORMAT_KEY, FORMAT_WITHOUT_TOTALS).unwrap();
+    drop(store);
+    let (store, report) = open(dir.path());
+    assert_eq!(report, OpenReport::default());
+    let publisher = pool()[0].publisher().0;
+    let expected: u64 = pool()[..6]
+        .iter()
+        .filter(|record| record.publisher().0 == publisher)
+        .map(|record| record.envelope_bytes().len() as u64)
+        .sum();
+    assert!(expected > 0);
+    assert_eq!(store.publisher_bytes(&publisher).unwrap(), expected);
+    assert_eq!(store.meta.get(FORMAT_KEY).unwrap().as_deref(), Some(FORMAT));
 }
