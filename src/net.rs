@@ -133,7 +133,26 @@ pub enum Event {
     Misbehaved {
         peer: PeerId,
         reason: String,
+        during: During,
     },
+}
+
+/// Which side of an exchange a peer was on when it broke the protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum During {
+    /// It asked this node (its request was bad).
+    Serving,
+    /// This node asked it (its answer was bad).
+    Syncing,
+}
+
+impl During {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            During::Serving => "serving",
+            During::Syncing => "syncing",
+        }
+    }
 }
 
 /// A snapshot of the network's state.

@@ -13,6 +13,7 @@
 
 mod budget;
 mod guard;
+mod syncing;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -31,14 +32,15 @@ use crate::author::now_ms;
 use crate::config::Config;
 use crate::datadir::DataDir;
 use crate::metrics::Metrics;
-use crate::net::{self, Event, Exchange, Inbound, NetConfig, NetHandle, PeerId, Verdict};
+use crate::net::{self, During, Event, Exchange, Inbound, NetConfig, NetHandle, PeerId, Verdict};
 use crate::record::{PublisherKey, Record, RecordError, Verifier};
 use crate::store::{Inserted, Store};
-use crate::sync::{SetCache, SyncReport};
+use crate::sync::SyncReport;
 use crate::trust::Policy;
 
-pub(crate) use budget::fetched_within_cap;
+use budget::fetched_within_cap;
 pub use guard::{PeerGuard, Penalty, STRIKES_TO_BAN};
+use syncing::SetCache;
 
 /// Peers' requests being answered at once, at most; more wait their turn.
 pub const MAX_SERVING: usize = 4;
@@ -123,7 +125,7 @@ pub struct Shared {
     /// Asks the event loop for a sync now, with one peer or (`None`) every connected peer.
     sync_now: mpsc::Sender<Option<PeerId>>,
     /// Sets of items for reconciliation, kept while the store is unchanged.
-    pub sets: SetCache,
+    sets: SetCache,
     /// Peers' request budgets and strikes.
     pub guard: PeerGuard,
     pub metrics: Metrics,
@@ -370,7 +372,7 @@ async fn on_events(
                     shared.net.refuse(id);
                 }
             },
-            Event::Misbehaved { peer, reason } => penalise(&shared, peer, &reason),
+            Event::Misbehaved { peer, reason, during } => penalise(&shared, peer, &reason, during),
         }
     }
     work.shutdown().await;
@@ -386,19 +388,18 @@ fn spawn_sync(work: &mut JoinSet<()>, shared: &Arc<Shared>, peer: PeerId) {
 async fn serve(shared: Arc<Shared>, exchange: Exchange, peer: PeerId, id: u64, data: Vec<u8>) {
     let Ok(_permit) = Arc::clone(&shared.serving).acquire_owned().await else { return };
     let answering = Arc::clone(&shared);
-    let answer = tokio::task::spawn_blocking(move || crate::sync::answer(&answering, exchange, &data)).await;
+    let answer = tokio::task::spawn_blocking(move || syncing::answer(&answering, exchange, &data)).await;
     match answer {
         Ok(Ok(answer)) => {
             shared.metrics.served(exchange.as_str());
             shared.net.respond(id, answer);
         }
         Ok(Err(error)) => {
-            let text = format!("{error:#}");
-            tracing::warn!(%peer, error = text, "refused a peer's request");
+            tracing::warn!(%peer, %error, "refused a peer's request");
             shared.net.refuse(id);
-            if error.downcast_ref::<crate::sync::PeerFault>().is_some() {
+            if error.is_peer_fault() {
                 shared.metrics.refused("malformed");
-                penalise(&shared, peer, &text);
+                penalise(&shared, peer, &error.to_string(), During::Serving);
             } else {
                 shared.metrics.refused("failed");
             }
@@ -447,7 +448,7 @@ pub async fn sync(shared: Arc<Shared>, peer: PeerId) -> Option<SyncReport> {
     }
     let mut fetched = 0;
     let report = loop {
-        let mut report = crate::sync::with_peer(Arc::clone(&shared), peer).await;
+        let mut report = syncing::with_peer(&shared, peer).await;
         shared.metrics.synced(&report);
         fetched += report.fetched;
         let more = report.error.is_none() && report.remaining > 0 && report.fetched > 0;
@@ -473,9 +474,9 @@ pub async fn sync(shared: Arc<Shared>, peer: PeerId) -> Option<SyncReport> {
 
 /// Counts a protocol fault against a peer: a strike, a lower gossip score, and at
 /// [`STRIKES_TO_BAN`] a ban.
-pub(crate) fn penalise(shared: &Shared, peer: PeerId, reason: &str) {
+fn penalise(shared: &Shared, peer: PeerId, reason: &str, during: During) {
     let strikes = shared.guard.strike(peer, reason);
-    shared.metrics.penalised(if reason.contains("answer") { "syncing" } else { "serving" });
+    shared.metrics.penalised(during.as_str());
     tracing::warn!(%peer, strikes, reason, "penalised a peer");
     shared.net.penalise(peer, SCORE_PER_STRIKE * f64::from(strikes));
 }
@@ -519,7 +520,7 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
             },
             // Not the sender's fault, or not yet ours to judge: a kind or format from a newer
             // version, or a clock that differs from ours.
-            Err(error @ (RecordError::Kind(_) | RecordError::Format(_) | RecordError::Timestamp { .. })) => {
+            Err(error) if !error.is_senders_fault() => {
                 tracing::info!(peer = %inbound.source, %error, "ignored a record");
             }
             Err(error) => {
@@ -560,7 +561,7 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
 }
 
 /// Logs and remembers a record refused from a peer.
-pub(crate) fn rejected(shared: &Shared, error: &RecordError, from: &str) {
+fn rejected(shared: &Shared, error: &RecordError, from: &str) {
     tracing::warn!(peer = from, rule = error.rule(), %error, "rejected a record");
     shared.metrics.rejected(error.rule());
     if let Ok(mut rejections) = shared.rejections.lock() {
@@ -574,7 +575,7 @@ pub(crate) fn rejected(shared: &Shared, error: &RecordError, from: &str) {
 }
 
 /// Logs and announces a record accepted from a peer (`via` gossip or sync).
-pub(crate) fn accepted(shared: &Shared, record: &Record, from: &str, via: &'static str) {
+fn accepted(shared: &Shared, record: &Record, from: &str, via: &'static str) {
     shared.metrics.accepted(via);
     // Under partners+N a partnership record can widen what the node keeps: fetch what that
     // brings into scope.

@@ -149,6 +149,12 @@ impl<'a> Session<'a> {
         Ok(Self { set, initiator: false, frame_limit })
     }
 
+    /// The initiator's side of a session whose first message was sent before (by another
+    /// `Session` over the same set): it takes the answers with [`Session::reconcile`].
+    pub fn initiator(set: &'a ItemSet, frame_limit: usize) -> Result<Self, ReconcileError> {
+        Ok(Self { initiator: true, ..Self::new(set, frame_limit)? })
+    }
+
     /// The initiator's first message.
     pub fn initiate(&mut self) -> Vec<u8> {
         self.initiator = true;

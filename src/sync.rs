@@ -1,37 +1,37 @@
-//! Catch-up between two nodes: the initiator reconciles its set of records with a peer's over
-//! `/citymesh/sync/1` ([`crate::reconcile`]) and, while the rounds go on, fetches what it lacks
-//! over `/citymesh/fetch/1` in batches and stores them through the same verification as
-//! gossip. Both sides reconcile only the publishers the initiator's trust policy keeps.
+//! Catch-up between two nodes as the protocol has it, without I/O. The initiator's side is a
+//! [`Session`]: it says what to ask the peer next ([`Ask`]: a reconciliation round over
+//! `/citymesh/sync/1`, a batch of ids over `/citymesh/fetch/1`), takes the answers, hands out
+//! the envelopes to verify and store, and keeps the [`SyncReport`]. The node moves the bytes
+//! and stores what it is handed ([`crate::node`]). The responder's side is [`answer_round`] and
+//! [`answer_fetch`] over a [`Source`] of item sets and envelopes. Both sides reconcile only the
+//! publishers the initiator's trust policy keeps.
 //!
-//! The responder keeps no session: each round is answered from the set of records in scope,
-//! which is cached while the store does not change, so a round costs time in proportion to
-//! its message, not to the number of records held.
+//! Rounds and fetches overlap: while the next round is out, one batch of ids is fetched and up
+//! to two fetched batches wait to be stored, so what a session holds is bounded whatever the
+//! peer answers ([`SESSION_MEMORY_BOUND`]). The responder keeps no session: each round is
+//! answered from the set of records in scope, which the node caches while its store does not
+//! change, so a round costs time in proportion to its message, not to the records held.
 //!
-//! A peer that breaks the protocol (a message that does not decode, a fetch answer with
-//! records that were not asked for or are out of scope, an invalid record) ends the session
-//! and is penalised (see [`crate::node::penalise`]).
+//! A peer that breaks the protocol (a message that does not decode, a fetch answer with records
+//! that were not asked for or are out of scope, an invalid record) ends the session with
+//! [`SyncError::PeerFault`], which the node penalises.
 
-use std::collections::{BTreeSet, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use serde::Serialize;
-use tokio::sync::mpsc;
+use serde::{Deserialize, Serialize};
 
-use crate::author::now_ms;
-use crate::ingest::{self, Outcome};
-use crate::net::{Exchange, PeerId};
-use crate::node::Shared;
-use crate::reconcile::{Item, ItemSet, ReconcileError, Session};
+use crate::reconcile::{self, ItemSet, ReconcileError};
 use crate::record::{self, RecordError, RecordId};
+use crate::store::StoreError;
 use crate::trust::Scope;
 use crate::wire::{self, FetchRequest, FetchResponse, SyncRequest, SyncResponse};
 
 /// Largest reconciliation message.
-const FRAME_LIMIT: usize = 1024 * 1024;
+pub const FRAME_LIMIT: usize = 1024 * 1024;
 /// Reconciliation rounds per session, at most.
-const MAX_ROUNDS: usize = 64;
+pub const MAX_ROUNDS: usize = 64;
 /// Ids per fetch request, at most.
 pub const FETCH_BATCH: usize = 512;
 /// Bytes of envelopes per fetch answer, at most.
@@ -43,123 +43,50 @@ pub const MAX_SCOPE: usize = 10_000;
 pub const MAX_FETCH_PER_SESSION: usize = 250_000;
 /// A session still running after this long is ended (what it stored stays stored).
 pub const SESSION_DEADLINE: Duration = Duration::from_secs(15 * 60);
-/// Sets of items kept for answering rounds, at most (each is ~80 bytes per record).
-const CACHED_SETS: usize = 2;
+/// Fetched batches handed out to store and not yet stored, at most, before the next fetch.
+const BATCHES_STORING: usize = 2;
 /// Memory one session can make this node hold, at most, whatever the peer answers: the ids
 /// queued for fetching ([`MAX_FETCH_PER_SESSION`], ~64 bytes each in their set), the ids of the
-/// answer being read (an answer frame's worth), and the fetch answers queued (two) and being
-/// stored (one), each at most an answer frame.
+/// answer being read (an answer frame's worth), and the fetch answers waiting to be stored
+/// (two) and being read (one), each at most an answer frame.
 pub const SESSION_MEMORY_BOUND: usize = MAX_FETCH_PER_SESSION * 64 + 4 * crate::net::MAX_RESPONSE;
 
-/// A peer broke the protocol; the text says how. Syncs that end with this penalise the peer.
+/// Why a sync, or an answer to a peer's request, stopped.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct PeerFault(pub String);
-
-fn fault(text: impl Into<String>) -> anyhow::Error {
-    PeerFault(text.into()).into()
+pub enum SyncError {
+    /// The peer broke the protocol; the text says how.
+    #[error("{0}")]
+    PeerFault(String),
+    /// A request or its answer did not get through: the peer is gone, slow, or refused it.
+    #[error("{0}")]
+    Network(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the session passed its deadline of {} s", .0.as_secs())]
+    Deadline(Duration),
+    #[error("reconciliation did not finish in {MAX_ROUNDS} rounds")]
+    TooManyRounds,
+    /// The peer speaks another version of the protocol: nobody's fault.
+    #[error(transparent)]
+    Version(ReconcileError),
+    /// This node could not go on (a task it needed stopped).
+    #[error("{0}")]
+    Local(String),
 }
 
-/// Sets of items in scope, labelled with the store generation they were read at.
-#[derive(Default)]
-pub struct SetCache {
-    sets: Mutex<Vec<(u64, Scope, Arc<ItemSet>)>>,
-}
-
-impl SetCache {
-    /// The records in `scope`, as reconciliation items; read from the store unless a set read
-    /// since the store last changed is at hand.
-    pub fn items(&self, shared: &Shared, scope: &Scope) -> Result<Arc<ItemSet>> {
-        let generation = shared.store.generation();
-        if let Ok(sets) = self.sets.lock()
-            && let Some((_, _, set)) = sets.iter().find(|(at, cached, _)| *at == generation && cached == scope)
-        {
-            return Ok(Arc::clone(set));
-        }
-        let items = match scope {
-            Scope::All => shared
-                .store
-                .time_index()
-                .map(|entry| entry.map(|(timestamp, id)| Item { timestamp, id: id.0 }))
-                .collect::<Result<Vec<_>, _>>()?,
-            Scope::Publishers(publishers) => {
-                let mut items = Vec::new();
-                for publisher in publishers {
-                    let held = shared.store.publisher_items(publisher)?;
-                    items.extend(held.into_iter().map(|(timestamp, id)| Item { timestamp, id: id.0 }));
-                }
-                items
-            }
-        };
-        let set = Arc::new(ItemSet::new(items));
-        if let Ok(mut sets) = self.sets.lock() {
-            sets.retain(|(at, _, _)| *at == generation);
-            if sets.len() == CACHED_SETS {
-                sets.remove(0);
-            }
-            sets.push((generation, scope.clone(), Arc::clone(&set)));
-        }
-        Ok(set)
+impl SyncError {
+    /// Whether the peer is to blame (and is to be penalised).
+    pub fn is_peer_fault(&self) -> bool {
+        matches!(self, SyncError::PeerFault(_))
     }
 }
 
-/// The scope a request names.
-fn requested_scope(request: &SyncRequest) -> Result<Scope> {
-    if request.all {
-        return Ok(Scope::All);
-    }
-    if request.publishers.len() > MAX_SCOPE {
-        return Err(fault(format!("a sync named {} publishers; at most {MAX_SCOPE}", request.publishers.len())));
-    }
-    let mut publishers = BTreeSet::new();
-    for publisher in &request.publishers {
-        let key = <[u8; 32]>::try_from(publisher.as_slice())
-            .map_err(|_| fault(format!("a sync named a publisher of {} bytes; keys are 32", publisher.len())))?;
-        publishers.insert(key);
-    }
-    Ok(Scope::Publishers(publishers))
-}
-
-/// Answers a peer's request (runs off the async runtime: it reads the store). An error that
-/// is a [`PeerFault`] is the peer's doing.
-pub fn answer(shared: &Shared, exchange: Exchange, request: &[u8]) -> Result<Vec<u8>> {
-    match exchange {
-        Exchange::Sync => {
-            let request: SyncRequest =
-                wire::decode(request).map_err(|error| fault(format!("a sync request does not decode: {error}")))?;
-            let scope = requested_scope(&request)?;
-            let set = shared.sets.items(shared, &scope)?;
-            let negentropy = Session::new(&set, FRAME_LIMIT)?
-                .respond(&request.negentropy)
-                .map_err(|error| fault(format!("a reconciliation message is malformed: {error}")))?;
-            Ok(wire::encode(&SyncResponse { negentropy }))
-        }
-        Exchange::Fetch => {
-            let request: FetchRequest =
-                wire::decode(request).map_err(|error| fault(format!("a fetch request does not decode: {error}")))?;
-            if request.ids.len() > FETCH_BATCH {
-                return Err(fault(format!("{} ids asked for; at most {FETCH_BATCH} per request", request.ids.len())));
-            }
-            let mut envelopes = Vec::new();
-            let mut size = 0;
-            for id in &request.ids {
-                let id = <[u8; 32]>::try_from(id.as_slice())
-                    .map_err(|_| fault(format!("a fetch asked for an id of {} bytes; ids are 32", id.len())))?;
-                if let Some(envelope) = shared.store.envelope(&RecordId(id))? {
-                    size += envelope.len();
-                    if size > FETCH_BYTES {
-                        break;
-                    }
-                    envelopes.push(envelope);
-                }
-            }
-            Ok(wire::encode(&FetchResponse { envelopes }))
-        }
-    }
+fn fault(text: impl Into<String>) -> SyncError {
+    SyncError::PeerFault(text.into())
 }
 
 /// What one sync did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncReport {
     pub peer: String,
     /// When it started, in ms since the Unix epoch.
@@ -178,226 +105,262 @@ pub struct SyncReport {
     pub peer_fault: bool,
 }
 
-/// Reconciles with `peer` and fetches and stores every record in scope it has that we lack
-/// (up to [`MAX_FETCH_PER_SESSION`]).
-pub async fn with_peer(shared: Arc<Shared>, peer: PeerId) -> SyncReport {
-    let started = std::time::Instant::now();
-    let report = Mutex::new(SyncReport { peer: peer.to_string(), at_ms: now_ms(), ..SyncReport::default() });
-    let outcome = tokio::time::timeout(SESSION_DEADLINE, run(&shared, peer, &report)).await;
-    let mut report = report.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let error = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(error)) => Some(error),
-        Err(_) => Some(anyhow::anyhow!("the session passed its deadline of {} s", SESSION_DEADLINE.as_secs())),
-    };
-    if let Some(error) = error {
-        let text = format!("{error:#}");
-        tracing::warn!(%peer, error = text, "sync failed");
-        if error.downcast_ref::<PeerFault>().is_some() {
-            report.peer_fault = true;
-            crate::node::penalise(&shared, peer, &text);
+/// What answering peers needs from a node: the records in a scope, as reconciliation items,
+/// and envelopes by id, exactly as stored.
+pub trait Source {
+    fn items(&self, scope: &Scope) -> Result<Arc<ItemSet>, StoreError>;
+    fn envelope(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+/// The scope a request names.
+fn requested_scope(request: &SyncRequest) -> Result<Scope, SyncError> {
+    if request.all {
+        return Ok(Scope::All);
+    }
+    if request.publishers.len() > MAX_SCOPE {
+        return Err(fault(format!("a sync named {} publishers; at most {MAX_SCOPE}", request.publishers.len())));
+    }
+    let mut publishers = BTreeSet::new();
+    for publisher in &request.publishers {
+        let key = <[u8; 32]>::try_from(publisher.as_slice())
+            .map_err(|_| fault(format!("a sync named a publisher of {} bytes; keys are 32", publisher.len())))?;
+        publishers.insert(key);
+    }
+    Ok(Scope::Publishers(publishers))
+}
+
+/// Answers a peer's reconciliation round (`/citymesh/sync/1`).
+pub fn answer_round(source: &impl Source, request: &[u8]) -> Result<Vec<u8>, SyncError> {
+    let request: SyncRequest =
+        wire::decode(request).map_err(|error| fault(format!("a sync request does not decode: {error}")))?;
+    let scope = requested_scope(&request)?;
+    let set = source.items(&scope)?;
+    let negentropy = reconcile::Session::new(&set, FRAME_LIMIT)
+        .map_err(SyncError::Version)?
+        .respond(&request.negentropy)
+        .map_err(|error| fault(format!("a reconciliation message is malformed: {error}")))?;
+    Ok(wire::encode(&SyncResponse { negentropy }))
+}
+
+/// Answers a peer's fetch (`/citymesh/fetch/1`): the envelopes held of the ids asked for, in
+/// order, up to an answer's size limit.
+pub fn answer_fetch(source: &impl Source, request: &[u8]) -> Result<Vec<u8>, SyncError> {
+    let request: FetchRequest =
+        wire::decode(request).map_err(|error| fault(format!("a fetch request does not decode: {error}")))?;
+    if request.ids.len() > FETCH_BATCH {
+        return Err(fault(format!("{} ids asked for; at most {FETCH_BATCH} per request", request.ids.len())));
+    }
+    let mut envelopes = Vec::new();
+    let mut size = 0;
+    for id in &request.ids {
+        let id = <[u8; 32]>::try_from(id.as_slice())
+            .map_err(|_| fault(format!("a fetch asked for an id of {} bytes; ids are 32", id.len())))?;
+        if let Some(envelope) = source.envelope(&RecordId(id))? {
+            size += envelope.len();
+            if size > FETCH_BYTES {
+                break;
+            }
+            envelopes.push(envelope);
         }
-        report.error = Some(text);
     }
-    report.duration_ms = started.elapsed().as_millis() as u64;
-    report
+    Ok(wire::encode(&FetchResponse { envelopes }))
 }
 
-fn add(report: &Mutex<SyncReport>, change: impl FnOnce(&mut SyncReport)) {
-    if let Ok(mut report) = report.lock() {
-        change(&mut report);
-    }
+/// A request for the peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ask {
+    /// A reconciliation round, for `/citymesh/sync/1`.
+    Round(Vec<u8>),
+    /// Records by id, for `/citymesh/fetch/1`.
+    Fetch(Vec<u8>),
 }
 
-/// Three stages run together: reconciliation finds what to fetch, the fetcher asks for it in
-/// batches (one in flight while the previous one is stored), and the storer verifies and
-/// stores. Bounded queues between them hold two batches each.
-async fn run(shared: &Arc<Shared>, peer: PeerId, report: &Mutex<SyncReport>) -> Result<()> {
-    let scope = shared.policy().scope().clone();
-    let set = {
-        let (shared, scope) = (Arc::clone(shared), scope.clone());
-        tokio::task::spawn_blocking(move || shared.sets.items(&shared, &scope)).await??
-    };
-    let (wanted, mut to_fetch) = mpsc::channel::<Vec<[u8; 32]>>(2);
-    let (fetched, mut to_store) = mpsc::channel::<FetchResponse>(2);
-    let reconciling = reconcile(shared, peer, &set, &scope, wanted, report);
-    let fetching = async {
-        'batches: while let Some(mut ids) = to_fetch.recv().await {
-            // An answer stops before it passes its size limit: ask again at once for what it
-            // left out, for as long as answers bring something.
-            while !ids.is_empty() {
-                let (answer, left_out) = fetch(shared, peer, &ids, &scope, report).await?;
-                let brought = answer.envelopes.len();
-                if fetched.send(answer).await.is_err() {
-                    break 'batches;
-                }
-                if brought == 0 {
-                    break;
-                }
-                ids = left_out;
+/// Where the reconciliation stands.
+enum Rounds {
+    /// This message is the next to send.
+    Due(Vec<u8>),
+    /// A round is out; its answer has not come.
+    Asked,
+    /// The sets are reconciled.
+    Done,
+}
+
+/// The initiator's side of one sync with one peer.
+pub struct Session {
+    set: Arc<ItemSet>,
+    scope: Scope,
+    rounds: Rounds,
+    rounds_asked: usize,
+    /// Every id found to fetch in this session (at most [`MAX_FETCH_PER_SESSION`]).
+    queued: HashSet<[u8; 32]>,
+    /// Ids found and not yet asked for.
+    waiting: VecDeque<[u8; 32]>,
+    /// Ids an answer left out (over its size limit), asked for again next.
+    left_out: Vec<[u8; 32]>,
+    /// The ids of the fetch that is out.
+    fetching: Option<Vec<[u8; 32]>>,
+    /// Fetched batches handed out to store and not reported stored yet.
+    storing: usize,
+    report: SyncReport,
+}
+
+impl Session {
+    /// A session reconciling `set` (the records this node holds in `scope`) with `peer`'s.
+    pub fn new(peer: String, at_ms: i64, set: Arc<ItemSet>, scope: Scope) -> Result<Session, SyncError> {
+        let first = reconcile::Session::new(&set, FRAME_LIMIT).map_err(SyncError::Version)?.initiate();
+        Ok(Session {
+            set,
+            scope,
+            rounds: Rounds::Due(first),
+            rounds_asked: 0,
+            queued: HashSet::new(),
+            waiting: VecDeque::new(),
+            left_out: Vec::new(),
+            fetching: None,
+            storing: 0,
+            report: SyncReport { peer, at_ms, ..SyncReport::default() },
+        })
+    }
+
+    /// What to ask the peer now: the next round while none is out and the ids found so far are
+    /// being fetched; the next batch of ids while no fetch is out and the store keeps up.
+    pub fn asks(&mut self) -> Vec<Ask> {
+        let mut asks = Vec::new();
+        if matches!(self.rounds, Rounds::Due(_)) && self.waiting.len() <= BATCHES_STORING * FETCH_BATCH {
+            let Rounds::Due(negentropy) = std::mem::replace(&mut self.rounds, Rounds::Asked) else { unreachable!() };
+            let (all, publishers) = match &self.scope {
+                Scope::All => (true, Vec::new()),
+                Scope::Publishers(publishers) => (false, publishers.iter().map(|key| key.to_vec()).collect()),
+            };
+            let request = wire::encode(&SyncRequest { publishers, all, negentropy });
+            self.rounds_asked += 1;
+            self.report.bytes_sent += request.len();
+            asks.push(Ask::Round(request));
+        }
+        if self.fetching.is_none() && self.storing < BATCHES_STORING {
+            let reconciled = matches!(self.rounds, Rounds::Done);
+            let ids = if !self.left_out.is_empty() {
+                Some(std::mem::take(&mut self.left_out))
+            } else if self.waiting.len() >= FETCH_BATCH || (reconciled && !self.waiting.is_empty()) {
+                let count = self.waiting.len().min(FETCH_BATCH);
+                Some(self.waiting.drain(..count).collect())
+            } else {
+                None
+            };
+            if let Some(ids) = ids {
+                let request = wire::encode(&FetchRequest { ids: ids.iter().map(|id| id.to_vec()).collect() });
+                self.report.bytes_sent += request.len();
+                self.fetching = Some(ids);
+                asks.push(Ask::Fetch(request));
             }
         }
-        drop(fetched);
-        Ok::<_, anyhow::Error>(())
-    };
-    let storing = async {
-        while let Some(answer) = to_store.recv().await {
-            let stored = store(shared, peer, answer).await?;
-            add(report, |report| report.fetched += stored);
-        }
-        Ok::<_, anyhow::Error>(())
-    };
-    tokio::try_join!(reconciling, fetching, storing)?;
-    let report = report.lock().map(|report| report.clone()).unwrap_or_default();
-    if report.fetched > 0 {
-        tracing::info!(%peer, fetched = report.fetched, rounds = report.rounds, "caught up");
+        asks
     }
-    Ok(())
-}
 
-/// The reconciliation rounds; sends ids to fetch, in batches, as they are found.
-async fn reconcile(
-    shared: &Shared,
-    peer: PeerId,
-    set: &ItemSet,
-    scope: &Scope,
-    wanted: mpsc::Sender<Vec<[u8; 32]>>,
-    report: &Mutex<SyncReport>,
-) -> Result<()> {
-    let (all, publishers) = match scope {
-        Scope::All => (true, Vec::new()),
-        Scope::Publishers(publishers) => (false, publishers.iter().map(|key| key.to_vec()).collect()),
-    };
-    let mut session = Session::new(set, FRAME_LIMIT)?;
-    let mut message = session.initiate();
-    let (mut have, mut need) = (Vec::new(), Vec::new());
-    let mut queued = HashSet::new();
-    let mut batch = Vec::new();
-    for round in 0.. {
-        if round == MAX_ROUNDS {
-            anyhow::bail!("reconciliation did not finish in {MAX_ROUNDS} rounds");
-        }
-        let request = wire::encode(&SyncRequest { publishers: publishers.clone(), all, negentropy: message });
-        let answer = shared.net.ask(Exchange::Sync, peer, request.clone()).await?;
-        add(report, |report| {
-            report.rounds += 1;
-            report.bytes_sent += request.len();
-            report.bytes_received += answer.len();
-        });
+    /// Takes the answer to the round that is out: queues the ids the peer has and this node
+    /// lacks, and makes the next round due unless the sets are reconciled.
+    pub fn on_round(&mut self, answer: &[u8]) -> Result<(), SyncError> {
+        self.report.rounds += 1;
+        self.report.bytes_received += answer.len();
         let answer: SyncResponse =
-            wire::decode(&answer).map_err(|error| fault(format!("a sync answer does not decode: {error}")))?;
-        let next = session.reconcile(&answer.negentropy, &mut have, &mut need).map_err(|error| match error {
-            ReconcileError::UnsupportedVersion(_) => anyhow::Error::new(error),
-            error => fault(format!("a reconciliation answer is malformed: {error}")),
-        })?;
-        have.clear();
-        for id in need.drain(..) {
-            if queued.len() == MAX_FETCH_PER_SESSION {
-                add(report, |report| report.remaining += 1);
-            } else if queued.insert(id) {
-                batch.push(id);
+            wire::decode(answer).map_err(|error| fault(format!("a sync answer does not decode: {error}")))?;
+        let (mut have, mut need) = (Vec::new(), Vec::new());
+        let next = reconcile::Session::initiator(&self.set, FRAME_LIMIT)
+            .map_err(SyncError::Version)?
+            .reconcile(&answer.negentropy, &mut have, &mut need)
+            .map_err(|error| match error {
+                ReconcileError::UnsupportedVersion(_) => SyncError::Version(error),
+                error => fault(format!("a reconciliation answer is malformed: {error}")),
+            })?;
+        for id in need {
+            if self.queued.len() == MAX_FETCH_PER_SESSION {
+                self.report.remaining += 1;
+            } else if self.queued.insert(id) {
+                self.waiting.push_back(id);
             }
         }
-        while batch.len() >= FETCH_BATCH {
-            let rest = batch.split_off(FETCH_BATCH);
-            if wanted.send(std::mem::replace(&mut batch, rest)).await.is_err() {
-                return Ok(());
-            }
-        }
-        match next {
-            Some(next) => message = next,
-            None => break,
-        }
-    }
-    if !batch.is_empty() {
-        let _ = wanted.send(batch).await;
-    }
-    Ok(())
-}
-
-/// Asks for one batch; returns the answer and the ids it did not bring. An answer with records
-/// that were not asked for (or asked for once and sent twice), or of publishers out of our
-/// scope, is the peer's fault: nothing of it is kept.
-async fn fetch(
-    shared: &Shared,
-    peer: PeerId,
-    ids: &[[u8; 32]],
-    scope: &Scope,
-    report: &Mutex<SyncReport>,
-) -> Result<(FetchResponse, Vec<[u8; 32]>)> {
-    let request = wire::encode(&FetchRequest { ids: ids.iter().map(|id| id.to_vec()).collect() });
-    let answer = shared.net.ask(Exchange::Fetch, peer, request.clone()).await?;
-    add(report, |report| {
-        report.bytes_sent += request.len();
-        report.bytes_received += answer.len();
-    });
-    let answer: FetchResponse =
-        wire::decode(&answer).map_err(|error| fault(format!("a fetch answer does not decode: {error}")))?;
-    let mut asked: HashSet<[u8; 32]> = ids.iter().copied().collect();
-    for envelope in &answer.envelopes {
-        let Some((id, publisher)) = record::claimed(envelope) else {
-            return Err(fault(
-                "a fetch answer holds an envelope that does not decode; nothing of the batch was stored",
-            ));
+        self.rounds = match next {
+            Some(_) if self.rounds_asked == MAX_ROUNDS => return Err(SyncError::TooManyRounds),
+            Some(next) => Rounds::Due(next),
+            None => Rounds::Done,
         };
-        if !asked.remove(&id.0) {
-            return Err(fault(format!(
-                "a fetch answer holds record {id}, which was not asked for; nothing of the batch was stored"
-            )));
-        }
-        if !scope.contains(&publisher) {
-            return Err(fault(format!(
-                "a fetch answer holds record {id} of publisher {}, outside the scope asked for; nothing of the batch was stored",
-                record::to_hex(&publisher)
-            )));
-        }
+        Ok(())
     }
-    let left_out = ids.iter().filter(|id| asked.contains(*id)).copied().collect();
-    Ok((answer, left_out))
-}
 
-/// Verifies and stores one fetched batch; an invalid record ends the session (the valid ones
-/// are kept: each was verified on its own).
-async fn store(shared: &Arc<Shared>, peer: PeerId, answer: FetchResponse) -> Result<usize> {
-    let shared = Arc::clone(shared);
-    tokio::task::spawn_blocking(move || {
-        let mut stored = 0;
-        let mut invalid: Option<RecordError> = None;
-        let from = peer.to_string();
-        // Valid but unwanted (a blocked publisher, under `open`): dropped without fault.
-        let policy = shared.policy();
-        let items = answer
-            .envelopes
-            .into_iter()
-            .filter(|envelope| {
-                record::claimed(envelope).is_some_and(|(_, publisher)| {
-                    policy.accepts(&publisher)
-                        && crate::node::fetched_within_cap(&shared, &policy, &publisher, envelope.len())
-                })
-            })
-            .map(|envelope| ((), Ok(envelope)));
-        ingest::ingest(&shared.store, items, now_ms(), |(), outcome| match outcome {
-            Outcome::Stored { record, .. } => {
-                stored += 1;
-                crate::node::accepted(&shared, &record, &from, "sync");
+    /// Takes the answer to the fetch that is out; returns its envelopes, to be verified and
+    /// stored (then call [`Session::on_stored`] if there were any). An answer holding records
+    /// that were not asked for (or asked for once and sent twice), or of publishers out of the
+    /// scope, is the peer's fault: nothing of it is to be kept.
+    pub fn on_fetch(&mut self, answer: &[u8]) -> Result<Vec<Vec<u8>>, SyncError> {
+        let ids = self.fetching.take().unwrap_or_default();
+        self.report.bytes_received += answer.len();
+        let answer: FetchResponse =
+            wire::decode(answer).map_err(|error| fault(format!("a fetch answer does not decode: {error}")))?;
+        let mut asked: HashSet<[u8; 32]> = ids.iter().copied().collect();
+        for envelope in &answer.envelopes {
+            let Some((id, publisher)) = record::claimed(envelope) else {
+                return Err(fault(
+                    "a fetch answer holds an envelope that does not decode; nothing of the batch was stored",
+                ));
+            };
+            if !asked.remove(&id.0) {
+                return Err(fault(format!(
+                    "a fetch answer holds record {id}, which was not asked for; nothing of the batch was stored"
+                )));
             }
-            Outcome::AlreadyHeld { .. } | Outcome::Unreadable(_) => {}
-            // Not the peer's fault: a newer version's kind or format, or clocks that differ.
-            Outcome::Invalid(
-                error @ (RecordError::Kind(_) | RecordError::Format(_) | RecordError::Timestamp { .. }),
-            ) => {
-                tracing::info!(%peer, %error, "ignored a fetched record");
+            if !self.scope.contains(&publisher) {
+                return Err(fault(format!(
+                    "a fetch answer holds record {id} of publisher {}, outside the scope asked for; nothing of the batch was stored",
+                    record::to_hex(&publisher)
+                )));
             }
-            Outcome::Invalid(error) => {
-                crate::node::rejected(&shared, &error, &from);
-                invalid.get_or_insert(error);
-            }
-        })?;
+        }
+        // An answer stops before it passes its size limit: what it left out is asked for again
+        // at once, for as long as answers bring something.
+        if !answer.envelopes.is_empty() {
+            self.left_out = ids.into_iter().filter(|id| asked.contains(id)).collect();
+            self.storing += 1;
+        }
+        Ok(answer.envelopes)
+    }
+
+    /// Reports a batch handed out by [`Session::on_fetch`] as stored: `stored` records were new,
+    /// and `invalid` is the first that broke a record rule, which ends the session as the
+    /// peer's fault (the valid ones stay stored: each was verified on its own).
+    pub fn on_stored(&mut self, stored: usize, invalid: Option<RecordError>) -> Result<(), SyncError> {
+        self.storing = self.storing.saturating_sub(1);
+        self.report.fetched += stored;
         match invalid {
             Some(error) => Err(fault(format!("a fetched record is invalid: {error}"))),
-            None => Ok(stored),
+            None => Ok(()),
         }
-    })
-    .await
-    .context("the storing task stopped")?
+    }
+
+    /// Whether the sets are reconciled and everything found was fetched and stored.
+    pub fn is_done(&self) -> bool {
+        matches!(self.rounds, Rounds::Done)
+            && self.waiting.is_empty()
+            && self.left_out.is_empty()
+            && self.fetching.is_none()
+            && self.storing == 0
+    }
+
+    /// The report so far.
+    pub fn report(&self) -> &SyncReport {
+        &self.report
+    }
+
+    /// The report of the session, ended after `duration` with `outcome`.
+    pub fn finish(self, outcome: Result<(), SyncError>, duration: Duration) -> SyncReport {
+        let mut report = self.report;
+        report.duration_ms = duration.as_millis() as u64;
+        if let Err(error) = outcome {
+            report.peer_fault = error.is_peer_fault();
+            report.error = Some(error.to_string());
+        }
+        report
+    }
 }
+
+#[cfg(test)]
+mod tests;

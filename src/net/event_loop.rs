@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
 use super::exchange::{MAX_FETCH_REQUEST, MAX_REQUEST, Request};
 use super::{
-    Command, Event, Exchange, Inbound, MAX_OPEN_REQUESTS_PER_PEER, MAX_PENDING_REQUEST_BYTES,
+    Command, During, Event, Exchange, Inbound, MAX_OPEN_REQUESTS_PER_PEER, MAX_PENDING_REQUEST_BYTES,
     MAX_UNJUDGED_GOSSIP_BYTES, MAX_UNREAD_ANSWER_BYTES, NetConfig, NetStatus, Verdict,
 };
 
@@ -275,7 +275,7 @@ impl EventLoop {
                         Exchange::Fetch => MAX_FETCH_REQUEST,
                     };
                     let reason = format!("it sent a {} request of {length} bytes; at most {limit}", exchange.as_str());
-                    self.emit(Event::Misbehaved { peer, reason });
+                    self.emit(Event::Misbehaved { peer, reason, during: During::Serving });
                 }
                 request_response::Message::Request { request: Request::Frame(request), channel, request_id } => {
                     let bytes = request.len();
@@ -299,7 +299,8 @@ impl EventLoop {
                 if let request_response::OutboundFailure::Io(io) = &error
                     && io.kind() == std::io::ErrorKind::InvalidData
                 {
-                    self.emit(Event::Misbehaved { peer, reason: format!("its answer broke the framing: {io}") });
+                    let reason = format!("its answer broke the framing: {io}");
+                    self.emit(Event::Misbehaved { peer, reason, during: During::Syncing });
                 }
                 if let Some(reply) = self.questions.remove(&request_id) {
                     let _ = reply.send(Err(error.to_string()));
@@ -311,7 +312,8 @@ impl EventLoop {
                 if let request_response::InboundFailure::Io(io) = &error
                     && io.kind() == std::io::ErrorKind::InvalidData
                 {
-                    self.emit(Event::Misbehaved { peer, reason: format!("its request broke the framing: {io}") });
+                    let reason = format!("its request broke the framing: {io}");
+                    self.emit(Event::Misbehaved { peer, reason, during: During::Serving });
                 }
             }
             request_response::Event::ResponseSent { request_id, .. } => self.held.read(exchange, request_id),

@@ -191,7 +191,7 @@ fn held_bytes(shared: &Shared, publisher: &[u8; 32]) -> u64 {
 
 /// Whether a record fetched by sync fits its publisher's storage cap; counts it if so (the
 /// caller stores it next). A record over the cap is dropped without fault.
-pub(crate) fn fetched_within_cap(shared: &Shared, policy: &Policy, publisher: &[u8; 32], bytes: usize) -> bool {
+pub(super) fn fetched_within_cap(shared: &Shared, policy: &Policy, publisher: &[u8; 32], bytes: usize) -> bool {
     if !capped(shared, policy, publisher) {
         return true;
     }

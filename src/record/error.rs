@@ -56,6 +56,13 @@ pub enum RecordError {
 }
 
 impl RecordError {
+    /// Whether sending a record that breaks this rule is the sender's fault. It is not for a
+    /// kind or format of a newer version, nor for a timestamp ahead of this node's clock (the
+    /// clocks may differ): such a record is ignored, not held against whoever passed it on.
+    pub fn is_senders_fault(&self) -> bool {
+        !matches!(self, RecordError::Kind(_) | RecordError::Format(_) | RecordError::Timestamp { .. })
+    }
+
     /// The rule's stable name, as `proto/README.md` lists it.
     pub fn rule(&self) -> &'static str {
         use RecordError::*;

@@ -1,0 +1,217 @@
+//! Drives [`crate::sync`] sessions over the network: asks the peer what a session says to ask
+//! (a round and a fetch can be out at once), verifies and stores the fetched batches through
+//! the ingest pipeline off the runtime (one at a time, while the next is fetched), and answers
+//! peers' requests from the store through a cache of item sets.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, OptionFuture};
+
+use super::Shared;
+use crate::author::now_ms;
+use crate::ingest::{self, Outcome};
+use crate::net::{During, Exchange, PeerId};
+use crate::reconcile::{Item, ItemSet};
+use crate::record::{self, RecordError, RecordId};
+use crate::store::StoreError;
+use crate::sync::{Ask, SESSION_DEADLINE, Session, Source, SyncError, SyncReport};
+use crate::trust::Scope;
+
+/// Sets of items kept for answering rounds, at most (each is ~80 bytes per record).
+const CACHED_SETS: usize = 2;
+
+/// Sets of items in scope, labelled with the store generation they were read at.
+#[derive(Default)]
+pub(super) struct SetCache {
+    sets: Mutex<Vec<(u64, Scope, Arc<ItemSet>)>>,
+}
+
+impl Source for Shared {
+    /// The records in `scope`, as reconciliation items; read from the store unless a set read
+    /// since the store last changed is at hand.
+    fn items(&self, scope: &Scope) -> Result<Arc<ItemSet>, StoreError> {
+        let generation = self.store.generation();
+        if let Ok(sets) = self.sets.sets.lock()
+            && let Some((_, _, set)) = sets.iter().find(|(at, cached, _)| *at == generation && cached == scope)
+        {
+            return Ok(Arc::clone(set));
+        }
+        let items = match scope {
+            Scope::All => self
+                .store
+                .time_index()
+                .map(|entry| entry.map(|(timestamp, id)| Item { timestamp, id: id.0 }))
+                .collect::<Result<Vec<_>, _>>()?,
+            Scope::Publishers(publishers) => {
+                let mut items = Vec::new();
+                for publisher in publishers {
+                    let held = self.store.publisher_items(publisher)?;
+                    items.extend(held.into_iter().map(|(timestamp, id)| Item { timestamp, id: id.0 }));
+                }
+                items
+            }
+        };
+        let set = Arc::new(ItemSet::new(items));
+        if let Ok(mut sets) = self.sets.sets.lock() {
+            sets.retain(|(at, _, _)| *at == generation);
+            if sets.len() == CACHED_SETS {
+                sets.remove(0);
+            }
+            sets.push((generation, scope.clone(), Arc::clone(&set)));
+        }
+        Ok(set)
+    }
+
+    fn envelope(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.store.envelope(id)
+    }
+}
+
+/// Answers a peer's request (runs off the async runtime: it reads the store).
+pub(super) fn answer(shared: &Shared, exchange: Exchange, request: &[u8]) -> Result<Vec<u8>, SyncError> {
+    match exchange {
+        Exchange::Sync => crate::sync::answer_round(shared, request),
+        Exchange::Fetch => crate::sync::answer_fetch(shared, request),
+    }
+}
+
+/// Reconciles with `peer` and fetches and stores every record in scope it has that this node
+/// lacks (up to [`crate::sync::MAX_FETCH_PER_SESSION`]); a peer that broke the protocol is
+/// penalised.
+pub(super) async fn with_peer(shared: &Arc<Shared>, peer: PeerId) -> SyncReport {
+    let started = Instant::now();
+    let scope = shared.policy().scope().clone();
+    let set = {
+        let (shared, scope) = (Arc::clone(shared), scope.clone());
+        tokio::task::spawn_blocking(move || shared.items(&scope)).await
+    };
+    let set = match set {
+        Ok(Ok(set)) => set,
+        Ok(Err(error)) => return failed(peer, started, SyncError::Store(error)),
+        Err(error) => return failed(peer, started, SyncError::Local(format!("the sync task stopped: {error}"))),
+    };
+    let mut session = match Session::new(peer.to_string(), now_ms(), set, scope) {
+        Ok(session) => session,
+        Err(error) => return failed(peer, started, error),
+    };
+    let outcome = match tokio::time::timeout(SESSION_DEADLINE, drive(shared, peer, &mut session)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(SyncError::Deadline(SESSION_DEADLINE)),
+    };
+    if let Err(error) = &outcome {
+        tracing::warn!(%peer, %error, "sync failed");
+        if error.is_peer_fault() {
+            super::penalise(shared, peer, &error.to_string(), During::Syncing);
+        }
+    }
+    let report = session.finish(outcome, started.elapsed());
+    if report.fetched > 0 {
+        tracing::info!(%peer, fetched = report.fetched, rounds = report.rounds, "caught up");
+    }
+    report
+}
+
+fn failed(peer: PeerId, started: Instant, error: SyncError) -> SyncReport {
+    tracing::warn!(%peer, %error, "sync failed");
+    SyncReport {
+        peer: peer.to_string(),
+        at_ms: now_ms(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        error: Some(error.to_string()),
+        ..SyncReport::default()
+    }
+}
+
+type Answer = BoxFuture<'static, Result<Vec<u8>, SyncError>>;
+type Stored = tokio::task::JoinHandle<Result<(usize, Option<RecordError>), StoreError>>;
+
+/// Moves the session's bytes: at most one round and one fetch out, and one batch being stored
+/// while at most one more waits.
+async fn drive(shared: &Arc<Shared>, peer: PeerId, session: &mut Session) -> Result<(), SyncError> {
+    let (mut round, mut fetch): (Option<Answer>, Option<Answer>) = (None, None);
+    let mut storing: Option<Stored> = None;
+    let mut to_store: VecDeque<Vec<Vec<u8>>> = VecDeque::new();
+    loop {
+        for ask in session.asks() {
+            match ask {
+                Ask::Round(request) => round = Some(ask_peer(shared, Exchange::Sync, peer, request)),
+                Ask::Fetch(request) => fetch = Some(ask_peer(shared, Exchange::Fetch, peer, request)),
+            }
+        }
+        if storing.is_none()
+            && let Some(batch) = to_store.pop_front()
+        {
+            let shared = Arc::clone(shared);
+            storing = Some(tokio::task::spawn_blocking(move || store(&shared, peer, batch)));
+        }
+        if round.is_none() && fetch.is_none() && storing.is_none() {
+            return if session.is_done() {
+                Ok(())
+            } else {
+                Err(SyncError::Local("the session stopped with nothing to ask".to_owned()))
+            };
+        }
+        tokio::select! {
+            Some(answer) = OptionFuture::from(round.as_mut()) => {
+                round = None;
+                session.on_round(&answer?)?;
+            }
+            Some(answer) = OptionFuture::from(fetch.as_mut()) => {
+                fetch = None;
+                let envelopes = session.on_fetch(&answer?)?;
+                if !envelopes.is_empty() {
+                    to_store.push_back(envelopes);
+                }
+            }
+            Some(stored) = OptionFuture::from(storing.as_mut()) => {
+                storing = None;
+                let (stored, invalid) =
+                    stored.map_err(|error| SyncError::Local(format!("the storing task stopped: {error}")))??;
+                session.on_stored(stored, invalid)?;
+            }
+        }
+    }
+}
+
+fn ask_peer(shared: &Shared, exchange: Exchange, peer: PeerId, request: Vec<u8>) -> Answer {
+    let net = shared.net.clone();
+    async move { net.ask(exchange, peer, request).await.map_err(|error| SyncError::Network(format!("{error:#}"))) }
+        .boxed()
+}
+
+/// Verifies and stores one fetched batch; returns how many records were new and the first that
+/// broke a record rule, if one did. Records the trust policy does not keep, or over their
+/// publisher's storage cap, are dropped without fault; so are those of a kind or format from a
+/// newer version, or dated ahead of this node's clock.
+fn store(shared: &Shared, peer: PeerId, envelopes: Vec<Vec<u8>>) -> Result<(usize, Option<RecordError>), StoreError> {
+    let mut stored = 0;
+    let mut invalid: Option<RecordError> = None;
+    let from = peer.to_string();
+    let policy = shared.policy();
+    let items = envelopes
+        .into_iter()
+        .filter(|envelope| {
+            record::claimed(envelope).is_some_and(|(_, publisher)| {
+                policy.accepts(&publisher) && super::fetched_within_cap(shared, &policy, &publisher, envelope.len())
+            })
+        })
+        .map(|envelope| ((), Ok(envelope)));
+    ingest::ingest(&shared.store, items, now_ms(), |(), outcome| match outcome {
+        Outcome::Stored { record, .. } => {
+            stored += 1;
+            super::accepted(shared, &record, &from, "sync");
+        }
+        Outcome::AlreadyHeld { .. } | Outcome::Unreadable(_) => {}
+        Outcome::Invalid(error) if !error.is_senders_fault() => {
+            tracing::info!(%peer, %error, "ignored a fetched record");
+        }
+        Outcome::Invalid(error) => {
+            super::rejected(shared, &error, &from);
+            invalid.get_or_insert(error);
+        }
+    })?;
+    Ok((stored, invalid))
+}
