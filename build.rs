@@ -1,12 +1,13 @@
 //! Compiles `proto/citymesh.proto` with protox (pure Rust), so the build needs no system `protoc`.
-//! The generated types also serialise to JSON (for `--json` output), with byte fields as hex.
+//! The generated types also serialise to JSON and back (the API's answers and `--json` output),
+//! with byte fields as hex; a field missing from the JSON (an older node's) takes its default.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto/citymesh.proto");
     let descriptors = protox::compile(["proto/citymesh.proto"], ["proto"])?;
-    let hex = "#[serde(serialize_with = \"crate::wire::serialize_hex\")]";
+    let hex = "#[serde(serialize_with = \"crate::wire::serialize_hex\", deserialize_with = \"crate::wire::deserialize_hex\")]";
     let mut config = prost_build::Config::new();
-    config.type_attribute(".citymesh.v1", "#[derive(serde::Serialize)]");
+    config.type_attribute(".citymesh.v1", "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default)]");
     for field in [
         "Envelope.header",
         "Envelope.signature",

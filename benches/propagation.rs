@@ -1,7 +1,7 @@
 //! `cargo bench --bench propagation`: 20 nodes in one process on loopback, joined in a random
 //! connected topology where every node has 3 or 4 neighbours (discovery off, so the topology
 //! holds), 200 practice notes published from random nodes 50 ms apart. Prints the time from
-//! publish to stored-on-every-node (p50, p95, max) and how many gossip messages each node
+//! the publish call (sign, store, flush, gossip) to stored-on-every-node (p50, p95, max) and how many gossip messages each node
 //! validated per record (gossipsub drops duplicates before validation, so 1.00 is the floor).
 //! Target: p95 under 1 s. The floor for comparison is measured in the same run: one signature
 //! check times the topology's diameter (every hop verifies before it forwards).
@@ -9,12 +9,11 @@
 //! Set CITYMESH_BENCH_NODES and CITYMESH_BENCH_NOTES to change the sizes.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use citymesh::author;
 use citymesh::datadir::DataDir;
-use citymesh::node::{RunOptions, RunningNode};
+use citymesh::node::{NetOptions, RunningNode};
 use citymesh::record;
 use citymesh::wire::{Place, Profile};
 use tokio::sync::mpsc;
@@ -120,14 +119,10 @@ async fn main() {
         drop(data.initialise(profile).expect("init"));
         std::fs::write(data.config_path(), "[node]\ndiscovery = false\n").expect("config");
         let bootstrap = links.iter().filter(|&&other| other < index).map(|&other| addresses[other].clone()).collect();
-        let options = RunOptions {
-            listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
-            bootstrap,
-            api_listen: Some("127.0.0.1:0".parse().expect("address")),
-        };
+        let options = NetOptions { listen: vec!["/ip4/127.0.0.1/tcp/0".into()], bootstrap };
         let node = RunningNode::start(data, options, shutdown.clone()).await.expect("node starts");
         let address = loop {
-            if let Some(address) = node.shared.net.status().await.expect("status").listen_addrs.first() {
+            if let Some(address) = node.node.net_status().await.expect("status").listen_addrs.first() {
                 break address.clone();
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -139,7 +134,7 @@ async fn main() {
     loop {
         let mut ready = true;
         for (index, node) in nodes.iter().enumerate() {
-            ready &= node.shared.net.status().await.expect("status").mesh_peers >= neighbours[index].len().min(5);
+            ready &= node.node.net_status().await.expect("status").mesh_peers >= neighbours[index].len().min(5);
         }
         if ready {
             break;
@@ -155,7 +150,7 @@ async fn main() {
     // Collect every acceptance with its time.
     let (arrivals_in, mut arrivals) = mpsc::unbounded_channel::<(String, Instant)>();
     for node in &nodes {
-        let mut accepted = node.shared.accepted.subscribe();
+        let mut accepted = node.node.subscribe();
         let arrivals_in = arrivals_in.clone();
         tokio::spawn(async move {
             while let Ok(received) = accepted.recv().await {
@@ -167,14 +162,10 @@ async fn main() {
     for index in 0..note_count {
         let node = &nodes[rng.below(node_count)];
         let text = NOTE.replacen("slug: community-composting", &format!("slug: note-{index}"), 1);
-        let shared = std::sync::Arc::clone(&node.shared);
-        let record = tokio::task::spawn_blocking(move || {
-            author::publish(&shared.store, &shared.key, &shared.config, &text).expect("publish").record
-        })
-        .await
-        .expect("publish task");
-        published.insert(record.id().to_string(), Instant::now());
-        node.shared.net.publish(record.envelope_bytes()).await.expect("gossip");
+        // Signed, stored and gossiped as the API does it; the clock starts at the call.
+        let called = Instant::now();
+        let record = node.node.publish(text, None).await.expect("publish").record;
+        published.insert(record.id().to_string(), called);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut last_arrival: HashMap<String, (usize, Instant)> = HashMap::new();
@@ -197,7 +188,7 @@ async fn main() {
         .filter_map(|(id, (_, at))| published.get(id).map(|start| at.saturating_duration_since(*start)))
         .collect();
     times.sort();
-    let validated: u64 = nodes.iter().map(|node| node.shared.gossip_received.load(Ordering::Relaxed)).sum();
+    let validated: u64 = nodes.iter().map(|node| node.node.gossip_received()).sum();
     // Profiles are not gossiped here, so every validated message is one of the notes.
     let per_record_per_node = validated as f64 / (note_count * (node_count - 1)) as f64;
     let floor = verify_time() * diameter(&neighbours) as u32;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use citymesh::datadir::DataDir;
 use citymesh::ingest;
-use citymesh::node::{RunOptions, RunningNode};
+use citymesh::node::{NetOptions, RunningNode};
 use citymesh::reconcile::{Item, ItemSet, Session};
 use citymesh::wire::Profile;
 use common::{NOW, make_envelopes, plain_verify};
@@ -166,11 +166,7 @@ fn profile(name: &str) -> Profile {
 
 async fn start(data: DataDir, bootstrap: Vec<String>, shutdown: &CancellationToken) -> RunningNode {
     std::fs::write(data.config_path(), "[node]\ndiscovery = false\n").expect("config");
-    let options = RunOptions {
-        listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
-        bootstrap,
-        api_listen: Some("127.0.0.1:0".parse().expect("address")),
-    };
+    let options = NetOptions { listen: vec!["/ip4/127.0.0.1/tcp/0".into()], bootstrap };
     RunningNode::start(data, options, shutdown.clone()).await.expect("node starts")
 }
 
@@ -199,7 +195,7 @@ async fn cold_join(count: usize) {
     let shutdown = CancellationToken::new();
     let holder = start(holder, Vec::new(), &shutdown).await;
     let address = loop {
-        if let Some(address) = holder.shared.net.status().await.expect("status").listen_addrs.first() {
+        if let Some(address) = holder.node.net_status().await.expect("status").listen_addrs.first() {
             break address.clone();
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -210,7 +206,7 @@ async fn cold_join(count: usize) {
     let started = Instant::now();
     let joiner = start(joiner, vec![address], &shutdown).await;
     let report = loop {
-        let done = joiner.shared.syncs.lock().expect("syncs").values().find(|report| report.fetched > 0).cloned();
+        let done = joiner.node.syncs().into_values().find(|report| report.fetched > 0);
         if let Some(report) = done {
             break report;
         }

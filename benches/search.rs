@@ -248,7 +248,7 @@ fn main() {
         // What GET /api/v1/search does: also names each hit's publisher from the profiles held.
         measure_with("one word, as the API answers", &one, |query| {
             let answer = citymesh::view::search(&store, &search, query).expect("a search");
-            answer["total"].as_u64().unwrap_or_default() as usize
+            answer.total
         }),
     ]
     .into_iter()

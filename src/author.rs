@@ -29,10 +29,18 @@ pub enum AuthorError {
     AlreadyWithdrawn { slug: String, revision: u64 },
     #[error("{slug} is at revision {current}, not {base}: it changed since this edit began; reload it and edit again")]
     Stale { slug: String, current: u64, base: u64 },
+    /// A field of a Markdown note broke a record rule; `field` is named as the file names it.
+    #[error("{field}: {problem}")]
+    Field { field: String, problem: String },
+    #[error(
+        "{0} is not a citymesh data directory yet: run `citymesh init` first, or point --data-dir (or CITYMESH_HOME) at an existing one"
+    )]
+    NotInitialised(String),
 }
 
 /// What the key's head was before publishing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Previous {
     None,
     Older,
@@ -47,6 +55,38 @@ pub struct Published {
     /// The new head (or the unchanged one).
     pub record: Record,
     pub previous: Previous,
+}
+
+impl Published {
+    /// Whether a new revision was signed (else the head already said this).
+    pub fn is_new(&self) -> bool {
+        self.previous != Previous::Same
+    }
+
+    pub fn answer(&self) -> Publication {
+        Publication::of(&self.record, self.previous)
+    }
+}
+
+/// What publishing (or withdrawing) answers: the record now at the head of the key, and what
+/// was there before.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Publication {
+    pub id: String,
+    pub slug: String,
+    pub revision: u64,
+    pub previous: Previous,
+}
+
+impl Publication {
+    pub fn of(record: &Record, previous: Previous) -> Publication {
+        Publication {
+            id: record.id().to_string(),
+            slug: record.slug().to_owned(),
+            revision: record.revision(),
+            previous,
+        }
+    }
 }
 
 /// Signs a Markdown note as the next revision of its slug and stores it durably; an unchanged
@@ -65,7 +105,12 @@ pub fn publish_over(
     base: Option<u64>,
 ) -> Result<Published, AuthorError> {
     let note = markdown::parse(text, &config.publish.default_license)?;
-    publish_note(store, key, config, note, base)
+    publish_note(store, key, config, note, base).map_err(|error| match error {
+        AuthorError::Record(RecordError::BodyField { field, problem }) => {
+            AuthorError::Field { field: markdown::field_name(&field), problem }
+        }
+        other => other,
+    })
 }
 
 /// Like [`publish_over`], for a note already read (from the web page's form, say).

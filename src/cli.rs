@@ -1,7 +1,8 @@
-//! The `citymesh` command line: argument parsing and one function per subcommand. Commands
-//! open the data directory's store themselves (a running node, a later issue, will answer them
-//! through its API instead).
+//! The `citymesh` command line: argument parsing and one function per subcommand. Each command
+//! does its work through a [`backend::Backend`] (the running node's API, or the data directory
+//! when no node runs), which answers the same typed views either way, and prints them once.
 
+mod backend;
 mod demo;
 mod publish;
 mod read;
@@ -15,7 +16,10 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use crate::datadir::DataDir;
+use crate::node::SyncAnswer;
 use crate::record::Kind;
+use crate::sync::SyncReport;
+use crate::view::format_time;
 use crate::vocab;
 use crate::wire::{Place, Profile};
 
@@ -331,35 +335,32 @@ fn init(data: &DataDir, args: InitArgs) -> Result<()> {
 }
 
 fn sync_now(data: &DataDir, peer: Option<String>) -> Result<()> {
-    let Some(remote) = remote::Remote::discover(data)? else {
-        anyhow::bail!("no node is running on {}; start it with `citymesh run`", data.root().display());
-    };
-    let answer = remote.post("/api/v1/sync", &serde_json::json!({ "peer": peer }))?;
-    let reports = answer["reports"].as_array().map(Vec::as_slice).unwrap_or_default();
-    if reports.is_empty() {
+    let answers = backend::Backend::open(data)?.sync(data, peer)?;
+    if answers.is_empty() {
         eprintln!("no peers connected; nothing to sync with");
     }
-    for report in reports {
-        let peer = report["peer"].as_str().unwrap_or_default();
-        match report["error"].as_str() {
-            Some(error) => println!("{peer}: failed: {error}"),
-            None => println!(
-                "{peer}: fetched {} records in {} rounds ({} bytes sent, {} received, {} ms)",
-                report["fetched"],
-                report["rounds"],
-                report["bytes_sent"],
-                report["bytes_received"],
-                report["duration_ms"]
-            ),
+    for answer in answers {
+        match answer {
+            SyncAnswer::Done(report) => println!("{}: {}", report.peer, sync_outcome(&report)),
+            SyncAnswer::Busy { peer, error } => println!("{peer}: failed: {error}"),
         }
     }
     Ok(())
 }
 
-fn run_node(data: DataDir, args: RunArgs) -> Result<()> {
-    let options = crate::node::RunOptions { listen: args.listen, bootstrap: args.bootstrap, api_listen: args.api };
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(crate::node::run(data, options))
+/// How one sync went, in a line.
+fn sync_outcome(report: &SyncReport) -> String {
+    match &report.error {
+        Some(error) => format!("failed: {error}"),
+        None => format!(
+            "fetched {} records in {} rounds ({} bytes sent, {} received, {} ms)",
+            report.fetched, report.rounds, report.bytes_sent, report.bytes_received, report.duration_ms
+        ),
+    }
 }
 
-use crate::view::format_time;
+fn run_node(data: DataDir, args: RunArgs) -> Result<()> {
+    let options = crate::daemon::RunOptions { listen: args.listen, bootstrap: args.bootstrap, api_listen: args.api };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(crate::daemon::run(data, options))
+}

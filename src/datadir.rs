@@ -240,19 +240,9 @@ impl DataDir {
 }
 
 impl DataDir {
-    /// Opens the search index (rebuilt when missing or damaged, or when the store was not
-    /// closed cleanly) and brings it up to date with `store`.
-    pub fn open_search(&self, store: &Store) -> Result<crate::search::Search> {
-        let search = self.open_search_lagging(store)?;
-        search.catch_up(store)?;
-        Ok(search)
-    }
-
-    /// Opens the search index without catching up (a running node catches up in the background).
-    pub fn open_search_lagging(&self, store: &Store) -> Result<crate::search::Search> {
-        let path = self.root.join(SEARCH_DIR);
-        crate::search::Search::open(&path, store.recovered())
-            .with_context(|| format!("cannot open the search index in {}", path.display()))
+    /// Where the search index is kept (a cache of the store, rebuilt when missing).
+    pub fn search_path(&self) -> PathBuf {
+        self.root.join(SEARCH_DIR)
     }
 }
 

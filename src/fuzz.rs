@@ -26,9 +26,9 @@ use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
+use crate::daemon::{Daemon, RunOptions};
 use crate::datadir::DataDir;
 use crate::invite::{self, InviteCode};
-use crate::node::{RunOptions, RunningNode};
 use crate::reconcile::{Item, ItemSet, Session};
 use crate::record::{self, PublisherKey};
 use crate::wire::{self, Envelope, FetchRequest, FetchResponse, Header, SyncRequest, SyncResponse};
@@ -156,7 +156,7 @@ pub const API_ROUTES: [&str; 10] = [
 /// A node running in this process, for the API check; stopped when dropped.
 pub struct Api {
     runtime: tokio::runtime::Runtime,
-    node: Option<RunningNode>,
+    node: Option<Daemon>,
     shutdown: CancellationToken,
     agent: ureq::Agent,
     base: String,
@@ -184,7 +184,7 @@ impl Api {
             bootstrap: Vec::new(),
             api_listen: Some(([127, 0, 0, 1], 0).into()),
         };
-        let node = runtime.block_on(RunningNode::start(data, options, shutdown.clone()))?;
+        let node = runtime.block_on(Daemon::start(data, options, shutdown.clone()))?;
         let base = format!("http://{}", node.api_addr);
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)

@@ -135,6 +135,16 @@ struct AttachmentFields {
     media_type: String,
 }
 
+/// The name a Markdown file gives a body field that the record rules name by its path: the
+/// place's fields are front matter keys of their own (`location.name` is `place`).
+pub fn field_name(path: &str) -> String {
+    match path.strip_prefix("location.") {
+        Some("name") => "place".to_owned(),
+        Some(field) => field.to_owned(),
+        None => path.to_owned(),
+    }
+}
+
 /// Reads a note. `default_license` fills in a missing `license`.
 pub fn parse(text: &str, default_license: &str) -> Result<Note, MarkdownError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);

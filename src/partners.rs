@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::author::now_ms;
 use crate::config::Config;
@@ -206,13 +206,13 @@ pub fn unblock(data: &DataDir, publisher: &str) -> Result<String, PartnerError> 
 }
 
 /// One partner, as `partner list` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartnerView {
     pub publisher: String,
     pub name: String,
     pub label: String,
     /// `invite` or `config`.
-    pub source: &'static str,
+    pub source: String,
     /// Whether the partner's own partnership record names us too.
     pub mutual: bool,
     pub blocked: bool,
@@ -226,9 +226,9 @@ pub struct PartnerView {
 pub fn list(data: &DataDir, config: &Config, store: &Store, own: PublisherId) -> anyhow::Result<Vec<PartnerView>> {
     let file = data.trust_file()?;
     let graph = partnership_graph(store)?;
-    let names = crate::view::Names::load(store)?;
+    let names = crate::view::Names::new(store);
     let mut out = Vec::new();
-    let view = |publisher: [u8; 32], source, entry: Option<&PartnerEntry>| -> anyhow::Result<PartnerView> {
+    let view = |publisher: [u8; 32], source: &str, entry: Option<&PartnerEntry>| -> anyhow::Result<PartnerView> {
         let name = match (names.known(&PublisherId(publisher)), entry) {
             (Some(name), _) => name.to_owned(),
             (None, Some(entry)) if !entry.name.is_empty() => entry.name.clone(),
@@ -238,7 +238,7 @@ pub fn list(data: &DataDir, config: &Config, store: &Store, own: PublisherId) ->
             publisher: to_hex(&publisher),
             name,
             label: entry.map(|entry| entry.label.clone()).unwrap_or_default(),
-            source,
+            source: source.to_owned(),
             mutual: graph.get(&publisher).is_some_and(|named| named.contains(&own.0)),
             blocked: file.is_blocked(&publisher),
             records: store.publisher_items(&publisher)?.len(),

@@ -1,16 +1,31 @@
-//! What readers see of the store, as JSON: the rows of a listing and the detail of one record.
-//! The CLI prints these (from its own store, or from a running node's API, which serves the
-//! very same values), so both paths show the same thing.
+//! What readers see of the store, as typed values: the rows of a listing ([`Summary`], a
+//! [`Page`] of them), everything about one record ([`Detail`], with its [`HistoryRow`]s) and
+//! search results ([`SearchPage`]). The API serves them as JSON, the web pages render them and
+//! the CLI prints them, read from its own store or back from a running node's API, so every
+//! front end shows the same thing.
+//!
+//! JSON objects are written with their keys in alphabetical order (through
+//! [`serde_json::Value`], see [`to_json`]), as the API has always answered.
+
+mod detail;
+mod search;
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use crate::markdown;
 use crate::record::{self, Body, Key, Kind, PublisherId, Record, RecordId};
-use crate::search::{Search, SearchError, SearchQuery};
 use crate::store::{Store, StoreError};
 use crate::vocab;
+
+pub use detail::{BodyView, Detail, HeadRef, HistoryRow, detail};
+pub use search::{FacetValue, HitView, SearchPage, adaptations, search};
+
+/// A view as JSON, with every object's keys in alphabetical order.
+pub fn to_json(view: &impl Serialize) -> serde_json::Value {
+    // Views are plain data: serialising them cannot fail.
+    serde_json::to_value(view).unwrap_or_default()
+}
 
 /// Why a record could not be found.
 #[derive(Debug, thiserror::Error)]
@@ -35,8 +50,8 @@ pub struct Names<'a> {
 }
 
 impl<'a> Names<'a> {
-    pub fn load(store: &'a Store) -> Result<Self, StoreError> {
-        Ok(Self { store, known: Default::default() })
+    pub fn new(store: &'a Store) -> Self {
+        Self { store, known: Default::default() }
     }
 
     /// The name in the publisher's profile, if one is held.
@@ -66,6 +81,36 @@ impl<'a> Names<'a> {
     }
 }
 
+/// One row of a listing: a record, who published it, and its title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub id: String,
+    pub publisher: String,
+    pub publisher_name: String,
+    pub kind: String,
+    pub slug: String,
+    pub revision: u64,
+    pub timestamp_ms: i64,
+    pub withdrawn: bool,
+    pub title: String,
+}
+
+impl Summary {
+    pub fn of(record: &Record, names: &Names) -> Summary {
+        Summary {
+            id: record.id().to_string(),
+            publisher: record.publisher().to_string(),
+            publisher_name: names.of(&record.publisher()),
+            kind: record.kind().as_str().to_owned(),
+            slug: record.slug().to_owned(),
+            revision: record.revision(),
+            timestamp_ms: record.timestamp_ms(),
+            withdrawn: record.is_tombstone(),
+            title: title(record),
+        }
+    }
+}
+
 /// The title a listing shows for a record.
 fn title(record: &Record) -> String {
     match record.parse_body() {
@@ -77,26 +122,11 @@ fn title(record: &Record) -> String {
     }
 }
 
-/// One row of a listing.
-pub fn summary(record: &Record, names: &Names) -> Value {
-    json!({
-        "id": record.id().to_string(),
-        "publisher": record.publisher().to_string(),
-        "publisher_name": names.of(&record.publisher()),
-        "kind": record.kind().as_str(),
-        "slug": record.slug(),
-        "revision": record.revision(),
-        "timestamp_ms": record.timestamp_ms(),
-        "withdrawn": record.is_tombstone(),
-        "title": title(record),
-    })
-}
-
-/// Every head, optionally of one kind, as listing rows.
-/// Every head (of one kind), newest first, as the API lists them.
-pub fn list(store: &Store, kind: Option<Kind>) -> Result<Value, StoreError> {
-    let filter = Filter { kind, ..Filter::default() };
-    Ok(Value::Array(page(store, &filter, None, usize::MAX)?.0))
+/// One page of a listing, and where the next one starts (`None`: this is the last).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page {
+    pub records: Vec<Summary>,
+    pub next_cursor: Option<String>,
 }
 
 /// Which heads a filtered listing shows. Fields of practice notes (theme, SDG target, country,
@@ -175,13 +205,8 @@ impl std::str::FromStr for Cursor {
 
 /// One page of a filtered listing of heads, newest first: the rows and, when more follow, the
 /// cursor of the next page.
-pub fn page(
-    store: &Store,
-    filter: &Filter,
-    after: Option<Cursor>,
-    limit: usize,
-) -> Result<(Vec<Value>, Option<Cursor>), StoreError> {
-    let names = Names::load(store)?;
+pub fn page(store: &Store, filter: &Filter, after: Option<Cursor>, limit: usize) -> Result<Page, StoreError> {
+    let names = Names::new(store);
     let mut heads: Vec<Record> = store
         .heads(filter.kind)?
         .into_iter()
@@ -192,7 +217,34 @@ pub fn page(
     let more = heads.len() > limit;
     heads.truncate(limit);
     let next = if more { heads.last().map(Cursor::of) } else { None };
-    Ok((heads.iter().map(|record| summary(record, &names)).collect(), next))
+    let records = heads.iter().map(|record| Summary::of(record, &names)).collect();
+    Ok(Page { records, next_cursor: next.map(|cursor| cursor.to_string()) })
+}
+
+/// Records in arrival order, a page at a time, with their exact bytes: what an export writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvelopePage {
+    pub envelopes: Vec<EnvelopeRow>,
+    /// Pass as `after` for the next page; `None` at the end.
+    pub next: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvelopeRow {
+    pub id: String,
+    /// The envelope bytes as stored, in hex.
+    pub hex: String,
+}
+
+/// Up to `limit` records held, in arrival order, after the sequence number `after`.
+pub fn envelopes(store: &Store, after: Option<u64>, limit: usize) -> Result<EnvelopePage, StoreError> {
+    let page = store.records_page(after, limit)?;
+    let next = if page.len() == limit { page.last().map(|(sequence, _)| *sequence) } else { None };
+    let envelopes = page
+        .iter()
+        .map(|(_, record)| EnvelopeRow { id: record.id().to_string(), hex: record::to_hex(&record.envelope_bytes()) })
+        .collect();
+    Ok(EnvelopePage { envelopes, next })
 }
 
 /// Finds a record by id, or a practice note's head by slug (`own` publisher's first).
@@ -222,72 +274,6 @@ pub fn find(store: &Store, own: Option<PublisherId>, target: &str) -> Result<Rec
     }
 }
 
-/// Everything about one record: its row, whether its signature verifies now, where it stands
-/// among its key's revisions, its body (as fields, and as Markdown for a practice note) and,
-/// if asked, every revision held.
-pub fn detail(store: &Store, record: &Record, with_history: bool, now_ms: i64) -> Result<Value, StoreError> {
-    let names = Names::load(store)?;
-    let head = store.head(&record.key())?;
-    let mut out = summary(record, &names);
-    out["signature_verified"] = json!(record::verify(&record.envelope_bytes(), now_ms).is_ok());
-    out["head"] = match &head {
-        Some(head) => json!({"id": head.id().to_string(), "revision": head.revision()}),
-        None => Value::Null,
-    };
-    let (body, markdown) = match record.parse_body() {
-        Ok(Body::Practice(note)) => (json!(note), json!(markdown::render(record.slug(), &note))),
-        Ok(Body::Profile(profile)) => (json!(profile), Value::Null),
-        Ok(Body::Partnership(partnership)) => (json!(partnership), Value::Null),
-        Ok(Body::Tombstone(stone)) => (json!(stone), Value::Null),
-        Err(error) => (json!({"error": error.to_string()}), Value::Null),
-    };
-    out["body"] = body;
-    out["markdown"] = markdown;
-    if with_history {
-        let revisions = store.history(&record.key())?;
-        let mut history = Vec::with_capacity(revisions.len());
-        let mut previous: Option<Value> = None;
-        for revision in &revisions {
-            let body = body_json(revision);
-            let mut row = summary(revision, &names);
-            row["changed"] = json!(changed_fields(previous.as_ref(), &body));
-            previous = Some(body);
-            history.push(row);
-        }
-        out["history"] = Value::Array(history);
-    }
-    Ok(out)
-}
-
-fn body_json(record: &Record) -> Value {
-    match record.parse_body() {
-        Ok(Body::Practice(note)) => json!(note),
-        Ok(Body::Profile(profile)) => json!(profile),
-        Ok(Body::Partnership(partnership)) => json!(partnership),
-        Ok(Body::Tombstone(stone)) => json!({"withdrawn": stone.reason}),
-        Err(_) => Value::Null,
-    }
-}
-
-/// The body fields whose values differ from the previous revision's (every field set, for the
-/// first revision; `withdrawn` for a withdrawal).
-fn changed_fields(previous: Option<&Value>, body: &Value) -> Vec<String> {
-    let Some(fields) = body.as_object() else { return Vec::new() };
-    let empty = serde_json::Map::new();
-    let before = previous.and_then(Value::as_object).unwrap_or(&empty);
-    let unset = |value: &Value| value.is_null() || value == "" || value == &json!([]) || value == &json!(0);
-    let mut changed: Vec<String> = fields
-        .iter()
-        .filter(|(name, value)| before.get(*name).map_or(!unset(value), |old| old != *value))
-        .map(|(name, _)| name.clone())
-        .collect();
-    // Fields the previous revision set and this one drops.
-    changed.extend(
-        before.iter().filter(|(name, old)| !fields.contains_key(*name) && !unset(old)).map(|(name, _)| name.clone()),
-    );
-    changed
-}
-
 /// Checks the value of a listing or search filter, by its parameter name (`theme`, `sdg`,
 /// `country`, `language`, `status`, `publisher`), and returns it normalised (country codes in
 /// capitals, keys in lower case). The error names what is allowed.
@@ -310,27 +296,6 @@ pub fn check_filter(name: &str, value: &str) -> Result<String, String> {
         },
         _ => Err(format!("{name} is not a filter; filters: theme, sdg, country, language, status, publisher")),
     }
-}
-
-/// Search results as the API serves them: the index brought up to date with the store first
-/// (so a note just published is found), then each hit with its publisher's name, and the
-/// publisher facet with names.
-pub fn search(store: &Store, index: &Search, query: &SearchQuery) -> Result<Value, SearchError> {
-    index.catch_up(store)?;
-    let results = index.search(query)?;
-    let names = Names::load(store)?;
-    let mut out = json!(results);
-    for hit in out["hits"].as_array_mut().into_iter().flatten() {
-        hit["publisher_name"] = json!(names.of_hex(hit["publisher"].as_str().unwrap_or_default()));
-    }
-    for value in out["facets"]["publisher"].as_array_mut().into_iter().flatten() {
-        value["name"] = json!(names.of_hex(value["value"].as_str().unwrap_or_default()));
-    }
-    out["query"] = json!(query.text);
-    let filters: serde_json::Map<String, Value> =
-        query.filters.iter().map(|(name, value)| (name.to_string(), json!(value))).collect();
-    out["filters"] = Value::Object(filters);
-    Ok(out)
 }
 
 /// A timestamp as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).

@@ -35,3 +35,9 @@ pub fn encode<M: Wire>(message: &M) -> Vec<u8> {
 pub fn serialize_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&crate::hex::to_hex(bytes))
 }
+
+/// Reads a byte field written by [`serialize_hex`].
+pub fn deserialize_hex<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+    crate::hex::parse_hex(&text).map_err(serde::de::Error::custom)
+}

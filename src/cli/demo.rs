@@ -10,10 +10,11 @@ use anyhow::{Context, Result, bail};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::author::{self, now_ms};
+use crate::author::now_ms;
+use crate::daemon::{Daemon, RunOptions};
 use crate::datadir::DataDir;
-use crate::node::{Received, RunOptions, RunningNode, Shared};
-use crate::record::{Body, Key, Kind, PROFILE_SLUG};
+use crate::node::{NodeHandle, Received};
+use crate::record::{Key, Kind, PROFILE_SLUG};
 use crate::wire::{Place, Profile};
 
 struct City {
@@ -51,12 +52,12 @@ const CITIES: [City; 3] = [
 /// A city taking part in the demo: its node runs in this process.
 struct Running {
     city: &'static City,
-    node: RunningNode,
+    daemon: Daemon,
 }
 
 impl Running {
-    fn shared(&self) -> &Shared {
-        &self.node.shared
+    fn node(&self) -> &NodeHandle {
+        &self.daemon.node
     }
 }
 
@@ -80,7 +81,7 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
             None => Vec::new(),
         };
         let running = start(city, &root, bootstrap, shutdown.clone()).await?;
-        println!("{:<22} node started; web page at http://{}/", city.name, running.node.api_addr);
+        println!("{:<22} node started; web page at http://{}/", city.name, running.daemon.api_addr);
         cities.push(running);
     }
     wait_for_mesh(&cities).await?;
@@ -88,18 +89,18 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     println!("every node checks each record's signature before storing it and passing it on:\n");
     let mut arrivals = Vec::new();
     for receiver in &cities {
-        arrivals.push((receiver.city.name, receiver.node.shared.accepted.subscribe()));
+        arrivals.push((receiver.city.name, receiver.node().subscribe()));
     }
     let expected = cities.len() * (cities.len() - 1) * 2;
     for running in &cities {
         publish(running).await?;
     }
     let names: Vec<(String, &str)> =
-        cities.iter().map(|running| (running.shared().key.publisher().to_string(), running.city.name)).collect();
+        cities.iter().map(|running| (running.node().publisher().to_string(), running.city.name)).collect();
     let mut seen = 0;
     let deadline = tokio::time::sleep(std::time::Duration::from_secs(30));
     tokio::pin!(deadline);
-    let held = |cities: &[Running]| cities.iter().map(|running| running.shared().store.len()).min().unwrap_or(0);
+    let held = |cities: &[Running]| cities.iter().map(|running| running.node().store().len()).min().unwrap_or(0);
     // Each city ends with its own profile and note and the others': two records a city.
     let show = |receiver: &str, received: &Received| {
         let sender = names.iter().find(|(key, _)| *key == received.publisher).map_or("someone", |(_, name)| name);
@@ -128,16 +129,16 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     if held(&cities) < 2 * cities.len() {
         println!("\nOnly {seen} of {expected} records arrived within 30 seconds; the nodes may be overloaded.");
     }
-    println!("\nEvery city now holds {} records.", cities[0].shared().store.len());
+    println!("\nEvery city now holds {} records.", cities[0].node().store().len());
     let folder = root.join(cities[1].city.folder);
     let binary = std::env::args().next().unwrap_or_else(|| "citymesh".to_owned());
     if !once {
         println!("\nThe nodes keep running. Open the cities' pages in a browser:");
         for running in &cities {
-            let token = running.shared().token.trim();
+            let token = running.node().token().trim();
             println!(
                 "    {:<22} http://{}/   (to publish, sign in with {token})",
-                running.city.name, running.node.api_addr
+                running.city.name, running.daemon.api_addr
             );
         }
         println!("Publish a note on one page (Publish) and watch it arrive on the others (Browse);");
@@ -146,7 +147,7 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
         println!("    {binary} --data-dir {} search compost", folder.display());
         println!("    {binary} --data-dir {} show community-composting --history", folder.display());
         println!("Ctrl-C stops the demo.\n");
-        let signal = crate::node::wait_for_signal();
+        let signal = crate::daemon::wait_for_signal();
         tokio::pin!(signal);
         loop {
             tokio::select! {
@@ -163,7 +164,7 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     }
     shutdown.cancel();
     for running in cities {
-        running.node.stopped().await?;
+        running.daemon.stopped().await?;
     }
     println!("Stopped. The cities' data directories stay in {}; look around with:", root.display());
     println!("    {binary} --data-dir {} list", folder.display());
@@ -180,7 +181,7 @@ async fn next_arrival(
 
 async fn first_address(running: &Running) -> Result<String> {
     for _ in 0..200 {
-        let status = running.shared().net.status().await?;
+        let status = running.node().net_status().await?;
         if let Some(address) = status.listen_addrs.first() {
             return Ok(address.clone());
         }
@@ -194,7 +195,7 @@ async fn wait_for_mesh(cities: &[Running]) -> Result<()> {
     for _ in 0..400 {
         let mut ready = true;
         for running in cities {
-            ready &= running.shared().net.status().await?.mesh_peers + 1 >= cities.len();
+            ready &= running.node().net_status().await?.mesh_peers + 1 >= cities.len();
         }
         if ready {
             return Ok(());
@@ -223,28 +224,24 @@ async fn start(
         bootstrap,
         api_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
     };
-    let node = RunningNode::start(data, options, shutdown).await?;
-    Ok(Running { city, node })
+    let daemon = Daemon::start(data, options, shutdown).await?;
+    Ok(Running { city, daemon })
 }
 
 /// Gossips the city's profile, then signs, stores and gossips its note.
 async fn publish(running: &Running) -> Result<()> {
-    let shared = running.shared();
-    let profile = shared.store.head(&Key {
-        publisher: shared.key.publisher(),
-        kind: Kind::Profile,
-        slug: PROFILE_SLUG.to_owned(),
-    })?;
-    if let Some(profile) = profile {
-        shared.net.publish(profile.envelope_bytes()).await?;
+    let node = running.node();
+    let key = Key { publisher: node.publisher(), kind: Kind::Profile, slug: PROFILE_SLUG.to_owned() };
+    if let Some(profile) = node.store().head(&key)? {
+        node.gossip_again(profile.id()).await?;
     }
-    let published = author::publish(&shared.store, &shared.key, &shared.config, running.city.note)
-        .with_context(|| format!("{} could not publish its note", running.city.name))?;
-    let title = match published.record.parse_body()? {
-        Body::Practice(note) => note.title,
-        _ => String::new(),
+    let title = match crate::markdown::parse(running.city.note, crate::vocab::DEFAULT_LICENSE) {
+        Ok(note) => note.practice.title,
+        Err(_) => String::new(),
     };
     println!("{} publishes \"{title}\"", running.city.name);
-    shared.net.publish(published.record.envelope_bytes()).await?;
+    node.publish(running.city.note.to_owned(), None)
+        .await
+        .with_context(|| format!("{} could not publish its note", running.city.name))?;
     Ok(())
 }

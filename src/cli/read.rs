@@ -1,104 +1,77 @@
-//! `list` and `show`: print what the store holds, as a table, text or JSON. The values come
-//! from [`crate::view`], the same ones a running node's API serves.
+//! `list`, `show`, `search` and `status`: print what the node holds, as a table, text or JSON.
+//! The values are the typed views a running node's API serves, read through the backend.
 
 use anyhow::Result;
-use serde_json::Value;
+use serde::Serialize;
 
-use super::remote::Remote;
-use crate::author::now_ms;
+use super::backend::{Backend, NodeStatus};
 use crate::datadir::DataDir;
 use crate::record::{self, Kind, RecordId};
-use crate::view;
+use crate::view::{self, BodyView, Detail, SearchPage, Summary, format_time};
 
-fn text(value: &Value) -> &str {
-    value.as_str().unwrap_or_default()
+/// Prints a view as JSON, keys in alphabetical order (as the API writes them).
+pub(super) fn print_json(view: &impl Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(&view::to_json(view))?);
+    Ok(())
 }
 
 pub(super) fn list(data: &DataDir, kind: Option<Kind>, as_json: bool) -> Result<()> {
-    if let Some(remote) = Remote::discover(data)? {
-        let query = kind.map(|kind| format!("kind={kind}")).unwrap_or_default();
-        return print_list(&remote.records(&query)?, as_json);
+    let rows = Backend::open(data)?.list(kind)?;
+    if as_json {
+        return print_json(&rows);
     }
-    data.require_store()?;
-    let store = data.open_store(&data.config()?)?;
-    let rows = view::list(&store, kind)?;
-    print_list(&rows, as_json)
+    print_rows(&rows);
+    Ok(())
 }
 
-pub(super) fn print_list(rows: &Value, as_json: bool) -> Result<()> {
-    if as_json {
-        println!("{}", serde_json::to_string_pretty(rows)?);
-        return Ok(());
-    }
-    let rows = rows.as_array().map(Vec::as_slice).unwrap_or_default();
+fn print_rows(rows: &[Summary]) {
     if rows.is_empty() {
         eprintln!("no records held yet; publish one with `citymesh publish NOTE.md`");
-        return Ok(());
+        return;
     }
     println!("{:<9} {:<32} {:>4}  {:<24} TITLE", "KIND", "SLUG", "REV", "PUBLISHER");
     for row in rows {
-        println!(
-            "{:<9} {:<32} {:>4}  {:<24} {}",
-            text(&row["kind"]),
-            text(&row["slug"]),
-            row["revision"],
-            text(&row["publisher_name"]),
-            text(&row["title"])
-        );
+        println!("{:<9} {:<32} {:>4}  {:<24} {}", row.kind, row.slug, row.revision, row.publisher_name, row.title);
     }
-    Ok(())
 }
 
 pub(super) fn show(data: &DataDir, target: &str, as_json: bool, with_history: bool) -> Result<()> {
     if target.parse::<RecordId>().is_err() && !record::is_slug(target) {
         return Err(view::FindError::NotATarget(target.to_owned()).into());
     }
-    if let Some(remote) = Remote::discover(data)? {
-        let detail = remote.get(&format!("/api/v1/records/{target}?history={with_history}"))?;
-        return print_detail(&detail, as_json);
+    let detail = Backend::open(data)?.show(target, with_history)?;
+    if as_json {
+        return print_json(&detail);
     }
-    data.require_store()?;
-    let store = data.open_store(&data.config()?)?;
-    let record = view::find(&store, data.publisher()?, target)?;
-    let detail = view::detail(&store, &record, with_history, now_ms())?;
-    print_detail(&detail, as_json)
+    print_detail(&detail)
 }
 
-pub(super) fn print_detail(detail: &Value, as_json: bool) -> Result<()> {
-    if as_json {
-        println!("{}", serde_json::to_string_pretty(detail)?);
-        return Ok(());
-    }
-    println!("id:         {}", text(&detail["id"]));
-    println!("publisher:  {} ({})", text(&detail["publisher_name"]), text(&detail["publisher"]));
-    println!("record:     {} {} revision {}", text(&detail["kind"]), text(&detail["slug"]), detail["revision"]);
-    println!("signed:     {}", super::format_time(detail["timestamp_ms"].as_i64().unwrap_or_default()));
-    let verified = detail["signature_verified"] == true;
-    println!("signature:  {}", if verified { "verified" } else { "DOES NOT VERIFY" });
-    let head = &detail["head"];
-    if head["id"] == detail["id"] {
-        println!("status:     current");
-    } else if !head.is_null() {
-        println!("status:     superseded by revision {} ({})", head["revision"], text(&head["id"]));
+fn print_detail(detail: &Detail) -> Result<()> {
+    let summary = &detail.summary;
+    println!("id:         {}", summary.id);
+    println!("publisher:  {} ({})", summary.publisher_name, summary.publisher);
+    println!("record:     {} {} revision {}", summary.kind, summary.slug, summary.revision);
+    println!("signed:     {}", format_time(summary.timestamp_ms));
+    println!("signature:  {}", if detail.signature_verified { "verified" } else { "DOES NOT VERIFY" });
+    match &detail.head {
+        Some(_) if detail.is_current() => println!("status:     current"),
+        Some(head) => println!("status:     superseded by revision {} ({})", head.revision, head.id),
+        None => {}
     }
     println!();
-    if detail["withdrawn"] == true {
-        println!("WITHDRAWN: {}", text(&detail["body"]["reason"]));
-    } else if let Some(markdown) = detail["markdown"].as_str() {
-        print!("{markdown}");
-    } else {
-        println!("{}", serde_json::to_string_pretty(&detail["body"])?);
+    match (&detail.body, &detail.markdown) {
+        (BodyView::Tombstone(stone), _) => println!("WITHDRAWN: {}", stone.reason),
+        (_, Some(markdown)) => print!("{markdown}"),
+        (body, None) => println!("{}", serde_json::to_string_pretty(&view::to_json(body))?),
     }
-    if let Some(history) = detail["history"].as_array() {
+    if let Some(history) = &detail.history {
         println!("\nhistory ({} revisions held):", history.len());
         for revision in history {
-            let mark = if revision["withdrawn"] == true { " withdrawn" } else { "" };
-            let time = super::format_time(revision["timestamp_ms"].as_i64().unwrap_or_default());
-            println!("  revision {:>3}  {}  {time}{mark}", revision["revision"], text(&revision["id"]));
-            let changed: Vec<&str> =
-                revision["changed"].as_array().map(|all| all.iter().map(text).collect()).unwrap_or_default();
-            if revision["revision"] != 1 && !changed.is_empty() {
-                println!("                changed: {}", changed.join(", "));
+            let mark = if revision.summary.withdrawn { " withdrawn" } else { "" };
+            let time = format_time(revision.summary.timestamp_ms);
+            println!("  revision {:>3}  {}  {time}{mark}", revision.summary.revision, revision.summary.id);
+            if revision.summary.revision != 1 && !revision.changed.is_empty() {
+                println!("                changed: {}", revision.changed.join(", "));
             }
         }
     }
@@ -119,16 +92,13 @@ pub(super) fn search(data: &DataDir, args: super::SearchArgs) -> Result<()> {
         .flat_map(|(name, values)| values.into_iter().map(move |value| (name.to_owned(), value)))
         .collect();
     let params = crate::api::SearchParams { q: args.words.join(" "), filters, limit: Some(args.limit), offset: None };
-    if let Some(remote) = Remote::discover(data)? {
-        let mut pairs: Vec<(&str, String)> = vec![("q", params.q.clone()), ("limit", args.limit.to_string())];
-        pairs.extend(params.filters.iter().map(|(name, value)| (name.as_str(), value.clone())));
-        return print_search(&remote.get_with("/api/v1/search", &pairs)?, args.json);
-    }
     let query = params.query()?;
-    data.require_store()?;
-    let store = data.open_store(&data.config()?)?;
-    let index = data.open_search(&store)?;
-    print_search(&view::search(&store, &index, &query)?, args.json)
+    let results = Backend::open(data)?.search(query)?;
+    if args.json {
+        return print_json(&results);
+    }
+    print_search(&results);
+    Ok(())
 }
 
 /// A snippet's HTML as plain text, the matched words in *stars*.
@@ -138,116 +108,78 @@ fn plain(html: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn print_search(results: &Value, as_json: bool) -> Result<()> {
-    if as_json {
-        println!("{}", serde_json::to_string_pretty(results)?);
-        return Ok(());
-    }
-    let hits = results["hits"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let total = results["total"].as_u64().unwrap_or_default();
-    if total == 0 {
+fn print_search(results: &SearchPage) {
+    if results.total == 0 {
         eprintln!("no practice note matches; try fewer words or filters");
-        return Ok(());
+        return;
     }
-    let notes = if total == 1 { "1 note matches".to_owned() } else { format!("{total} notes match") };
-    println!("{notes}; showing {}\n", hits.len());
-    for hit in hits {
-        println!("{}  ({}, {})", text(&hit["title"]), text(&hit["publisher_name"]), text(&hit["slug"]));
-        println!("    {}", plain(text(&hit["snippet_html"])));
-        println!("    id {}\n", text(&hit["id"]));
+    let notes = if results.total == 1 { "1 note matches".to_owned() } else { format!("{} notes match", results.total) };
+    println!("{notes}; showing {}\n", results.hits.len());
+    for hit in &results.hits {
+        println!("{}  ({}, {})", hit.title, hit.publisher_name, hit.slug);
+        println!("    {}", plain(&hit.snippet_html));
+        println!("    id {}\n", hit.id);
     }
     for name in crate::search::FACETS {
-        let counts = results["facets"][name].as_array().map(Vec::as_slice).unwrap_or_default();
+        let counts = results.facets.get(name).map(Vec::as_slice).unwrap_or_default();
         if counts.is_empty() {
             continue;
         }
         let shown: Vec<String> = counts
             .iter()
             .take(8)
-            .map(|count| {
-                let label = count["name"].as_str().unwrap_or_else(|| text(&count["value"]));
-                format!("{label} ({})", count["count"])
-            })
+            .map(|count| format!("{} ({})", count.name.as_deref().unwrap_or(&count.value), count.count))
             .collect();
         println!("{name:<10} {}", shown.join(", "));
     }
-    Ok(())
 }
 
 pub(super) fn status(data: &DataDir, as_json: bool) -> Result<()> {
-    let status = match Remote::discover(data)? {
-        Some(remote) => remote.get("/api/v1/status")?,
-        None => {
-            data.require_store()?;
-            let store = data.open_store(&data.config()?)?;
-            serde_json::json!({
-                "running": false,
-                "publisher": data.publisher()?.map(|publisher| publisher.to_string()),
-                "networks": data.config()?.node.networks,
-                "records": store.len(),
-            })
+    let status = Backend::open(data)?.status()?;
+    match (&status, as_json) {
+        (NodeStatus::Running(status), true) => print_json(status),
+        (NodeStatus::Stopped(stopped), true) => print_json(stopped),
+        (NodeStatus::Running(status), false) => {
+            print_running(status);
+            Ok(())
         }
-    };
-    if as_json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
-        return Ok(());
-    }
-    if status["running"] == false {
-        println!("node:        not running (start it with `citymesh run`)");
-    } else {
-        println!("node:        running, peer id {}", text(&status["peer_id"]));
-        for address in status["listen_addrs"].as_array().map(Vec::as_slice).unwrap_or_default() {
-            println!("listening:   {}", text(address));
+        (NodeStatus::Stopped(stopped), false) => {
+            println!("node:        not running (start it with `citymesh run`)");
+            println!("publisher:   {}", stopped.publisher.as_deref().unwrap_or_default());
+            println!("networks:    {}", stopped.networks.join(", "));
+            println!("records:     {}", stopped.records);
+            Ok(())
         }
     }
-    println!("publisher:   {}", text(&status["publisher"]));
-    let networks: Vec<&str> =
-        status["networks"].as_array().map(|all| all.iter().map(text).collect()).unwrap_or_default();
-    println!("networks:    {}", networks.join(", "));
-    println!("records:     {}", status["records"]);
-    if let Some(peers) = status["connected_peers"].as_array() {
-        println!("peers:       {} connected", peers.len());
-        for peer in peers {
-            println!("             {}", text(peer));
-        }
+}
+
+fn print_running(status: &crate::node::Status) {
+    println!("node:        running, peer id {}", status.peer_id);
+    for address in &status.listen_addrs {
+        println!("listening:   {address}");
     }
-    for report in status["syncs"].as_array().map(Vec::as_slice).unwrap_or_default() {
-        let time = super::format_time(report["at_ms"].as_i64().unwrap_or_default());
-        let outcome = match report["error"].as_str() {
-            Some(error) => format!("failed: {error}"),
-            None => format!(
-                "fetched {} in {} rounds, {} bytes sent, {} received, {} ms",
-                report["fetched"],
-                report["rounds"],
-                report["bytes_sent"],
-                report["bytes_received"],
-                report["duration_ms"]
-            ),
-        };
-        println!("last sync:   {} at {time}: {outcome}", text(&report["peer"]));
+    println!("publisher:   {}", status.publisher);
+    println!("networks:    {}", status.networks.join(", "));
+    println!("records:     {}", status.records);
+    println!("peers:       {} connected", status.connected_peers.len());
+    for peer in &status.connected_peers {
+        println!("             {peer}");
     }
-    if let Some(policy) = status["trust_policy"].as_str() {
-        println!("trust:       {policy}");
+    for report in &status.syncs {
+        println!("last sync:   {} at {}: {}", report.peer, format_time(report.at_ms), super::sync_outcome(report));
     }
-    for penalty in status["penalties"].as_array().map(Vec::as_slice).unwrap_or_default() {
-        let banned = if penalty["banned"] == true { ", banned" } else { "" };
+    println!("trust:       {}", status.trust_policy);
+    for penalty in &status.penalties {
+        let banned = if penalty.banned { ", banned" } else { "" };
         println!(
             "penalised:   {}: {} strikes{banned}; last: {}",
-            text(&penalty["peer"]),
-            penalty["strikes"],
-            text(&penalty["last_fault"])
+            penalty.peer,
+            penalty.strikes,
+            penalty.last_fault.as_deref().unwrap_or_default()
         );
     }
-    let last = &status["last_received"];
-    if !last.is_null() {
-        let time = super::format_time(last["at_ms"].as_i64().unwrap_or_default());
-        println!(
-            "last record: {} {} revision {} from {} at {time}",
-            text(&last["kind"]),
-            text(&last["slug"]),
-            last["revision"],
-            text(&last["from"])
-        );
+    if let Some(last) = &status.last_received {
+        let time = format_time(last.at_ms);
+        println!("last record: {} {} revision {} from {} at {time}", last.kind, last.slug, last.revision, last.from);
     }
-    Ok(())
 }

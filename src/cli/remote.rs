@@ -1,15 +1,31 @@
 //! Talking to a running node: while `citymesh run` holds the data directory, the other commands
-//! go through its HTTP API, which it announced in the data directory.
+//! go through its HTTP API, which it announced in the data directory. Answers are read back
+//! into the same typed views the node serves.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::datadir::DataDir;
 
 /// Largest answer read, in bytes.
 const MAX_ANSWER: u64 = 1 << 30;
+
+/// What the API answers when it refuses: `{"error": code, "detail": text}`.
+#[derive(serde::Deserialize)]
+#[serde(default)]
+struct Refusal {
+    detail: String,
+}
+
+impl Default for Refusal {
+    fn default() -> Self {
+        Refusal { detail: "the node refused without saying why".to_owned() }
+    }
+}
 
 /// A running node's API.
 pub(super) struct Remote {
@@ -30,16 +46,11 @@ impl Remote {
             .into();
         let remote = Remote { base: format!("http://{address}"), token: data.existing_api_token()?, agent };
         // A node that crashed leaves its address behind; nothing answers there then.
-        Ok(remote.get("/api/v1/status").ok().map(|_| remote))
+        Ok(remote.get::<Value>("/api/v1/status", &[]).ok().map(|_| remote))
     }
 
-    pub(super) fn get(&self, path: &str) -> Result<Value> {
-        let response = self.agent.get(format!("{}{path}", self.base)).call();
-        self.answer(response, path)
-    }
-
-    /// A GET with query parameters, encoded.
-    pub(super) fn get_with(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
+    /// A GET with query parameters, encoded; the answer read as `T`.
+    pub(super) fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
         let mut request = self.agent.get(format!("{}{path}", self.base));
         for (name, value) in query {
             request = request.query(*name, value);
@@ -47,27 +58,8 @@ impl Remote {
         self.answer(request.call(), path)
     }
 
-    /// Every row of `GET /api/v1/records` with these query parameters (`kind=practice`, say),
-    /// reading page after page.
-    pub(super) fn records(&self, query: &str) -> Result<Value> {
-        let mut rows = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut path = format!("/api/v1/records?limit=1000&{query}");
-            if let Some(cursor) = &cursor {
-                path.push_str(&format!("&cursor={cursor}"));
-            }
-            let page = self.get(&path)?;
-            rows.extend(page["records"].as_array().cloned().unwrap_or_default());
-            match page["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return Ok(Value::Array(rows)),
-            }
-        }
-    }
-
-    /// Sends a write, with the token.
-    pub(super) fn post(&self, path: &str, body: &Value) -> Result<Value> {
+    /// Sends a write, with the token; the answer read as `T`.
+    pub(super) fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
         let token =
             self.token.as_deref().context("the data directory has no api.token; cannot write through the API")?;
         let response = self
@@ -78,7 +70,11 @@ impl Remote {
         self.answer(response, path)
     }
 
-    fn answer(&self, response: Result<ureq::http::Response<ureq::Body>, ureq::Error>, path: &str) -> Result<Value> {
+    fn answer<T: DeserializeOwned>(
+        &self,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        path: &str,
+    ) -> Result<T> {
         let mut response = response.with_context(|| format!("the running node did not answer {path}"))?;
         let status = response.status();
         let value: Value = response
@@ -87,11 +83,11 @@ impl Remote {
             .limit(MAX_ANSWER)
             .read_json()
             .with_context(|| format!("the running node's answer to {path} is not JSON"))?;
-        if status.is_success() {
-            Ok(value)
-        } else {
-            let detail = value["detail"].as_str().unwrap_or("no detail").to_owned();
-            Err(anyhow!("{detail}"))
+        if !status.is_success() {
+            let refusal: Refusal = serde_json::from_value(value).unwrap_or_default();
+            return Err(anyhow!("{}", refusal.detail));
         }
+        serde_json::from_value(value)
+            .with_context(|| format!("the running node's answer to {path} is not what this version reads"))
     }
 }

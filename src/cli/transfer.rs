@@ -2,7 +2,7 @@
 //!
 //! An export holds one `<id>.cmr` per record (the envelope bytes exactly as stored) and one
 //! readable `<slug>.md` per current practice note. Import reads only the `.cmr` files and
-//! verifies each one as if it came from a peer.
+//! verifies each one as if it came from a peer. Both go through a running node when one runs.
 
 use std::collections::HashSet;
 use std::fs;
@@ -11,14 +11,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::remote::Remote;
-use crate::author::now_ms;
+use super::backend::Backend;
 use crate::datadir::DataDir;
-use crate::ingest::{self, Outcome};
-use crate::markdown;
-use crate::record::{Body, Kind, MAX_ENVELOPE_BYTES};
+use crate::node::ImportResult;
+use crate::record::{Kind, MAX_ENVELOPE_BYTES};
 
 const RECORD_EXTENSION: &str = "cmr";
+/// Bytes of envelopes verified and stored per batch, at most (a running node takes up to 64 MiB
+/// of hex per request).
+const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
 /// A progress bar on a terminal; hidden when stderr is not one.
 fn progress(total: u64, verb: &str) -> ProgressBar {
@@ -38,73 +39,39 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 pub(super) fn export(data: &DataDir, dir: &Path) -> Result<()> {
-    let remote = Remote::discover(data)?;
-    if remote.is_none() {
-        data.require_store()?;
-    }
+    let backend = Backend::open(data)?;
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let (records, notes) = match remote {
-        Some(remote) => export_remote(&remote, dir)?,
-        None => export_local(data, dir)?,
-    };
-    eprintln!("exported {records} records and {notes} current notes to {}", dir.display());
-    Ok(())
-}
-
-fn export_local(data: &DataDir, dir: &Path) -> Result<(u64, u64)> {
-    let store = data.open_store(&data.config()?)?;
-    let bar = progress(store.len() as u64, "exporting");
-    let mut records = 0u64;
-    for record in store.records() {
-        let record = record?;
-        write_atomically(&dir.join(format!("{}.{RECORD_EXTENSION}", record.id())), &record.envelope_bytes())?;
-        records += 1;
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    let mut notes = Vec::new();
-    for head in store.heads(Some(Kind::Practice))? {
-        if let Body::Practice(note) = head.parse_body()? {
-            notes.push((head.slug().to_owned(), head.publisher().to_string(), markdown::render(head.slug(), &note)));
-        }
-    }
-    let own = data.publisher()?.map(|publisher| publisher.to_string());
-    Ok((records, write_notes(dir, notes, own.as_deref())?))
-}
-
-/// Exports through a running node's API, a page of records at a time.
-fn export_remote(remote: &Remote, dir: &Path) -> Result<(u64, u64)> {
+    let bar = progress(0, "exporting");
     let mut records = 0u64;
     let mut after: Option<u64> = None;
     loop {
-        let query = after.map(|after| format!("?after={after}")).unwrap_or_default();
-        let page = remote.get(&format!("/api/v1/envelopes{query}"))?;
-        for envelope in page["envelopes"].as_array().map(Vec::as_slice).unwrap_or_default() {
-            let id = envelope["id"].as_str().unwrap_or_default();
-            let bytes = crate::record::parse_hex(envelope["hex"].as_str().unwrap_or_default())
-                .map_err(|error| anyhow::anyhow!("the node sent record {id} garbled: {error}"))?;
-            write_atomically(&dir.join(format!("{id}.{RECORD_EXTENSION}")), &bytes)?;
+        let page = backend.envelopes(after)?;
+        for envelope in &page.envelopes {
+            let bytes = crate::hex::parse_hex(&envelope.hex)
+                .map_err(|error| anyhow::anyhow!("record {} came back garbled: {error}", envelope.id))?;
+            write_atomically(&dir.join(format!("{}.{RECORD_EXTENSION}", envelope.id)), &bytes)?;
             records += 1;
+            bar.inc(1);
         }
-        match page["next"].as_u64() {
+        match page.next {
             Some(next) => after = Some(next),
             None => break,
         }
     }
+    bar.finish_and_clear();
     let mut notes = Vec::new();
-    for row in remote.records("kind=practice")?.as_array().map(Vec::as_slice).unwrap_or_default() {
-        if row["withdrawn"] == true {
+    for row in backend.list(Some(Kind::Practice))? {
+        if row.withdrawn {
             continue;
         }
-        let id = row["id"].as_str().unwrap_or_default();
-        let detail = remote.get(&format!("/api/v1/records/{id}"))?;
-        if let Some(text) = detail["markdown"].as_str() {
-            let field = |name: &str| row[name].as_str().unwrap_or_default().to_owned();
-            notes.push((field("slug"), field("publisher"), text.to_owned()));
+        if let Some(text) = backend.show(&row.id, false)?.markdown {
+            notes.push((row.slug, row.publisher, text));
         }
     }
-    let own = remote.get("/api/v1/status")?["publisher"].as_str().map(str::to_owned);
-    Ok((records, write_notes(dir, notes, own.as_deref())?))
+    let own = data.publisher()?.map(|publisher| publisher.to_string());
+    let notes = write_notes(dir, notes, own.as_deref())?;
+    eprintln!("exported {records} records and {notes} current notes to {}", dir.display());
+    Ok(())
 }
 
 /// Writes `<slug>.md` per note: this publisher's notes get the plain names; another
@@ -145,55 +112,6 @@ fn read_record_file(path: &Path) -> Result<Vec<u8>, String> {
     fs::read(path).map_err(|error| format!("cannot read: {error}"))
 }
 
-/// Imports into an initialised data directory, or restores into a new one (which then has a
-/// store but no keys until `init`).
-pub(super) fn import(data: &DataDir, dir: &Path) -> Result<()> {
-    let files = record_files(dir)?;
-    if files.is_empty() {
-        bail!("{} holds no .{RECORD_EXTENSION} files; nothing to import", dir.display());
-    }
-    if let Some(remote) = Remote::discover(data)? {
-        return import_remote(&remote, &files);
-    }
-    let store = data.open_store(&data.config()?)?;
-    let bar = progress(files.len() as u64, "importing");
-    let (mut stored, mut held, mut rejected) = (0u64, 0u64, 0u64);
-    let items = files.iter().map(|path| {
-        let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-        (name, read_record_file(path))
-    });
-    ingest::ingest(&store, items, now_ms(), |name, outcome| {
-        if let Outcome::Stored { id, .. } | Outcome::AlreadyHeld { id } = &outcome
-            && name != format!("{id}.{RECORD_EXTENSION}")
-        {
-            bar.suspend(|| eprintln!("note: {name} holds record {id} (its file name does not say so)"));
-        }
-        match outcome {
-            Outcome::Stored { .. } => stored += 1,
-            Outcome::AlreadyHeld { .. } => held += 1,
-            Outcome::Invalid(error) => {
-                bar.suspend(|| eprintln!("rejected {name}: {error}"));
-                rejected += 1;
-            }
-            Outcome::Unreadable(reason) => {
-                bar.suspend(|| eprintln!("rejected {name}: {reason}"));
-                rejected += 1;
-            }
-        }
-        bar.inc(1);
-    })?;
-    // The ingest pipeline reports stored records only after they were flushed.
-    bar.finish_and_clear();
-    eprintln!("imported {stored} new records; {held} already held; {rejected} rejected");
-    if rejected > 0 {
-        bail!("{rejected} of {} files were rejected (listed above); the valid ones were stored", files.len());
-    }
-    Ok(())
-}
-
-/// Hex bytes per import request, at most (the API takes up to 64 MiB).
-const MAX_REQUEST_HEX: usize = 16 * 1024 * 1024;
-
 /// What an import did.
 #[derive(Default)]
 struct Tally {
@@ -202,19 +120,24 @@ struct Tally {
     rejected: u64,
 }
 
-/// Imports through a running node's API, in requests of a few MiB.
-fn import_remote(remote: &Remote, files: &[PathBuf]) -> Result<()> {
+/// Imports into an initialised data directory, or restores into a new one (which then has a
+/// store but no keys until `init`), in batches of a few MiB.
+pub(super) fn import(data: &DataDir, dir: &Path) -> Result<()> {
+    let files = record_files(dir)?;
+    if files.is_empty() {
+        bail!("{} holds no .{RECORD_EXTENSION} files; nothing to import", dir.display());
+    }
+    let backend = Backend::open_or_create(data)?;
     let bar = progress(files.len() as u64, "importing");
     let mut tally = Tally::default();
-    let mut batch: Vec<(String, String)> = Vec::new();
+    let mut batch: Vec<(String, Vec<u8>)> = Vec::new();
     let mut size = 0;
-    for path in files {
+    for path in &files {
         let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
         match read_record_file(path) {
             Ok(bytes) => {
-                let hex = crate::record::to_hex(&bytes);
-                size += hex.len();
-                batch.push((name, hex));
+                size += bytes.len();
+                batch.push((name, bytes));
             }
             Err(reason) => {
                 bar.suspend(|| eprintln!("rejected {name}: {reason}"));
@@ -222,12 +145,12 @@ fn import_remote(remote: &Remote, files: &[PathBuf]) -> Result<()> {
                 bar.inc(1);
             }
         }
-        if size >= MAX_REQUEST_HEX {
-            send_batch(remote, &bar, &mut batch, &mut tally)?;
+        if size >= MAX_BATCH_BYTES {
+            import_batch(&backend, &bar, std::mem::take(&mut batch), &mut tally)?;
             size = 0;
         }
     }
-    send_batch(remote, &bar, &mut batch, &mut tally)?;
+    import_batch(&backend, &bar, batch, &mut tally)?;
     bar.finish_and_clear();
     let Tally { stored, held, rejected } = tally;
     eprintln!("imported {stored} new records; {held} already held; {rejected} rejected");
@@ -237,31 +160,27 @@ fn import_remote(remote: &Remote, files: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-fn send_batch(remote: &Remote, bar: &ProgressBar, batch: &mut Vec<(String, String)>, tally: &mut Tally) -> Result<()> {
+fn import_batch(backend: &Backend, bar: &ProgressBar, batch: Vec<(String, Vec<u8>)>, tally: &mut Tally) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    let envelopes: Vec<&str> = batch.iter().map(|(_, hex)| hex.as_str()).collect();
-    let answer = remote.post("/api/v1/import", &serde_json::json!({ "envelopes": envelopes }))?;
-    let results = answer["results"].as_array().map(Vec::as_slice).unwrap_or_default();
-    for ((name, _), result) in batch.iter().zip(results) {
-        if let Some(id) = result["id"].as_str()
+    let (names, envelopes): (Vec<String>, Vec<Vec<u8>>) = batch.into_iter().unzip();
+    let results = backend.import(envelopes)?;
+    for (name, result) in names.iter().zip(results) {
+        if let ImportResult::Stored { id } | ImportResult::Held { id } = &result
             && *name != format!("{id}.{RECORD_EXTENSION}")
         {
             bar.suspend(|| eprintln!("note: {name} holds record {id} (its file name does not say so)"));
         }
-        match result["outcome"].as_str() {
-            Some("stored") => tally.stored += 1,
-            Some("held") => tally.held += 1,
-            _ => {
-                bar.suspend(|| {
-                    eprintln!("rejected {name}: {}", result["detail"].as_str().unwrap_or("no reason given"))
-                });
+        match result {
+            ImportResult::Stored { .. } => tally.stored += 1,
+            ImportResult::Held { .. } => tally.held += 1,
+            ImportResult::Rejected { detail, .. } => {
+                bar.suspend(|| eprintln!("rejected {name}: {detail}"));
                 tally.rejected += 1;
             }
         }
         bar.inc(1);
     }
-    batch.clear();
     Ok(())
 }

@@ -172,7 +172,7 @@ pub(super) fn within_budget(
     inbound: &Inbound,
 ) -> Result<(), OverBudget> {
     let publisher = record.publisher().0;
-    if publisher == shared.key.publisher().0 || shared.store.contains(&record.id()).unwrap_or(false) {
+    if publisher == shared.own().0 || shared.store().contains(&record.id()).unwrap_or(false) {
         return Ok(());
     }
     let capped = capped(shared, policy, &publisher);
@@ -181,12 +181,12 @@ pub(super) fn within_budget(
 
 /// Whether a publisher's storage is capped: under `open`, unless it is a partner or us.
 fn capped(shared: &Shared, policy: &Policy, publisher: &[u8; 32]) -> bool {
-    policy.kind() == PolicyKind::Open && !policy.is_partner(publisher) && *publisher != shared.key.publisher().0
+    policy.kind() == PolicyKind::Open && !policy.is_partner(publisher) && *publisher != shared.own().0
 }
 
 /// Bytes of a publisher's records held: the store keeps the total, so this reads one entry.
 fn held_bytes(shared: &Shared, publisher: &[u8; 32]) -> u64 {
-    shared.store.publisher_bytes(publisher).unwrap_or_default()
+    shared.store().publisher_bytes(publisher).unwrap_or_default()
 }
 
 /// Whether a record fetched by sync fits its publisher's storage cap; counts it if so (the

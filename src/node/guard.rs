@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::net::PeerId;
 
@@ -58,7 +58,7 @@ impl Refusal {
 }
 
 /// A peer's faults, as `status` shows them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Penalty {
     pub peer: String,
     pub strikes: u32,
@@ -67,7 +67,7 @@ pub struct Penalty {
 }
 
 #[derive(Default)]
-pub struct PeerGuard {
+pub(super) struct PeerGuard {
     peers: Mutex<HashMap<PeerId, Standing>>,
 }
 

@@ -33,7 +33,7 @@ impl Source for Shared {
     /// The records in `scope`, as reconciliation items; read from the store unless a set read
     /// since the store last changed is at hand.
     fn items(&self, scope: &Scope) -> Result<Arc<ItemSet>, StoreError> {
-        let generation = self.store.generation();
+        let generation = self.store().generation();
         if let Ok(sets) = self.sets.sets.lock()
             && let Some((_, _, set)) = sets.iter().find(|(at, cached, _)| *at == generation && cached == scope)
         {
@@ -41,14 +41,14 @@ impl Source for Shared {
         }
         let items = match scope {
             Scope::All => self
-                .store
+                .store()
                 .time_index()
                 .map(|entry| entry.map(|(timestamp, id)| Item { timestamp, id: id.0 }))
                 .collect::<Result<Vec<_>, _>>()?,
             Scope::Publishers(publishers) => {
                 let mut items = Vec::new();
                 for publisher in publishers {
-                    let held = self.store.publisher_items(publisher)?;
+                    let held = self.store().publisher_items(publisher)?;
                     items.extend(held.into_iter().map(|(timestamp, id)| Item { timestamp, id: id.0 }));
                 }
                 items
@@ -66,7 +66,7 @@ impl Source for Shared {
     }
 
     fn envelope(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
-        self.store.envelope(id)
+        self.store().envelope(id)
     }
 }
 
@@ -78,10 +78,46 @@ pub(super) fn answer(shared: &Shared, exchange: Exchange, request: &[u8]) -> Res
     }
 }
 
+/// Syncs with a peer unless the peer is banned, and keeps the report. When a sync with it is
+/// already running, that one runs once more when it ends (the scope may have grown since it
+/// began) and this returns `None`. A peer with more than one session's worth of records gets
+/// more sessions, one after another. Returns the last session's report.
+pub(super) async fn sync(shared: &Arc<Shared>, peer: PeerId) -> Option<SyncReport> {
+    if shared.guard.is_banned(peer) {
+        return None;
+    }
+    {
+        let mut syncing = shared.syncing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(again) = syncing.get_mut(&peer) {
+            *again = true;
+            return None;
+        }
+        syncing.insert(peer, false);
+    }
+    let mut fetched = 0;
+    let report = loop {
+        let mut report = with_peer(shared, peer).await;
+        shared.metrics.synced(&report);
+        fetched += report.fetched;
+        let more = report.error.is_none() && report.remaining > 0 && report.fetched > 0;
+        let mut syncing = shared.syncing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let asked_again = syncing.get(&peer).copied().unwrap_or(false);
+        if more || (asked_again && report.error.is_none()) {
+            syncing.insert(peer, false);
+            continue;
+        }
+        syncing.remove(&peer);
+        report.fetched = fetched;
+        break report;
+    };
+    shared.state.synced(report.clone());
+    Some(report)
+}
+
 /// Reconciles with `peer` and fetches and stores every record in scope it has that this node
 /// lacks (up to [`crate::sync::MAX_FETCH_PER_SESSION`]); a peer that broke the protocol is
 /// penalised.
-pub(super) async fn with_peer(shared: &Arc<Shared>, peer: PeerId) -> SyncReport {
+async fn with_peer(shared: &Arc<Shared>, peer: PeerId) -> SyncReport {
     let started = Instant::now();
     let scope = shared.policy().scope().clone();
     let set = {
@@ -104,7 +140,7 @@ pub(super) async fn with_peer(shared: &Arc<Shared>, peer: PeerId) -> SyncReport 
     if let Err(error) = &outcome {
         tracing::warn!(%peer, %error, "sync failed");
         if error.is_peer_fault() {
-            super::penalise(shared, peer, &error.to_string(), During::Syncing);
+            shared.penalise(peer, &error.to_string(), During::Syncing);
         }
     }
     let report = session.finish(outcome, started.elapsed());
@@ -195,21 +231,22 @@ fn store(shared: &Shared, peer: PeerId, envelopes: Vec<Vec<u8>>) -> Result<(usiz
         .into_iter()
         .filter(|envelope| {
             record::claimed(envelope).is_some_and(|(_, publisher)| {
-                policy.accepts(&publisher) && super::fetched_within_cap(shared, &policy, &publisher, envelope.len())
+                policy.accepts(&publisher)
+                    && super::budget::fetched_within_cap(shared, &policy, &publisher, envelope.len())
             })
         })
         .map(|envelope| ((), Ok(envelope)));
-    ingest::ingest(&shared.store, items, now_ms(), |(), outcome| match outcome {
+    ingest::ingest(shared.store(), items, now_ms(), |(), outcome| match outcome {
         Outcome::Stored { record, .. } => {
             stored += 1;
-            super::accepted(shared, &record, &from, "sync");
+            super::validate::accepted(shared, &record, &from, "sync");
         }
         Outcome::AlreadyHeld { .. } | Outcome::Unreadable(_) => {}
         Outcome::Invalid(error) if !error.is_senders_fault() => {
             tracing::info!(%peer, %error, "ignored a fetched record");
         }
         Outcome::Invalid(error) => {
-            super::rejected(shared, &error, &from);
+            super::validate::rejected(shared, &error, &from);
             invalid.get_or_insert(error);
         }
     })?;

@@ -31,13 +31,13 @@ async fn listings_filter_page_and_name_bad_parameters_and_writes_need_the_token(
             .replace("themes: [solid-waste, environment, social-inclusion]", themes);
         let id = node.publish(&text).await;
         // Listings run newest first: give each note its own millisecond.
-        let signed = node.shared().store.get(&id).unwrap().unwrap().timestamp_ms();
+        let signed = node.node().store().get(&id).unwrap().unwrap().timestamp_ms();
         while citymesh::author::now_ms() <= signed {
             tokio::task::yield_now().await;
         }
     }
     let base = node.api_url();
-    let (base, publisher, token) = (base.clone(), node.publisher().to_string(), node.shared().token.clone());
+    let (base, publisher, token) = (base.clone(), node.publisher().to_string(), node.node().token().to_owned());
     tokio::task::spawn_blocking(move || {
         // Pages of two, newest first, until next_cursor is null.
         let (status, first) = get(&base, "/api/v1/records?kind=practice&limit=2");

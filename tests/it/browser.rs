@@ -193,7 +193,7 @@ impl Session<'_> {
 async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser() {
     let node = Node::start("Surabaya City", &["main"], &[]).await;
     node.publish(EXAMPLE).await;
-    let (base, token) = (node.api_url(), node.shared().token.clone());
+    let (base, token) = (node.api_url(), node.node().token().to_owned());
     let profile = tempfile::tempdir().unwrap();
     let shot = tokio::task::spawn_blocking(move || {
         let driver = Driver::start();

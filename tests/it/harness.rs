@@ -5,7 +5,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use citymesh::author;
-use citymesh::node::{RunOptions, RunningNode, Shared};
+use citymesh::daemon::{Daemon, RunOptions};
+use citymesh::node::NodeHandle;
 use citymesh::record::{self, Body, Draft, Kind, PublisherId, PublisherKey, Record, RecordId};
 use citymesh::wire::Practice;
 use tempfile::TempDir;
@@ -256,7 +257,7 @@ where
 /// (so the test decides the topology) and the API on a free port.
 pub struct Node {
     data: DataDir,
-    running: RunningNode,
+    running: Daemon,
     shutdown: CancellationToken,
 }
 
@@ -292,19 +293,20 @@ impl Node {
             api_listen: Some("127.0.0.1:0".parse().expect("an address")),
         };
         let shutdown = CancellationToken::new();
-        let running = RunningNode::start(citymesh::datadir::DataDir::new(data.path()), options, shutdown.clone())
+        let running = Daemon::start(citymesh::datadir::DataDir::new(data.path()), options, shutdown.clone())
             .await
             .expect("the node starts");
         Node { data, running, shutdown }
     }
 
-    pub fn shared(&self) -> &Shared {
-        &self.running.shared
+    /// The node's use cases and what it shows.
+    pub fn node(&self) -> &NodeHandle {
+        &self.running.node
     }
 
     /// The node's HTTP routes (API and web page), to call without a server (`oneshot`).
     pub fn router(&self) -> axum::Router {
-        citymesh::api::app(std::sync::Arc::clone(&self.running.shared))
+        citymesh::api::app(self.node().clone())
     }
 
     /// The node's HTTP API, as `http://127.0.0.1:port`.
@@ -313,7 +315,7 @@ impl Node {
     }
 
     pub async fn peer_id(&self) -> citymesh::net::PeerId {
-        self.shared().net.status().await.expect("the network runs").peer_id.parse().expect("a peer id")
+        self.node().net_status().await.expect("the network runs").peer_id.parse().expect("a peer id")
     }
 
     /// Syncs with `other` now (waiting for a sync with it that is already running to end).
@@ -323,24 +325,25 @@ impl Node {
 
     /// Syncs with a connected peer now (waiting for a sync with it that is already running).
     pub async fn sync_with_peer(&self, peer: citymesh::net::PeerId) -> citymesh::sync::SyncReport {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(report) = citymesh::node::sync(std::sync::Arc::clone(&self.running.shared), peer).await {
-                return report;
-            }
-            assert!(std::time::Instant::now() < deadline, "a sync with {peer} never became free");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let report = &std::sync::Mutex::new(None);
+        eventually(&format!("a sync with {peer} is free"), Duration::from_secs(20), || async move {
+            let done = self.node().sync_with(peer).await;
+            let free = done.is_some();
+            *report.lock().expect("not poisoned") = done;
+            free
+        })
+        .await;
+        report.lock().expect("not poisoned").take().expect("checked above")
     }
 
     pub fn publisher(&self) -> PublisherId {
-        self.shared().key.publisher()
+        self.node().publisher()
     }
 
     /// This node's first listen address, with its peer id.
     pub async fn address(&self) -> String {
         let first =
-            || async { self.shared().net.status().await.ok().and_then(|status| status.listen_addrs.first().cloned()) };
+            || async { self.node().net_status().await.ok().and_then(|status| status.listen_addrs.first().cloned()) };
         eventually("the node listens", Duration::from_secs(10), || async { first().await.is_some() }).await;
         first().await.expect("checked above")
     }
@@ -348,34 +351,33 @@ impl Node {
     /// Connects this node to `other` now.
     pub async fn dial(&self, other: &Node) {
         let address = other.address().await.parse().expect("a multiaddr");
-        self.shared().net.dial(address).await.expect("the network runs");
+        self.node().dial(address).await.expect("the network runs");
     }
 
     pub async fn connected_peers(&self) -> usize {
-        self.shared().net.status().await.map(|status| status.connected_peers.len()).unwrap_or_default()
+        self.node().net_status().await.map(|status| status.connected_peers.len()).unwrap_or_default()
     }
 
     pub async fn mesh_peers(&self) -> usize {
-        self.shared().net.status().await.map(|status| status.mesh_peers).unwrap_or_default()
+        self.node().net_status().await.map(|status| status.mesh_peers).unwrap_or_default()
+    }
+
+    pub async fn gossip_peers(&self) -> usize {
+        self.node().net_status().await.map(|status| status.gossip_peers).unwrap_or_default()
     }
 
     pub fn holds(&self, id: &RecordId) -> bool {
-        self.shared().store.get(id).expect("the store answers").is_some()
+        self.node().store().get(id).expect("the store answers").is_some()
     }
 
     /// Publishes as the API does: sign, store, gossip.
     pub async fn publish(&self, markdown: &str) -> RecordId {
-        let shared = self.shared();
-        let published = author::publish(&shared.store, &shared.key, &shared.config, markdown).expect("a valid note");
-        shared.net.publish(published.record.envelope_bytes()).await.expect("the network runs");
-        published.record.id()
+        self.node().publish(markdown.to_owned(), None).await.expect("a valid note").record.id()
     }
 
     pub async fn withdraw(&self, slug: &str) -> RecordId {
-        let shared = self.shared();
-        let record = author::withdraw(&shared.store, &shared.key, slug, "replaced").expect("a note to withdraw");
-        shared.net.publish(record.envelope_bytes()).await.expect("the network runs");
-        record.id()
+        let node = self.node();
+        node.withdraw(slug.to_owned(), "replaced".to_owned()).await.expect("a note to withdraw").id()
     }
 
     pub async fn stop(self) {

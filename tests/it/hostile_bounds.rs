@@ -131,7 +131,7 @@ async fn endless_and_huge_reconciliation_answers_end_within_bounds_and_honest_pe
     // An honest peer is synced with as before (the sync when they connect brings its note).
     let honest = Node::start("City H", &["main"], &[]).await;
     let id = honest.publish(EXAMPLE).await.to_string();
-    honest.shared().net.dial(p.address().parse().unwrap()).await.unwrap();
+    honest.node().dial(p.address().parse().unwrap()).await.unwrap();
     eventually("P catches up with the honest peer", TIMEOUT, || async {
         http().get(format!("{}/api/v1/records/{id}", p.base)).call().is_ok()
     })

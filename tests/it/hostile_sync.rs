@@ -257,7 +257,7 @@ fn note(seed: u8, slug: &str) -> Record {
 
 fn strikes(node: &Node, peer: PeerId) -> u32 {
     let peer = peer.to_string();
-    node.shared().guard.penalties().iter().find(|penalty| penalty.peer == peer).map_or(0, |penalty| penalty.strikes)
+    node.node().penalties().iter().find(|penalty| penalty.peer == peer).map_or(0, |penalty| penalty.strikes)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -287,7 +287,7 @@ async fn bad_requests_are_refused_and_their_sender_banned_while_others_are_serve
         assert!(peer.ask(via, node, request).await.is_err(), "fault {n} got an answer");
         eventually("B counts the fault", TIMEOUT, || async { strikes(&b, me) == n as u32 + 1 }).await;
     }
-    let penalty = b.shared().guard.penalties().into_iter().find(|penalty| penalty.peer == me.to_string()).unwrap();
+    let penalty = b.node().penalties().into_iter().find(|penalty| penalty.peer == me.to_string()).unwrap();
     assert!(penalty.banned && penalty.last_fault.unwrap().contains("600 ids"));
     // Banned: even a good request is refused now.
     let set = ItemSet::new(Vec::new());
@@ -298,7 +298,7 @@ async fn bad_requests_are_refused_and_their_sender_banned_while_others_are_serve
     let c = Node::start("City C", &["main"], &[b.address().await]).await;
     eventually("C catches up with B", TIMEOUT, || async { c.holds(&published) }).await;
     assert_eq!(strikes(&b, c.peer_id().await), 0);
-    assert!(b.shared().metrics.render().contains("citymesh_peer_penalties_total"));
+    assert!(b.node().metrics().await.contains("citymesh_peer_penalties_total"));
     b.stop().await;
     c.stop().await;
 }
@@ -333,7 +333,7 @@ async fn a_peer_that_answers_fetches_with_other_records_or_forgeries_gets_nothin
 
     // The sync B starts on connecting asks for `offered` and gets `stray`.
     peer.serve_while(eventually("B faults the stray answer", TIMEOUT, || async { strikes(&b, me) == 1 })).await;
-    let report = b.shared().syncs.lock().unwrap().get(&me.to_string()).cloned().unwrap();
+    let report = b.node().syncs().get(&me.to_string()).cloned().unwrap();
     assert!(report.peer_fault && report.error.unwrap().contains("not asked for"));
     assert!(!b.holds(&stray.id()) && !b.holds(&offered.id()));
 
@@ -342,7 +342,7 @@ async fn a_peer_that_answers_fetches_with_other_records_or_forgeries_gets_nothin
     assert!(report.peer_fault, "{report:?}");
     assert_eq!(strikes(&b, me), 2);
     assert!(!b.holds(&offered.id()));
-    assert_eq!(b.shared().rejections.lock().unwrap().back().unwrap().rule, "signature");
+    assert_eq!(b.node().rejections().last().unwrap().rule, "signature");
 
     // The third gets the real thing, and B keeps it.
     let report = peer.serve_while(b.sync_with_peer(me)).await;

@@ -27,7 +27,7 @@ async fn a_note_and_its_withdrawal_cross_a_line_of_three_nodes() {
     let withdrawal = a.withdraw("community-composting").await;
     eventually("C stores A's withdrawal", TIMEOUT, || async { c.holds(&withdrawal) }).await;
     let key = Key { publisher: a.publisher(), kind: Kind::Practice, slug: "community-composting".into() };
-    assert!(c.shared().store.head(&key).unwrap().unwrap().is_tombstone());
+    assert!(c.node().store().head(&key).unwrap().unwrap().is_tombstone());
     for node in [a, b, c] {
         node.stop().await;
     }
@@ -105,10 +105,10 @@ async fn a_node_that_was_offline_catches_up_when_it_connects() {
     eventually("B holds every record A published", TIMEOUT, || async { published.iter().all(|id| b.holds(id)) }).await;
     // And A learns B's profile the same way.
     let b_profile = Key { publisher: b.publisher(), kind: Kind::Profile, slug: "profile".into() };
-    eventually("A holds B's profile", TIMEOUT, || async { a.shared().store.head(&b_profile).unwrap().is_some() }).await;
-    let heads = |node: &Node| node.shared().store.head_versions().unwrap();
+    eventually("A holds B's profile", TIMEOUT, || async { a.node().store().head(&b_profile).unwrap().is_some() }).await;
+    let heads = |node: &Node| node.node().store().head_versions().unwrap();
     eventually("both hold the same heads", TIMEOUT, || async { heads(&a) == heads(&b) }).await;
-    let fetched_from_a = || b.shared().syncs.lock().unwrap().values().map(|report| report.fetched).sum::<usize>();
+    let fetched_from_a = || b.node().syncs().values().map(|report| report.fetched).sum::<usize>();
     // 500 notes, 5 withdrawals and A's profile.
     eventually("B's sync report counts what it fetched", TIMEOUT, || async { fetched_from_a() == 506 }).await;
     a.stop().await;
@@ -137,7 +137,7 @@ async fn two_groups_that_publish_apart_converge_when_joined() {
     }
     n4.withdraw("right-two").await;
     n1.dial(&n2).await;
-    let heads = |node: &Node| node.shared().store.head_versions().unwrap();
+    let heads = |node: &Node| node.node().store().head_versions().unwrap();
     eventually("every node holds the same heads", Duration::from_secs(60), || async {
         let first = heads(nodes[0]);
         first.len() == 5 + 4 && nodes.iter().all(|node| heads(node) == first)
@@ -161,7 +161,7 @@ async fn a_node_that_keeps_only_its_partner_never_receives_a_strangers_records()
         stranger.publish(&note(&format!("stranger-{n}"))).await;
     }
     let of = |node: &Node, publisher: citymesh::record::PublisherId| {
-        node.shared().store.publisher_items(&publisher.0).unwrap().len()
+        node.node().store().publisher_items(&publisher.0).unwrap().len()
     };
     // Three notes and a profile each (profiles come by sync on connect).
     eventually("the hub holds both publishers' records", TIMEOUT, || async {
@@ -182,13 +182,13 @@ async fn a_node_that_keeps_only_its_partner_never_receives_a_strangers_records()
     // Gossip of the stranger's is ignored too; the partner's arrives.
     stranger.publish(&note("stranger-late")).await;
     eventually("B ignores the stranger's gossip", TIMEOUT, || async {
-        b.shared().metrics.render().contains("citymesh_records_ignored_total{reason=\"policy\"}")
+        b.node().metrics().await.contains("citymesh_records_ignored_total{reason=\"policy\"}")
     })
     .await;
     let late = partner.publish(&note("partner-late")).await;
     eventually("B stores its partner's new note", TIMEOUT, || async { b.holds(&late) }).await;
     assert_eq!(of(&b, stranger.publisher()), 0, "B stored a record of a publisher it does not keep");
-    assert!(b.shared().rejections.lock().unwrap().is_empty());
+    assert!(b.node().rejections().is_empty());
 
     let peers = b.api_url() + "/api/v1/peers";
     let peers: serde_json::Value =

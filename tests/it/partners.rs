@@ -16,7 +16,7 @@ const TCP: &str = "/ip4/127.0.0.1/tcp/0";
 /// Records held, counted by publisher.
 fn held(node: &Node) -> BTreeMap<PublisherId, usize> {
     let mut out = BTreeMap::new();
-    for record in node.shared().store.records() {
+    for record in node.node().store().records() {
         *out.entry(record.expect("a stored record").publisher()).or_default() += 1;
     }
     out
@@ -26,7 +26,7 @@ fn note(slug: &str) -> String {
     example_with("slug: community-composting", &format!("slug: {slug}"))
 }
 
-/// `publisher` adds `partner` by an invite code made from it, as `partner add` does, and
+/// `publisher` adds `partner` by an invite code made from it, as `partner add` does, which
 /// gossips its partnership record.
 async fn partner_with(publisher: &Node, partner: &Node) {
     let code = InviteCode {
@@ -35,10 +35,7 @@ async fn partner_with(publisher: &Node, partner: &Node) {
         addresses: Vec::new(),
         name: "Partner".to_owned(),
     };
-    let shared = publisher.shared();
-    let added = citymesh::partners::add(&shared.data, &shared.store, &shared.key, &code.encode(), "").unwrap();
-    shared.refresh_policy().unwrap();
-    shared.net.publish(added.record.expect("a new partnership").envelope_bytes()).await.unwrap();
+    publisher.node().add_partner(code.encode(), String::new()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,23 +115,23 @@ async fn the_blocklist_beats_partnership() {
     let first = a.publish(&note("first")).await;
     eventually("B keeps its partner's note", TIMEOUT, || async { b.holds(&first) }).await;
 
-    let shared = b.shared();
-    citymesh::partners::block(&shared.data, &shared.store, shared.key.publisher(), &a.publisher().to_string()).unwrap();
-    shared.refresh_policy().unwrap();
+    b.node().block(a.publisher().to_string()).await.unwrap();
     let second = a.publish(&note("second")).await;
     eventually("B ignores the blocked partner's gossip", TIMEOUT, || async {
-        b.shared().metrics.render().contains("citymesh_records_ignored_total{reason=\"policy\"}")
+        b.node().metrics().await.contains("citymesh_records_ignored_total{reason=\"policy\"}")
     })
     .await;
     let report = b.sync_with(&a).await;
     assert_eq!((report.fetched, report.error.as_deref()), (0, None));
     assert!(!b.holds(&second), "a blocked publisher's record was stored");
 
-    // Unblocked, the next sync brings what was refused.
-    citymesh::partners::unblock(&shared.data, &a.publisher().to_string()).unwrap();
-    shared.refresh_policy().unwrap();
-    let report = b.sync_with(&a).await;
-    assert_eq!(report.fetched, 1);
+    // Unblocked, the sync that unblocking starts brings what was refused.
+    b.node().unblock(a.publisher().to_string()).await.unwrap();
+    let a_peer = a.peer_id().await.to_string();
+    eventually("the next sync with A brings what was refused", TIMEOUT, || async {
+        b.node().syncs().get(&a_peer).is_some_and(|report| report.fetched == 1)
+    })
+    .await;
     assert!(b.holds(&second));
     a.stop().await;
     b.stop().await;

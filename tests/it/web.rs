@@ -150,7 +150,7 @@ async fn the_api_answers_errors_and_raw_bytes_through_the_router() {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let record = citymesh::record::verify(&bytes, citymesh::author::now_ms()).expect("the raw bytes verify");
     assert_eq!(record.id(), id);
-    assert_eq!(bytes.as_ref(), node.shared().store.envelope(&id).unwrap().unwrap().as_slice());
+    assert_eq!(bytes.as_ref(), node.node().store().envelope(&id).unwrap().unwrap().as_slice());
 
     // Metrics count current keys by kind and the notes searchable.
     let (status, metrics) = get(&node, "/metrics").await;
@@ -187,7 +187,7 @@ async fn the_api_answers_errors_and_raw_bytes_through_the_router() {
             assert_eq!(call(&node, request).await.0, StatusCode::UNAUTHORIZED, "POST {path} with a wrong token");
         }
     }
-    let token = node.shared().token.clone();
+    let token = node.node().token().to_owned();
     let request = Request::post("/api/v1/publish")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::from("not json"))
@@ -251,7 +251,7 @@ async fn the_web_page_reads_without_signing_in_and_writes_only_with_a_session() 
     let (status, _, page) = call(&node, form("/signin", "", &[("token", "wrong"), ("next", "/publish")])).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(page.contains("not this node&#39;s token") || page.contains("not this node's token"), "{page}");
-    let token = node.shared().token.clone();
+    let token = node.node().token().to_owned();
     let (status, headers, _) =
         call(&node, form("/signin", "", &[("token", &token), ("next", "https://elsewhere.example/")])).await;
     assert_eq!(
@@ -268,7 +268,7 @@ async fn the_web_page_reads_without_signing_in_and_writes_only_with_a_session() 
         call(&node, Request::get("/publish").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
     let csrf = csrf_of(&page);
     // A post from another site (no form value) is refused; nothing is signed.
-    let held = node.shared().store.len();
+    let held = node.node().store().len();
     let (status, _, _) = call(&node, form("/publish", &cookie, &[("slug", "x"), ("title", "X")])).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Several problems at once, each beside its input; nothing is signed.
@@ -296,7 +296,7 @@ async fn the_web_page_reads_without_signing_in_and_writes_only_with_a_session() 
     let (status, _, page) = call(&node, form("/publish", &cookie, &fields)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
     assert!(page.contains("id=\"contacts[0].channel-error\""), "the row as shown after empty rows are dropped");
-    assert_eq!(node.shared().store.len(), held, "nothing was signed");
+    assert_eq!(node.node().store().len(), held, "nothing was signed");
     // Fixed, it is signed and the browser is sent to the note.
     let mut fixed = fields.to_vec();
     fixed.retain(|(name, _)| *name != "contacts[1].channel");
@@ -308,14 +308,14 @@ async fn the_web_page_reads_without_signing_in_and_writes_only_with_a_session() 
     let (_, note) = get(&node, &location).await;
     assert!(note.contains("Solar street lights") && note.contains("Engineer"), "the note page shows it");
     // The same form again, based on revision 0, is stale now: a 409, nothing signed.
-    let held = node.shared().store.len();
+    let held = node.node().store().len();
     let mut stale = fixed.clone();
     stale.retain(|(name, _)| *name != "title");
     stale.push(("title", "Solar lights"));
     let (status, _, page) = call(&node, form("/publish", &cookie, &stale)).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(page.contains("it is now at revision 1"), "{page}");
-    assert_eq!(node.shared().store.len(), held);
+    assert_eq!(node.node().store().len(), held);
     // Withdraw through the page.
     let id = location.trim_start_matches("/notes/").trim_end_matches("?saved=published").to_owned();
     let (status, headers, _) =
@@ -340,7 +340,7 @@ async fn a_note_published_on_one_page_appears_on_the_others() {
         a.mesh_peers().await == 1 && b.mesh_peers().await == 1
     })
     .await;
-    let token = a.shared().token.clone();
+    let token = a.node().token().to_owned();
     let (_, headers, _) = call(&a, form("/signin", "", &[("token", &token), ("next", "/publish")])).await;
     let cookie = headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
     let (_, _, page) =

@@ -1,0 +1,269 @@
+//! A practice note's page: its fields, whether its signature verifies, a withdrawal notice or a
+//! link to a newer revision, its publisher, the notes that adapt it, and its history.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{Chrome, NoteRow, WebError, html, page, rows};
+use crate::node::NodeHandle;
+use crate::record::{PublisherId, RecordId};
+use crate::view::{BodyView, Detail, format_time};
+use crate::wire::{Practice, Profile};
+
+pub struct HistoryRow {
+    pub revision: u64,
+    pub id: String,
+    pub when: String,
+    pub changed: String,
+    pub this: bool,
+}
+
+pub struct NoteView {
+    pub id: String,
+    pub title: String,
+    pub revision: u64,
+    pub publisher: String,
+    pub publisher_name: String,
+    pub signed_at: String,
+    pub verified: bool,
+    pub withdrawn: Option<String>,
+    pub newer: Option<String>,
+    pub can_edit: bool,
+    pub facts: Vec<(&'static str, String)>,
+    pub sections: Vec<(&'static str, String)>,
+    pub lists: Vec<(&'static str, Vec<String>)>,
+    pub indicators: Vec<crate::wire::Indicator>,
+    pub partners: Vec<crate::wire::Partner>,
+    pub contacts: Vec<crate::wire::Contact>,
+    pub attachments: Vec<String>,
+    pub profile: Option<Vec<(&'static str, String)>>,
+    pub history: Vec<HistoryRow>,
+    /// Notes that name a revision of this one as the practice they adapt.
+    pub adaptations: Vec<NoteRow>,
+}
+
+#[derive(Template)]
+#[template(path = "note.html")]
+struct NotePage {
+    chrome: Chrome,
+    title: String,
+    note: NoteView,
+}
+
+fn facts(note: &Practice) -> Vec<(&'static str, String)> {
+    let mut facts = vec![("Themes", note.themes.join(", ")), ("SDG targets", note.sdg_targets.join(", "))];
+    facts.push(("Status", note.status.clone()));
+    let dates = match (note.start_date.as_str(), note.end_date.as_str()) {
+        ("", "") => String::new(),
+        (start, "") => format!("since {start}"),
+        ("", end) => format!("until {end}"),
+        (start, end) => format!("{start} to {end}"),
+    };
+    facts.push(("Dates", dates));
+    if let Some(place) = &note.location {
+        let mut parts: Vec<&str> = [&place.name, &place.subdivision, &place.country]
+            .into_iter()
+            .map(String::as_str)
+            .filter(|part| !part.is_empty())
+            .collect();
+        parts.dedup();
+        facts.push(("Place", parts.join(", ")));
+        let ids: Vec<String> =
+            [("Wikidata", &place.wikidata), ("GeoNames", &place.geonames), ("UN/LOCODE", &place.unlocode)]
+                .into_iter()
+                .filter(|(_, id)| !id.is_empty())
+                .map(|(name, id)| format!("{name} {id}"))
+                .collect();
+        facts.push(("Place ids", ids.join(", ")));
+    }
+    facts.push(("Language", note.language.clone()));
+    facts.push(("Licence", note.license.clone()));
+    facts.push(("Keywords", note.keywords.join(", ")));
+    if let Some(resources) = &note.resources {
+        let budget = if resources.budget.is_empty() {
+            String::new()
+        } else {
+            format!("{} {}", resources.budget, resources.currency)
+        };
+        facts.push(("Budget", budget));
+        facts.push(("Funding", resources.funding_sources.join(", ")));
+        facts.push(("Staff", resources.staff.clone()));
+    }
+    if !note.based_on.is_empty() {
+        facts.push(("Adapted from", crate::hex::to_hex(&note.based_on)));
+    }
+    facts.retain(|(_, value)| !value.is_empty());
+    facts
+}
+
+fn profile_facts(profile: &Profile) -> Vec<(&'static str, String)> {
+    let mut facts = vec![("Name", profile.name.clone()), ("Organisation", profile.organisation_type.clone())];
+    if let Some(place) = &profile.place {
+        let parts: Vec<&str> =
+            [&place.name, &place.country].into_iter().map(String::as_str).filter(|p| !p.is_empty()).collect();
+        facts.push(("Based in", parts.join(", ")));
+    }
+    facts.push(("Website", profile.website.clone()));
+    facts.push(("Languages", profile.languages.join(", ")));
+    if let Some(contact) = &profile.contact {
+        facts.push(("Contact", contact.channel.clone()));
+    }
+    facts.push(("About", profile.description.clone()));
+    facts.retain(|(_, value)| !value.is_empty());
+    facts
+}
+
+/// What the page shows of a revision: its body, or for a withdrawal the last revision's before it.
+async fn shown_practice(node: &NodeHandle, detail: &Detail) -> Result<Practice, WebError> {
+    if let BodyView::Practice(note) = &detail.body {
+        return Ok(note.clone());
+    }
+    let earlier = detail.history.iter().flatten().rev().filter(|row| row.summary.revision < detail.summary.revision);
+    for row in earlier {
+        if let BodyView::Practice(note) = node.show(row.summary.id.clone(), false).await?.body {
+            return Ok(note);
+        }
+    }
+    Ok(Practice::default())
+}
+
+/// The notice a withdrawn note's pages carry, with the withdrawal's date and reason.
+async fn withdrawal_notice(node: &NodeHandle, detail: &Detail) -> Result<Option<String>, WebError> {
+    let Some(head) = &detail.head else { return Ok(None) };
+    let head = if detail.is_current() { detail.clone() } else { node.show(head.id.clone(), false).await? };
+    let BodyView::Tombstone(stone) = &head.body else { return Ok(None) };
+    Ok(Some(format!(
+        "The publisher withdrew this note on {} (revision {}): {}",
+        format_time(head.summary.timestamp_ms),
+        head.summary.revision,
+        stone.reason
+    )))
+}
+
+fn history_rows(detail: &Detail) -> Vec<HistoryRow> {
+    let rows = detail.history.iter().flatten();
+    rows.map(|row| {
+        let changed = if row.summary.withdrawn {
+            "withdrawn".to_owned()
+        } else if row.summary.revision == 1 {
+            "first published".to_owned()
+        } else if row.changed.is_empty() {
+            "nothing".to_owned()
+        } else {
+            row.changed.join(", ").replace('_', " ")
+        };
+        HistoryRow {
+            revision: row.summary.revision,
+            id: row.summary.id.clone(),
+            when: format_time(row.summary.timestamp_ms),
+            changed,
+            this: row.summary.id == detail.summary.id,
+        }
+    })
+    .collect()
+}
+
+async fn note_view(node: &NodeHandle, detail: Detail, signed_in: bool) -> Result<NoteView, WebError> {
+    let summary = &detail.summary;
+    let publisher: PublisherId = summary.publisher.parse().map_err(WebError::internal)?;
+    let practice = shown_practice(node, &detail).await?;
+    let withdrawn = withdrawal_notice(node, &detail).await?;
+    let newer = detail
+        .head
+        .as_ref()
+        .filter(|head| head.id != summary.id && withdrawn.is_none())
+        .map(|head| format!("/notes/{}", head.id));
+    let own = publisher == node.publisher();
+    let revisions: Vec<RecordId> =
+        detail.history.iter().flatten().filter_map(|row| row.summary.id.parse().ok()).collect();
+    let adaptations = rows(&node.adaptations(revisions).await?);
+    let profile = node.profile_of(publisher).await?.map(|profile| profile_facts(&profile));
+    let transfer = practice.transferability.clone().unwrap_or_default();
+    let sections: Vec<(&'static str, String)> = [
+        ("Summary", practice.summary.clone()),
+        ("Problem", practice.problem.clone()),
+        ("Objectives", practice.objectives.clone()),
+        ("Approach", practice.approach.clone()),
+        ("Results", practice.results.clone()),
+        ("Lessons learned", practice.lessons_learned.clone()),
+        ("Transferability", transfer.summary.clone()),
+    ]
+    .into_iter()
+    .filter(|(_, text)| !text.is_empty())
+    .collect();
+    let lists: Vec<(&'static str, Vec<String>)> = [
+        ("Core elements", transfer.core_elements),
+        ("Adaptable elements", transfer.adaptable_elements),
+        ("Preconditions", transfer.preconditions),
+    ]
+    .into_iter()
+    .filter(|(_, items)| !items.is_empty())
+    .collect();
+    Ok(NoteView {
+        id: summary.id.clone(),
+        title: if practice.title.is_empty() { summary.slug.clone() } else { practice.title.clone() },
+        revision: summary.revision,
+        publisher: summary.publisher.clone(),
+        publisher_name: summary.publisher_name.clone(),
+        signed_at: format_time(summary.timestamp_ms),
+        verified: detail.signature_verified,
+        can_edit: own && signed_in && detail.is_current() && !summary.withdrawn,
+        withdrawn,
+        newer,
+        facts: facts(&practice),
+        sections,
+        lists,
+        indicators: practice.indicators.clone(),
+        partners: practice.partners.clone(),
+        contacts: practice.contacts.clone(),
+        attachments: practice
+            .attachments
+            .iter()
+            .map(|a| format!("{} ({} bytes, SHA-256 {})", a.name, a.size, crate::hex::to_hex(&a.sha256)))
+            .collect(),
+        profile,
+        history: history_rows(&detail),
+        adaptations,
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct NoteQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+pub(super) async fn note(
+    State(node): State<NodeHandle>,
+    headers: HeaderMap,
+    Path(target): Path<String>,
+    Query(query): Query<NoteQuery>,
+) -> Response {
+    page(&node, &headers, "notes", |node, mut chrome| async move {
+        let detail = node.show(target, true).await?;
+        if detail.summary.kind != "practice" {
+            return Err(WebError {
+                status: StatusCode::NOT_FOUND,
+                title: "Not a practice note",
+                message: format!(
+                    "record {} is a {}; the page shows practice notes",
+                    detail.summary.id, detail.summary.kind
+                ),
+            });
+        }
+        let note = note_view(&node, detail, chrome.signed_in).await?;
+        chrome.notice = match query.saved.as_deref() {
+            Some("published") => {
+                Some(format!("Saved and signed as revision {}; it is on its way to your partners.", note.revision))
+            }
+            Some("withdrawn") => Some("Withdrawn; partners will see the notice.".to_owned()),
+            _ => None,
+        };
+        let title = note.title.clone();
+        Ok(html(StatusCode::OK, &NotePage { chrome, title, note }))
+    })
+    .await
+}

@@ -1,0 +1,140 @@
+//! Publishing through the web page: the form for a new note or an edit, its post (every
+//! problem shown beside its input, what was typed kept), and withdrawing a note.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::session::{posted, signed_in, value};
+use super::{Chrome, WebError, html, page, redirect};
+use crate::api::form::NoteForm;
+use crate::author::AuthorError;
+use crate::node::{NodeError, NodeHandle};
+use crate::view::BodyView;
+
+#[derive(Template)]
+#[template(path = "publish.html")]
+struct FormPage {
+    chrome: Chrome,
+    title: String,
+    form: NoteForm,
+}
+
+fn form_page(chrome: Chrome, form: NoteForm, status: StatusCode) -> Response {
+    let title = if form.editing { format!("Edit: {}", form.title) } else { "Publish a practice note".to_owned() };
+    html(status, &FormPage { chrome, title, form })
+}
+
+pub(super) async fn new_form(State(node): State<NodeHandle>, headers: HeaderMap) -> Response {
+    if !signed_in(&node, &headers) {
+        return redirect("/signin?next=/publish");
+    }
+    page(&node, &headers, "publish", |node, chrome| async move {
+        let publish = &node.config().publish;
+        Ok(form_page(chrome, NoteForm::new(&publish.default_language, &publish.default_license), StatusCode::OK))
+    })
+    .await
+}
+
+pub(super) async fn edit_form(
+    State(node): State<NodeHandle>,
+    headers: HeaderMap,
+    Path(target): Path<String>,
+) -> Response {
+    if !signed_in(&node, &headers) {
+        return redirect(&format!("/signin?next=/notes/{target}/edit"));
+    }
+    page(&node, &headers, "publish", |node, chrome| async move {
+        let shown = node.show(target, false).await?;
+        let head = match &shown.head {
+            Some(head) if head.id != shown.summary.id => node.show(head.id.clone(), false).await?,
+            _ => shown,
+        };
+        let note = match &head.body {
+            BodyView::Practice(note) if head.summary.publisher == node.publisher().to_string() => note,
+            _ => {
+                return Err(WebError {
+                    status: StatusCode::FORBIDDEN,
+                    title: "Cannot edit this note",
+                    message: "only this node's own current notes can be edited here".to_owned(),
+                });
+            }
+        };
+        Ok(form_page(chrome, NoteForm::editing(&head.summary.slug, head.summary.revision, note), StatusCode::OK))
+    })
+    .await
+}
+
+pub(super) async fn publish(State(node): State<NodeHandle>, headers: HeaderMap, body: Bytes) -> Response {
+    let pairs = match posted(&node, &headers, &body) {
+        Ok(pairs) => pairs,
+        Err(response) => return *response,
+    };
+    page(&node, &headers, "publish", |node, chrome| async move {
+        let mut form = NoteForm::from_pairs(&pairs);
+        let base = node.own_note(form.slug.clone()).await?.map(|(_, note)| note);
+        let Some(note) = form.check_into_note(base.as_ref()) else {
+            return Ok(form_page(chrome, form, StatusCode::BAD_REQUEST));
+        };
+        match node.publish_note(note, Some(form.base_revision)).await {
+            Ok(published) => Ok(redirect(&format!("/notes/{}?saved=published", published.record.id()))),
+            Err(NodeError::Author(AuthorError::Record(error))) => {
+                form.refused(&error);
+                Ok(form_page(chrome, form, StatusCode::BAD_REQUEST))
+            }
+            Err(NodeError::Author(AuthorError::Stale { current, .. })) => {
+                form.general.push(format!(
+                    "The note changed since this form was opened: it is now at revision {current}. Open it again and redo your change."
+                ));
+                Ok(form_page(chrome, form, StatusCode::CONFLICT))
+            }
+            Err(NodeError::Author(
+                error @ (AuthorError::Markdown(_)
+                | AuthorError::Field { .. }
+                | AuthorError::NoSuchNote(_)
+                | AuthorError::AlreadyWithdrawn { .. }),
+            )) => {
+                form.general.push(error.to_string());
+                Ok(form_page(chrome, form, StatusCode::BAD_REQUEST))
+            }
+            Err(other) => Err(other.into()),
+        }
+    })
+    .await
+}
+
+pub(super) async fn withdraw(
+    State(node): State<NodeHandle>,
+    headers: HeaderMap,
+    Path(target): Path<String>,
+    body: Bytes,
+) -> Response {
+    let pairs = match posted(&node, &headers, &body) {
+        Ok(pairs) => pairs,
+        Err(response) => return *response,
+    };
+    let reason = value(&pairs, "reason").trim().to_owned();
+    page(&node, &headers, "notes", |node, _| async move {
+        let record = node.find(target).await?;
+        if record.publisher() != node.publisher() {
+            return Err(WebError {
+                status: StatusCode::FORBIDDEN,
+                title: "Not your note",
+                message: "only this node's own notes can be withdrawn here".to_owned(),
+            });
+        }
+        match node.withdraw(record.slug().to_owned(), reason).await {
+            Ok(stone) => Ok(redirect(&format!("/notes/{}?saved=withdrawn", stone.id()))),
+            Err(NodeError::Author(error @ (AuthorError::Store(_) | AuthorError::NotInitialised(_)))) => {
+                Err(WebError::internal(error))
+            }
+            Err(NodeError::Author(error)) => {
+                Err(WebError { status: StatusCode::BAD_REQUEST, title: "Not withdrawn", message: error.to_string() })
+            }
+            Err(other) => Err(other.into()),
+        }
+    })
+    .await
+}

@@ -1,0 +1,281 @@
+//! A data directory opened for use: its settings, keys, store and search index, and every use
+//! case that needs nothing more: publish, withdraw, import, the profile, partners and blocks,
+//! and the reads (list, show, search, partners, invite). The CLI works on one when no node
+//! runs; a running node holds one and adds the network's part to each use case (gossip, the
+//! trust policy in force, syncs), so the steps of a use case are written once, here.
+//!
+//! Methods block (they read and write the store and files); a node calls them off its async
+//! runtime.
+
+use std::sync::{Mutex, OnceLock};
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::author::{self, AuthorError, ProfileChanges, Published};
+use crate::config::Config;
+use crate::datadir::DataDir;
+use crate::ingest::{self, Outcome};
+use crate::invite::InviteCode;
+use crate::markdown::Note;
+use crate::partners::{self, Added, PartnerError, PartnerView};
+use crate::record::{PublisherId, PublisherKey, Record};
+use crate::search::{Search, SearchError, SearchQuery};
+use crate::store::{Store, StoreError};
+use crate::trust::{BlockEntry, Policy, PolicyKind};
+use crate::view::{self, Cursor, Detail, EnvelopePage, Filter, FindError, Names, Page, SearchPage};
+
+/// An invite code and what it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    pub code: String,
+    pub publisher: String,
+    pub peer_id: String,
+    pub addresses: Vec<String>,
+    pub name: String,
+}
+
+/// A data directory, opened.
+pub struct Archive {
+    data: DataDir,
+    config: Config,
+    /// The publisher key; a directory made by `import` alone has none until `init`.
+    key: Option<PublisherKey>,
+    store: Store,
+    search: OnceLock<Search>,
+    /// Held while the search index is opened, so that it is opened once.
+    opening_search: Mutex<()>,
+    /// Held while partners.json is read, changed and written, one change at a time.
+    trust_changes: Mutex<()>,
+}
+
+impl Archive {
+    /// Opens a data directory that `init` (or `import`) made: fails with what to do when it
+    /// holds no store.
+    pub fn open(data: DataDir) -> Result<Archive> {
+        data.require_store()?;
+        Archive::open_or_create(data)
+    }
+
+    /// Opens a data directory, making its store if it has none (`import` into a new one).
+    pub fn open_or_create(data: DataDir) -> Result<Archive> {
+        let config = data.config()?;
+        let key = if data.is_initialised() { Some(data.publisher_key()?) } else { None };
+        let store = data.open_store(&config)?;
+        Ok(Archive {
+            data,
+            config,
+            key,
+            store,
+            search: OnceLock::new(),
+            opening_search: Mutex::new(()),
+            trust_changes: Mutex::new(()),
+        })
+    }
+
+    pub fn data(&self) -> &DataDir {
+        &self.data
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// This node's publisher, if the directory has a key.
+    pub fn publisher(&self) -> Option<PublisherId> {
+        self.key.as_ref().map(PublisherKey::publisher)
+    }
+
+    /// The key this node signs with.
+    pub fn key(&self) -> Result<&PublisherKey, NotInitialised> {
+        self.key.as_ref().ok_or_else(|| NotInitialised(self.data.root().display().to_string()))
+    }
+
+    /// The search index, opened (and rebuilt if it must be) the first time it is needed. It may
+    /// lag behind the store: searches catch it up first.
+    pub fn search_index(&self) -> Result<&Search, SearchError> {
+        if let Some(search) = self.search.get() {
+            return Ok(search);
+        }
+        let _opening = self.opening_search.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(search) = self.search.get() {
+            return Ok(search);
+        }
+        let search = Search::open(&self.data.search_path(), self.store.recovered())?;
+        Ok(self.search.get_or_init(|| search))
+    }
+
+    /// Flushes the store and closes the search index (waiting for its merges).
+    pub fn close(self) -> Result<(), StoreError> {
+        self.store.flush()?;
+        if let Some(search) = self.search.into_inner()
+            && let Err(error) = search.close()
+        {
+            tracing::warn!(%error, "the search index did not close cleanly; it is checked when next opened");
+        }
+        Ok(())
+    }
+
+    /// Signs a Markdown note as the next revision of its slug and stores it durably; `base` is
+    /// the revision an edit began from (0: a new note), refused as stale when it is not the
+    /// current one. An unchanged note is not signed again.
+    pub fn publish_markdown(&self, text: &str, base: Option<u64>) -> Result<Published, AuthorError> {
+        author::publish_over(&self.store, self.key()?, &self.config, text, base)
+    }
+
+    /// Like [`Archive::publish_markdown`], for a note already read (from the web form).
+    pub fn publish_note(&self, note: Note, base: Option<u64>) -> Result<Published, AuthorError> {
+        author::publish_note(&self.store, self.key()?, &self.config, note, base)
+    }
+
+    /// Signs a withdrawal of one of this publisher's notes and stores it durably.
+    pub fn withdraw(&self, slug: &str, reason: &str) -> Result<Record, AuthorError> {
+        author::withdraw(&self.store, self.key()?, slug, reason)
+    }
+
+    /// Signs the next revision of this publisher's profile with `changes`, unless nothing changes.
+    pub fn set_profile(&self, changes: ProfileChanges) -> Result<Published, AuthorError> {
+        author::set_profile(&self.store, self.key()?, changes)
+    }
+
+    /// Verifies and stores envelopes as if they came from a peer, calling `report` with each
+    /// one's outcome (stored ones after they are durable).
+    pub fn import<T: Send>(
+        &self,
+        items: impl IntoIterator<Item = (T, Result<Vec<u8>, String>), IntoIter: Send>,
+        report: impl FnMut(T, Outcome),
+    ) -> Result<(), StoreError> {
+        ingest::ingest(&self.store, items, crate::author::now_ms(), report)
+    }
+
+    /// Makes the publisher of an invite code a partner, remembers its addresses and signs a
+    /// partnership record naming it (returned when new, to be gossiped).
+    pub fn add_partner(&self, code: &str, label: &str) -> Result<Added, PartnerError> {
+        let _changing = self.changing_trust();
+        let added = partners::add(&self.data, &self.store, self.key()?, code, label)?;
+        for address in &added.entry.addresses {
+            if let Err(error) = self.data.remember_peer(address) {
+                tracing::warn!(error = format!("{error:#}"), "cannot remember a partner's address");
+            }
+        }
+        Ok(added)
+    }
+
+    /// Ends a partnership made by invite code; returns the withdrawal of the partnership record.
+    pub fn remove_partner(&self, publisher: &str) -> Result<Option<Record>, PartnerError> {
+        let _changing = self.changing_trust();
+        partners::remove(&self.data, &self.config, &self.store, self.key()?, publisher)
+    }
+
+    /// Refuses a publisher's records from now on; returns its key.
+    pub fn block(&self, publisher: &str) -> Result<String, PartnerError> {
+        let _changing = self.changing_trust();
+        let own = self.key()?.publisher();
+        partners::block(&self.data, &self.store, own, publisher)
+    }
+
+    pub fn unblock(&self, publisher: &str) -> Result<String, PartnerError> {
+        let _changing = self.changing_trust();
+        partners::unblock(&self.data, publisher)
+    }
+
+    /// Sets the trust policy, kept in partners.json (it overrides `trust.policy`).
+    pub fn set_policy(&self, policy: &str) -> Result<PolicyKind, PartnerError> {
+        let _changing = self.changing_trust();
+        partners::set_policy(&self.data, policy)
+    }
+
+    fn changing_trust(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.trust_changes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The trust policy the settings, partners.json and the partnership records held make now.
+    pub fn policy(&self) -> Result<Policy> {
+        let own = self.key()?.publisher();
+        partners::policy(&self.data, &self.config, &self.store, own)
+    }
+
+    /// The heads, newest first, filtered, a page at a time.
+    pub fn list(&self, filter: &Filter, after: Option<Cursor>, limit: usize) -> Result<Page, StoreError> {
+        view::page(&self.store, filter, after, limit)
+    }
+
+    /// A record by id, or a practice note's head by slug (this publisher's first).
+    pub fn find(&self, target: &str) -> Result<Record, FindError> {
+        view::find(&self.store, self.publisher(), target)
+    }
+
+    /// Everything about a record, by id or slug; with its key's history when asked.
+    pub fn show(&self, target: &str, with_history: bool) -> Result<Detail, FindError> {
+        let record = self.find(target)?;
+        Ok(view::detail(&self.store, &record, with_history, crate::author::now_ms())?)
+    }
+
+    /// Records held, in arrival order, a page at a time, with their exact bytes.
+    pub fn envelopes(&self, after: Option<u64>, limit: usize) -> Result<EnvelopePage, StoreError> {
+        view::envelopes(&self.store, after, limit)
+    }
+
+    /// Full-text search over the current practice notes.
+    pub fn search(&self, query: &SearchQuery) -> Result<SearchPage, SearchError> {
+        view::search(&self.store, self.search_index()?, query)
+    }
+
+    /// Every partner, from invites first, then from config.toml.
+    pub fn partners(&self) -> Result<Vec<PartnerView>> {
+        partners::list(&self.data, &self.config, &self.store, self.key()?.publisher())
+    }
+
+    pub fn blocks(&self) -> Result<Vec<BlockEntry>> {
+        Ok(self.data.trust_file()?.blocked)
+    }
+
+    /// This publisher's name, from its profile.
+    pub fn name(&self) -> Option<String> {
+        Names::new(&self.store).known(&self.publisher()?)
+    }
+
+    /// An invite code naming this publisher, the node `peer_id` and `addresses` (each checked,
+    /// and ended with `/p2p/<peer_id>` if it is not).
+    pub fn invite(&self, peer_id: &str, addresses: &[String]) -> Result<Invite> {
+        let publisher = self.key()?.publisher();
+        let suffix = format!("/p2p/{peer_id}");
+        let mut named = Vec::new();
+        for address in addresses {
+            crate::net::parse_addr(address, "address")?;
+            named.push(if address.ends_with(&suffix) { address.clone() } else { format!("{address}{suffix}") });
+        }
+        let name = self.name().unwrap_or_default();
+        let code = InviteCode { publisher, peer_id: peer_id.to_owned(), addresses: named.clone(), name: name.clone() };
+        Ok(Invite {
+            code: code.encode(),
+            publisher: publisher.to_string(),
+            peer_id: peer_id.to_owned(),
+            addresses: named,
+            name,
+        })
+    }
+}
+
+/// A use case that signs needs the publisher key, which `citymesh init` makes.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "{0} is not a citymesh data directory yet: run `citymesh init` first, or point --data-dir (or CITYMESH_HOME) at an existing one"
+)]
+pub struct NotInitialised(pub String);
+
+impl From<NotInitialised> for AuthorError {
+    fn from(error: NotInitialised) -> Self {
+        AuthorError::NotInitialised(error.0)
+    }
+}
+
+impl From<NotInitialised> for PartnerError {
+    fn from(error: NotInitialised) -> Self {
+        PartnerError::Files(error.into())
+    }
+}

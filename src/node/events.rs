@@ -1,0 +1,169 @@
+//! The node's event loop: network events (gossip to the validator, peers' requests to be
+//! answered, new peers to sync with and remember), sync requests and the periodic sync, in
+//! one closed loop; and the task that keeps the search index up to date.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::{Shared, syncing};
+use crate::author::now_ms;
+use crate::net::{During, Event, Exchange, Inbound, PeerId, Verdict};
+
+/// A peer that connects is not synced with again if a sync with it succeeded this recently.
+const RECENT_SYNC_MS: i64 = 30_000;
+/// How often the search index looks for records the store received.
+const SEARCH_INDEX_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Keeps the search index up to date with the store, in the background, until shutdown.
+pub(super) async fn keep_search_index(shared: Arc<Shared>, shutdown: CancellationToken) {
+    let mut interval = tokio::time::interval(SEARCH_INDEX_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        let shared = Arc::clone(&shared);
+        let indexed = tokio::task::spawn_blocking(move || {
+            let archive = &shared.archive;
+            archive.search_index().and_then(|index| index.catch_up(archive.store()))
+        })
+        .await;
+        match indexed {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "cannot update the search index; searches may miss new notes"),
+            Err(error) => tracing::warn!(%error, "the search indexer stopped"),
+        }
+    }
+}
+
+/// Routes network events: gossip to the validator, requests to be answered, new peers to a
+/// sync and the peers file; and runs the syncs asked for and the periodic one.
+pub(super) async fn on_events(
+    shared: Arc<Shared>,
+    mut events: mpsc::Receiver<Event>,
+    inbox: mpsc::Sender<Inbound>,
+    mut sync_requests: mpsc::Receiver<Option<PeerId>>,
+) {
+    // Syncs and answers run beside this loop; when the network stops, they are ended and
+    // awaited, so none outlives the node (each holds the store).
+    let mut work = JoinSet::new();
+    let interval = Duration::from_secs(shared.archive.config().node.sync_interval_secs);
+    let mut periodic = tokio::time::interval(interval);
+    periodic.tick().await;
+    loop {
+        while work.try_join_next().is_some() {}
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = periodic.tick() => {
+                if let Some(peer) = random_peer(&shared).await {
+                    spawn_sync(&mut work, &shared, peer);
+                }
+                continue;
+            }
+            Some(request) = sync_requests.recv() => {
+                let peers = match request {
+                    Some(peer) => vec![peer],
+                    None => connected_peers(&shared).await,
+                };
+                for peer in peers {
+                    spawn_sync(&mut work, &shared, peer);
+                }
+                continue;
+            }
+        };
+        let Some(event) = event else { break };
+        match event {
+            Event::Received(inbound) => on_gossip(&shared, &inbox, inbound),
+            Event::PeerConnected { peer, address, dialed } => {
+                if dialed {
+                    // A write of a few hundred bytes, rare enough to do here.
+                    let address = address.with_p2p(peer).unwrap_or_else(|address| address).to_string();
+                    if let Err(error) = shared.archive.data().remember_peer(&address) {
+                        tracing::warn!(%error, "cannot remember a peer");
+                    }
+                }
+                if !synced_recently(&shared, peer) {
+                    spawn_sync(&mut work, &shared, peer);
+                }
+            }
+            Event::Request { exchange, peer, id, data } => match shared.guard.admit(peer) {
+                Ok(()) => {
+                    work.spawn(serve(Arc::clone(&shared), exchange, peer, id, data));
+                }
+                Err(refusal) => {
+                    tracing::debug!(%peer, reason = refusal.as_str(), "refused a peer's request");
+                    shared.metrics.refused(refusal.as_str());
+                    shared.net.refuse(id);
+                }
+            },
+            Event::Misbehaved { peer, reason, during } => shared.penalise(peer, &reason, during),
+        }
+    }
+    work.shutdown().await;
+}
+
+/// Hands a gossip message to the validator, or ignores it when the validator is busy.
+fn on_gossip(shared: &Shared, inbox: &mpsc::Sender<Inbound>, inbound: Inbound) {
+    if let Err(mpsc::error::TrySendError::Full(inbound)) = inbox.try_send(inbound) {
+        tracing::warn!(peer = %inbound.source, "validator busy: ignoring a gossip message (sync will repair)");
+        shared.net.validated(&inbound, Verdict::Ignore);
+    }
+}
+
+fn spawn_sync(work: &mut JoinSet<()>, shared: &Arc<Shared>, peer: PeerId) {
+    let shared = Arc::clone(shared);
+    work.spawn(async move { drop(syncing::sync(&shared, peer).await) });
+}
+
+/// Answers one request off the runtime, at most [`super::MAX_SERVING`] at a time; a request
+/// that is the peer's fault is refused and penalised.
+async fn serve(shared: Arc<Shared>, exchange: Exchange, peer: PeerId, id: u64, data: Vec<u8>) {
+    let Ok(_permit) = Arc::clone(&shared.serving).acquire_owned().await else { return };
+    let answering = Arc::clone(&shared);
+    let answer = tokio::task::spawn_blocking(move || syncing::answer(&answering, exchange, &data)).await;
+    match answer {
+        Ok(Ok(answer)) => {
+            shared.metrics.served(exchange.as_str());
+            shared.net.respond(id, answer);
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(%peer, %error, "refused a peer's request");
+            shared.net.refuse(id);
+            if error.is_peer_fault() {
+                shared.metrics.refused("malformed");
+                shared.penalise(peer, &error.to_string(), During::Serving);
+            } else {
+                shared.metrics.refused("failed");
+            }
+        }
+        Err(_) => shared.net.refuse(id),
+    }
+}
+
+pub(super) async fn connected_peers(shared: &Shared) -> Vec<PeerId> {
+    let peers = shared.net.status().await.map(|status| status.connected_peers).unwrap_or_default();
+    peers.iter().filter_map(|peer| peer.parse().ok()).collect()
+}
+
+/// One connected peer, chosen at random, for the periodic sync.
+async fn random_peer(shared: &Shared) -> Option<PeerId> {
+    let peers = connected_peers(shared).await;
+    if peers.is_empty() {
+        return None;
+    }
+    Some(peers[rand::random::<u64>() as usize % peers.len()])
+}
+
+fn synced_recently(shared: &Shared, peer: PeerId) -> bool {
+    let changed = shared.policy_changed_ms.load(Ordering::Relaxed);
+    shared
+        .state
+        .last_sync(&peer.to_string())
+        .is_some_and(|last| last.error.is_none() && now_ms() - last.at_ms < RECENT_SYNC_MS && last.at_ms > changed)
+}

@@ -1,0 +1,590 @@
+//! The node's use cases, one method of [`NodeHandle`] each. A write does the whole job: the
+//! [`Archive`](crate::archive::Archive) signs and stores it durably (off the async runtime),
+//! then the node gossips what was signed, recomputes the trust policy when partners or blocks
+//! changed, starts the syncs a change calls for, and counts it. Reads answer the typed views
+//! the API serves, the web page renders and the CLI prints.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use super::{NodeHandle, Penalty, Received, Rejection, Shared, events, syncing};
+use crate::archive::Invite;
+use crate::author::{AuthorError, ProfileChanges, Published};
+use crate::config::Config;
+use crate::datadir::DataDir;
+use crate::ingest::Outcome;
+use crate::markdown::Note;
+use crate::net::{Multiaddr, NetStatus, PeerId};
+use crate::partners::{PartnerError, PartnerView};
+use crate::record::{Body, Key, Kind, PROFILE_SLUG, PublisherId, Record, RecordId};
+use crate::search::{SearchError, SearchQuery};
+use crate::store::{Store, StoreError};
+use crate::sync::SyncReport;
+use crate::trust::{BlockEntry, Policy, PolicyKind};
+use crate::view::{self, Cursor, Detail, EnvelopePage, Filter, FindError, HitView, Names, Page, SearchPage};
+use crate::wire::{Practice, Profile};
+
+/// Why a use case could not be done; nothing was changed unless the variant says so.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Author(#[from] AuthorError),
+    #[error(transparent)]
+    Partner(#[from] PartnerError),
+    #[error(transparent)]
+    Find(#[from] FindError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("peer {0} is not connected")]
+    NotConnected(String),
+    /// An address given is not a multiaddr; the text says which.
+    #[error("{0}")]
+    BadAddress(String),
+    /// The network stopped, or a task the use case needed did.
+    #[error("{0:#}")]
+    Failed(anyhow::Error),
+}
+
+/// The node's state, as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub peer_id: String,
+    pub listen_addrs: Vec<String>,
+    pub publisher: String,
+    pub networks: Vec<String>,
+    /// Records held (every revision).
+    pub records: usize,
+    pub connected_peers: Vec<String>,
+    pub gossip_peers: usize,
+    pub mesh_peers: usize,
+    pub last_received: Option<Received>,
+    pub recent_rejections: Vec<Rejection>,
+    pub syncs: Vec<SyncReport>,
+    pub trust_policy: String,
+    pub penalties: Vec<Penalty>,
+}
+
+/// A connected peer, as the network page and `GET /api/v1/peers` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeerView {
+    pub peer: String,
+    pub last_sync: Option<SyncReport>,
+    pub penalty: Option<Penalty>,
+    pub gossip_score: Option<f64>,
+}
+
+/// A partner, and when this node last synced with its node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerRow {
+    #[serde(flatten)]
+    pub partner: PartnerView,
+    pub last_sync_ms: Option<i64>,
+}
+
+/// The partners and the policy in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnersPage {
+    pub policy: String,
+    pub partners: Vec<PartnerRow>,
+}
+
+/// A partner added, and which of its addresses are being dialled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerAdded {
+    pub publisher: String,
+    pub name: String,
+    pub label: String,
+    pub dialled: Vec<String>,
+}
+
+/// What became of one envelope of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum ImportResult {
+    Stored { id: String },
+    Held { id: String },
+    Rejected { rule: String, detail: String },
+}
+
+impl ImportResult {
+    /// The result of an outcome; an envelope that could not be read counts as breaking
+    /// `unreadable_rule`.
+    pub fn of(outcome: &Outcome, unreadable_rule: &str) -> ImportResult {
+        match outcome {
+            Outcome::Stored { id, .. } => ImportResult::Stored { id: id.to_string() },
+            Outcome::AlreadyHeld { id } => ImportResult::Held { id: id.to_string() },
+            Outcome::Invalid(error) => {
+                ImportResult::Rejected { rule: error.rule().to_owned(), detail: error.to_string() }
+            }
+            Outcome::Unreadable(detail) => {
+                ImportResult::Rejected { rule: unreadable_rule.to_owned(), detail: detail.clone() }
+            }
+        }
+    }
+}
+
+/// One sync asked for, or why it did not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SyncAnswer {
+    Done(SyncReport),
+    /// A sync with this peer was running already (it runs once more when it ends).
+    Busy {
+        peer: String,
+        error: String,
+    },
+}
+
+fn failed(error: impl std::fmt::Display) -> NodeError {
+    NodeError::Failed(anyhow::anyhow!("{error}"))
+}
+
+impl NodeHandle {
+    /// Runs store work off the async runtime.
+    async fn blocking<T, E>(&self, work: impl FnOnce(&Shared) -> Result<T, E> + Send + 'static) -> Result<T, NodeError>
+    where
+        T: Send + 'static,
+        E: Into<NodeError> + Send + 'static,
+    {
+        let shared = Arc::clone(&self.shared);
+        match tokio::task::spawn_blocking(move || work(&shared)).await {
+            Ok(result) => result.map_err(Into::into),
+            Err(error) => Err(failed(format!("a task of the node stopped: {error}"))),
+        }
+    }
+
+    /// Pushes a record to the peers; having none is fine (sync carries it later).
+    async fn gossip(&self, record: &Record) {
+        self.shared.metrics.gossip_published();
+        if let Err(error) = self.shared.net.publish(record.envelope_bytes()).await {
+            tracing::warn!(%error, "cannot gossip a record");
+        }
+    }
+
+    /// Recomputes the trust policy after a change to partners, blocks or the policy.
+    fn refreshed(shared: &Shared) -> Result<(), NodeError> {
+        shared.refresh_policy().map_err(NodeError::Failed)
+    }
+
+    pub fn publisher(&self) -> PublisherId {
+        self.shared.own()
+    }
+
+    /// The API's bearer token.
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
+    /// The store, to read (tests and checks; use cases write through the node).
+    pub fn store(&self) -> &Store {
+        self.shared.store()
+    }
+
+    pub fn config(&self) -> &Config {
+        self.shared.archive.config()
+    }
+
+    pub fn data(&self) -> &DataDir {
+        self.shared.archive.data()
+    }
+
+    /// The trust policy in force.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.shared.policy()
+    }
+
+    /// Every record accepted from a peer from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Received> {
+        self.shared.accepted.subscribe()
+    }
+
+    /// The records refused from peers lately, oldest first.
+    pub fn rejections(&self) -> Vec<Rejection> {
+        self.shared.state.rejections()
+    }
+
+    /// The last sync with each peer, by peer id.
+    pub fn syncs(&self) -> HashMap<String, SyncReport> {
+        self.shared.state.syncs()
+    }
+
+    /// Every peer with a strike against it.
+    pub fn penalties(&self) -> Vec<Penalty> {
+        self.shared.guard.penalties()
+    }
+
+    /// Gossip messages handed to validation so far.
+    pub fn gossip_received(&self) -> u64 {
+        self.shared.gossip_received.load(Ordering::Relaxed)
+    }
+
+    /// Counts an API request's time, by route pattern.
+    pub fn time_api_request(&self, route: &str, seconds: f64) {
+        self.shared.metrics.api_request(route, seconds);
+    }
+
+    pub async fn net_status(&self) -> Result<NetStatus, NodeError> {
+        self.shared.net.status().await.map_err(NodeError::Failed)
+    }
+
+    /// Connects to a node now.
+    pub async fn dial(&self, address: Multiaddr) -> Result<(), NodeError> {
+        self.shared.net.dial(address).await.map_err(NodeError::Failed)
+    }
+
+    /// A peer's gossipsub score (below -80 it is graylisted), if it has one.
+    pub async fn peer_score(&self, peer: PeerId) -> Result<Option<f64>, NodeError> {
+        self.shared.net.peer_score(peer).await.map_err(NodeError::Failed)
+    }
+
+    /// Gossips a record held here again (the demo announces its profiles so).
+    pub async fn gossip_again(&self, id: RecordId) -> Result<(), NodeError> {
+        let record = self.blocking(move |shared| shared.store().get(&id)).await?;
+        if let Some(record) = record {
+            self.gossip(&record).await;
+        }
+        Ok(())
+    }
+
+    /// Signs a Markdown note as the next revision of its slug (see
+    /// [`crate::archive::Archive::publish_markdown`]) and gossips it.
+    pub async fn publish(&self, markdown: String, base: Option<u64>) -> Result<Published, NodeError> {
+        let published = self.blocking(move |shared| shared.archive.publish_markdown(&markdown, base)).await?;
+        if published.is_new() {
+            self.gossip(&published.record).await;
+        }
+        Ok(published)
+    }
+
+    /// Signs a note read from the web form as the next revision of its slug, and gossips it.
+    pub async fn publish_note(&self, note: Note, base: Option<u64>) -> Result<Published, NodeError> {
+        let published = self.blocking(move |shared| shared.archive.publish_note(note, base)).await?;
+        if published.is_new() {
+            self.gossip(&published.record).await;
+        }
+        Ok(published)
+    }
+
+    /// Withdraws one of this node's notes and gossips the withdrawal.
+    pub async fn withdraw(&self, slug: String, reason: String) -> Result<Record, NodeError> {
+        let withdrawal = self.blocking(move |shared| shared.archive.withdraw(&slug, &reason)).await?;
+        self.gossip(&withdrawal).await;
+        Ok(withdrawal)
+    }
+
+    /// Signs the next revision of the profile with these changes (unless nothing changes) and
+    /// gossips it.
+    pub async fn set_profile(&self, changes: ProfileChanges) -> Result<Published, NodeError> {
+        let published = self.blocking(move |shared| shared.archive.set_profile(changes)).await?;
+        if published.is_new() {
+            self.gossip(&published.record).await;
+        }
+        Ok(published)
+    }
+
+    /// Verifies and stores envelopes (hex) as if they came from a peer; gossips those that
+    /// became heads. Answers one result per envelope, in order.
+    pub async fn import(&self, envelopes: Vec<String>) -> Result<Vec<ImportResult>, NodeError> {
+        let (results, heads) = self
+            .blocking(move |shared| {
+                let mut results = vec![None; envelopes.len()];
+                let mut heads = Vec::new();
+                let items = envelopes.into_iter().enumerate().map(|(index, hex)| (index, crate::hex::parse_hex(&hex)));
+                shared.archive.import(items, |index, outcome| {
+                    results[index] = Some(ImportResult::of(&outcome, "hex"));
+                    if let Outcome::Stored { record, head: true, .. } = outcome {
+                        heads.push(*record);
+                    }
+                })?;
+                Ok::<_, StoreError>((results, heads))
+            })
+            .await?;
+        for record in &heads {
+            self.gossip(record).await;
+        }
+        // Every envelope gets an outcome; one missing would mean the pipeline stopped early.
+        results.into_iter().map(|result| result.ok_or_else(|| failed("the import stopped early"))).collect()
+    }
+
+    /// Adds a partner from its invite code: keeps it, signs and gossips a partnership record,
+    /// dials its addresses and syncs with everyone connected (the scope grew).
+    pub async fn add_partner(&self, code: String, label: String) -> Result<PartnerAdded, NodeError> {
+        let added = self
+            .blocking(move |shared| {
+                let added = shared.archive.add_partner(&code, &label)?;
+                Self::refreshed(shared)?;
+                Ok::<_, NodeError>(added)
+            })
+            .await?;
+        if let Some(record) = &added.record {
+            self.gossip(record).await;
+        }
+        let mut dialled = Vec::new();
+        for address in &added.entry.addresses {
+            let dialling = match address.parse::<Multiaddr>() {
+                Ok(multiaddr) => self.dial(multiaddr).await.is_ok(),
+                Err(_) => false,
+            };
+            if dialling {
+                dialled.push(address.clone());
+            } else {
+                tracing::warn!(%address, "cannot dial a partner's address");
+            }
+        }
+        self.shared.sync_soon(None);
+        let entry = added.entry;
+        Ok(PartnerAdded { publisher: entry.publisher, name: entry.name, label: entry.label, dialled })
+    }
+
+    /// Ends a partnership made by invite code; gossips the withdrawal of its partnership record.
+    pub async fn remove_partner(&self, publisher: String) -> Result<Option<Record>, NodeError> {
+        let withdrawal = self
+            .blocking(move |shared| {
+                let withdrawal = shared.archive.remove_partner(&publisher)?;
+                Self::refreshed(shared)?;
+                Ok::<_, NodeError>(withdrawal)
+            })
+            .await?;
+        if let Some(record) = &withdrawal {
+            self.gossip(record).await;
+        }
+        Ok(withdrawal)
+    }
+
+    /// Refuses a publisher's records from now on, whatever the policy; returns its key.
+    pub async fn block(&self, publisher: String) -> Result<String, NodeError> {
+        self.blocking(move |shared| {
+            let blocked = shared.archive.block(&publisher)?;
+            Self::refreshed(shared)?;
+            Ok::<_, NodeError>(blocked)
+        })
+        .await
+    }
+
+    /// Accepts a blocked publisher's records again, and fetches what was refused.
+    pub async fn unblock(&self, publisher: String) -> Result<String, NodeError> {
+        let unblocked = self
+            .blocking(move |shared| {
+                let unblocked = shared.archive.unblock(&publisher)?;
+                Self::refreshed(shared)?;
+                Ok::<_, NodeError>(unblocked)
+            })
+            .await?;
+        self.shared.sync_soon(None);
+        Ok(unblocked)
+    }
+
+    /// Changes the trust policy now (kept in partners.json) and syncs in the new scope.
+    pub async fn set_policy(&self, policy: String) -> Result<PolicyKind, NodeError> {
+        let kind = self
+            .blocking(move |shared| {
+                let kind = shared.archive.set_policy(&policy)?;
+                Self::refreshed(shared)?;
+                Ok::<_, NodeError>(kind)
+            })
+            .await?;
+        self.shared.sync_soon(None);
+        Ok(kind)
+    }
+
+    /// Syncs now with one connected peer, or with every connected peer; answers the reports.
+    pub async fn sync_now(&self, peer: Option<String>) -> Result<Vec<SyncAnswer>, NodeError> {
+        let connected = self.net_status().await?.connected_peers;
+        let peers = match peer {
+            Some(peer) if connected.contains(&peer) => vec![peer],
+            Some(peer) => return Err(NodeError::NotConnected(peer)),
+            None => connected,
+        };
+        let mut answers = Vec::new();
+        for peer in peers {
+            let Ok(peer_id) = peer.parse() else { continue };
+            answers.push(match self.sync_with(peer_id).await {
+                Some(report) => SyncAnswer::Done(report),
+                None => SyncAnswer::Busy { peer, error: "a sync with this peer is already running".to_owned() },
+            });
+        }
+        Ok(answers)
+    }
+
+    /// Syncs with a peer now, unless it is banned or a sync with it runs already (`None`).
+    pub async fn sync_with(&self, peer: PeerId) -> Option<SyncReport> {
+        syncing::sync(&self.shared, peer).await
+    }
+
+    /// The node's state: network, records held, recent arrivals, refusals and syncs.
+    pub async fn status(&self) -> Result<Status, NodeError> {
+        let net = self.net_status().await?;
+        Ok(Status {
+            peer_id: net.peer_id,
+            listen_addrs: net.listen_addrs,
+            publisher: self.publisher().to_string(),
+            networks: net.networks,
+            records: self.store().len(),
+            connected_peers: net.connected_peers,
+            gossip_peers: net.gossip_peers,
+            mesh_peers: net.mesh_peers,
+            last_received: self.shared.state.last_received(),
+            recent_rejections: self.rejections(),
+            syncs: self.syncs().into_values().collect(),
+            trust_policy: self.policy().kind().to_string(),
+            penalties: self.penalties(),
+        })
+    }
+
+    /// The heads, newest first, filtered, a page at a time.
+    pub async fn list(&self, filter: Filter, after: Option<Cursor>, limit: usize) -> Result<Page, NodeError> {
+        self.blocking(move |shared| shared.archive.list(&filter, after, limit)).await
+    }
+
+    /// A record by id, or a practice note's head by slug (this node's own first).
+    pub async fn find(&self, target: String) -> Result<Record, NodeError> {
+        self.blocking(move |shared| shared.archive.find(&target)).await
+    }
+
+    /// Everything about a record, by id or slug; with its key's history when asked.
+    pub async fn show(&self, target: String, with_history: bool) -> Result<Detail, NodeError> {
+        self.blocking(move |shared| shared.archive.show(&target, with_history)).await
+    }
+
+    /// A record's envelope exactly as stored, by id or slug.
+    pub async fn raw(&self, target: String) -> Result<Vec<u8>, NodeError> {
+        self.blocking(move |shared| shared.archive.find(&target).map(|record| record.envelope_bytes())).await
+    }
+
+    /// The body of this node's current note with this slug, and its revision, if it has one.
+    pub async fn own_note(&self, slug: String) -> Result<Option<(u64, Practice)>, NodeError> {
+        self.blocking(move |shared| {
+            let key = Key { publisher: shared.own(), kind: Kind::Practice, slug };
+            Ok::<_, StoreError>(shared.store().head(&key)?.and_then(|head| match head.parse_body() {
+                Ok(Body::Practice(note)) => Some((head.revision(), note)),
+                _ => None,
+            }))
+        })
+        .await
+    }
+
+    /// A publisher's current profile, if one is held.
+    pub async fn profile_of(&self, publisher: PublisherId) -> Result<Option<Profile>, NodeError> {
+        self.blocking(move |shared| {
+            let key = Key { publisher, kind: Kind::Profile, slug: PROFILE_SLUG.to_owned() };
+            Ok::<_, StoreError>(shared.store().head(&key)?.and_then(|head| match head.parse_body() {
+                Ok(Body::Profile(profile)) => Some(profile),
+                _ => None,
+            }))
+        })
+        .await
+    }
+
+    /// This node's name, from its profile (the start of its key when it has none).
+    pub async fn name(&self) -> String {
+        self.name_of(self.publisher()).await
+    }
+
+    /// A publisher's name, from its profile (the start of its key when none is held).
+    pub async fn name_of(&self, publisher: PublisherId) -> String {
+        self.blocking(move |shared| Ok::<_, StoreError>(Names::new(shared.store()).of(&publisher)))
+            .await
+            .unwrap_or_else(|_| publisher.to_string()[..12].to_owned())
+    }
+
+    /// Records held, in arrival order, a page at a time, with their exact bytes.
+    pub async fn envelopes(&self, after: Option<u64>, limit: usize) -> Result<EnvelopePage, NodeError> {
+        self.blocking(move |shared| shared.archive.envelopes(after, limit)).await
+    }
+
+    /// Full-text search over the current practice notes.
+    pub async fn search(&self, query: SearchQuery) -> Result<SearchPage, NodeError> {
+        self.blocking(move |shared| shared.archive.search(&query)).await
+    }
+
+    /// The current notes that adapt any of these records (name them in `based_on`).
+    pub async fn adaptations(&self, ids: Vec<RecordId>) -> Result<Vec<HitView>, NodeError> {
+        self.blocking(move |shared| {
+            let archive = &shared.archive;
+            view::adaptations(archive.store(), archive.search_index()?, &ids)
+        })
+        .await
+    }
+
+    /// Current practice notes, as the search index has them now.
+    pub async fn notes(&self) -> Result<u64, NodeError> {
+        self.blocking(|shared| {
+            let archive = &shared.archive;
+            let index = archive.search_index()?;
+            index.catch_up(archive.store())?;
+            Ok::<_, SearchError>(index.len())
+        })
+        .await
+    }
+
+    /// The partners, each with the last sync with its node, and the policy in force.
+    pub async fn partners(&self) -> Result<PartnersPage, NodeError> {
+        let syncs = self.syncs();
+        let partners = self.blocking(|shared| shared.archive.partners().map_err(NodeError::Failed)).await?;
+        let partners = partners
+            .into_iter()
+            .map(|partner| {
+                let last_sync_ms = syncs.get(&partner.peer_id).map(|report| report.at_ms);
+                PartnerRow { partner, last_sync_ms }
+            })
+            .collect();
+        Ok(PartnersPage { policy: self.policy().kind().to_string(), partners })
+    }
+
+    /// Connected peers, each with its last sync, strikes and gossip score.
+    pub async fn peers(&self) -> Result<Vec<PeerView>, NodeError> {
+        let net = self.net_status().await?;
+        let (syncs, penalties) = (self.syncs(), self.penalties());
+        let mut peers = Vec::new();
+        for peer in net.connected_peers {
+            let gossip_score = match peer.parse() {
+                Ok(peer_id) => self.peer_score(peer_id).await.ok().flatten(),
+                Err(_) => None,
+            };
+            peers.push(PeerView {
+                last_sync: syncs.get(&peer).cloned(),
+                penalty: penalties.iter().find(|penalty| penalty.peer == peer).cloned(),
+                gossip_score,
+                peer,
+            });
+        }
+        Ok(peers)
+    }
+
+    /// The blocked publishers.
+    pub async fn blocks(&self) -> Result<Vec<BlockEntry>, NodeError> {
+        self.blocking(|shared| shared.archive.blocks().map_err(NodeError::Failed)).await
+    }
+
+    /// This node's invite code, naming `addresses` (the addresses it listens on when `None`).
+    pub async fn invite(&self, addresses: Option<Vec<String>>) -> Result<Invite, NodeError> {
+        let net = self.net_status().await?;
+        let addresses = addresses.unwrap_or(net.listen_addrs);
+        let peer_id = net.peer_id;
+        self.blocking(move |shared| {
+            shared.archive.invite(&peer_id, &addresses).map_err(|error| NodeError::BadAddress(format!("{error:#}")))
+        })
+        .await
+    }
+
+    /// The node's metrics, in the Prometheus text format.
+    pub async fn metrics(&self) -> String {
+        let peers = self.net_status().await.map(|status| status.connected_peers.len()).unwrap_or_default();
+        let notes = self.notes().await.unwrap_or_default();
+        let keys = self.blocking(|shared| shared.store().head_counts()).await.unwrap_or_default();
+        let state = crate::metrics::State { records: self.store().len(), peers, notes, keys };
+        self.shared.metrics.set_state(&state);
+        self.shared.metrics.render()
+    }
+
+    /// Connected peers' ids.
+    pub async fn connected_peers(&self) -> Vec<PeerId> {
+        events::connected_peers(&self.shared).await
+    }
+}
