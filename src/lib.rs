@@ -42,6 +42,7 @@ pub mod record;
 pub mod wire;
 pub mod vocab;
 pub mod reconcile;
+pub mod fields;
 pub mod markdown;
 pub mod store;
 pub mod ingest;

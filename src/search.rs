@@ -23,12 +23,13 @@ use tantivy::{
     Term,
 };
 
+use crate::fields;
 use crate::record::{Body, Key, Kind, Record};
 use crate::store::{Store, StoreError};
 use crate::wire::Practice;
 
 /// The index's layout; an index written with another is rebuilt.
-const LAYOUT: u32 = 5;
+const LAYOUT: u32 = 6;
 /// The analyser every text field uses.
 const TOKENIZER: &str = "citymesh";
 /// Memory the writer may buffer before it writes a segment.
@@ -315,6 +316,8 @@ impl Search {
         Ok(())
     }
 
+    /// A note's document: its texts and facet values as its field table says
+    /// ([`crate::fields::Searched`], [`crate::fields::Field::facet`]).
     fn document(&self, record: &Record, note: &Practice) -> TantivyDocument {
         let f = &self.fields;
         let mut doc = TantivyDocument::new();
@@ -322,37 +325,21 @@ impl Search {
         doc.add_text(f.id, record.id().to_string());
         doc.add_text(f.publisher, record.publisher().to_string());
         doc.add_text(f.slug, record.slug());
-        let body = body_text(note);
-        doc.add_text(f.title, &note.title);
-        doc.add_text(f.summary, &note.summary);
-        // The title twice: its words weigh more than the same words elsewhere.
-        let mut searched = vec![note.title.as_str(), &note.title, &note.summary, &body];
-        searched.extend(note.keywords.iter().map(String::as_str));
+        let (title, summary, body, words) = fields::search_text(note);
+        doc.add_text(f.title, &title);
+        doc.add_text(f.summary, &summary);
         doc.add_text(f.body, &body);
         doc.add_i64(f.timestamp, record.timestamp_ms());
-        let mut facet = |name: &str, value: &str| {
-            if !value.is_empty() {
-                doc.add_text(f.facets, format!("{name}={value}"));
-            }
-        };
-        for theme in &note.themes {
-            facet("theme", theme);
-        }
-        for target in &note.sdg_targets {
-            facet("sdg", target);
-        }
-        facet("language", &note.language);
-        facet("publisher", &record.publisher().to_string());
-        facet("status", &note.status);
-        // Not a facet shown to readers: what lets a note's page list the notes adapting it.
-        if !note.based_on.is_empty() {
-            facet(ADAPTS, &crate::record::to_hex(&note.based_on));
-        }
-        if let Some(place) = &note.location {
-            facet("country", &place.country);
-            searched.extend([&place.name, &place.subdivision, &place.country, &place.unlocode].map(String::as_str));
-        }
+        // The title twice: its words weigh more than the same words elsewhere.
+        let mut searched = vec![title.as_str(), &title, &summary, &body];
+        searched.extend(words.iter().map(String::as_str));
         doc.add_text(f.text, searched.join("\n"));
+        // `adapts` (the note named by `based_on`) is not shown to readers: it lets a note's
+        // page list the notes adapting it.
+        let publisher = record.publisher().to_string();
+        for (name, value) in fields::facets(note).iter().chain([&("publisher", publisher)]) {
+            doc.add_text(f.facets, format!("{name}={value}"));
+        }
         doc
     }
 
@@ -641,25 +628,6 @@ impl SegmentCollector for SegmentFacetCounts {
 
 fn key_text(key: &Key) -> String {
     format!("{}/{}", key.publisher, key.slug)
-}
-
-/// Every text of a note other than title, summary and keywords, for the `body` field.
-fn body_text(note: &Practice) -> String {
-    let mut parts: Vec<&str> =
-        vec![&note.problem, &note.objectives, &note.approach, &note.results, &note.lessons_learned];
-    if let Some(transfer) = &note.transferability {
-        parts.push(&transfer.summary);
-        parts.extend(transfer.core_elements.iter().map(String::as_str));
-        parts.extend(transfer.adaptable_elements.iter().map(String::as_str));
-        parts.extend(transfer.preconditions.iter().map(String::as_str));
-    }
-    parts.extend(note.indicators.iter().map(|indicator| indicator.label.as_str()));
-    parts.extend(note.partners.iter().map(|partner| partner.name.as_str()));
-    if let Some(resources) = &note.resources {
-        parts.extend(resources.funding_sources.iter().map(String::as_str));
-    }
-    parts.retain(|part| !part.is_empty());
-    parts.join("\n")
 }
 
 /// The first words of a text, up to a snippet's length.

@@ -161,12 +161,15 @@ impl Filter {
             return true;
         }
         let Ok(Body::Practice(note)) = record.parse_body() else { return false };
-        let wanted = |filter: &Option<String>, value: &str| filter.as_ref().is_none_or(|wanted| wanted == value);
-        self.theme.as_ref().is_none_or(|theme| note.themes.contains(theme))
-            && self.sdg_target.as_ref().is_none_or(|target| note.sdg_targets.contains(target))
-            && wanted(&self.country, note.location.as_ref().map_or("", |place| place.country.as_str()))
-            && wanted(&self.language, &note.language)
-            && wanted(&self.status, &note.status)
+        let values = crate::fields::facets(&note);
+        let has = |facet: &str, wanted: &Option<String>| {
+            wanted.as_ref().is_none_or(|wanted| values.iter().any(|(name, value)| *name == facet && value == wanted))
+        };
+        has("theme", &self.theme)
+            && has("sdg", &self.sdg_target)
+            && has("country", &self.country)
+            && has("language", &self.language)
+            && has("status", &self.status)
     }
 }
 

@@ -1,124 +1,67 @@
-//! The publish and edit form of the web page: every field of a practice note as form inputs,
-//! read back from the posted pairs, turned into a note, and the record rules' complaints put
-//! beside the inputs they are about.
+//! The publish and edit form of the web page, for any kind whose fields are described
+//! ([`crate::fields::Described`]): every field with an input, laid out by the kind's groups;
+//! read back from the posted pairs (what was typed is kept), turned into a body, and the record
+//! rules' complaints put beside the inputs they are about.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
-use crate::markdown::Note;
+use crate::fields::{self, Described, Field, Input, Value};
 use crate::record::{self, RecordError};
-use crate::vocab;
-use crate::wire::{Contact, Indicator, Partner, Place, Practice, Resources, Transferability};
 
-/// Empty rows shown after the filled ones, for each repeated group.
+/// Empty rows shown after the filled ones, for each field made of rows.
 const SPARE_ROWS: usize = 2;
-/// Rows of one group read from a form, at most.
+/// Rows of one field read from a form, at most.
 const MAX_ROWS: usize = 50;
 
-#[derive(Debug, Default, Clone)]
-pub struct IndicatorRow {
-    index: usize,
-    pub label: String,
-    pub baseline: String,
-    pub value: String,
-    pub unit: String,
-    pub date: String,
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct PartnerRow {
-    index: usize,
-    pub name_value: String,
-    pub role: String,
-    pub support: String,
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct ContactRow {
-    index: usize,
-    pub role: String,
-    pub channel: String,
-    pub name_value: String,
-}
-
-macro_rules! row_names {
-    ($row:ty, $group:literal) => {
-        impl $row {
-            /// The input name of one of this row's fields, e.g. `contacts[1].role`.
-            pub fn name(&self, field: &str) -> String {
-                format!("{}[{}].{field}", $group, self.index)
-            }
-        }
-    };
-}
-impl IndicatorRow {
-    fn is_blank(&self) -> bool {
-        [&self.label, &self.baseline, &self.value, &self.unit, &self.date].iter().all(|text| text.is_empty())
-    }
-}
-
-impl PartnerRow {
-    fn is_blank(&self) -> bool {
-        [&self.name_value, &self.role, &self.support].iter().all(|text| text.is_empty())
-    }
-}
-
-impl ContactRow {
-    fn is_blank(&self) -> bool {
-        [&self.role, &self.channel, &self.name_value].iter().all(|text| text.is_empty())
-    }
-}
-
-row_names!(IndicatorRow, "indicators");
-row_names!(PartnerRow, "partners");
-row_names!(ContactRow, "contacts");
-
 /// The form's values, as typed, and what is wrong with them.
-#[derive(Debug, Default, Clone)]
-pub struct NoteForm {
+pub struct Form<T: Described> {
     pub editing: bool,
     pub base_revision: u64,
     pub slug: String,
-    pub title: String,
-    pub summary: String,
-    pub problem: String,
-    pub objectives: String,
-    pub approach: String,
-    pub results: String,
-    pub lessons_learned: String,
-    pub transfer_summary: String,
-    pub core_elements: String,
-    pub adaptable_elements: String,
-    pub preconditions: String,
-    pub themes: Vec<String>,
-    pub sdg_targets: String,
-    pub status: String,
-    pub start_date: String,
-    pub end_date: String,
-    pub country: String,
-    pub place_name: String,
-    pub subdivision: String,
-    pub wikidata: String,
-    pub geonames: String,
-    pub language: String,
-    pub license: String,
-    pub keywords: String,
-    pub budget: String,
-    pub currency: String,
-    pub funding_sources: String,
-    pub staff: String,
-    pub indicators: Vec<IndicatorRow>,
-    pub partners: Vec<PartnerRow>,
-    pub contacts: Vec<ContactRow>,
-    /// Attachments of the revision being edited, kept as they are (the form does not edit them).
-    pub kept_attachments: usize,
+    /// Typed text by input name, for every input but ticked boxes and rows.
+    texts: BTreeMap<&'static str, String>,
+    /// The values ticked, by input name.
+    ticked: BTreeMap<&'static str, Vec<String>>,
+    /// Rows as typed (blank ones included), by field path.
+    rows: BTreeMap<&'static str, Vec<Vec<String>>>,
+    /// Rows of fields the form does not edit, kept from the revision edited, by field path.
+    kept: BTreeMap<&'static str, usize>,
     /// Problems by input name.
-    pub errors: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
     /// Problems not about one input.
     pub general: Vec<String>,
+    kind: PhantomData<T>,
 }
 
-fn lines(items: &[String]) -> String {
-    items.join("\n")
+/// A fieldset of the form, as the template shows it.
+pub struct FormGroup {
+    pub legend: &'static str,
+    pub hint: &'static str,
+    pub required: &'static str,
+    pub inputs: Vec<FormInput>,
+}
+
+/// One input (or group of inputs), as the template shows it.
+pub struct FormInput {
+    pub name: String,
+    pub label: String,
+    pub hint: &'static str,
+    pub required: bool,
+    pub value: String,
+    pub error: Option<String>,
+    pub widget: Widget,
+}
+
+pub enum Widget {
+    Line,
+    Area,
+    /// A box per value: `(value, ticked)`.
+    Checks(Vec<(&'static str, bool)>),
+    /// One of the values: `(value, chosen)`.
+    Select(Vec<(&'static str, bool)>),
+    /// Rows of inputs, each labelled ("Contact 2").
+    Rows(Vec<(String, Vec<FormInput>)>),
 }
 
 fn split_lines(text: &str) -> Vec<String> {
@@ -129,190 +72,130 @@ fn split_commas(text: &str) -> Vec<String> {
     text.split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect()
 }
 
-/// Reads `group[index].field` input names.
-fn indexed<'a>(name: &'a str, group: &str) -> Option<(usize, &'a str)> {
-    let rest = name.strip_prefix(group)?.strip_prefix('[')?;
-    let (index, field) = rest.split_once("].")?;
+fn split_codes(text: &str) -> Vec<String> {
+    text.split([',', ' ']).filter(|code| !code.is_empty()).map(str::to_owned).collect()
+}
+
+fn is_blank(row: &[String]) -> bool {
+    row.iter().all(|cell| cell.is_empty())
+}
+
+/// Reads `path[index].column` input names.
+fn indexed<'a>(name: &'a str, path: &str) -> Option<(usize, &'a str)> {
+    let rest = name.strip_prefix(path)?.strip_prefix('[')?;
+    let (index, column) = rest.split_once("].")?;
     let index: usize = index.parse().ok()?;
-    (index < MAX_ROWS).then_some((index, field))
+    (index < MAX_ROWS).then_some((index, column))
 }
 
-fn row<T: Default>(rows: &mut Vec<T>, index: usize) -> &mut T {
-    while rows.len() <= index {
-        rows.push(T::default());
+/// The fields the form has an input for.
+fn inputs<T: Described>() -> impl Iterator<Item = &'static Field<T>> {
+    T::FIELDS.iter().filter(|field| field.input != Input::None)
+}
+
+impl<T: Described> Form<T> {
+    fn empty() -> Form<T> {
+        Form {
+            editing: false,
+            base_revision: 0,
+            slug: String::new(),
+            texts: BTreeMap::new(),
+            ticked: BTreeMap::new(),
+            rows: BTreeMap::new(),
+            kept: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            general: Vec::new(),
+            kind: PhantomData,
+        }
     }
-    &mut rows[index]
-}
 
-impl NoteForm {
-    /// An empty form for a new note, in the node's default language and licence.
-    pub fn new(language: &str, license: &str) -> NoteForm {
-        let mut form = NoteForm { language: language.to_owned(), license: license.to_owned(), ..NoteForm::default() };
-        form.add_spare_rows();
+    /// An empty form for a new body, with `defaults` filled in (`(path, text)`).
+    pub fn new(defaults: &[(&'static str, &str)]) -> Form<T> {
+        let mut form = Form::empty();
+        for (path, text) in defaults {
+            form.texts.insert(path, (*text).to_owned());
+        }
         form
     }
 
-    /// A form holding a note's current revision, for an edit.
-    pub fn editing(slug: &str, revision: u64, note: &Practice) -> NoteForm {
-        let place = note.location.clone().unwrap_or_default();
-        let resources = note.resources.clone().unwrap_or_default();
-        let transfer = note.transferability.clone().unwrap_or_default();
-        let mut form = NoteForm {
-            editing: true,
-            base_revision: revision,
-            slug: slug.to_owned(),
-            title: note.title.clone(),
-            summary: note.summary.clone(),
-            problem: note.problem.clone(),
-            objectives: note.objectives.clone(),
-            approach: note.approach.clone(),
-            results: note.results.clone(),
-            lessons_learned: note.lessons_learned.clone(),
-            transfer_summary: transfer.summary,
-            core_elements: lines(&transfer.core_elements),
-            adaptable_elements: lines(&transfer.adaptable_elements),
-            preconditions: lines(&transfer.preconditions),
-            themes: note.themes.clone(),
-            sdg_targets: note.sdg_targets.join(", "),
-            status: note.status.clone(),
-            start_date: note.start_date.clone(),
-            end_date: note.end_date.clone(),
-            country: place.country,
-            place_name: place.name,
-            subdivision: place.subdivision,
-            wikidata: place.wikidata,
-            geonames: place.geonames,
-            language: note.language.clone(),
-            license: note.license.clone(),
-            keywords: note.keywords.join(", "),
-            budget: resources.budget,
-            currency: resources.currency,
-            funding_sources: resources.funding_sources.join(", "),
-            staff: resources.staff,
-            kept_attachments: note.attachments.len(),
-            ..NoteForm::default()
-        };
-        form.indicators = note
-            .indicators
-            .iter()
-            .map(|i| IndicatorRow {
-                index: 0,
-                label: i.label.clone(),
-                baseline: i.baseline.clone(),
-                value: i.value.clone(),
-                unit: i.unit.clone(),
-                date: i.date.clone(),
-            })
-            .collect();
-        form.partners = note
-            .partners
-            .iter()
-            .map(|p| PartnerRow {
-                index: 0,
-                name_value: p.name.clone(),
-                role: p.role.clone(),
-                support: p.support.clone(),
-            })
-            .collect();
-        form.contacts = note
-            .contacts
-            .iter()
-            .map(|c| ContactRow {
-                index: 0,
-                role: c.role.clone(),
-                channel: c.channel.clone(),
-                name_value: c.name.clone(),
-            })
-            .collect();
-        form.add_spare_rows();
+    /// A form holding a body's current revision, for an edit.
+    pub fn editing(slug: &str, revision: u64, body: &T) -> Form<T> {
+        let mut form = Form { editing: true, base_revision: revision, slug: slug.to_owned(), ..Form::empty() };
+        for field in T::FIELDS {
+            match (field.input, field.get(body)) {
+                (Input::None, Value::Rows(rows)) => drop(form.kept.insert(field.path, rows.len())),
+                (Input::None, _) => {}
+                (Input::Choices(_), Value::List(items)) => drop(form.ticked.insert(field.path, items)),
+                (Input::Lines, Value::List(items)) => drop(form.texts.insert(field.path, items.join("\n"))),
+                (_, Value::List(items)) => drop(form.texts.insert(field.path, items.join(", "))),
+                (_, Value::Text(text)) => drop(form.texts.insert(field.path, text)),
+                (_, Value::Rows(rows)) => drop(form.rows.insert(field.path, rows)),
+            }
+        }
         form
     }
 
-    /// The form as posted (pairs in order; a checkbox group repeats its name).
-    pub fn from_pairs(pairs: &[(String, String)]) -> NoteForm {
-        let mut form = NoteForm::default();
+    /// The form as posted (pairs in order; a group of boxes repeats its name).
+    pub fn from_pairs(pairs: &[(String, String)]) -> Form<T> {
+        let mut form = Form::empty();
         for (name, value) in pairs {
-            let value = value.replace("\r\n", "\n");
-            let text = value.trim().to_owned();
+            let text = value.replace("\r\n", "\n").trim().to_owned();
             match name.as_str() {
                 "base_revision" => form.base_revision = text.parse().unwrap_or_default(),
                 "slug" => form.slug = text,
-                "title" => form.title = text,
-                "summary" => form.summary = text,
-                "problem" => form.problem = text,
-                "objectives" => form.objectives = text,
-                "approach" => form.approach = text,
-                "results" => form.results = text,
-                "lessons_learned" => form.lessons_learned = text,
-                "transferability.summary" => form.transfer_summary = text,
-                "transferability.core_elements" => form.core_elements = text,
-                "transferability.adaptable_elements" => form.adaptable_elements = text,
-                "transferability.preconditions" => form.preconditions = text,
-                "themes" => form.themes.push(text),
-                "sdg_targets" => form.sdg_targets = text,
-                "status" => form.status = text,
-                "start_date" => form.start_date = text,
-                "end_date" => form.end_date = text,
-                "location.country" => form.country = text.to_ascii_uppercase(),
-                "location.name" => form.place_name = text,
-                "location.subdivision" => form.subdivision = text,
-                "location.wikidata" => form.wikidata = text,
-                "location.geonames" => form.geonames = text,
-                "language" => form.language = text,
-                "license" => form.license = text,
-                "keywords" => form.keywords = text,
-                "resources.budget" => form.budget = text,
-                "resources.currency" => form.currency = text.to_ascii_uppercase(),
-                "resources.funding_sources" => form.funding_sources = text,
-                "resources.staff" => form.staff = text,
-                other => {
-                    if let Some((index, field)) = indexed(other, "indicators") {
-                        let row = row(&mut form.indicators, index);
-                        match field {
-                            "label" => row.label = text,
-                            "baseline" => row.baseline = text,
-                            "value" => row.value = text,
-                            "unit" => row.unit = text,
-                            "date" => row.date = text,
-                            _ => {}
-                        }
-                    } else if let Some((index, field)) = indexed(other, "partners") {
-                        let row = row(&mut form.partners, index);
-                        match field {
-                            "name" => row.name_value = text,
-                            "role" => row.role = text,
-                            "support" => row.support = text,
-                            _ => {}
-                        }
-                    } else if let Some((index, field)) = indexed(other, "contacts") {
-                        let row = row(&mut form.contacts, index);
-                        match field {
-                            "role" => row.role = text,
-                            "channel" => row.channel = text,
-                            "name" => row.name_value = text,
-                            _ => {}
-                        }
-                    }
-                }
+                name => form.take(name, text),
             }
         }
         form.editing = form.base_revision > 0;
-        form.indicators.retain(|row| !row.is_blank());
-        form.partners.retain(|row| !row.is_blank());
-        form.contacts.retain(|row| !row.is_blank());
-        form.add_spare_rows();
+        for rows in form.rows.values_mut() {
+            rows.retain(|row| !is_blank(row));
+        }
         form
     }
 
-    /// Numbers the rows and adds empty ones to fill in.
-    fn add_spare_rows(&mut self) {
-        let filled = (self.indicators.len(), self.partners.len(), self.contacts.len());
-        self.indicators.resize(filled.0 + SPARE_ROWS, IndicatorRow::default());
-        self.partners.resize(filled.1 + SPARE_ROWS, PartnerRow::default());
-        self.contacts.resize(filled.2 + SPARE_ROWS, ContactRow::default());
-        self.indicators.iter_mut().enumerate().for_each(|(index, row)| row.index = index);
-        self.partners.iter_mut().enumerate().for_each(|(index, row)| row.index = index);
-        self.contacts.iter_mut().enumerate().for_each(|(index, row)| row.index = index);
+    /// Keeps what was typed into the input `name`.
+    fn take(&mut self, name: &str, text: String) {
+        for field in inputs::<T>() {
+            match field.input {
+                Input::Choices(_) if name == field.path => {
+                    self.ticked.entry(field.path).or_default().push(text);
+                    return;
+                }
+                Input::Rows { .. } => {
+                    let Some((index, column)) = indexed(name, field.path) else { continue };
+                    let Some(column) = field.columns().iter().position(|known| known.name == column) else { return };
+                    let rows = self.rows.entry(field.path).or_default();
+                    while rows.len() <= index {
+                        rows.push(vec![String::new(); field.columns().len()]);
+                    }
+                    rows[index][column] = text;
+                    return;
+                }
+                Input::Upper if name == field.path => {
+                    self.texts.insert(field.path, text.to_ascii_uppercase());
+                    return;
+                }
+                _ if name == field.path => {
+                    self.texts.insert(field.path, text);
+                    return;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn text(&self, path: &str) -> &str {
+        self.texts.get(path).map(String::as_str).unwrap_or_default()
+    }
+
+    /// The value of one input as typed (the title, for the page's heading).
+    pub fn value(&self, path: &str) -> &str {
+        self.text(path)
+    }
+
+    /// Rows of a field that the form keeps as they are (it does not edit them).
+    pub fn kept(&self, path: &str) -> usize {
+        self.kept.get(path).copied().unwrap_or_default()
     }
 
     /// The problem with one input, if any.
@@ -320,43 +203,35 @@ impl NoteForm {
         self.errors.get(name).map(String::as_str)
     }
 
-    pub fn theme_choices(&self) -> Vec<(&'static str, bool)> {
-        vocab::THEMES.iter().map(|theme| (*theme, self.themes.iter().any(|chosen| chosen == theme))).collect()
+    /// The filled rows of a field.
+    fn filled(&self, path: &str) -> Vec<Vec<String>> {
+        self.rows.get(path).map(|rows| rows.iter().filter(|row| !is_blank(row)).cloned().collect()).unwrap_or_default()
     }
 
-    pub fn status_choices(&self) -> Vec<(&'static str, bool)> {
-        vocab::STATUSES.iter().map(|status| (*status, self.status == *status)).collect()
-    }
-
-    fn filled_indicators(&self) -> impl Iterator<Item = &IndicatorRow> {
-        self.indicators.iter().filter(|row| !row.is_blank())
-    }
-
-    fn filled_partners(&self) -> impl Iterator<Item = &PartnerRow> {
-        self.partners.iter().filter(|row| !row.is_blank())
-    }
-
-    fn filled_contacts(&self) -> impl Iterator<Item = &ContactRow> {
-        self.contacts.iter().filter(|row| !row.is_blank())
-    }
-
-    /// The note the form describes; `base` is the revision being edited, whose attachments and
-    /// `based_on` are kept. Checks what needs no record rules (required inputs, the slug) so that
-    /// several problems show at once; the record rules check the rest when it is signed.
-    pub fn check_into_note(&mut self, base: Option<&Practice>) -> Option<Note> {
-        let required = [
-            ("title", self.title.is_empty()),
-            ("summary", self.summary.is_empty()),
-            ("status", self.status.is_empty()),
-            ("location.country", self.country.is_empty()),
-        ];
-        for (name, missing) in required {
-            if missing {
-                self.errors.insert(name.to_owned(), "is required".to_owned());
-            }
+    /// A field's value as the form holds it.
+    fn field_value(&self, field: &Field<T>) -> Value {
+        let text = self.text(field.path);
+        match field.input {
+            Input::Commas => Value::List(split_commas(text)),
+            Input::Codes => Value::List(split_codes(text)),
+            Input::Lines => Value::List(split_lines(text)),
+            Input::Choices(_) => Value::List(self.ticked.get(field.path).cloned().unwrap_or_default()),
+            Input::Rows { .. } => Value::Rows(self.filled(field.path)),
+            _ => Value::Text(text.to_owned()),
         }
-        if self.themes.is_empty() {
-            self.errors.insert("themes".to_owned(), "choose at least one theme".to_owned());
+    }
+
+    /// The slug and body the form describes; `base` is the revision being edited, whose fields
+    /// the form has no input for are kept. Checks what needs no record rules (required inputs,
+    /// the slug) so that several problems show at once; the record rules check the rest when it
+    /// is signed.
+    pub fn check_into_body(&mut self, base: Option<&T>) -> Option<(String, T)> {
+        for field in inputs::<T>() {
+            if let Some(message) = field.required
+                && self.field_value(field).is_empty()
+            {
+                self.errors.insert(field.path.to_owned(), message.to_owned());
+            }
         }
         if !record::is_slug(&self.slug) {
             let problem = if self.slug.is_empty() {
@@ -369,72 +244,19 @@ impl NoteForm {
         if !self.errors.is_empty() {
             return None;
         }
-        let base = base.cloned().unwrap_or_default();
-        let transferability = Transferability {
-            summary: self.transfer_summary.clone(),
-            core_elements: split_lines(&self.core_elements),
-            adaptable_elements: split_lines(&self.adaptable_elements),
-            preconditions: split_lines(&self.preconditions),
-        };
-        let resources = Resources {
-            budget: self.budget.clone(),
-            currency: self.currency.clone(),
-            funding_sources: split_commas(&self.funding_sources),
-            staff: self.staff.clone(),
-        };
-        let practice = Practice {
-            title: self.title.clone(),
-            summary: self.summary.clone(),
-            problem: self.problem.clone(),
-            objectives: self.objectives.clone(),
-            approach: self.approach.clone(),
-            results: self.results.clone(),
-            indicators: self
-                .filled_indicators()
-                .map(|r| Indicator {
-                    label: r.label.clone(),
-                    baseline: r.baseline.clone(),
-                    value: r.value.clone(),
-                    unit: r.unit.clone(),
-                    date: r.date.clone(),
-                })
-                .collect(),
-            resources: (resources != Resources::default()).then_some(resources),
-            partners: self
-                .filled_partners()
-                .map(|r| Partner { name: r.name_value.clone(), role: r.role.clone(), support: r.support.clone() })
-                .collect(),
-            lessons_learned: self.lessons_learned.clone(),
-            transferability: (transferability != Transferability::default()).then_some(transferability),
-            themes: self.themes.clone(),
-            sdg_targets: self.sdg_targets.split([',', ' ']).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
-            status: self.status.clone(),
-            start_date: self.start_date.clone(),
-            end_date: self.end_date.clone(),
-            location: Some(Place {
-                country: self.country.clone(),
-                name: self.place_name.clone(),
-                wikidata: self.wikidata.clone(),
-                geonames: self.geonames.clone(),
-                subdivision: self.subdivision.clone(),
-                unlocode: base.location.as_ref().map(|place| place.unlocode.clone()).unwrap_or_default(),
-            }),
-            contacts: self
-                .filled_contacts()
-                .map(|r| Contact { role: r.role.clone(), channel: r.channel.clone(), name: r.name_value.clone() })
-                .collect(),
-            language: self.language.clone(),
-            license: self.license.clone(),
-            keywords: split_commas(&self.keywords),
-            attachments: base.attachments,
-            based_on: base.based_on,
-        };
-        Some(Note { slug: self.slug.clone(), practice })
+        let mut body = base.cloned().unwrap_or_default();
+        for field in inputs::<T>() {
+            if let Err(problem) = field.set(&mut body, self.field_value(field)) {
+                self.errors.insert(field.path.to_owned(), problem);
+            }
+        }
+        body.tidy();
+        self.errors.is_empty().then(|| (self.slug.clone(), body))
     }
 
     /// Puts a record rule's complaint beside the input it is about (or above the form).
     pub fn refused(&mut self, error: &RecordError) {
-        let (field, problem) = match error {
+        let (path, problem) = match error {
             RecordError::BodyField { field, problem } => (field.as_str(), problem.as_str()),
             RecordError::Slug(_) => ("slug", "use 1 to 64 of a-z, 0-9 and '-', not starting with '-'"),
             other => {
@@ -442,31 +264,103 @@ impl NoteForm {
                 return;
             }
         };
-        let input = input_for(field, self);
-        self.errors.insert(input, problem.to_owned());
+        match self.input_for(path) {
+            Some(input) => drop(self.errors.insert(input, problem.to_owned())),
+            None => self.general.push(error.to_string()),
+        }
     }
-}
 
-/// The input a record rule's field path is about: list elements map to their list's input,
-/// rows to the row as shown (empty rows were dropped before signing).
-fn input_for(field: &str, form: &NoteForm) -> String {
-    let (head, index, rest) = match field.split_once('[') {
-        Some((head, tail)) => match tail.split_once(']') {
-            Some((index, rest)) => (head, index.parse::<usize>().ok(), rest.trim_start_matches('.')),
-            None => (head, None, ""),
-        },
-        None => (field, None, ""),
-    };
-    let shown = |filled: Vec<usize>| index.and_then(|index| filled.get(index).copied());
-    let row = match head {
-        "indicators" => shown(form.filled_indicators().map(|r| r.index).collect()),
-        "partners" => shown(form.filled_partners().map(|r| r.index).collect()),
-        "contacts" => shown(form.filled_contacts().map(|r| r.index).collect()),
-        _ => None,
-    };
-    match (head, row) {
-        (_, Some(row)) if !rest.is_empty() => format!("{head}[{row}].{rest}"),
-        ("location", _) | ("resources", _) | ("transferability", _) => field.to_owned(),
-        _ => head.to_owned(),
+    /// The input a record rule's field path is about: a list's element is its list's input, a
+    /// row's column the row as shown (empty rows were dropped before signing).
+    fn input_for(&self, path: &str) -> Option<String> {
+        if path == "slug" || inputs::<T>().any(|field| field.path == path) {
+            return Some(path.to_owned());
+        }
+        let (head, tail) = path.split_once('[')?;
+        let field = inputs::<T>().find(|field| field.path == head)?;
+        let (index, column) = tail.split_once(']')?;
+        let Input::Rows { .. } = field.input else { return Some(head.to_owned()) };
+        let column = column.trim_start_matches('.');
+        let rows = self.rows.get(head)?;
+        let shown = rows.iter().enumerate().filter(|(_, row)| !is_blank(row)).nth(index.parse().ok()?)?.0;
+        Some(if column.is_empty() { head.to_owned() } else { format!("{head}[{shown}].{column}") })
+    }
+
+    fn input(&self, field: &Field<T>) -> FormInput {
+        let value = self.text(field.path).to_owned();
+        let widget = match field.input {
+            Input::Area | Input::Lines => Widget::Area,
+            Input::Choices(values) => {
+                let ticked = self.ticked.get(field.path).cloned().unwrap_or_default();
+                Widget::Checks(values.iter().map(|value| (*value, ticked.iter().any(|known| known == value))).collect())
+            }
+            Input::Choice(values) => Widget::Select(values.iter().map(|known| (*known, *known == value)).collect()),
+            Input::Rows { singular } => Widget::Rows(self.row_inputs(field, singular)),
+            _ => Widget::Line,
+        };
+        FormInput {
+            name: field.path.to_owned(),
+            label: field.label.to_owned(),
+            hint: field.hint,
+            required: field.required.is_some(),
+            error: self.error(field.path).map(str::to_owned),
+            value,
+            widget,
+        }
+    }
+
+    /// The rows of a field made of rows: those filled, then spare ones to fill in.
+    fn row_inputs(&self, field: &Field<T>, singular: &str) -> Vec<(String, Vec<FormInput>)> {
+        let columns = field.columns();
+        let mut rows = self.filled(field.path);
+        rows.extend(std::iter::repeat_n(vec![String::new(); columns.len()], SPARE_ROWS));
+        rows.iter()
+            .enumerate()
+            .map(|(index, row)| {
+                let inputs = columns
+                    .iter()
+                    .zip(row)
+                    .map(|(column, cell)| {
+                        let name = format!("{}[{index}].{}", field.path, column.name);
+                        FormInput {
+                            error: self.error(&name).map(str::to_owned),
+                            name,
+                            label: column.label.to_owned(),
+                            hint: column.hint,
+                            required: false,
+                            value: cell.clone(),
+                            widget: Widget::Line,
+                        }
+                    })
+                    .collect();
+                (format!("{singular} {}", index + 1), inputs)
+            })
+            .collect()
+    }
+
+    /// The input for the slug, which names a new body for good (an edit keeps it).
+    pub fn slug_input(&self) -> FormInput {
+        FormInput {
+            name: "slug".to_owned(),
+            label: "Short name (slug)".to_owned(),
+            hint: "Lower-case letters, digits and hyphens, such as community-composting; it names the note for good.",
+            required: true,
+            value: self.slug.clone(),
+            error: self.error("slug").map(str::to_owned),
+            widget: Widget::Line,
+        }
+    }
+
+    /// The form's fieldsets, with their inputs.
+    pub fn groups(&self) -> Vec<FormGroup> {
+        fields::by_group::<T>()
+            .map(|(group, fields)| FormGroup {
+                legend: group.legend,
+                hint: group.hint,
+                required: group.required,
+                inputs: fields.into_iter().filter(|field| field.input != Input::None).map(|f| self.input(f)).collect(),
+            })
+            .filter(|group| !group.inputs.is_empty())
+            .collect()
     }
 }

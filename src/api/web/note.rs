@@ -8,6 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::{Chrome, NoteRow, WebError, html, page, rows};
+use crate::fields::{self, Block};
 use crate::node::NodeHandle;
 use crate::record::{PublisherId, RecordId};
 use crate::view::{BodyView, Detail, format_time};
@@ -33,12 +34,8 @@ pub struct NoteView {
     pub newer: Option<String>,
     pub can_edit: bool,
     pub facts: Vec<(&'static str, String)>,
-    pub sections: Vec<(&'static str, String)>,
-    pub lists: Vec<(&'static str, Vec<String>)>,
-    pub indicators: Vec<crate::wire::Indicator>,
-    pub partners: Vec<crate::wire::Partner>,
-    pub contacts: Vec<crate::wire::Contact>,
-    pub attachments: Vec<String>,
+    /// The note's sections, lists and tables, as its field table lays them out.
+    pub blocks: Vec<Block>,
     pub profile: Option<Vec<(&'static str, String)>>,
     pub history: Vec<HistoryRow>,
     /// Notes that name a revision of this one as the practice they adapt.
@@ -51,52 +48,6 @@ struct NotePage {
     chrome: Chrome,
     title: String,
     note: NoteView,
-}
-
-fn facts(note: &Practice) -> Vec<(&'static str, String)> {
-    let mut facts = vec![("Themes", note.themes.join(", ")), ("SDG targets", note.sdg_targets.join(", "))];
-    facts.push(("Status", note.status.clone()));
-    let dates = match (note.start_date.as_str(), note.end_date.as_str()) {
-        ("", "") => String::new(),
-        (start, "") => format!("since {start}"),
-        ("", end) => format!("until {end}"),
-        (start, end) => format!("{start} to {end}"),
-    };
-    facts.push(("Dates", dates));
-    if let Some(place) = &note.location {
-        let mut parts: Vec<&str> = [&place.name, &place.subdivision, &place.country]
-            .into_iter()
-            .map(String::as_str)
-            .filter(|part| !part.is_empty())
-            .collect();
-        parts.dedup();
-        facts.push(("Place", parts.join(", ")));
-        let ids: Vec<String> =
-            [("Wikidata", &place.wikidata), ("GeoNames", &place.geonames), ("UN/LOCODE", &place.unlocode)]
-                .into_iter()
-                .filter(|(_, id)| !id.is_empty())
-                .map(|(name, id)| format!("{name} {id}"))
-                .collect();
-        facts.push(("Place ids", ids.join(", ")));
-    }
-    facts.push(("Language", note.language.clone()));
-    facts.push(("Licence", note.license.clone()));
-    facts.push(("Keywords", note.keywords.join(", ")));
-    if let Some(resources) = &note.resources {
-        let budget = if resources.budget.is_empty() {
-            String::new()
-        } else {
-            format!("{} {}", resources.budget, resources.currency)
-        };
-        facts.push(("Budget", budget));
-        facts.push(("Funding", resources.funding_sources.join(", ")));
-        facts.push(("Staff", resources.staff.clone()));
-    }
-    if !note.based_on.is_empty() {
-        facts.push(("Adapted from", crate::hex::to_hex(&note.based_on)));
-    }
-    facts.retain(|(_, value)| !value.is_empty());
-    facts
 }
 
 fn profile_facts(profile: &Profile) -> Vec<(&'static str, String)> {
@@ -181,27 +132,7 @@ async fn note_view(node: &NodeHandle, detail: Detail, signed_in: bool) -> Result
         detail.history.iter().flatten().filter_map(|row| row.summary.id.parse().ok()).collect();
     let adaptations = rows(&node.adaptations(revisions).await?);
     let profile = node.profile_of(publisher).await?.map(|profile| profile_facts(&profile));
-    let transfer = practice.transferability.clone().unwrap_or_default();
-    let sections: Vec<(&'static str, String)> = [
-        ("Summary", practice.summary.clone()),
-        ("Problem", practice.problem.clone()),
-        ("Objectives", practice.objectives.clone()),
-        ("Approach", practice.approach.clone()),
-        ("Results", practice.results.clone()),
-        ("Lessons learned", practice.lessons_learned.clone()),
-        ("Transferability", transfer.summary.clone()),
-    ]
-    .into_iter()
-    .filter(|(_, text)| !text.is_empty())
-    .collect();
-    let lists: Vec<(&'static str, Vec<String>)> = [
-        ("Core elements", transfer.core_elements),
-        ("Adaptable elements", transfer.adaptable_elements),
-        ("Preconditions", transfer.preconditions),
-    ]
-    .into_iter()
-    .filter(|(_, items)| !items.is_empty())
-    .collect();
+    let (facts, blocks) = fields::shown(&practice);
     Ok(NoteView {
         id: summary.id.clone(),
         title: if practice.title.is_empty() { summary.slug.clone() } else { practice.title.clone() },
@@ -213,17 +144,8 @@ async fn note_view(node: &NodeHandle, detail: Detail, signed_in: bool) -> Result
         can_edit: own && signed_in && detail.is_current() && !summary.withdrawn,
         withdrawn,
         newer,
-        facts: facts(&practice),
-        sections,
-        lists,
-        indicators: practice.indicators.clone(),
-        partners: practice.partners.clone(),
-        contacts: practice.contacts.clone(),
-        attachments: practice
-            .attachments
-            .iter()
-            .map(|a| format!("{} ({} bytes, SHA-256 {})", a.name, a.size, crate::hex::to_hex(&a.sha256)))
-            .collect(),
+        facts,
+        blocks,
         profile,
         history: history_rows(&detail),
         adaptations,

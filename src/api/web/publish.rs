@@ -9,7 +9,12 @@ use axum::response::Response;
 
 use super::session::{posted, signed_in, value};
 use super::{Chrome, WebError, html, page, redirect};
-use crate::api::form::NoteForm;
+use crate::api::form::{Form, Widget};
+use crate::markdown::Note;
+use crate::wire::Practice;
+
+/// The form for a practice note.
+type NoteForm = Form<Practice>;
 use crate::author::AuthorError;
 use crate::node::{NodeError, NodeHandle};
 use crate::view::BodyView;
@@ -23,7 +28,8 @@ struct FormPage {
 }
 
 fn form_page(chrome: Chrome, form: NoteForm, status: StatusCode) -> Response {
-    let title = if form.editing { format!("Edit: {}", form.title) } else { "Publish a practice note".to_owned() };
+    let title =
+        if form.editing { format!("Edit: {}", form.value("title")) } else { "Publish a practice note".to_owned() };
     html(status, &FormPage { chrome, title, form })
 }
 
@@ -33,7 +39,8 @@ pub(super) async fn new_form(State(node): State<NodeHandle>, headers: HeaderMap)
     }
     page(&node, &headers, "publish", |node, chrome| async move {
         let publish = &node.config().publish;
-        Ok(form_page(chrome, NoteForm::new(&publish.default_language, &publish.default_license), StatusCode::OK))
+        let defaults = [("language", publish.default_language.as_str()), ("license", publish.default_license.as_str())];
+        Ok(form_page(chrome, NoteForm::new(&defaults), StatusCode::OK))
     })
     .await
 }
@@ -75,9 +82,10 @@ pub(super) async fn publish(State(node): State<NodeHandle>, headers: HeaderMap, 
     page(&node, &headers, "publish", |node, chrome| async move {
         let mut form = NoteForm::from_pairs(&pairs);
         let base = node.own_note(form.slug.clone()).await?.map(|(_, note)| note);
-        let Some(note) = form.check_into_note(base.as_ref()) else {
+        let Some((slug, practice)) = form.check_into_body(base.as_ref()) else {
             return Ok(form_page(chrome, form, StatusCode::BAD_REQUEST));
         };
+        let note = Note { slug, practice };
         match node.publish_note(note, Some(form.base_revision)).await {
             Ok(published) => Ok(redirect(&format!("/notes/{}?saved=published", published.record.id()))),
             Err(NodeError::Author(AuthorError::Record(error))) => {
