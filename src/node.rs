@@ -16,6 +16,7 @@
 mod budget;
 mod events;
 mod guard;
+mod reads;
 mod state;
 mod syncing;
 mod usecases;
@@ -41,8 +42,9 @@ use crate::store::Store;
 use crate::trust::Policy;
 
 pub use guard::{Penalty, STRIKES_TO_BAN};
+pub use reads::{PartnerRow, PartnersPage, PeerView, Status};
 pub use state::{Received, Rejection};
-pub use usecases::{ImportResult, NodeError, PartnerAdded, PartnerRow, PartnersPage, PeerView, Status, SyncAnswer};
+pub use usecases::{ImportResult, NodeError, PartnerAdded, SyncAnswer};
 
 /// Peers' requests being answered at once, at most; more wait their turn.
 pub const MAX_SERVING: usize = 4;
