@@ -62,4 +62,5 @@ pub mod metrics;
 pub mod api;
 pub mod daemon;
 pub mod cli;
+#[cfg(feature = "fuzz")]
 pub mod fuzz;

@@ -31,6 +31,7 @@ use anyhow::{Context, Result};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::archive::Archive;
 use crate::author::now_ms;
@@ -114,6 +115,9 @@ struct Shared {
     state: state::State,
     /// Every record accepted from a peer, for whoever listens (the demo).
     accepted: broadcast::Sender<Received>,
+    /// Work running off the async runtime (store reads and writes): waited for when the node
+    /// stops, so that none holds the store after it.
+    blocking: TaskTracker,
 }
 
 impl Shared {
@@ -222,6 +226,7 @@ impl RunningNode {
             gossip_received: AtomicU64::new(0),
             state: state::State::default(),
             accepted: broadcast::channel(1024).0,
+            blocking: TaskTracker::new(),
         });
         let (inbox, validator_inbox) = mpsc::channel(VALIDATION_QUEUE);
         let validator = {
@@ -247,11 +252,14 @@ impl RunningNode {
         let validator = self.validator;
         let _ = tokio::task::spawn_blocking(move || validator.join()).await;
         let RunningNode { node, .. } = self;
+        node.shared.blocking.close();
+        node.shared.blocking.wait().await;
         node.shared.store().flush()?;
         // The tasks' clones of the state are gone with them; once the last handle is dropped
         // the store closes (and releases the data directory).
-        if let Ok(shared) = Arc::try_unwrap(node.shared) {
-            shared.archive.close()?;
+        match Arc::try_unwrap(node.shared) {
+            Ok(shared) => shared.archive.close()?,
+            Err(_) => tracing::debug!("a handle to the node is still held; the store closes when it is dropped"),
         }
         Ok(())
     }

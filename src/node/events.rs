@@ -28,12 +28,15 @@ pub(super) async fn keep_search_index(shared: Arc<Shared>, shutdown: Cancellatio
             _ = shutdown.cancelled() => return,
             _ = interval.tick() => {}
         }
-        let shared = Arc::clone(&shared);
-        let indexed = tokio::task::spawn_blocking(move || {
-            let archive = &shared.archive;
-            archive.search_index().and_then(|index| index.catch_up(archive.store()))
-        })
-        .await;
+        let indexing = Arc::clone(&shared);
+        let indexed = shared
+            .blocking
+            .spawn_blocking(move || {
+                let shared = indexing;
+                let archive = &shared.archive;
+                archive.search_index().and_then(|index| index.catch_up(archive.store()))
+            })
+            .await;
         match indexed {
             Ok(Ok(_)) => {}
             Ok(Err(error)) => tracing::warn!(%error, "cannot update the search index; searches may miss new notes"),
@@ -126,7 +129,7 @@ fn spawn_sync(work: &mut JoinSet<()>, shared: &Arc<Shared>, peer: PeerId) {
 async fn serve(shared: Arc<Shared>, exchange: Exchange, peer: PeerId, id: u64, data: Vec<u8>) {
     let Ok(_permit) = Arc::clone(&shared.serving).acquire_owned().await else { return };
     let answering = Arc::clone(&shared);
-    let answer = tokio::task::spawn_blocking(move || syncing::answer(&answering, exchange, &data)).await;
+    let answer = shared.blocking.spawn_blocking(move || syncing::answer(&answering, exchange, &data)).await;
     match answer {
         Ok(Ok(answer)) => {
             shared.metrics.served(exchange.as_str());

@@ -121,8 +121,8 @@ async fn with_peer(shared: &Arc<Shared>, peer: PeerId) -> SyncReport {
     let started = Instant::now();
     let scope = shared.policy().scope().clone();
     let set = {
-        let (shared, scope) = (Arc::clone(shared), scope.clone());
-        tokio::task::spawn_blocking(move || shared.items(&scope)).await
+        let (reading, scope) = (Arc::clone(shared), scope.clone());
+        shared.blocking.spawn_blocking(move || reading.items(&scope)).await
     };
     let set = match set {
         Ok(Ok(set)) => set,
@@ -180,8 +180,8 @@ async fn drive(shared: &Arc<Shared>, peer: PeerId, session: &mut Session) -> Res
         if storing.is_none()
             && let Some(batch) = to_store.pop_front()
         {
-            let shared = Arc::clone(shared);
-            storing = Some(tokio::task::spawn_blocking(move || store(&shared, peer, batch)));
+            let storer = Arc::clone(shared);
+            storing = Some(shared.blocking.spawn_blocking(move || store(&storer, peer, batch)));
         }
         if round.is_none() && fetch.is_none() && storing.is_none() {
             return if session.is_done() {

@@ -111,7 +111,7 @@ impl NodeHandle {
         E: Into<NodeError> + Send + 'static,
     {
         let shared = Arc::clone(&self.shared);
-        match tokio::task::spawn_blocking(move || work(&shared)).await {
+        match self.shared.blocking.spawn_blocking(move || work(&shared)).await {
             Ok(result) => result.map_err(Into::into),
             Err(error) => Err(failed(format!("a task of the node stopped: {error}"))),
         }

@@ -15,4 +15,5 @@ mod partners;
 mod partition;
 mod run;
 mod spec;
+mod tidy;
 mod web;

@@ -1,0 +1,176 @@
+//! The shape of `src/`, checked: each heavy dependency is named in its own module only, the
+//! modules' `crate::` references form no cycle, and every file reads in one sitting.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Longest file in `src/`, in lines.
+const MAX_LINES: usize = 600;
+
+/// Each heavy dependency, and the modules that may name it.
+const OWNERS: &[(&str, &[&str])] = &[
+    ("libp2p", &["net"]),
+    ("sled", &["store"]),
+    ("axum", &["api"]),
+    ("askama", &["api"]),
+    ("tantivy", &["search"]),
+    ("clap", &["cli", "main"]),
+    ("ed25519_dalek", &["record"]),
+    ("prost", &["wire"]),
+    ("prometheus_client", &["metrics"]),
+    ("serde_norway", &["markdown"]),
+    ("toml", &["config"]),
+];
+
+/// Every `.rs` file under `src/`.
+fn sources() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("src/ is readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut out);
+    out.sort();
+    out
+}
+
+/// The top-level module a file belongs to (`src/api/web/note.rs` is `api`; `lib.rs` is the crate).
+fn module_of(path: &Path) -> String {
+    let relative = path.strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join("src")).expect("under src/");
+    let first = relative.components().next().expect("a file").as_os_str().to_string_lossy();
+    first.trim_end_matches(".rs").to_owned()
+}
+
+/// A file's code: its lines without comments (`//`, `///`, `//!`), which may name anything.
+fn code(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(|line| match line.find("//") {
+            // A `//` inside a string (a URL) is code; the files keep comments on lines of their own
+            // or after code, never after a string holding `//`.
+            Some(at) if !line[..at].contains('"') => &line[..at],
+            _ => line,
+        })
+        .collect()
+}
+
+/// Whether `line` names the crate `name` (`name::…` as a path, not as part of another word).
+fn names(line: &str, name: &str) -> bool {
+    let pattern = format!("{name}::");
+    line.match_indices(&pattern).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+    })
+}
+
+/// The top-level modules a line refers to with `crate::…`.
+fn references(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (at, _) in line.match_indices("crate::") {
+        let rest = &line[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let inner = group.split('}').next().unwrap_or_default();
+            out.extend(inner.split(',').map(|part| part.trim().split("::").next().unwrap_or_default().to_owned()));
+        } else {
+            out.push(rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect());
+        }
+    }
+    out.retain(|module| !module.is_empty());
+    out
+}
+
+#[test]
+fn heavy_dependencies_stay_in_their_modules() {
+    let mut strays = Vec::new();
+    for path in sources() {
+        let module = module_of(&path);
+        let text = std::fs::read_to_string(&path).expect("a source file");
+        for (number, line) in code(&text).into_iter().enumerate() {
+            for (dependency, owners) in OWNERS {
+                if names(line, dependency) && !owners.contains(&module.as_str()) {
+                    strays.push(format!("{}:{}: {dependency} outside {owners:?}", path.display(), number + 1));
+                }
+            }
+        }
+    }
+    assert!(strays.is_empty(), "heavy dependencies named outside their modules:\n{}", strays.join("\n"));
+}
+
+#[test]
+fn the_modules_imports_form_no_cycle() {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let modules: BTreeSet<String> = sources().iter().map(|path| module_of(path)).collect();
+    for path in sources() {
+        let module = module_of(&path);
+        let text = std::fs::read_to_string(&path).expect("a source file");
+        for line in code(&text) {
+            for target in references(line) {
+                if target != module && modules.contains(&target) {
+                    graph.entry(module.clone()).or_default().insert(target);
+                }
+            }
+        }
+    }
+    assert!(graph.len() > 10, "the imports were not read: {graph:?}");
+    // Depth-first search; a module met again while it is on the path closes a cycle.
+    fn visit(
+        module: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|on| on == module) {
+            let mut cycle = path[start..].to_vec();
+            cycle.push(module.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(module) {
+            return None;
+        }
+        path.push(module.to_owned());
+        for next in graph.get(module).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(module.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for module in graph.keys() {
+        if let Some(cycle) = visit(module, &graph, &mut Vec::new(), &mut done) {
+            panic!("the modules import each other in a circle: {}", cycle.join(" -> "));
+        }
+    }
+}
+
+#[test]
+fn every_file_reads_in_one_sitting() {
+    let long: Vec<String> = sources()
+        .iter()
+        .filter_map(|path| {
+            let lines = std::fs::read_to_string(path).expect("a source file").lines().count();
+            (lines > MAX_LINES).then(|| format!("{}: {lines} lines", path.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "files over {MAX_LINES} lines (split them by concept):\n{}", long.join("\n"));
+}
+
+#[test]
+fn the_checks_see_what_they_look_for() {
+    // The helpers find what the tests above rely on them to find, so those tests can fail.
+    assert!(names("use libp2p::{gossipsub, noise};", "libp2p"));
+    assert!(names("    let swarm = libp2p::SwarmBuilder::with_new_identity()", "libp2p"));
+    assert!(!names("use crate::net::libp2p_free;", "libp2p"));
+    assert!(!names("let x = mysled::open();", "sled"));
+    assert_eq!(references("use crate::{record::Kind, store::Store};"), ["record", "store"]);
+    assert_eq!(references("    crate::api::serve(listener, node)"), ["api"]);
+    assert_eq!(code("let a = 1; // crate::api here is a comment"), ["let a = 1; "]);
+    assert!(code("/// See [`crate::node`].").iter().all(|line| references(line).is_empty()));
+}
