@@ -1,6 +1,8 @@
 //! The HTTP API of a running node: filtered, paginated listings, errors that name the bad
 //! parameter, the token on every write, and the OpenAPI document.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::harness::*;
@@ -32,9 +34,10 @@ async fn listings_filter_page_and_name_bad_parameters_and_writes_need_the_token(
         let id = node.publish(&text).await;
         // Listings run newest first: give each note its own millisecond.
         let signed = node.node().store().get(&id).unwrap().unwrap().timestamp_ms();
-        while citymesh::author::now_ms() <= signed {
-            tokio::task::yield_now().await;
-        }
+        eventually("the clock passes the note's millisecond", Duration::from_secs(5), || async {
+            citymesh::author::now_ms() > signed
+        })
+        .await;
     }
     let base = node.api_url();
     let (base, publisher, token) = (base.clone(), node.publisher().to_string(), node.node().token().to_owned());

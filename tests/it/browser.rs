@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -59,11 +59,9 @@ impl Driver {
             .build()
             .into();
         let driver = Driver { process, base: format!("http://127.0.0.1:{port}"), agent };
-        let started = Instant::now();
-        while driver.call("GET", "/status", None).map(|status| status["ready"] != true).unwrap_or(true) {
-            assert!(started.elapsed() < STEP, "chromedriver did not become ready");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        eventually_blocking("chromedriver is ready", STEP, || {
+            driver.call("GET", "/status", None).is_ok_and(|status| status["ready"] == true)
+        });
         driver
     }
 
@@ -134,19 +132,14 @@ impl Session<'_> {
 
     /// The element the CSS selector finds, waiting for it to appear.
     fn find(&self, css: &str) -> String {
-        let started = Instant::now();
-        loop {
-            let found = self.driver.call(
-                "POST",
-                &format!("/session/{}/element", self.id),
-                Some(json!({"using": "css selector", "value": css})),
-            );
-            if let Ok(element) = found {
-                return element[ELEMENT].as_str().expect("an element reference").to_owned();
-            }
-            assert!(started.elapsed() < STEP, "no element {css:?} on {}", self.url());
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut element = None;
+        eventually_blocking(&format!("an element {css:?} is on the page"), STEP, || {
+            let path = format!("/session/{}/element", self.id);
+            let found = self.driver.call("POST", &path, Some(json!({"using": "css selector", "value": css})));
+            element = found.ok().and_then(|found| found[ELEMENT].as_str().map(str::to_owned));
+            element.is_some()
+        });
+        element.expect("checked above")
     }
 
     fn type_into(&self, css: &str, text: &str) {
@@ -166,15 +159,12 @@ impl Session<'_> {
 
     /// Waits until the page's address satisfies `condition`.
     fn wait_for_url(&self, what: &str, condition: impl Fn(&str) -> bool) -> String {
-        let started = Instant::now();
-        loop {
-            let url = self.url();
-            if condition(&url) {
-                return url;
-            }
-            assert!(started.elapsed() < STEP, "{what}: still at {url}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut url = String::new();
+        eventually_blocking(what, STEP, || {
+            url = self.url();
+            condition(&url)
+        });
+        url
     }
 
     fn screenshot(&self, name: &str) -> PathBuf {

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use citymesh::record::{self, Body, Draft, Key, Kind, PublisherKey, Record, Version};
 use citymesh::search::Search;
@@ -145,11 +145,10 @@ async fn acknowledged_records_survive_sigkill_and_every_index_agrees() {
         // then dies at a random moment (the sleep is the experiment, not a wait); the last
         // run feeds everything left and is killed while idle or indexing.
         let share = if last { chunks.len() } else { (kill + 1) * chunks.len() / KILLS - rng.below(3) as usize };
-        let started = Instant::now();
-        while progress.load(Ordering::Relaxed) < share && !feeder.is_finished() {
-            assert!(started.elapsed() < STEP * 5, "the feeding stalled");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        eventually("the feeding reaches this run's share", STEP * 5, || async {
+            progress.load(Ordering::Relaxed) >= share || feeder.is_finished()
+        })
+        .await;
         tokio::time::sleep(Duration::from_millis(rng.below(400))).await;
         drop(child); // SIGKILL
         stop.store(true, Ordering::Relaxed);

@@ -115,10 +115,15 @@ pub fn http() -> ureq::Agent {
         .into()
 }
 
+/// The arguments of `citymesh run` on loopback, on free ports for peers and for the API.
+pub const RUN: [&str; 5] = ["run", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"];
+
 /// A `citymesh run` process on loopback, killed with SIGKILL and reaped when dropped
-/// ([`Process::stop`] stops it cleanly instead).
+/// ([`Process::stop`] stops it cleanly instead). Its log goes to a file beside its data
+/// directory, which [`Process::stop`] hands back.
 pub struct Process {
     child: std::process::Child,
+    log: PathBuf,
     /// The node's API, as `http://127.0.0.1:port`.
     pub base: String,
 }
@@ -129,34 +134,33 @@ impl Process {
     pub fn start(data: &DataDir, bootstrap: &[String]) -> Process {
         let api_file = data.path().join("api.addr");
         let _ = std::fs::remove_file(&api_file);
-        let mut args = vec!["run", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"];
+        let mut args = RUN.to_vec();
         for address in bootstrap {
             args.extend(["--bootstrap", address.as_str()]);
         }
+        let log = data.scratch("run.log");
         let child = Command::new(env!("CARGO_BIN_EXE_citymesh"))
             .arg("--data-dir")
             .arg(data.path())
             .args(&args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info,libp2p=warn,libp2p_kad=error")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("a log file"))
             .spawn()
             .expect("start citymesh run");
-        let mut process = Process { child, base: String::new() };
+        let mut process = Process { child, log, base: String::new() };
         let agent: ureq::Agent =
             ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
-        let started = std::time::Instant::now();
-        loop {
-            if let Ok(address) = std::fs::read_to_string(&api_file) {
-                let base = format!("http://{}", address.trim());
-                if agent.get(format!("{base}/api/v1/status")).call().is_ok_and(|r| r.status().is_success()) {
-                    process.base = base;
-                    return process;
-                }
-            }
-            assert!(started.elapsed() < Duration::from_secs(60), "citymesh run did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let mut base = None;
+        eventually_blocking("citymesh run answers on its API", Duration::from_secs(60), || {
+            let Ok(address) = std::fs::read_to_string(&api_file) else { return false };
+            let candidate = format!("http://{}", address.trim());
+            let answers = agent.get(format!("{candidate}/api/v1/status")).call().is_ok_and(|r| r.status().is_success());
+            base = answers.then_some(candidate);
+            answers
+        });
+        process.base = base.expect("checked above");
+        process
     }
 
     /// The process's resident memory now and at its peak since the last [`Process::reset_peak`]
@@ -190,13 +194,15 @@ impl Process {
         format!("{address}/p2p/{}", status["peer_id"].as_str().expect("a peer id"))
     }
 
-    /// Stops the node with SIGTERM and waits for a clean exit.
-    pub fn stop(mut self) {
+    /// Stops the node with SIGTERM, waits for a clean exit and answers what it logged.
+    pub fn stop(mut self) -> String {
         let pid = self.child.id().to_string();
         let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
         assert!(status.success());
         let exit = self.child.wait().expect("the node exits");
-        assert!(exit.success(), "citymesh run did not stop cleanly: {exit}");
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        assert!(exit.success(), "citymesh run did not stop cleanly: {exit}\n{log}");
+        log
     }
 }
 
@@ -238,6 +244,16 @@ pub fn check_id(output: &str) -> String {
 pub fn example_with(from: &str, to: &str) -> String {
     assert!(EXAMPLE.contains(from), "the example has no {from:?}");
     EXAMPLE.replacen(from, to, 1)
+}
+
+/// Waits until `condition` holds, checking every 50 ms, failing the test after `timeout`; for
+/// tests that are not async (see [`eventually`]).
+pub fn eventually_blocking(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !condition() {
+        assert!(std::time::Instant::now() < deadline, "timed out after {timeout:?} waiting until {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Waits until `condition` holds, checking every 50 ms, failing the test after `timeout`.

@@ -113,15 +113,11 @@ fn after_a_partition_heals_every_node_holds_the_same_heads_within_30_seconds() {
         }
     }
     // Each side sees its own writes (by gossip, or by the next sync) but none of the other's.
-    let started = Instant::now();
-    let a0 = loop {
-        let a0 = heads(&group_a[&side_a[0]]);
-        if a0.keys().any(|(_, _, slug)| slug == "side-a-1") {
-            break a0;
-        }
-        assert!(started.elapsed() < HEAL, "side a's writes did not spread on side a");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let mut a0 = BTreeMap::new();
+    eventually_blocking("side a's writes spread on side a", HEAL, || {
+        a0 = heads(&group_a[&side_a[0]]);
+        a0.keys().any(|(_, _, slug)| slug == "side-a-1")
+    });
     assert!(!a0.keys().any(|(_, _, slug)| slug.starts_with("side-b")), "the partition leaked");
     stop_all(group_a);
     stop_all(group_b);
@@ -131,45 +127,23 @@ fn after_a_partition_heals_every_node_holds_the_same_heads_within_30_seconds() {
     let healed = Instant::now();
     let running = start_group(&cities, &all);
     let expected_keys = NODES /* profiles */ + NODES /* shared */ + NODES /* side notes */;
-    loop {
-        let views: Vec<_> = running.values().map(heads).collect();
-        let same = views.iter().all(|view| view == &views[0]);
-        if same && views[0].len() == expected_keys {
-            // Every head is the latest write: edits and withdrawals from both sides.
-            let detail: Value = http()
-                .get(format!("{}/api/v1/records/shared-7?history=true", running[&7].base))
-                .call()
-                .unwrap()
-                .body_mut()
-                .read_json()
-                .unwrap();
-            assert_eq!(detail["revision"], 2, "{detail}");
-            let withdrawn = views[0]
-                .keys()
-                .filter(|(_, _, slug)| slug.starts_with("side-"))
-                .filter(|key| {
-                    let id = &views[0][*key];
-                    let row: Value = http()
-                        .get(format!("{}/api/v1/records/{id}", running[&0].base))
-                        .call()
-                        .unwrap()
-                        .body_mut()
-                        .read_json()
-                        .unwrap();
-                    row["withdrawn"] == true
-                })
-                .count();
-            assert_eq!(withdrawn, NODES / 2, "one withdrawal per even node, from both sides");
-            println!("identical heads on all {NODES} nodes {:.1} s after healing", healed.elapsed().as_secs_f64());
-            break;
-        }
-        assert!(
-            healed.elapsed() < HEAL,
-            "heads still differ {} s after healing: {:?}",
-            HEAL.as_secs(),
-            views.iter().map(BTreeMap::len).collect::<Vec<_>>()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let mut views: Vec<BTreeMap<(String, String, String), String>> = Vec::new();
+    eventually_blocking("every node holds the same heads", HEAL.saturating_sub(healed.elapsed()), || {
+        views = running.values().map(heads).collect();
+        views.iter().all(|view| view == &views[0]) && views[0].len() == expected_keys
+    });
+    println!("identical heads on all {NODES} nodes {:.1} s after healing", healed.elapsed().as_secs_f64());
+    // Every head is the latest write: edits and withdrawals from both sides.
+    let get = |base: &str, path: &str| -> Value {
+        http().get(format!("{base}{path}")).call().unwrap().body_mut().read_json().unwrap()
+    };
+    let detail = get(&running[&7].base, "/api/v1/records/shared-7?history=true");
+    assert_eq!(detail["revision"], 2, "{detail}");
+    let withdrawn = views[0]
+        .iter()
+        .filter(|((_, _, slug), _)| slug.starts_with("side-"))
+        .filter(|(_, id)| get(&running[&0].base, &format!("/api/v1/records/{id}"))["withdrawn"] == true)
+        .count();
+    assert_eq!(withdrawn, NODES / 2, "one withdrawal per even node, from both sides");
     stop_all(running);
 }

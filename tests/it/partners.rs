@@ -2,8 +2,7 @@
 //! policies on gossip and sync, and the blocklist winning over partnership.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use citymesh::invite::InviteCode;
 use citymesh::record::PublisherId;
@@ -137,39 +136,6 @@ async fn the_blocklist_beats_partnership() {
     b.stop().await;
 }
 
-/// A `citymesh run` process, killed if the test ends early.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn run(city: &DataDir) -> Running {
-    let child = Command::new(env!("CARGO_BIN_EXE_citymesh"))
-        .arg("--data-dir")
-        .arg(city.path())
-        .args(["run", "--listen", TCP, "--api", "127.0.0.1:0"])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start citymesh run");
-    let api = city.path().join("api.addr");
-    wait_until("the node announces its API", || api.exists());
-    Running(child)
-}
-
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + TIMEOUT;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out after {TIMEOUT:?} waiting until {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn publisher_of(city: &DataDir) -> String {
     let status: serde_json::Value = serde_json::from_str(&city.ok(&["status", "--json"])).unwrap();
     status["publisher"].as_str().unwrap().to_owned()
@@ -187,7 +153,7 @@ fn two_cities_become_partners_by_invite_code_with_the_cli_alone() {
         std::fs::write(city.path().join("config.toml"), config).unwrap();
     }
     let note_id = check_id(&a.publish(EXAMPLE));
-    let (_a_running, _b_running) = (run(&a), run(&b));
+    let (_a_running, _b_running) = (Process::start(&a, &[]), Process::start(&b, &[]));
     let (a_key, b_key) = (publisher_of(&a), publisher_of(&b));
 
     let code = a.ok(&["invite"]).trim().to_owned();
@@ -203,7 +169,9 @@ fn two_cities_become_partners_by_invite_code_with_the_cli_alone() {
     // Pasted as an e-mail would carry it: wrapped over lines.
     let wrapped = format!("{}\n  {}", &code[..40], &code[40..]);
     b.ok(&["partner", "add", &wrapped, "--label", "sister city"]);
-    wait_until("B holds A's note", || b.list().as_array().unwrap().iter().any(|row| row["id"] == note_id.as_str()));
+    eventually_blocking("B holds A's note", TIMEOUT, || {
+        b.list().as_array().unwrap().iter().any(|row| row["id"] == note_id.as_str())
+    });
     let listed = partners_of(&b);
     assert_eq!(listed[0]["publisher"], a_key.as_str());
     assert_eq!((listed[0]["name"].as_str(), listed[0]["label"].as_str()), (Some("City A"), Some("sister city")));
@@ -212,7 +180,7 @@ fn two_cities_become_partners_by_invite_code_with_the_cli_alone() {
 
     // A adds B back: once B holds A's partnership record naming it, the partnership is mutual.
     a.ok(&["partner", "add", b.ok(&["invite"]).trim()]);
-    wait_until("B sees the partnership as mutual", || partners_of(&b)[0]["mutual"] == true);
+    eventually_blocking("B sees the partnership as mutual", TIMEOUT, || partners_of(&b)[0]["mutual"] == true);
     check_mentions(&a.ok(&["partner", "list"]), &["City B", "mutual"]);
 
     check_mentions(&b.fails(&["block", "not-a-key"]), &["not a publisher key"]);

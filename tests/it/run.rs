@@ -1,47 +1,12 @@
 //! `citymesh run` as a real process, and the CLI talking to it through its API.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use crate::harness::*;
-
-fn wait_until(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting until {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Kills the node if the test fails before stopping it.
-struct Running(Option<std::process::Child>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(child) = self.0.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-const RUN: [&str; 5] = ["run", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"];
 
 #[test]
 fn the_cli_works_through_a_running_node_which_stops_cleanly_on_sigterm() {
     let city = DataDir::initialised("City of Surabaya");
-    let mut node = Running(Some(
-        Command::new(env!("CARGO_BIN_EXE_citymesh"))
-            .arg("--data-dir")
-            .arg(city.path())
-            .args(RUN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start citymesh run"),
-    ));
+    let node = Process::start(&city, &[]);
     let api_file = city.path().join("api.addr");
-    wait_until("the node announces its API", Duration::from_secs(20), || api_file.exists());
 
     let id = check_id(&city.publish(EXAMPLE));
     let listed = city.list();
@@ -65,12 +30,7 @@ fn the_cli_works_through_a_running_node_which_stops_cleanly_on_sigterm() {
     assert!(alone.status.success());
     check_mentions(&String::from_utf8_lossy(&alone.stderr), &["no peers connected"]);
 
-    let child = node.0.take().expect("the node runs");
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
-    assert!(status.success());
-    let output = child.wait_with_output().expect("the node exits");
-    let log = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "citymesh run did not exit cleanly:\n{log}");
+    let log = node.stop();
     check_mentions(&log, &["node started", "stopping"]);
     assert!(!api_file.exists(), "a stopped node leaves its API address behind");
     // The store is released: commands open it directly again.
