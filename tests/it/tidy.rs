@@ -1,5 +1,6 @@
-//! The shape of `src/`, checked: each heavy dependency is named in its own module only, the
-//! modules' `crate::` references form no cycle, and every file reads in one sitting.
+//! The shape of `src/`, checked: each heavy dependency is named in its own module only, each
+//! module's `crate::` references name only modules `src/lib.rs` declares before it (so there is
+//! no cycle, and lib.rs reads in order), and every file reads in one sitting.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -148,6 +149,39 @@ fn the_modules_imports_form_no_cycle() {
             panic!("the modules import each other in a circle: {}", cycle.join(" -> "));
         }
     }
+}
+
+/// The modules in the order `src/lib.rs` declares them.
+fn declared() -> Vec<String> {
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).expect("lib.rs");
+    lib.lines()
+        .filter_map(|line| line.strip_prefix("pub mod "))
+        .map(|name| name.trim_end_matches(';').to_owned())
+        .collect()
+}
+
+#[test]
+fn each_module_names_only_modules_declared_before_it() {
+    let order = declared();
+    assert!(order.len() > 10 && order[0] == "hex", "lib.rs was not read: {order:?}");
+    let mut backwards = Vec::new();
+    for path in sources() {
+        let module = module_of(&path);
+        let Some(position) = order.iter().position(|declared| *declared == module) else { continue };
+        let text = std::fs::read_to_string(&path).expect("a source file");
+        for (number, line) in code(&text).into_iter().enumerate() {
+            for target in references(line) {
+                if order.iter().position(|declared| *declared == target).is_some_and(|at| at > position) {
+                    backwards.push(format!(
+                        "{}:{}: {module} names {target}, declared after it",
+                        path.display(),
+                        number + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(backwards.is_empty(), "modules naming modules below them in lib.rs:\n{}", backwards.join("\n"));
 }
 
 #[test]
