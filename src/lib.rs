@@ -47,8 +47,9 @@
 //!   cycle, and no file passes 600 lines (tests/it/tidy.rs checks all three).
 //!
 //! A new field of a kind is one entry in its table under [`fields`]; a new kind is its
-//! message in `proto/`, its kind and rules in [`record`], its table under [`fields`] if people
-//! write it, and its use cases as [`archive::Archive`] and [`node::NodeHandle`] methods.
+//! message in `proto/`, one line in `record/kinds.rs` with a module for its rules
+//! ([`record::KindBody`]), its table under [`fields`] if people write it, and its use cases as
+//! [`archive::Archive`] and [`node::NodeHandle`] methods.
 
 pub mod hex;
 pub mod wire;

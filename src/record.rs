@@ -8,6 +8,7 @@
 mod body;
 mod error;
 mod ids;
+mod kinds;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -17,11 +18,12 @@ use std::collections::HashMap;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
-use crate::wire::{self, Envelope, Header, Partnership, Practice, Profile, Tombstone};
+use crate::wire::{self, Envelope, Header};
 
 pub use crate::hex::{BadId, parse_hex, parse_hex32, to_hex};
 pub use error::RecordError;
-pub use ids::{Kind, PublisherId, RecordId};
+pub use ids::{PublisherId, RecordId};
+pub use kinds::{Body, Context, Kind, KindBody};
 
 /// Header format version described by `proto/README.md`.
 pub const FORMAT: u32 = 1;
@@ -64,18 +66,6 @@ impl PublisherKey {
     pub fn publisher(&self) -> PublisherId {
         PublisherId(self.0.verifying_key().to_bytes())
     }
-}
-
-/// The parsed body of a record. Bodies are short-lived views, so the size difference between
-/// variants does not matter.
-#[derive(Debug, Clone, PartialEq)]
-#[allow(clippy::large_enum_variant)]
-pub enum Body {
-    Practice(Practice),
-    Profile(Profile),
-    Partnership(Partnership),
-    /// A withdrawal: the record's key is withdrawn from this revision on.
-    Tombstone(Tombstone),
 }
 
 /// What a publisher asks to sign; [`sign`] turns it into a [`Record`].
@@ -131,12 +121,7 @@ pub struct Key {
 /// Signs a draft. The result passes [`verify`] at the draft's own timestamp, because it is
 /// checked by exactly the same code before it is returned.
 pub fn sign(key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
-    let (body, tombstone) = match &draft.body {
-        Body::Practice(practice) => (wire::encode(practice), false),
-        Body::Profile(profile) => (wire::encode(profile), false),
-        Body::Partnership(partnership) => (wire::encode(partnership), false),
-        Body::Tombstone(stone) => (wire::encode(stone), true),
-    };
+    let (body, tombstone) = (draft.body.encode(), matches!(draft.body, Body::Tombstone(_)));
     let header = Header {
         format: draft.kind.format(),
         publisher: key.publisher().0.to_vec(),
@@ -282,14 +267,15 @@ fn verifying_key(publisher: &PublisherId) -> Result<VerifyingKey, RecordError> {
 impl Record {
     fn check_header(&self, now_ms: i64) -> Result<(), RecordError> {
         let header = &self.header;
-        if header.tombstone && self.kind == Kind::Profile {
-            return Err(RecordError::ProfileWithdrawn);
+        if header.tombstone && !self.kind.is_withdrawable() {
+            return Err(RecordError::NotWithdrawable(self.kind.as_str()));
         }
         if !is_slug(&header.slug) {
             return Err(RecordError::Slug(header.slug.clone()));
         }
-        if self.kind == Kind::Profile && header.slug != PROFILE_SLUG {
-            return Err(RecordError::ProfileSlug(header.slug.clone()));
+        if let Some(expected) = self.kind.fixed_slug().filter(|expected| header.slug != *expected) {
+            let found = header.slug.clone();
+            return Err(RecordError::FixedSlug { kind: self.kind.as_str(), expected, found });
         }
         if header.revision == 0 {
             return Err(RecordError::Revision);
@@ -325,30 +311,8 @@ impl Record {
 
     /// Decodes and checks the body. It cannot fail for a record that passed [`verify`].
     pub fn parse_body(&self) -> Result<Body, RecordError> {
-        let decode_error = |message, error| RecordError::BodyDecode { message, error };
-        let body = if self.header.tombstone {
-            Body::Tombstone(wire::decode(&self.body).map_err(|e| decode_error("Tombstone", e))?)
-        } else {
-            match self.kind {
-                Kind::Practice => Body::Practice(wire::decode(&self.body).map_err(|e| decode_error("Practice", e))?),
-                Kind::Profile => Body::Profile(wire::decode(&self.body).map_err(|e| decode_error("Profile", e))?),
-                Kind::Partnership => {
-                    Body::Partnership(wire::decode(&self.body).map_err(|e| decode_error("Partnership", e))?)
-                }
-            }
-        };
-        body::check(&body)?;
-        if let Body::Partnership(partnership) = &body {
-            if partnership.partner == self.publisher.0 {
-                let problem = "names the publisher itself; a partnership names another publisher";
-                return Err(RecordError::BodyField { field: "partner".into(), problem: problem.into() });
-            }
-            if to_hex(&partnership.partner) != self.header.slug {
-                let problem =
-                    format!("does not match the slug {:?}, which must be the partner's key in hex", self.header.slug);
-                return Err(RecordError::BodyField { field: "partner".into(), problem });
-            }
-        }
+        let body = Body::decode(self.kind, self.header.tombstone, &self.body)?;
+        body.check(&Context { publisher: self.publisher, slug: &self.header.slug })?;
         Ok(body)
     }
 

@@ -113,13 +113,7 @@ impl Summary {
 
 /// The title a listing shows for a record.
 fn title(record: &Record) -> String {
-    match record.parse_body() {
-        Ok(Body::Practice(note)) => note.title,
-        Ok(Body::Profile(profile)) => profile.name,
-        Ok(Body::Partnership(partnership)) => format!("partner {}", record::to_hex(&partnership.partner)),
-        Ok(Body::Tombstone(stone)) => format!("(withdrawn: {})", stone.reason),
-        Err(error) => format!("(unreadable: {error})"),
-    }
+    record.parse_body().map_or_else(|error| format!("(unreadable: {error})"), |body| body.title())
 }
 
 /// One page of a listing, and where the next one starts (`None`: this is the last).

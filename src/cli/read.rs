@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::backend::{Backend, NodeStatus};
 use crate::datadir::DataDir;
-use crate::record::{self, Kind, RecordId};
+use crate::record::{self, Body, Kind, RecordId};
 use crate::view::{self, BodyView, Detail, SearchPage, Summary, format_time};
 
 /// Prints a view as JSON, keys in alphabetical order (as the API writes them).
@@ -60,7 +60,7 @@ fn print_detail(detail: &Detail) -> Result<()> {
     }
     println!();
     match (&detail.body, &detail.markdown) {
-        (BodyView::Tombstone(stone), _) => println!("WITHDRAWN: {}", stone.reason),
+        (BodyView::Readable(Body::Tombstone(stone)), _) => println!("WITHDRAWN: {}", stone.reason),
         (_, Some(markdown)) => print!("{markdown}"),
         (body, None) => println!("{}", serde_json::to_string_pretty(&view::to_json(body))?),
     }

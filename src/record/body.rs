@@ -1,7 +1,8 @@
-//! The field rules of format-1 bodies (`proto/README.md`, "Bodies"). One set of rules serves
-//! records signed here and records received from peers, so both are held to the same standard.
+//! The field rules of the bodies of the kinds format 1 and 2 know (`proto/README.md`, "Bodies"),
+//! as their [`KindBody`] impls. One set of rules serves records signed here and records
+//! received from peers, so both are held to the same standard.
 
-use super::{Body, RecordError};
+use super::{Context, KindBody, PROFILE_SLUG, RecordError};
 use crate::vocab;
 use crate::wire::{Contact, Partnership, Place, Practice, Profile, Tombstone};
 
@@ -11,13 +12,61 @@ const MAX_REASON_CHARS: usize = 1000;
 const MAX_KEYWORDS: usize = 32;
 const MAX_KEYWORD_CHARS: usize = 64;
 
-/// Checks a body against its message's field rules.
-pub(super) fn check(body: &Body) -> Result<(), RecordError> {
-    match body {
-        Body::Practice(practice) => check_practice(practice),
-        Body::Profile(profile) => check_profile(profile),
-        Body::Partnership(partnership) => check_partnership(partnership),
-        Body::Tombstone(stone) => check_tombstone(stone),
+impl KindBody for Practice {
+    const MESSAGE: &'static str = "Practice";
+
+    fn check(&self, _: &Context) -> Result<(), RecordError> {
+        check_practice(self)
+    }
+
+    fn title(&self) -> String {
+        self.title.clone()
+    }
+}
+
+impl KindBody for Profile {
+    const MESSAGE: &'static str = "Profile";
+    const WITHDRAWABLE: bool = false;
+    const SLUG: Option<&'static str> = Some(PROFILE_SLUG);
+
+    fn check(&self, _: &Context) -> Result<(), RecordError> {
+        check_profile(self)
+    }
+
+    fn title(&self) -> String {
+        self.name.clone()
+    }
+}
+
+impl KindBody for Partnership {
+    const MESSAGE: &'static str = "Partnership";
+
+    fn check(&self, context: &Context) -> Result<(), RecordError> {
+        check_partnership(self)?;
+        if self.partner == context.publisher.0 {
+            return Err(broken("partner", "names the publisher itself; a partnership names another publisher"));
+        }
+        if crate::hex::to_hex(&self.partner) != context.slug {
+            let problem = format!("does not match the slug {:?}, which must be the partner's key in hex", context.slug);
+            return Err(broken("partner", problem));
+        }
+        Ok(())
+    }
+
+    fn title(&self) -> String {
+        format!("partner {}", crate::hex::to_hex(&self.partner))
+    }
+}
+
+impl KindBody for Tombstone {
+    const MESSAGE: &'static str = "Tombstone";
+
+    fn check(&self, _: &Context) -> Result<(), RecordError> {
+        check_tombstone(self)
+    }
+
+    fn title(&self) -> String {
+        format!("(withdrawn: {})", self.reason)
     }
 }
 

@@ -25,12 +25,12 @@ pub enum RecordError {
     WeakKey,
     #[error("rule kind: unknown kind {0:?}; format 1 knows profile and practice, format 2 partnership")]
     Kind(String),
-    #[error("rule kind: a profile cannot be withdrawn, only replaced by a new revision")]
-    ProfileWithdrawn,
+    #[error("rule kind: a {0} cannot be withdrawn, only replaced by a new revision")]
+    NotWithdrawable(&'static str),
     #[error("rule slug: {0:?} is not a slug; use 1 to 64 of a-z, 0-9 and '-', not starting with '-'")]
     Slug(String),
-    #[error("rule slug: a profile's slug must be \"profile\", not {0:?}")]
-    ProfileSlug(String),
+    #[error("rule slug: a {kind}'s slug must be {expected:?}, not {found:?}")]
+    FixedSlug { kind: &'static str, expected: &'static str, found: String },
     #[error("rule revision: revisions start at 1")]
     Revision,
     #[error(
@@ -75,8 +75,8 @@ impl RecordError {
             PublisherLength(_) => "publisher-length",
             PublisherKey => "publisher-key",
             WeakKey => "weak-key",
-            Kind(_) | ProfileWithdrawn => "kind",
-            Slug(_) | ProfileSlug(_) => "slug",
+            Kind(_) | NotWithdrawable(_) => "kind",
+            Slug(_) | FixedSlug { .. } => "slug",
             Revision => "revision",
             Timestamp { .. } => "timestamp",
             BodyHashLength(_) => "body-hash-length",

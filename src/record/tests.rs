@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::wire::{Partnership, Place, Practice};
+use crate::wire::{Partnership, Place, Practice, Tombstone};
 
 const NOW: i64 = 1_767_225_600_000;
 

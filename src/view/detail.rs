@@ -8,20 +8,16 @@ use serde_json::{Value, json};
 
 use super::{Names, Summary};
 use crate::markdown;
-use crate::record::{self, Body, Record};
+use crate::record::{self, Body, Kind, Record};
 use crate::store::{Store, StoreError};
-use crate::wire::{Partnership, Practice, Profile, Tombstone};
 
-/// A record's body, as its kind has it. Views are short-lived, so the size difference between
-/// variants does not matter.
+/// A record's body, as its kind has it, or why it cannot be read. Views are short-lived, so
+/// the size difference between variants does not matter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[allow(clippy::large_enum_variant)]
 pub enum BodyView {
-    Practice(Practice),
-    Profile(Profile),
-    Partnership(Partnership),
-    Tombstone(Tombstone),
+    Readable(Body),
     /// A body this version cannot read (a record of a newer version's kind).
     Unreadable {
         error: String,
@@ -31,10 +27,7 @@ pub enum BodyView {
 impl BodyView {
     fn of(record: &Record) -> BodyView {
         match record.parse_body() {
-            Ok(Body::Practice(note)) => BodyView::Practice(note),
-            Ok(Body::Profile(profile)) => BodyView::Profile(profile),
-            Ok(Body::Partnership(partnership)) => BodyView::Partnership(partnership),
-            Ok(Body::Tombstone(stone)) => BodyView::Tombstone(stone),
+            Ok(body) => BodyView::Readable(body),
             Err(error) => BodyView::Unreadable { error: error.to_string() },
         }
     }
@@ -44,13 +37,10 @@ impl BodyView {
         if let Some(error) = body.get("error").and_then(Value::as_str) {
             return Ok(BodyView::Unreadable { error: error.to_owned() });
         }
-        Ok(match summary.kind.as_str() {
-            _ if summary.withdrawn => BodyView::Tombstone(serde_json::from_value(body)?),
-            "practice" => BodyView::Practice(serde_json::from_value(body)?),
-            "profile" => BodyView::Profile(serde_json::from_value(body)?),
-            "partnership" => BodyView::Partnership(serde_json::from_value(body)?),
-            other => BodyView::Unreadable { error: format!("a body of kind {other:?}") },
-        })
+        match summary.kind.parse::<Kind>() {
+            Ok(kind) => Body::from_json(kind, summary.withdrawn, body).map(BodyView::Readable),
+            Err(_) => Ok(BodyView::Unreadable { error: format!("a body of kind {:?}", summary.kind) }),
+        }
     }
 }
 
@@ -127,7 +117,7 @@ pub fn detail(store: &Store, record: &Record, with_history: bool, now_ms: i64) -
     let head = store.head(&record.key())?;
     let body = BodyView::of(record);
     let markdown = match &body {
-        BodyView::Practice(note) => Some(markdown::render(record.slug(), note)),
+        BodyView::Readable(Body::Practice(note)) => Some(markdown::render(record.slug(), note)),
         _ => None,
     };
     let history = if with_history { Some(history(store, record, &names)?) } else { None };
@@ -157,10 +147,10 @@ fn history(store: &Store, record: &Record, names: &Names) -> Result<Vec<HistoryR
 /// A body's fields as JSON, for comparing revisions: any kind's, with no list of fields to
 /// keep up to date.
 fn body_json(record: &Record) -> Value {
-    match BodyView::of(record) {
-        BodyView::Tombstone(stone) => json!({"withdrawn": stone.reason}),
-        BodyView::Unreadable { .. } => Value::Null,
-        body => json!(body),
+    match record.parse_body() {
+        Ok(Body::Tombstone(stone)) => json!({"withdrawn": stone.reason}),
+        Ok(body) => json!(body),
+        Err(_) => Value::Null,
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{Chrome, NoteRow, WebError, html, page, rows};
 use crate::fields::{self, Block};
 use crate::node::NodeHandle;
-use crate::record::{PublisherId, RecordId};
+use crate::record::{Body, PublisherId, RecordId};
 use crate::view::{BodyView, Detail, format_time};
 use crate::wire::{Practice, Profile};
 
@@ -69,12 +69,12 @@ fn profile_facts(profile: &Profile) -> Vec<(&'static str, String)> {
 
 /// What the page shows of a revision: its body, or for a withdrawal the last revision's before it.
 async fn shown_practice(node: &NodeHandle, detail: &Detail) -> Result<Practice, WebError> {
-    if let BodyView::Practice(note) = &detail.body {
+    if let BodyView::Readable(Body::Practice(note)) = &detail.body {
         return Ok(note.clone());
     }
     let earlier = detail.history.iter().flatten().rev().filter(|row| row.summary.revision < detail.summary.revision);
     for row in earlier {
-        if let BodyView::Practice(note) = node.show(row.summary.id.clone(), false).await?.body {
+        if let BodyView::Readable(Body::Practice(note)) = node.show(row.summary.id.clone(), false).await?.body {
             return Ok(note);
         }
     }
@@ -85,7 +85,7 @@ async fn shown_practice(node: &NodeHandle, detail: &Detail) -> Result<Practice, 
 async fn withdrawal_notice(node: &NodeHandle, detail: &Detail) -> Result<Option<String>, WebError> {
     let Some(head) = &detail.head else { return Ok(None) };
     let head = if detail.is_current() { detail.clone() } else { node.show(head.id.clone(), false).await? };
-    let BodyView::Tombstone(stone) = &head.body else { return Ok(None) };
+    let BodyView::Readable(Body::Tombstone(stone)) = &head.body else { return Ok(None) };
     Ok(Some(format!(
         "The publisher withdrew this note on {} (revision {}): {}",
         format_time(head.summary.timestamp_ms),

@@ -17,6 +17,7 @@ use crate::wire::Practice;
 type NoteForm = Form<Practice>;
 use crate::author::AuthorError;
 use crate::node::{NodeError, NodeHandle};
+use crate::record::Body;
 use crate::view::BodyView;
 
 #[derive(Template)]
@@ -60,7 +61,7 @@ pub(super) async fn edit_form(
             _ => shown,
         };
         let note = match &head.body {
-            BodyView::Practice(note) if head.summary.publisher == node.publisher().to_string() => note,
+            BodyView::Readable(Body::Practice(note)) if head.summary.publisher == node.publisher().to_string() => note,
             _ => {
                 return Err(WebError {
                     status: StatusCode::FORBIDDEN,
