@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use super::{NodeHandle, Penalty, Received, Rejection, Shared, syncing};
+use crate::archive::Archive;
 use crate::author::{AuthorError, ProfileChanges, Published};
 use crate::config::Config;
 use crate::datadir::DataDir;
@@ -125,9 +126,18 @@ impl NodeHandle {
         }
     }
 
-    /// Recomputes the trust policy after a change to partners, blocks or the policy.
-    fn refreshed(shared: &Shared) -> Result<(), NodeError> {
-        shared.refresh_policy().map_err(NodeError::Failed)
+    /// Changes partners, blocks or the policy (off the runtime), then recomputes the trust
+    /// policy from what the change left, so that it takes effect at once.
+    async fn change_trust<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&Archive) -> Result<T, PartnerError> + Send + 'static,
+    ) -> Result<T, NodeError> {
+        self.blocking(move |shared| {
+            let changed = change(&shared.archive)?;
+            shared.refresh_policy().map_err(NodeError::Failed)?;
+            Ok::<_, NodeError>(changed)
+        })
+        .await
     }
 
     pub fn publisher(&self) -> PublisherId {
@@ -273,13 +283,7 @@ impl NodeHandle {
     /// Adds a partner from its invite code: keeps it, signs and gossips a partnership record,
     /// dials its addresses and syncs with everyone connected (the scope grew).
     pub async fn add_partner(&self, code: String, label: String) -> Result<PartnerAdded, NodeError> {
-        let added = self
-            .blocking(move |shared| {
-                let added = shared.archive.add_partner(&code, &label)?;
-                Self::refreshed(shared)?;
-                Ok::<_, NodeError>(added)
-            })
-            .await?;
+        let added = self.change_trust(move |archive| archive.add_partner(&code, &label)).await?;
         if let Some(record) = &added.record {
             self.gossip(record).await;
         }
@@ -302,13 +306,7 @@ impl NodeHandle {
 
     /// Ends a partnership made by invite code; gossips the withdrawal of its partnership record.
     pub async fn remove_partner(&self, publisher: String) -> Result<Option<Record>, NodeError> {
-        let withdrawal = self
-            .blocking(move |shared| {
-                let withdrawal = shared.archive.remove_partner(&publisher)?;
-                Self::refreshed(shared)?;
-                Ok::<_, NodeError>(withdrawal)
-            })
-            .await?;
+        let withdrawal = self.change_trust(move |archive| archive.remove_partner(&publisher)).await?;
         if let Some(record) = &withdrawal {
             self.gossip(record).await;
         }
@@ -317,36 +315,19 @@ impl NodeHandle {
 
     /// Refuses a publisher's records from now on, whatever the policy; returns its key.
     pub async fn block(&self, publisher: String) -> Result<String, NodeError> {
-        self.blocking(move |shared| {
-            let blocked = shared.archive.block(&publisher)?;
-            Self::refreshed(shared)?;
-            Ok::<_, NodeError>(blocked)
-        })
-        .await
+        self.change_trust(move |archive| archive.block(&publisher)).await
     }
 
     /// Accepts a blocked publisher's records again, and fetches what was refused.
     pub async fn unblock(&self, publisher: String) -> Result<String, NodeError> {
-        let unblocked = self
-            .blocking(move |shared| {
-                let unblocked = shared.archive.unblock(&publisher)?;
-                Self::refreshed(shared)?;
-                Ok::<_, NodeError>(unblocked)
-            })
-            .await?;
+        let unblocked = self.change_trust(move |archive| archive.unblock(&publisher)).await?;
         self.shared.sync_soon(None);
         Ok(unblocked)
     }
 
     /// Changes the trust policy now (kept in partners.json) and syncs in the new scope.
     pub async fn set_policy(&self, policy: String) -> Result<PolicyKind, NodeError> {
-        let kind = self
-            .blocking(move |shared| {
-                let kind = shared.archive.set_policy(&policy)?;
-                Self::refreshed(shared)?;
-                Ok::<_, NodeError>(kind)
-            })
-            .await?;
+        let kind = self.change_trust(move |archive| archive.set_policy(&policy)).await?;
         self.shared.sync_soon(None);
         Ok(kind)
     }
