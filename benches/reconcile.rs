@@ -9,7 +9,12 @@
 //!    loopback, through the real network, verification and store. Prints records/s and the
 //!    ratio to a `verify_strict` loop on one thread over the same records, in the same run.
 //!
-//! Set CITYMESH_BENCH_RECORDS to change the cold join's size (0 skips it).
+//! 3. Catch-up after a restart: a node holding 100,000 records is restarted and fetches the 1%
+//!    its peer received meanwhile (records of 100 publishers, none a partner, under the `open`
+//!    policy, so every record passes the storage cap). Prints the time from starting the node
+//!    to the records being stored, and the ratio to a `verify_strict` loop over those records.
+//!
+//! Set CITYMESH_BENCH_RECORDS to change the cold join's and the restart's size (0 skips them).
 
 use std::time::{Duration, Instant};
 
@@ -157,6 +162,7 @@ fn main() {
     if records > 0 {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
         runtime.block_on(cold_join(records));
+        runtime.block_on(catch_up_after_restart(records));
     }
 }
 
@@ -168,6 +174,61 @@ async fn start(data: DataDir, bootstrap: Vec<String>, shutdown: &CancellationTok
     std::fs::write(data.config_path(), "[node]\ndiscovery = false\n").expect("config");
     let options = NetOptions { listen: vec!["/ip4/127.0.0.1/tcp/0".into()], bootstrap };
     RunningNode::start(data, options, shutdown.clone()).await.expect("node starts")
+}
+
+/// A node holding `count` records starts again after being offline while its peer received 1%
+/// more, and catches up.
+async fn catch_up_after_restart(count: usize) {
+    let extra = (count / 100).max(1);
+    println!("catch-up after a restart: a node holding {count} records fetches the {extra} its peer got meanwhile");
+    let envelopes = make_envelopes(count + extra);
+    let ceiling = plain_verify(&envelopes[count..]);
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let ingest_into = |data: &DataDir, name: &str, envelopes: &[Vec<u8>]| {
+        let (_, store) = data.initialise(profile(name)).expect("init");
+        let items = envelopes.iter().map(|bytes| ((), Ok(bytes.clone())));
+        ingest::ingest(&store, items, NOW, |(), outcome| assert!(matches!(outcome, ingest::Outcome::Stored { .. })))
+            .expect("ingest");
+    };
+    let holder = DataDir::new(root.path().join("holder"));
+    ingest_into(&holder, "Holder", &envelopes);
+    // The joiner held the same records before it went offline (the holder's profile comes now).
+    let joiner = DataDir::new(root.path().join("joiner"));
+    ingest_into(&joiner, "Joiner", &envelopes[..count]);
+    let shutdown = CancellationToken::new();
+    let holder = start(holder, Vec::new(), &shutdown).await;
+    let address = loop {
+        if let Some(address) = holder.node.net_status().await.expect("status").listen_addrs.first() {
+            break address.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let started = Instant::now();
+    let joiner = start(joiner, vec![address], &shutdown).await;
+    let opened = started.elapsed();
+    let report = loop {
+        if let Some(report) = joiner.node.syncs().into_values().find(|report| report.fetched > 0) {
+            break report;
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "the catch-up did not finish in 10 minutes");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let elapsed = started.elapsed();
+    assert!(report.error.is_none(), "the sync failed: {report:?}");
+    assert_eq!(report.fetched, extra + 1, "the records received meanwhile and the holder's profile");
+    let rate = report.fetched as f64 / (elapsed - opened).as_secs_f64();
+    println!("  ceiling: verify_strict loop, one thread   {ceiling:>8.0} records/s");
+    println!(
+        "  node started in {:.2} s; then {} records fetched and stored in {:.2} s, {} rounds: {rate:.0} records/s, ratio {:.2}",
+        opened.as_secs_f64(),
+        report.fetched,
+        (elapsed - opened).as_secs_f64(),
+        report.rounds,
+        rate / ceiling
+    );
+    shutdown.cancel();
+    holder.stopped().await.expect("stop");
+    joiner.stopped().await.expect("stop");
 }
 
 /// CPU time this process has used (user and system), from /proc (Linux), in seconds.

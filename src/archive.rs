@@ -22,7 +22,7 @@ use crate::partners::{self, Added, PartnerError, PartnerView};
 use crate::record::{PublisherId, PublisherKey, Record};
 use crate::search::{Search, SearchError, SearchQuery};
 use crate::store::{Store, StoreError};
-use crate::trust::{BlockEntry, Policy, PolicyKind};
+use crate::trust::{BlockEntry, PartnerEntry, Policy, PolicyKind};
 use crate::view::{self, Cursor, Detail, EnvelopePage, Filter, FindError, Names, Page, SearchPage};
 
 /// An invite code and what it names.
@@ -33,6 +33,47 @@ pub struct Invite {
     pub peer_id: String,
     pub addresses: Vec<String>,
     pub name: String,
+}
+
+/// A partner added, and which of its addresses are being dialled (none without a network).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerAdded {
+    pub publisher: String,
+    pub name: String,
+    pub label: String,
+    pub dialled: Vec<String>,
+}
+
+impl PartnerAdded {
+    pub fn of(entry: PartnerEntry, dialled: Vec<String>) -> PartnerAdded {
+        PartnerAdded { publisher: entry.publisher, name: entry.name, label: entry.label, dialled }
+    }
+}
+
+/// What became of one envelope of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum ImportResult {
+    Stored { id: String },
+    Held { id: String },
+    Rejected { rule: String, detail: String },
+}
+
+impl ImportResult {
+    /// The result of an outcome; an envelope that could not be read counts as breaking
+    /// `unreadable_rule`.
+    pub fn of(outcome: &Outcome, unreadable_rule: &str) -> ImportResult {
+        match outcome {
+            Outcome::Stored { id, .. } => ImportResult::Stored { id: id.to_string() },
+            Outcome::AlreadyHeld { id } => ImportResult::Held { id: id.to_string() },
+            Outcome::Invalid(error) => {
+                ImportResult::Rejected { rule: error.rule().to_owned(), detail: error.to_string() }
+            }
+            Outcome::Unreadable(detail) => {
+                ImportResult::Rejected { rule: unreadable_rule.to_owned(), detail: detail.clone() }
+            }
+        }
+    }
 }
 
 /// A data directory, opened.
@@ -60,6 +101,11 @@ impl Archive {
     /// Opens a data directory, making its store if it has none (`import` into a new one).
     pub fn open_or_create(data: DataDir) -> Result<Archive> {
         let config = data.config()?;
+        Archive::open_with(data, config)
+    }
+
+    /// Like [`Archive::open_or_create`], with the settings already read.
+    pub fn open_with(data: DataDir, config: Config) -> Result<Archive> {
         let key = if data.is_initialised() { Some(data.publisher_key()?) } else { None };
         let store = data.open_store(&config)?;
         Ok(Archive {
@@ -142,14 +188,28 @@ impl Archive {
         author::set_profile(&self.store, self.key()?, changes)
     }
 
-    /// Verifies and stores envelopes as if they came from a peer, calling `report` with each
-    /// one's outcome (stored ones after they are durable).
-    pub fn import<T: Send>(
+    /// Verifies and stores envelopes as if they came from a peer (an envelope that could not
+    /// be read counts as breaking `unreadable_rule`): one result per envelope, in order, each
+    /// given once it is durable, and the records that became heads (for a node to gossip).
+    pub fn import_results(
         &self,
-        items: impl IntoIterator<Item = (T, Result<Vec<u8>, String>), IntoIter: Send>,
-        report: impl FnMut(T, Outcome),
-    ) -> Result<(), StoreError> {
-        ingest::ingest(&self.store, items, crate::author::now_ms(), report)
+        envelopes: Vec<Result<Vec<u8>, String>>,
+        unreadable_rule: &str,
+    ) -> Result<(Vec<ImportResult>, Vec<Record>), StoreError> {
+        let mut results = vec![None; envelopes.len()];
+        let mut heads = Vec::new();
+        ingest::ingest(&self.store, envelopes.into_iter().enumerate(), crate::author::now_ms(), |index, outcome| {
+            results[index] = Some(ImportResult::of(&outcome, unreadable_rule));
+            if let Outcome::Stored { record, head: true, .. } = outcome {
+                heads.push(*record);
+            }
+        })?;
+        // The pipeline reports every item once; one missing means a stage could not start.
+        let unread = || ImportResult::Rejected {
+            rule: "unread".to_owned(),
+            detail: "the import stopped before this envelope was verified (the node's log says why)".to_owned(),
+        };
+        Ok((results.into_iter().map(|result| result.unwrap_or_else(unread)).collect(), heads))
     }
 
     /// Makes the publisher of an invite code a partner, remembers its addresses and signs a
@@ -239,14 +299,15 @@ impl Archive {
         Names::new(&self.store).known(&self.publisher()?)
     }
 
-    /// An invite code naming this publisher, the node `peer_id` and `addresses` (each checked,
-    /// and ended with `/p2p/<peer_id>` if it is not).
-    pub fn invite(&self, peer_id: &str, addresses: &[String]) -> Result<Invite> {
+    /// An invite code naming this publisher, the node `peer_id` and `addresses` (each checked
+    /// and named by `setting` when it is not a multiaddr, and ended with `/p2p/<peer_id>` if it
+    /// is not).
+    pub fn invite(&self, peer_id: &str, addresses: &[String], setting: &str) -> Result<Invite, InviteError> {
         let publisher = self.key()?.publisher();
         let suffix = format!("/p2p/{peer_id}");
         let mut named = Vec::new();
         for address in addresses {
-            crate::net::parse_addr(address, "address")?;
+            crate::net::parse_addr(address, setting).map_err(|error| InviteError::Address(format!("{error:#}")))?;
             named.push(if address.ends_with(&suffix) { address.clone() } else { format!("{address}{suffix}") });
         }
         let name = self.name().unwrap_or_default();
@@ -259,6 +320,25 @@ impl Archive {
             name,
         })
     }
+
+    /// An invite code when no node runs: it names the node's peer id (from its key) and the
+    /// addresses given, which must be some (`--address`).
+    pub fn invite_offline(&self, addresses: &[String]) -> Result<Invite, InviteError> {
+        let peer_id = self.data.node_key().and_then(|key| crate::net::peer_id(&key)).map_err(InviteError::Key)?;
+        self.invite(&peer_id, addresses, "--address")
+    }
+}
+
+/// Why an invite code could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum InviteError {
+    /// An address given is not a multiaddr; the text names it.
+    #[error("{0}")]
+    Address(String),
+    #[error(transparent)]
+    NotInitialised(#[from] NotInitialised),
+    #[error("{0:#}")]
+    Key(anyhow::Error),
 }
 
 /// A use case that signs needs the publisher key, which `citymesh init` makes.

@@ -47,7 +47,7 @@ impl Daemon {
         })?;
         let api_addr = listener.local_addr()?;
         let options = NetOptions { listen: options.listen, bootstrap: options.bootstrap };
-        let running = RunningNode::start(data, options, shutdown.clone()).await?;
+        let running = RunningNode::start_with(data, config, options, shutdown.clone()).await?;
         let node = running.node.clone();
         let server = tokio::spawn(crate::api::serve(listener, node.clone(), shutdown));
         node.data().write_api_addr(api_addr)?;

@@ -35,6 +35,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::archive::Archive;
 use crate::author::now_ms;
+use crate::config::Config;
 use crate::datadir::DataDir;
 use crate::metrics::Metrics;
 use crate::net::{self, During, NetConfig, NetHandle, PeerId};
@@ -45,7 +46,8 @@ use crate::trust::Policy;
 pub use guard::{Penalty, STRIKES_TO_BAN};
 pub use reads::{PartnerRow, PartnersPage, PeerView, Status};
 pub use state::{Received, Rejection};
-pub use usecases::{ImportResult, NodeError, PartnerAdded, SyncAnswer};
+pub use syncing::NotSynced;
+pub use usecases::{NodeError, SyncAnswer};
 
 /// Peers' requests being answered at once, at most; more wait their turn.
 pub const MAX_SERVING: usize = 4;
@@ -88,12 +90,17 @@ pub struct NetOptions {
 /// a [`NodeHandle`].
 struct Shared {
     archive: Archive,
+    /// This node's publisher (a running node always has its key).
+    own: PublisherId,
     net: NetHandle,
     /// The API's bearer token (the API checks writes against it).
     token: String,
     /// Whose records this node keeps; replaced whole when partners, blocks or partnership
     /// records change.
     policy: RwLock<Arc<Policy>>,
+    /// Held while partners, blocks or the policy change and the policy is recomputed from the
+    /// change, so that the policy in force is always computed from the latest change.
+    trust_changes: Mutex<()>,
     /// When the policy last changed (ms since the epoch): syncs before it were of another scope.
     policy_changed_ms: AtomicI64,
     /// Asks the event loop for a sync now, with one peer or (`None`) every connected peer.
@@ -126,8 +133,7 @@ impl Shared {
     }
 
     fn own(&self) -> PublisherId {
-        // A running node always has its key (start checks).
-        self.archive.publisher().unwrap_or(PublisherId([0; 32]))
+        self.own
     }
 
     /// The trust policy now.
@@ -180,42 +186,62 @@ fn parse_addrs(texts: &[String], setting: &str) -> Result<Vec<net::Multiaddr>> {
     texts.iter().map(|text| net::parse_addr(text, setting)).collect()
 }
 
+/// What the network starts with: the node's key, the settings, the command line's overrides
+/// and the peers remembered from earlier runs.
+fn net_config(archive: &Archive, options: &NetOptions) -> Result<NetConfig> {
+    let (config, data) = (archive.config(), archive.data());
+    let listen = if options.listen.is_empty() { &config.node.listen } else { &options.listen };
+    let mut bootstrap = parse_addrs(&config.node.bootstrap, "node.bootstrap")?;
+    bootstrap.extend(parse_addrs(&options.bootstrap, "--bootstrap")?);
+    // Peers remembered from earlier runs; one that no longer parses is simply skipped.
+    bootstrap.extend(data.known_peers().iter().filter_map(|text| text.parse().ok()));
+    bootstrap.dedup();
+    Ok(NetConfig {
+        node_key: data.node_key()?,
+        listen: parse_addrs(listen, "--listen or node.listen")?,
+        bootstrap,
+        networks: config.node.networks.clone(),
+        mdns: config.node.mdns,
+        discovery: config.node.discovery,
+        idle_timeout: std::time::Duration::from_secs(config.node.idle_timeout_secs),
+        redial_interval: std::time::Duration::from_secs(config.node.redial_interval_secs),
+    })
+}
+
 impl RunningNode {
     /// Opens the data directory and starts the network, the validator, the syncs and the
     /// search indexer. Everything stops when `shutdown` is cancelled.
     pub async fn start(data: DataDir, options: NetOptions, shutdown: CancellationToken) -> Result<RunningNode> {
+        let config = data.config()?;
+        RunningNode::start_with(data, config, options, shutdown).await
+    }
+
+    /// Like [`RunningNode::start`], with the settings already read.
+    pub async fn start_with(
+        data: DataDir,
+        config: Config,
+        options: NetOptions,
+        shutdown: CancellationToken,
+    ) -> Result<RunningNode> {
         data.require_initialised()?;
         let token = data.api_token()?;
-        let node_key = data.node_key()?;
-        let archive = Archive::open_or_create(data)?;
+        let archive = Archive::open_with(data, config)?;
+        let net_config = net_config(&archive, &options)?;
+        let own = archive.key()?.publisher();
         // The index is opened now (rebuilt if it must be) and catches up in the background.
         archive.search_index()?;
         let config = archive.config().clone();
         let policy = archive.policy()?;
-        let listen = if options.listen.is_empty() { &config.node.listen } else { &options.listen };
-        let mut bootstrap = parse_addrs(&config.node.bootstrap, "node.bootstrap")?;
-        bootstrap.extend(parse_addrs(&options.bootstrap, "--bootstrap")?);
-        // Peers remembered from earlier runs; one that no longer parses is simply skipped.
-        bootstrap.extend(archive.data().known_peers().iter().filter_map(|text| text.parse().ok()));
-        bootstrap.dedup();
-        let net_config = NetConfig {
-            node_key,
-            listen: parse_addrs(listen, "--listen or node.listen")?,
-            bootstrap,
-            networks: config.node.networks.clone(),
-            mdns: config.node.mdns,
-            discovery: config.node.discovery,
-            idle_timeout: std::time::Duration::from_secs(config.node.idle_timeout_secs),
-            redial_interval: std::time::Duration::from_secs(config.node.redial_interval_secs),
-        };
         let (net, events) = net::start(net_config, shutdown.clone())?;
         let (sync_now, sync_requests) = mpsc::channel(SYNC_REQUESTS);
         let shared = Arc::new(Shared {
             budgets: budget::Budgets::new(&config.trust),
             archive,
+            own,
             net,
             token,
             policy: RwLock::new(Arc::new(policy)),
+            trust_changes: Mutex::new(()),
             policy_changed_ms: AtomicI64::new(0),
             sync_now,
             sets: syncing::SetCache::default(),
@@ -225,7 +251,7 @@ impl RunningNode {
             serving: Arc::new(tokio::sync::Semaphore::new(MAX_SERVING)),
             gossip_received: AtomicU64::new(0),
             state: state::State::default(),
-            accepted: broadcast::channel(1024).0,
+            accepted: broadcast::channel(256).0,
             blocking: TaskTracker::new(),
         });
         let (inbox, validator_inbox) = mpsc::channel(VALIDATION_QUEUE);
@@ -259,7 +285,7 @@ impl RunningNode {
         // the store closes (and releases the data directory).
         match Arc::try_unwrap(node.shared) {
             Ok(shared) => shared.archive.close()?,
-            Err(_) => tracing::debug!("a handle to the node is still held; the store closes when it is dropped"),
+            Err(_) => tracing::warn!("a handle to the node is still held; its store closes only when that is dropped"),
         }
         Ok(())
     }

@@ -179,8 +179,8 @@ pub enum Ask {
 enum Rounds {
     /// This message is the next to send.
     Due(Vec<u8>),
-    /// A round is out; its answer has not come.
-    Asked,
+    /// A round of this many bytes is out; its answer has not come.
+    Asked(usize),
     /// The sets are reconciled.
     Done,
 }
@@ -197,8 +197,8 @@ pub struct Session {
     waiting: VecDeque<[u8; 32]>,
     /// Ids an answer left out (over its size limit), asked for again next.
     left_out: Vec<[u8; 32]>,
-    /// The ids of the fetch that is out.
-    fetching: Option<Vec<[u8; 32]>>,
+    /// The ids of the fetch that is out, and the bytes of its request.
+    fetching: Option<(Vec<[u8; 32]>, usize)>,
     /// Fetched batches handed out to store and not reported stored yet.
     storing: usize,
     report: SyncReport,
@@ -226,15 +226,18 @@ impl Session {
     /// being fetched; the next batch of ids while no fetch is out and the store keeps up.
     pub fn asks(&mut self) -> Vec<Ask> {
         let mut asks = Vec::new();
-        if matches!(self.rounds, Rounds::Due(_)) && self.waiting.len() <= BATCHES_STORING * FETCH_BATCH {
-            let Rounds::Due(negentropy) = std::mem::replace(&mut self.rounds, Rounds::Asked) else { unreachable!() };
+        let room = self.waiting.len() <= BATCHES_STORING * FETCH_BATCH;
+        if let Rounds::Due(negentropy) = &mut self.rounds
+            && room
+        {
+            let negentropy = std::mem::take(negentropy);
             let (all, publishers) = match &self.scope {
                 Scope::All => (true, Vec::new()),
                 Scope::Publishers(publishers) => (false, publishers.iter().map(|key| key.to_vec()).collect()),
             };
             let request = wire::encode(&SyncRequest { publishers, all, negentropy });
             self.rounds_asked += 1;
-            self.report.bytes_sent += request.len();
+            self.rounds = Rounds::Asked(request.len());
             asks.push(Ask::Round(request));
         }
         if self.fetching.is_none() && self.storing < BATCHES_STORING {
@@ -249,8 +252,7 @@ impl Session {
             };
             if let Some(ids) = ids {
                 let request = wire::encode(&FetchRequest { ids: ids.iter().map(|id| id.to_vec()).collect() });
-                self.report.bytes_sent += request.len();
-                self.fetching = Some(ids);
+                self.fetching = Some((ids, request.len()));
                 asks.push(Ask::Fetch(request));
             }
         }
@@ -260,6 +262,9 @@ impl Session {
     /// Takes the answer to the round that is out: queues the ids the peer has and this node
     /// lacks, and makes the next round due unless the sets are reconciled.
     pub fn on_round(&mut self, answer: &[u8]) -> Result<(), SyncError> {
+        if let Rounds::Asked(sent) = self.rounds {
+            self.report.bytes_sent += sent;
+        }
         self.report.rounds += 1;
         self.report.bytes_received += answer.len();
         let answer: SyncResponse =
@@ -292,7 +297,8 @@ impl Session {
     /// that were not asked for (or asked for once and sent twice), or of publishers out of the
     /// scope, is the peer's fault: nothing of it is to be kept.
     pub fn on_fetch(&mut self, answer: &[u8]) -> Result<Vec<Vec<u8>>, SyncError> {
-        let ids = self.fetching.take().unwrap_or_default();
+        let (ids, sent) = self.fetching.take().unwrap_or_default();
+        self.report.bytes_sent += sent;
         self.report.bytes_received += answer.len();
         let answer: FetchResponse =
             wire::decode(answer).map_err(|error| fault(format!("a fetch answer does not decode: {error}")))?;

@@ -184,18 +184,19 @@ impl<T: Described> Form<T> {
         }
     }
 
-    fn text(&self, path: &str) -> &str {
+    /// The value of one input as typed (the title, for the page's heading).
+    pub fn value(&self, path: &str) -> &str {
         self.texts.get(path).map(String::as_str).unwrap_or_default()
     }
 
-    /// The value of one input as typed (the title, for the page's heading).
-    pub fn value(&self, path: &str) -> &str {
-        self.text(path)
-    }
-
-    /// Rows of a field that the form keeps as they are (it does not edit them).
-    pub fn kept(&self, path: &str) -> usize {
-        self.kept.get(path).copied().unwrap_or_default()
+    /// The fields the form keeps as they are (it has no input for them) and holds rows of, each
+    /// with its label and how many rows: `("Attachments", 2)`.
+    pub fn kept(&self) -> Vec<(&'static str, usize)> {
+        T::FIELDS
+            .iter()
+            .filter_map(|field| self.kept.get(field.path).map(|rows| (field.label, *rows)))
+            .filter(|(_, rows)| *rows > 0)
+            .collect()
     }
 
     /// The problem with one input, if any.
@@ -210,7 +211,7 @@ impl<T: Described> Form<T> {
 
     /// A field's value as the form holds it.
     fn field_value(&self, field: &Field<T>) -> Value {
-        let text = self.text(field.path);
+        let text = self.value(field.path);
         match field.input {
             Input::Commas => Value::List(split_commas(text)),
             Input::Codes => Value::List(split_codes(text)),
@@ -287,7 +288,7 @@ impl<T: Described> Form<T> {
     }
 
     fn input(&self, field: &Field<T>) -> FormInput {
-        let value = self.text(field.path).to_owned();
+        let value = self.value(field.path).to_owned();
         let widget = match field.input {
             Input::Area | Input::Lines => Widget::Area,
             Input::Choices(values) => {

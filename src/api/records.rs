@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::params::{LIST_PARAMETERS, ListQuery, MAX_PAGE, SearchParams};
 use super::{Answer, ApiError, answer, ok, write_request};
-use crate::node::{ImportResult, NodeHandle, SyncAnswer};
+use crate::archive::ImportResult;
+use crate::node::{NodeHandle, SyncAnswer};
 
 pub(super) async fn status(State(node): State<NodeHandle>) -> Answer {
     ok(&node.status().await?)

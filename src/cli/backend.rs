@@ -2,16 +2,18 @@
 //! the data directory (so that changes take effect at once and are gossiped), else on the data
 //! directory itself. Both answer the same typed views, so each command prints them once.
 
-use anyhow::{Context, Result, bail};
+use std::cell::OnceCell;
+
+use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::remote::Remote;
 use crate::api::{Blocked, Imported, PartnerRemoved, PolicySet, Synced, Unblocked, Withdrawal};
-use crate::archive::{Archive, Invite};
+use crate::archive::{Archive, ImportResult, Invite, PartnerAdded};
 use crate::author::{ProfileChanges, Publication};
 use crate::datadir::DataDir;
-use crate::node::{ImportResult, PartnerAdded, PartnerRow, PartnersPage, Status, SyncAnswer};
+use crate::node::{PartnerRow, PartnersPage, Status, SyncAnswer};
 use crate::record::Kind;
 use crate::search::SearchQuery;
 use crate::view::{Detail, EnvelopePage, Filter, Page, SearchPage, Summary};
@@ -36,23 +38,44 @@ pub(super) enum NodeStatus {
 
 pub(super) enum Backend {
     Node(Remote),
-    Local(Box<Archive>),
+    Local(Local),
+}
+
+/// A data directory no node runs on, opened when a command first needs its store (`sync` and
+/// an offline invite do not).
+pub(super) struct Local {
+    data: DataDir,
+    /// Whether to make the store when there is none.
+    create: bool,
+    archive: OnceCell<Box<Archive>>,
+}
+
+impl Local {
+    fn archive(&self) -> Result<&Archive> {
+        if let Some(archive) = self.archive.get() {
+            return Ok(archive);
+        }
+        let data = self.data.clone();
+        let archive = Box::new(if self.create { Archive::open_or_create(data)? } else { Archive::open(data)? });
+        Ok(self.archive.get_or_init(|| archive))
+    }
 }
 
 impl Backend {
     /// The running node on this data directory, else the directory, which must hold a store.
     pub(super) fn open(data: &DataDir) -> Result<Backend> {
-        match Remote::discover(data)? {
-            Some(remote) => Ok(Backend::Node(remote)),
-            None => Ok(Backend::Local(Box::new(Archive::open(data.clone())?))),
-        }
+        Backend::find(data, false)
     }
 
     /// Like [`Backend::open`], making the store when there is none (`import` into a new folder).
     pub(super) fn open_or_create(data: &DataDir) -> Result<Backend> {
+        Backend::find(data, true)
+    }
+
+    fn find(data: &DataDir, create: bool) -> Result<Backend> {
         match Remote::discover(data)? {
             Some(remote) => Ok(Backend::Node(remote)),
-            None => Ok(Backend::Local(Box::new(Archive::open_or_create(data.clone())?))),
+            None => Ok(Backend::Local(Local { data: data.clone(), create, archive: OnceCell::new() })),
         }
     }
 
@@ -68,27 +91,31 @@ impl Backend {
 
     /// Every head (of one kind), newest first.
     pub(super) fn list(&self, kind: Option<Kind>) -> Result<Vec<Summary>> {
-        let filter = Filter { kind, ..Filter::default() };
+        let Backend::Node(remote) = self else {
+            let filter = Filter { kind, ..Filter::default() };
+            return Ok(self.local()?.list(&filter, None, usize::MAX)?.records);
+        };
+        // The API answers a page at a time.
         let mut rows = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let page: Page = match self {
-                Backend::Node(remote) => {
-                    let mut query = vec![("limit", PAGE.to_string())];
-                    query.extend(kind.map(|kind| ("kind", kind.to_string())));
-                    query.extend(cursor.clone().map(|cursor| ("cursor", cursor)));
-                    remote.get("/api/v1/records", &query)?
-                }
-                Backend::Local(archive) => {
-                    let after = cursor.as_deref().map(str::parse).transpose().map_err(anyhow::Error::msg)?;
-                    archive.list(&filter, after, PAGE)?
-                }
-            };
+            let mut query = vec![("limit", PAGE.to_string())];
+            query.extend(kind.map(|kind| ("kind", kind.to_string())));
+            query.extend(cursor.clone().map(|cursor| ("cursor", cursor)));
+            let page: Page = remote.get("/api/v1/records", &query)?;
             rows.extend(page.records);
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => return Ok(rows),
             }
+        }
+    }
+
+    /// The data directory, opened (a backend without a running node).
+    fn local(&self) -> Result<&Archive> {
+        match self {
+            Backend::Local(local) => local.archive(),
+            Backend::Node(_) => bail!("a node runs on this data directory; its API is to be used"),
         }
     }
 
@@ -98,7 +125,7 @@ impl Backend {
             Backend::Node(remote) => {
                 remote.get(&format!("/api/v1/records/{target}"), &[("history", with_history.to_string())])
             }
-            Backend::Local(archive) => Ok(archive.show(target, with_history)?),
+            Backend::Local(local) => Ok(local.archive()?.show(target, with_history)?),
         }
     }
 
@@ -109,19 +136,22 @@ impl Backend {
                 pairs.extend(query.filters.iter().map(|(name, value)| (*name, value.clone())));
                 remote.get("/api/v1/search", &pairs)
             }
-            Backend::Local(archive) => Ok(archive.search(&query)?),
+            Backend::Local(local) => Ok(local.archive()?.search(&query)?),
         }
     }
 
     pub(super) fn status(&self) -> Result<NodeStatus> {
         match self {
             Backend::Node(remote) => Ok(NodeStatus::Running(Box::new(remote.get("/api/v1/status", &[])?))),
-            Backend::Local(archive) => Ok(NodeStatus::Stopped(Stopped {
-                running: false,
-                publisher: archive.publisher().map(|publisher| publisher.to_string()),
-                networks: archive.config().node.networks.clone(),
-                records: archive.store().len(),
-            })),
+            Backend::Local(local) => {
+                let archive = local.archive()?;
+                Ok(NodeStatus::Stopped(Stopped {
+                    running: false,
+                    publisher: archive.publisher().map(|publisher| publisher.to_string()),
+                    networks: archive.config().node.networks.clone(),
+                    records: archive.store().len(),
+                }))
+            }
         }
     }
 
@@ -132,21 +162,21 @@ impl Backend {
                 let query: Vec<(&str, String)> = after.map(|after| ("after", after.to_string())).into_iter().collect();
                 remote.get("/api/v1/envelopes", &query)
             }
-            Backend::Local(archive) => Ok(archive.envelopes(after, PAGE)?),
+            Backend::Local(local) => Ok(local.archive()?.envelopes(after, PAGE)?),
         }
     }
 
     pub(super) fn publish(&self, markdown: &str) -> Result<Publication> {
         match self {
             Backend::Node(remote) => remote.post("/api/v1/publish", &json!({ "markdown": markdown })),
-            Backend::Local(archive) => Ok(archive.publish_markdown(markdown, None)?.answer()),
+            Backend::Local(local) => Ok(local.archive()?.publish_markdown(markdown, None)?.answer()),
         }
     }
 
     pub(super) fn withdraw(&self, slug: &str, reason: &str) -> Result<Withdrawal> {
         match self {
             Backend::Node(remote) => remote.post("/api/v1/withdraw", &json!({ "slug": slug, "reason": reason })),
-            Backend::Local(archive) => Ok(Withdrawal::of(&archive.withdraw(slug, reason)?)),
+            Backend::Local(local) => Ok(Withdrawal::of(&local.archive()?.withdraw(slug, reason)?)),
         }
     }
 
@@ -158,12 +188,9 @@ impl Backend {
                 let imported: Imported = remote.post("/api/v1/import", &json!({ "envelopes": envelopes }))?;
                 Ok(imported.results)
             }
-            Backend::Local(archive) => {
-                let mut results = vec![None; envelopes.len()];
-                let items = envelopes.into_iter().map(Ok).enumerate();
-                archive
-                    .import(items, |index, outcome| results[index] = Some(ImportResult::of(&outcome, "unreadable")))?;
-                results.into_iter().map(|result| result.context("the import stopped early")).collect()
+            Backend::Local(local) => {
+                let envelopes = envelopes.into_iter().map(Ok).collect();
+                Ok(local.archive()?.import_results(envelopes, "unreadable")?.0)
             }
         }
     }
@@ -176,15 +203,14 @@ impl Backend {
                     if addresses.is_empty() { Vec::new() } else { vec![("addresses", addresses.join(","))] };
                 remote.get("/api/v1/invite", &query)
             }
-            Backend::Local(archive) => {
+            Backend::Local(local) => {
                 if addresses.is_empty() {
                     bail!(
                         "no node is running on {}: start it (`citymesh run`) so the code can name the addresses it listens on, or give them with --address",
                         data.root().display()
                     );
                 }
-                let peer_id = crate::net::peer_id(&data.node_key()?)?;
-                archive.invite(&peer_id, addresses).map_err(|error| anyhow::anyhow!("--address: {error:#}"))
+                Ok(local.archive()?.invite_offline(addresses)?)
             }
         }
     }
@@ -192,23 +218,16 @@ impl Backend {
     pub(super) fn add_partner(&self, code: &str, label: &str) -> Result<PartnerAdded> {
         match self {
             Backend::Node(remote) => remote.post("/api/v1/partners", &json!({ "code": code, "label": label })),
-            Backend::Local(archive) => {
-                let entry = archive.add_partner(code, label)?.entry;
-                Ok(PartnerAdded {
-                    publisher: entry.publisher,
-                    name: entry.name,
-                    label: entry.label,
-                    dialled: Vec::new(),
-                })
-            }
+            Backend::Local(local) => Ok(PartnerAdded::of(local.archive()?.add_partner(code, label)?.entry, Vec::new())),
         }
     }
 
     pub(super) fn partners(&self) -> Result<Vec<PartnerRow>> {
         match self {
             Backend::Node(remote) => Ok(remote.get::<PartnersPage>("/api/v1/partners", &[])?.partners),
-            Backend::Local(archive) => {
-                Ok(archive.partners()?.into_iter().map(|partner| PartnerRow { partner, last_sync_ms: None }).collect())
+            Backend::Local(local) => {
+                let partners = local.archive()?.partners()?;
+                Ok(partners.into_iter().map(|partner| PartnerRow { partner, last_sync_ms: None }).collect())
             }
         }
     }
@@ -218,7 +237,7 @@ impl Backend {
             Backend::Node(remote) => {
                 remote.post::<PartnerRemoved>("/api/v1/partners/remove", &json!({ "publisher": publisher }))?;
             }
-            Backend::Local(archive) => drop(archive.remove_partner(publisher)?),
+            Backend::Local(local) => drop(local.archive()?.remove_partner(publisher)?),
         }
         Ok(())
     }
@@ -229,8 +248,8 @@ impl Backend {
         match (self, unblock) {
             (Backend::Node(remote), false) => Ok(remote.post::<Blocked>("/api/v1/blocks", &body)?.blocked),
             (Backend::Node(remote), true) => Ok(remote.post::<Unblocked>("/api/v1/blocks/remove", &body)?.unblocked),
-            (Backend::Local(archive), false) => Ok(archive.block(publisher)?),
-            (Backend::Local(archive), true) => Ok(archive.unblock(publisher)?),
+            (Backend::Local(local), false) => Ok(local.archive()?.block(publisher)?),
+            (Backend::Local(local), true) => Ok(local.archive()?.unblock(publisher)?),
         }
     }
 
@@ -238,7 +257,7 @@ impl Backend {
     pub(super) fn policy(&self) -> Result<String> {
         match self {
             Backend::Node(remote) => Ok(remote.get::<Status>("/api/v1/status", &[])?.trust_policy),
-            Backend::Local(archive) => Ok(archive.policy()?.kind().to_string()),
+            Backend::Local(local) => Ok(local.archive()?.policy()?.kind().to_string()),
         }
     }
 
@@ -247,14 +266,14 @@ impl Backend {
             Backend::Node(remote) => {
                 Ok(remote.post::<PolicySet>("/api/v1/policy", &json!({ "policy": policy }))?.policy)
             }
-            Backend::Local(archive) => Ok(archive.set_policy(policy)?.to_string()),
+            Backend::Local(local) => Ok(local.archive()?.set_policy(policy)?.to_string()),
         }
     }
 
     pub(super) fn set_profile(&self, changes: &ProfileChanges) -> Result<Publication> {
         match self {
             Backend::Node(remote) => remote.post("/api/v1/profile", changes),
-            Backend::Local(archive) => Ok(archive.set_profile(changes.clone())?.answer()),
+            Backend::Local(local) => Ok(local.archive()?.set_profile(changes.clone())?.answer()),
         }
     }
 

@@ -14,7 +14,6 @@ use crate::author::now_ms;
 use crate::daemon::{Daemon, RunOptions};
 use crate::datadir::DataDir;
 use crate::node::{NodeHandle, Received};
-use crate::record::{Key, Kind, PROFILE_SLUG};
 use crate::wire::{Place, Profile};
 
 struct City {
@@ -100,7 +99,7 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     let mut seen = 0;
     let deadline = tokio::time::sleep(std::time::Duration::from_secs(30));
     tokio::pin!(deadline);
-    let held = |cities: &[Running]| cities.iter().map(|running| running.node().store().len()).min().unwrap_or(0);
+    let held = |cities: &[Running]| cities.iter().map(|running| running.node().records_held()).min().unwrap_or(0);
     // Each city ends with its own profile and note and the others': two records a city.
     let show = |receiver: &str, received: &Received| {
         let sender = names.iter().find(|(key, _)| *key == received.publisher).map_or("someone", |(_, name)| name);
@@ -129,7 +128,7 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     if held(&cities) < 2 * cities.len() {
         println!("\nOnly {seen} of {expected} records arrived within 30 seconds; the nodes may be overloaded.");
     }
-    println!("\nEvery city now holds {} records.", cities[0].node().store().len());
+    println!("\nEvery city now holds {} records.", cities[0].node().records_held());
     let folder = root.join(cities[1].city.folder);
     let binary = std::env::args().next().unwrap_or_else(|| "citymesh".to_owned());
     if !once {
@@ -231,10 +230,7 @@ async fn start(
 /// Gossips the city's profile, then signs, stores and gossips its note.
 async fn publish(running: &Running) -> Result<()> {
     let node = running.node();
-    let key = Key { publisher: node.publisher(), kind: Kind::Profile, slug: PROFILE_SLUG.to_owned() };
-    if let Some(profile) = node.store().head(&key)? {
-        node.gossip_again(profile.id()).await?;
-    }
+    node.gossip_profile().await?;
     let title = match crate::markdown::parse(running.city.note, crate::vocab::DEFAULT_LICENSE) {
         Ok(note) => note.practice.title,
         Err(_) => String::new(),

@@ -12,8 +12,8 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::backend::Backend;
+use crate::archive::ImportResult;
 use crate::datadir::DataDir;
-use crate::node::ImportResult;
 use crate::record::{Kind, MAX_ENVELOPE_BYTES};
 
 const RECORD_EXTENSION: &str = "cmr";

@@ -30,11 +30,11 @@ fn unknown_field<E: de::Error>(key: &str, expected: &[&str]) -> E {
 }
 
 /// A key, read and checked against the keys allowed: an unknown one is refused while it is
-/// read, so that the error names its line.
+/// read, so that the error names its line. The value is the key's place in the list.
 struct KeySeed<'a>(&'a [&'static str]);
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = &'static str;
+    type Value = usize;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_str(self)
@@ -42,28 +42,36 @@ impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
 }
 
 impl<'de> Visitor<'de> for KeySeed<'_> {
-    type Value = &'static str;
+    type Value = usize;
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
         formatter.write_str("a field name")
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        self.0.iter().copied().find(|known| *known == key).ok_or_else(|| unknown_field(key, self.0))
+        self.0.iter().position(|known| *known == key).ok_or_else(|| unknown_field(key, self.0))
     }
 }
 
-/// The keys a front matter may have, in order.
-fn front_keys<T: Described>() -> Vec<&'static str> {
-    let mut keys = vec!["slug"];
+/// What a top-level key of the front matter holds.
+enum Entry<T: 'static> {
+    Slug,
+    Field(&'static Field<T>),
+    /// A map of fields (`resources`), read by [`MapSeed`].
+    Map(&'static str),
+}
+
+/// The keys a front matter may have, in order, with what each holds.
+fn front_keys<T: Described>() -> Vec<(&'static str, Entry<T>)> {
+    let mut keys = vec![("slug", Entry::Slug)];
     for field in T::FIELDS {
-        let key = match field.markdown {
-            Markdown::Front { key, .. } => key,
-            Markdown::FrontIn { map, .. } => map,
+        let entry = match field.markdown {
+            Markdown::Front { key, .. } => (key, Entry::Field(field)),
+            Markdown::FrontIn { map, .. } => (map, Entry::Map(map)),
             _ => continue,
         };
-        if !keys.contains(&key) {
-            keys.push(key);
+        if !keys.iter().any(|(key, _)| *key == entry.0) {
+            keys.push(entry);
         }
     }
     keys
@@ -95,20 +103,18 @@ impl<'de, T: Described> Visitor<'de> for FrontSeed<T> {
         let mut slug = None;
         let mut values = Vec::new();
         let mut seen: Vec<&'static str> = Vec::new();
-        let keys = front_keys::<T>();
-        while let Some(known) = map.next_key_seed(KeySeed(&keys))? {
-            if seen.contains(&known) {
-                return Err(A::Error::duplicate_field(known));
+        let entries = front_keys::<T>();
+        let keys: Vec<&'static str> = entries.iter().map(|(key, _)| *key).collect();
+        while let Some(index) = map.next_key_seed(KeySeed(&keys))? {
+            let (key, entry) = &entries[index];
+            if seen.contains(key) {
+                return Err(A::Error::duplicate_field(key));
             }
-            seen.push(known);
-            if known == "slug" {
-                slug = Some(map.next_value::<String>()?);
-            } else if let Some(field) =
-                T::FIELDS.iter().find(|field| matches!(field.markdown, Markdown::Front { key, .. } if key == known))
-            {
-                values.push((field, map.next_value_seed(ValueSeed(field))?));
-            } else {
-                values.extend(map.next_value_seed(MapSeed::<T> { map: known, _kind: PhantomData })?);
+            seen.push(key);
+            match entry {
+                Entry::Slug => slug = Some(map.next_value::<String>()?),
+                Entry::Field(field) => values.push((*field, map.next_value_seed(ValueSeed(*field))?)),
+                Entry::Map(name) => values.extend(map.next_value_seed(MapSeed::<T> { map: name, _kind: PhantomData })?),
             }
         }
         let slug = slug.ok_or_else(|| A::Error::missing_field("slug"))?;
@@ -170,15 +176,13 @@ impl<'de, T: Described> Visitor<'de> for MapSeed<T> {
         let keys: Vec<&'static str> = fields.iter().map(|(key, _)| *key).collect();
         let mut values = Vec::new();
         let mut seen: Vec<&'static str> = Vec::new();
-        while let Some(known) = map.next_key_seed(KeySeed(&keys))? {
-            if seen.contains(&known) {
-                return Err(A::Error::duplicate_field(known));
+        while let Some(index) = map.next_key_seed(KeySeed(&keys))? {
+            let (key, field) = fields[index];
+            if seen.contains(&key) {
+                return Err(A::Error::duplicate_field(key));
             }
-            seen.push(known);
-            let field = fields.iter().find(|(key, _)| *key == known).map(|(_, field)| *field);
-            if let Some(field) = field {
-                values.push((field, map.next_value_seed(ValueSeed(field))?));
-            }
+            seen.push(key);
+            values.push((field, map.next_value_seed(ValueSeed(field))?));
         }
         Ok(values)
     }
@@ -224,8 +228,7 @@ impl<'de> Visitor<'de> for RowSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut cells: Vec<Option<String>> = vec![None; self.0.len()];
         let names: Vec<&'static str> = self.0.iter().map(|column| column.name).collect();
-        while let Some(key) = map.next_key_seed(KeySeed(&names))? {
-            let Some(index) = names.iter().position(|name| *name == key) else { continue };
+        while let Some(index) = map.next_key_seed(KeySeed(&names))? {
             if cells[index].is_some() {
                 return Err(A::Error::duplicate_field(self.0[index].name));
             }

@@ -1,7 +1,8 @@
 //! Budgets for gossip: records and bytes per minute per publisher and per forwarding peer, and,
-//! under the `open` policy, the total storage of each publisher that is not a partner. A valid
-//! record over a budget is not stored (gossipsub hears `Ignore`; sync can bring it later when
-//! the budget allows). Bounded: at most [`MAX_KEYS`] publishers and peers are tracked.
+//! under the `open` policy, the total storage of each publisher that is not a partner (which
+//! records fetched by sync count against too). A valid record over a budget is not stored
+//! (gossipsub hears `Ignore`; sync can bring it later when the budget allows). Bounded: at most
+//! [`MAX_KEYS`] publishers and peers are tracked; the storage cap reads the store's totals.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -88,14 +89,33 @@ impl OverBudget {
     }
 }
 
+/// Bytes of records taken in one batch (of gossip, or of a sync's fetch) and not stored yet,
+/// by publisher: the storage cap counts them with what the store holds.
+pub(super) type Pending = HashMap<[u8; 32], u64>;
+
+/// The storage cap under `open`: bytes a publisher that is not a partner may have held.
+pub struct StorageCap {
+    cap: u64,
+}
+
+impl StorageCap {
+    /// Whether `bytes` more of a publisher fit beside the `held` bytes the store has of it and
+    /// what this batch already took; takes them if so.
+    pub fn take(&self, publisher: &[u8; 32], bytes: usize, held: u64, pending: &mut Pending) -> bool {
+        let taken = pending.entry(*publisher).or_default();
+        if held + *taken + bytes as u64 > self.cap {
+            return false;
+        }
+        *taken += bytes as u64;
+        true
+    }
+}
+
 /// Every gossip budget of a node.
 pub struct Budgets {
     publishers: Buckets<[u8; 32]>,
     peers: Buckets<PeerId>,
-    /// Most bytes stored per non-partner publisher under `open`.
-    storage_cap: u64,
-    /// Bytes held per publisher, read from the store's total on first sight, then counted here.
-    usage: Mutex<HashMap<[u8; 32], u64>>,
+    storage: StorageCap,
 }
 
 impl Budgets {
@@ -110,101 +130,53 @@ impl Budgets {
                 records: config.peer_records_per_minute as f64,
                 bytes: mib(config.peer_mib_per_minute),
             }),
-            storage_cap: config.publisher_storage_mib * 1024 * 1024,
-            usage: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Takes a record from its publisher's and its peer's budgets; `capped` asks for the storage
-    /// cap too, with `held` counting the publisher's bytes held when it is first seen.
-    pub fn admit(
-        &self,
-        publisher: &[u8; 32],
-        peer: PeerId,
-        bytes: usize,
-        capped: bool,
-        held: impl FnOnce() -> u64,
-    ) -> Result<(), OverBudget> {
-        if capped {
-            self.within_storage(publisher, bytes, held)?;
-        }
-        if !self.publishers.take(*publisher, bytes) {
-            return Err(OverBudget::Publisher);
-        }
-        if !self.peers.take(peer, bytes) {
-            return Err(OverBudget::Peer);
-        }
-        Ok(())
-    }
-
-    /// Checks the storage cap alone (for records fetched by sync, which has no rate budget).
-    pub fn within_storage(
-        &self,
-        publisher: &[u8; 32],
-        bytes: usize,
-        held: impl FnOnce() -> u64,
-    ) -> Result<(), OverBudget> {
-        let mut usage = self.usage.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if usage.len() >= MAX_KEYS && !usage.contains_key(publisher) {
-            usage.clear();
-        }
-        let used = *usage.entry(*publisher).or_insert_with(held);
-        if used + bytes as u64 > self.storage_cap {
-            return Err(OverBudget::Storage);
-        }
-        Ok(())
-    }
-
-    /// Counts bytes stored for a publisher.
-    pub fn stored(&self, publisher: &[u8; 32], bytes: usize) {
-        if let Some(used) = self.usage.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_mut(publisher) {
-            *used += bytes as u64;
+            storage: StorageCap { cap: config.publisher_storage_mib * 1024 * 1024 },
         }
     }
 }
 
 /// Takes a valid gossiped record from its budgets (own records and records already held
-/// cost nothing).
+/// cost nothing): the storage cap, then its publisher's and its peer's rates.
 pub(super) fn within_budget(
     shared: &Shared,
     policy: &Policy,
     record: &Record,
     inbound: &Inbound,
+    pending: &mut Pending,
 ) -> Result<(), OverBudget> {
     let publisher = record.publisher().0;
     if publisher == shared.own().0 || shared.store().contains(&record.id()).unwrap_or(false) {
         return Ok(());
     }
-    let capped = capped(shared, policy, &publisher);
-    shared.budgets.admit(&publisher, inbound.source, inbound.data.len(), capped, || held_bytes(shared, &publisher))
+    if !within_cap(shared, policy, &publisher, inbound.data.len(), pending) {
+        return Err(OverBudget::Storage);
+    }
+    let budgets = &shared.budgets;
+    if !budgets.publishers.take(publisher, inbound.data.len()) {
+        return Err(OverBudget::Publisher);
+    }
+    if !budgets.peers.take(inbound.source, inbound.data.len()) {
+        return Err(OverBudget::Peer);
+    }
+    Ok(())
 }
 
-/// Whether a publisher's storage is capped: under `open`, unless it is a partner or us.
-fn capped(shared: &Shared, policy: &Policy, publisher: &[u8; 32]) -> bool {
-    policy.kind() == PolicyKind::Open && !policy.is_partner(publisher) && *publisher != shared.own().0
-}
-
-/// Bytes of a publisher's records held: the store keeps the total, so this reads one entry.
-fn held_bytes(shared: &Shared, publisher: &[u8; 32]) -> u64 {
-    shared.store().publisher_bytes(publisher).unwrap_or_default()
-}
-
-/// Whether a record fetched by sync fits its publisher's storage cap; counts it if so (the
-/// caller stores it next). A record over the cap is dropped without fault.
-pub(super) fn fetched_within_cap(shared: &Shared, policy: &Policy, publisher: &[u8; 32], bytes: usize) -> bool {
-    if !capped(shared, policy, publisher) {
+/// Whether a record of `bytes` fits its publisher's storage cap (always, unless the policy is
+/// `open` and the publisher is neither a partner nor this node); takes it into `pending` if so.
+/// The store keeps each publisher's total, so this reads one entry.
+pub(super) fn within_cap(
+    shared: &Shared,
+    policy: &Policy,
+    publisher: &[u8; 32],
+    bytes: usize,
+    pending: &mut Pending,
+) -> bool {
+    let capped = policy.kind() == PolicyKind::Open && !policy.is_partner(publisher) && *publisher != shared.own().0;
+    if !capped {
         return true;
     }
-    match shared.budgets.within_storage(publisher, bytes, || held_bytes(shared, publisher)) {
-        Ok(()) => {
-            shared.budgets.stored(publisher, bytes);
-            true
-        }
-        Err(over) => {
-            shared.metrics.ignored(over.as_str());
-            false
-        }
-    }
+    let held = shared.store().publisher_bytes(publisher).unwrap_or_default();
+    shared.budgets.storage.take(publisher, bytes, held, pending)
 }
 
 #[cfg(test)]
@@ -221,13 +193,14 @@ mod tests {
     }
 
     #[test]
-    fn the_storage_cap_counts_what_is_held_and_what_is_stored() {
-        let config = TrustConfig { publisher_storage_mib: 1, ..TrustConfig::default() };
-        let budgets = Budgets::new(&config);
-        let peer = PeerId::random();
-        assert_eq!(budgets.admit(&[1; 32], peer, 1000, true, || 1024 * 1024 - 2000), Ok(()));
-        budgets.stored(&[1; 32], 1000);
-        assert_eq!(budgets.admit(&[1; 32], peer, 1001, true, || 0), Err(OverBudget::Storage));
-        assert_eq!(budgets.admit(&[1; 32], peer, 1000, false, || 0), Ok(()), "partners are not capped");
+    fn the_storage_cap_counts_what_is_held_and_what_a_batch_took() {
+        let cap = StorageCap { cap: 1024 * 1024 };
+        let mut pending = Pending::new();
+        let held = 1024 * 1024 - 2000;
+        assert!(cap.take(&[1; 32], 1000, held, &mut pending));
+        assert!(!cap.take(&[1; 32], 1001, held, &mut pending), "the batch's first record counts");
+        assert!(cap.take(&[1; 32], 1000, held, &mut pending), "what is left still fits");
+        assert!(cap.take(&[2; 32], 5000, 0, &mut pending), "another publisher has its own room");
+        assert!(!cap.take(&[3; 32], 1024 * 1024 + 1, 0, &mut pending), "a record over the cap never fits");
     }
 }

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Shared, syncing};
 use crate::author::now_ms;
-use crate::net::{During, Event, Exchange, Inbound, PeerId, Verdict};
+use crate::net::{During, Event, Exchange, Inbound, Multiaddr, PeerId, Verdict};
 
 /// A peer that connects is not synced with again if a sync with it succeeded this recently.
 const RECENT_SYNC_MS: i64 = 30_000;
@@ -85,20 +85,14 @@ pub(super) async fn on_events(
             Event::Received(inbound) => on_gossip(&shared, &inbox, inbound),
             Event::PeerConnected { peer, address, dialed } => {
                 if dialed {
-                    // A write of a few hundred bytes, rare enough to do here.
-                    let address = address.with_p2p(peer).unwrap_or_else(|address| address).to_string();
-                    if let Err(error) = shared.archive.data().remember_peer(&address) {
-                        tracing::warn!(%error, "cannot remember a peer");
-                    }
+                    remember(&shared, peer, address);
                 }
                 if !synced_recently(&shared, peer) {
                     spawn_sync(&mut work, &shared, peer);
                 }
             }
             Event::Request { exchange, peer, id, data } => match shared.guard.admit(peer) {
-                Ok(()) => {
-                    work.spawn(serve(Arc::clone(&shared), exchange, peer, id, data));
-                }
+                Ok(()) => drop(work.spawn(serve(Arc::clone(&shared), exchange, peer, id, data))),
                 Err(refusal) => {
                     tracing::debug!(%peer, reason = refusal.as_str(), "refused a peer's request");
                     shared.metrics.refused(refusal.as_str());
@@ -109,6 +103,15 @@ pub(super) async fn on_events(
         }
     }
     work.shutdown().await;
+}
+
+/// Remembers the address of a peer this node dialled, for the next start. A write of a few
+/// hundred bytes, rare enough to do on the event loop.
+fn remember(shared: &Shared, peer: PeerId, address: Multiaddr) {
+    let address = address.with_p2p(peer).unwrap_or_else(|address| address).to_string();
+    if let Err(error) = shared.archive.data().remember_peer(&address) {
+        tracing::warn!(%error, "cannot remember a peer");
+    }
 }
 
 /// Hands a gossip message to the validator, or ignores it when the validator is busy.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{NodeError, NodeHandle, Penalty, Received, Rejection, events};
-use crate::archive::Invite;
+use crate::archive::{Invite, InviteError};
 use crate::net::PeerId;
 use crate::partners::PartnerView;
 use crate::record::{Body, Key, Kind, PROFILE_SLUG, PublisherId, Record, RecordId};
@@ -67,7 +67,7 @@ impl NodeHandle {
             listen_addrs: net.listen_addrs,
             publisher: self.publisher().to_string(),
             networks: net.networks,
-            records: self.store().len(),
+            records: self.records_held(),
             connected_peers: net.connected_peers,
             gossip_peers: net.gossip_peers,
             mesh_peers: net.mesh_peers,
@@ -154,12 +154,15 @@ impl NodeHandle {
         .await
     }
 
-    /// Current practice notes, as the search index has them now.
+    /// Current practice notes, as the search index has them once it has caught up (as it has
+    /// them now, if it cannot).
     pub async fn notes(&self) -> Result<u64, NodeError> {
         self.blocking(|shared| {
             let archive = &shared.archive;
             let index = archive.search_index()?;
-            index.catch_up(archive.store())?;
+            if let Err(error) = index.catch_up(archive.store()) {
+                tracing::warn!(%error, "cannot update the search index; counting the notes it has");
+            }
             Ok::<_, SearchError>(index.len())
         })
         .await
@@ -210,7 +213,10 @@ impl NodeHandle {
         let addresses = addresses.unwrap_or(net.listen_addrs);
         let peer_id = net.peer_id;
         self.blocking(move |shared| {
-            shared.archive.invite(&peer_id, &addresses).map_err(|error| NodeError::BadAddress(format!("{error:#}")))
+            shared.archive.invite(&peer_id, &addresses, "address").map_err(|error| match error {
+                InviteError::Address(text) => NodeError::BadAddress(text),
+                other => NodeError::Failed(other.into()),
+            })
         })
         .await
     }
@@ -220,7 +226,7 @@ impl NodeHandle {
         let peers = self.net_status().await.map(|status| status.connected_peers.len()).unwrap_or_default();
         let notes = self.notes().await.unwrap_or_default();
         let keys = self.blocking(|shared| shared.store().head_counts()).await.unwrap_or_default();
-        let state = crate::metrics::State { records: self.store().len(), peers, notes, keys };
+        let state = crate::metrics::State { records: self.records_held(), peers, notes, keys };
         self.shared.metrics.set_state(&state);
         self.shared.metrics.render()
     }

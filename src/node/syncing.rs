@@ -11,6 +11,7 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, OptionFuture};
 
 use super::Shared;
+use super::budget::{self, OverBudget, Pending};
 use crate::author::now_ms;
 use crate::ingest::{self, Outcome};
 use crate::net::{During, Exchange, PeerId};
@@ -78,19 +79,37 @@ pub(super) fn answer(shared: &Shared, exchange: Exchange, request: &[u8]) -> Res
     }
 }
 
+/// Why a sync asked for did not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotSynced {
+    /// The peer is banned for breaking the protocol.
+    Banned,
+    /// A sync with the peer is running; it runs once more when it ends.
+    Running,
+}
+
+impl std::fmt::Display for NotSynced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotSynced::Banned => "the peer is banned for a while for breaking the protocol",
+            NotSynced::Running => "a sync with this peer is already running",
+        })
+    }
+}
+
 /// Syncs with a peer unless the peer is banned, and keeps the report. When a sync with it is
 /// already running, that one runs once more when it ends (the scope may have grown since it
-/// began) and this returns `None`. A peer with more than one session's worth of records gets
-/// more sessions, one after another. Returns the last session's report.
-pub(super) async fn sync(shared: &Arc<Shared>, peer: PeerId) -> Option<SyncReport> {
+/// began) and this returns [`NotSynced::Running`]. A peer with more than one session's worth of
+/// records gets more sessions, one after another. Returns the last session's report.
+pub(super) async fn sync(shared: &Arc<Shared>, peer: PeerId) -> Result<SyncReport, NotSynced> {
     if shared.guard.is_banned(peer) {
-        return None;
+        return Err(NotSynced::Banned);
     }
     {
         let mut syncing = shared.syncing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(again) = syncing.get_mut(&peer) {
             *again = true;
-            return None;
+            return Err(NotSynced::Running);
         }
         syncing.insert(peer, false);
     }
@@ -111,7 +130,7 @@ pub(super) async fn sync(shared: &Arc<Shared>, peer: PeerId) -> Option<SyncRepor
         break report;
     };
     shared.state.synced(report.clone());
-    Some(report)
+    Ok(report)
 }
 
 /// Reconciles with `peer` and fetches and stores every record in scope it has that this node
@@ -227,14 +246,22 @@ fn store(shared: &Shared, peer: PeerId, envelopes: Vec<Vec<u8>>) -> Result<(usiz
     let mut invalid: Option<RecordError> = None;
     let from = peer.to_string();
     let policy = shared.policy();
+    let mut pending = Pending::new();
     let items = envelopes
         .into_iter()
         .filter(|envelope| {
-            record::claimed(envelope).is_some_and(|(_, publisher)| {
-                policy.accepts(&publisher)
-                    && super::budget::fetched_within_cap(shared, &policy, &publisher, envelope.len())
-            })
+            let Some((_, publisher)) = record::claimed(envelope) else { return false };
+            if !policy.accepts(&publisher) {
+                return false;
+            }
+            let fits = budget::within_cap(shared, &policy, &publisher, envelope.len(), &mut pending);
+            if !fits {
+                shared.metrics.ignored(OverBudget::Storage.as_str());
+            }
+            fits
         })
+        .collect::<Vec<_>>()
+        .into_iter()
         .map(|envelope| ((), Ok(envelope)));
     ingest::ingest(shared.store(), items, now_ms(), |(), outcome| match outcome {
         Outcome::Stored { record, .. } => {

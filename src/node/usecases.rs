@@ -11,16 +11,16 @@ use std::sync::atomic::Ordering;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use super::{NodeHandle, Penalty, Received, Rejection, Shared, syncing};
-use crate::archive::Archive;
+use super::syncing::{self, NotSynced};
+use super::{NodeHandle, Penalty, Received, Rejection, Shared};
+use crate::archive::{Archive, ImportResult, PartnerAdded};
 use crate::author::{AuthorError, ProfileChanges, Published};
 use crate::config::Config;
 use crate::datadir::DataDir;
-use crate::ingest::Outcome;
 use crate::markdown::Note;
 use crate::net::{Multiaddr, NetStatus, PeerId};
 use crate::partners::PartnerError;
-use crate::record::{PublisherId, Record, RecordId};
+use crate::record::{Key, Kind, PROFILE_SLUG, PublisherId, Record};
 use crate::search::SearchError;
 use crate::store::{Store, StoreError};
 use crate::sync::SyncReport;
@@ -50,41 +50,6 @@ pub enum NodeError {
     Failed(anyhow::Error),
 }
 
-/// A partner added, and which of its addresses are being dialled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PartnerAdded {
-    pub publisher: String,
-    pub name: String,
-    pub label: String,
-    pub dialled: Vec<String>,
-}
-
-/// What became of one envelope of an import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "lowercase")]
-pub enum ImportResult {
-    Stored { id: String },
-    Held { id: String },
-    Rejected { rule: String, detail: String },
-}
-
-impl ImportResult {
-    /// The result of an outcome; an envelope that could not be read counts as breaking
-    /// `unreadable_rule`.
-    pub fn of(outcome: &Outcome, unreadable_rule: &str) -> ImportResult {
-        match outcome {
-            Outcome::Stored { id, .. } => ImportResult::Stored { id: id.to_string() },
-            Outcome::AlreadyHeld { id } => ImportResult::Held { id: id.to_string() },
-            Outcome::Invalid(error) => {
-                ImportResult::Rejected { rule: error.rule().to_owned(), detail: error.to_string() }
-            }
-            Outcome::Unreadable(detail) => {
-                ImportResult::Rejected { rule: unreadable_rule.to_owned(), detail: detail.clone() }
-            }
-        }
-    }
-}
-
 /// One sync asked for, or why it did not run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -97,8 +62,8 @@ pub enum SyncAnswer {
     },
 }
 
-fn failed(error: impl std::fmt::Display) -> NodeError {
-    NodeError::Failed(anyhow::anyhow!("{error}"))
+fn failed(error: impl std::error::Error + Send + Sync + 'static) -> NodeError {
+    NodeError::Failed(anyhow::Error::new(error).context("a task of the node stopped"))
 }
 
 impl NodeHandle {
@@ -114,7 +79,7 @@ impl NodeHandle {
         let shared = Arc::clone(&self.shared);
         match self.shared.blocking.spawn_blocking(move || work(&shared)).await {
             Ok(result) => result.map_err(Into::into),
-            Err(error) => Err(failed(format!("a task of the node stopped: {error}"))),
+            Err(error) => Err(failed(error)),
         }
     }
 
@@ -133,6 +98,7 @@ impl NodeHandle {
         change: impl FnOnce(&Archive) -> Result<T, PartnerError> + Send + 'static,
     ) -> Result<T, NodeError> {
         self.blocking(move |shared| {
+            let _changing = shared.trust_changes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let changed = change(&shared.archive)?;
             shared.refresh_policy().map_err(NodeError::Failed)?;
             Ok::<_, NodeError>(changed)
@@ -149,9 +115,15 @@ impl NodeHandle {
         &self.shared.token
     }
 
-    /// The store, to read (tests and checks; use cases write through the node).
+    /// The store, for tests and checks to read. Its reads block: front ends use the handle's
+    /// async reads instead, and every write goes through a use case.
     pub fn store(&self) -> &Store {
         self.shared.store()
+    }
+
+    /// Records held (every revision); counted, so this does not read the store.
+    pub fn records_held(&self) -> usize {
+        self.shared.store().len()
     }
 
     pub fn config(&self) -> &Config {
@@ -211,11 +183,20 @@ impl NodeHandle {
         self.shared.net.peer_score(peer).await.map_err(NodeError::Failed)
     }
 
-    /// Gossips a record held here again (the demo announces its profiles so).
-    pub async fn gossip_again(&self, id: RecordId) -> Result<(), NodeError> {
-        let record = self.blocking(move |shared| shared.store().get(&id)).await?;
-        if let Some(record) = record {
-            self.gossip(&record).await;
+    /// Gossips this node's profile again, so that peers meet it before any sync (the demo
+    /// introduces its cities so).
+    pub async fn gossip_profile(&self) -> Result<(), NodeError> {
+        let profile = self
+            .blocking(move |shared| {
+                shared.store().head(&Key {
+                    publisher: shared.own(),
+                    kind: Kind::Profile,
+                    slug: PROFILE_SLUG.to_owned(),
+                })
+            })
+            .await?;
+        if let Some(profile) = profile {
+            self.gossip(&profile).await;
         }
         Ok(())
     }
@@ -261,23 +242,14 @@ impl NodeHandle {
     pub async fn import(&self, envelopes: Vec<String>) -> Result<Vec<ImportResult>, NodeError> {
         let (results, heads) = self
             .blocking(move |shared| {
-                let mut results = vec![None; envelopes.len()];
-                let mut heads = Vec::new();
-                let items = envelopes.into_iter().enumerate().map(|(index, hex)| (index, crate::hex::parse_hex(&hex)));
-                shared.archive.import(items, |index, outcome| {
-                    results[index] = Some(ImportResult::of(&outcome, "hex"));
-                    if let Outcome::Stored { record, head: true, .. } = outcome {
-                        heads.push(*record);
-                    }
-                })?;
-                Ok::<_, StoreError>((results, heads))
+                let envelopes = envelopes.iter().map(|hex| crate::hex::parse_hex(hex)).collect();
+                shared.archive.import_results(envelopes, "hex")
             })
             .await?;
         for record in &heads {
             self.gossip(record).await;
         }
-        // Every envelope gets an outcome; one missing would mean the pipeline stopped early.
-        results.into_iter().map(|result| result.ok_or_else(|| failed("the import stopped early"))).collect()
+        Ok(results)
     }
 
     /// Adds a partner from its invite code: keeps it, signs and gossips a partnership record,
@@ -300,8 +272,7 @@ impl NodeHandle {
             }
         }
         self.shared.sync_soon(None);
-        let entry = added.entry;
-        Ok(PartnerAdded { publisher: entry.publisher, name: entry.name, label: entry.label, dialled })
+        Ok(PartnerAdded::of(added.entry, dialled))
     }
 
     /// Ends a partnership made by invite code; gossips the withdrawal of its partnership record.
@@ -344,15 +315,15 @@ impl NodeHandle {
         for peer in peers {
             let Ok(peer_id) = peer.parse() else { continue };
             answers.push(match self.sync_with(peer_id).await {
-                Some(report) => SyncAnswer::Done(report),
-                None => SyncAnswer::Busy { peer, error: "a sync with this peer is already running".to_owned() },
+                Ok(report) => SyncAnswer::Done(report),
+                Err(not_synced) => SyncAnswer::Busy { peer, error: not_synced.to_string() },
             });
         }
         Ok(answers)
     }
 
-    /// Syncs with a peer now, unless it is banned or a sync with it runs already (`None`).
-    pub async fn sync_with(&self, peer: PeerId) -> Option<SyncReport> {
+    /// Syncs with a peer now, unless it is banned or a sync with it runs already.
+    pub async fn sync_with(&self, peer: PeerId) -> Result<SyncReport, NotSynced> {
         syncing::sync(&self.shared, peer).await
     }
 }

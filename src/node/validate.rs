@@ -41,13 +41,14 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
     let policy = shared.policy();
     let mut verdicts = vec![Verdict::Ignore; batch.len()];
     let mut valid: Vec<(usize, Record)> = Vec::new();
+    let mut pending = budget::Pending::new();
     for (index, inbound) in batch.iter().enumerate() {
         match verifier.verify(&inbound.data, now) {
             Ok(record) if !policy.accepts(&record.publisher().0) => {
                 tracing::debug!(peer = %inbound.source, publisher = %record.publisher(), "ignored a record the trust policy does not keep");
                 shared.metrics.ignored("policy");
             }
-            Ok(record) => match budget::within_budget(shared, &policy, &record, inbound) {
+            Ok(record) => match budget::within_budget(shared, &policy, &record, inbound, &mut pending) {
                 Ok(()) => valid.push((index, record)),
                 Err(over) => {
                     tracing::debug!(peer = %inbound.source, publisher = %record.publisher(), reason = over.as_str(), "ignored a record over budget");
@@ -79,9 +80,6 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
     };
     for ((index, record), outcome) in indexes.into_iter().zip(&records).zip(outcomes) {
         let source = batch[index].source;
-        if let Inserted::New { .. } = outcome {
-            shared.budgets.stored(&record.publisher().0, batch[index].data.len());
-        }
         match outcome {
             Inserted::New { head: true } => {
                 verdicts[index] = Verdict::Accept;

@@ -69,19 +69,45 @@ fn names(line: &str, name: &str) -> bool {
     })
 }
 
-/// The top-level modules a line refers to with `crate::…`.
-fn references(line: &str) -> Vec<String> {
+/// The top-level modules a file's code refers to with `crate::…`, each with the line (from 1) it
+/// is named on. A group (`crate::{record::Kind, store::{Store, Tree}}`) may span lines and nest;
+/// the first segment of each of its top-level items is a module.
+fn references(lines: &[&str]) -> Vec<(usize, String)> {
+    let text = lines.join("\n");
+    // The line of the first word at or after `from`, and the word.
+    let word = |from: usize| -> (usize, String) {
+        let rest = text[from..].trim_start();
+        let line = text[..text.len() - rest.len()].matches('\n').count() + 1;
+        (line, rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect())
+    };
     let mut out = Vec::new();
-    for (at, _) in line.match_indices("crate::") {
-        let rest = &line[at + "crate::".len()..];
-        if let Some(group) = rest.strip_prefix('{') {
-            let inner = group.split('}').next().unwrap_or_default();
-            out.extend(inner.split(',').map(|part| part.trim().split("::").next().unwrap_or_default().to_owned()));
-        } else {
-            out.push(rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect());
+    for (at, _) in text.match_indices("crate::") {
+        let start = at + "crate::".len();
+        if !text[start..].starts_with('{') {
+            out.push(word(start));
+            continue;
+        }
+        // Each top-level item of the group starts after the `{` or after a comma at depth one.
+        let mut depth = 0;
+        let mut item = start + 1;
+        for (offset, c) in text[start..].char_indices() {
+            let here = start + offset;
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 1 => {
+                    out.push(word(item));
+                    break;
+                }
+                '}' => depth -= 1,
+                ',' if depth == 1 => {
+                    out.push(word(item));
+                    item = here + 1;
+                }
+                _ => {}
+            }
         }
     }
-    out.retain(|module| !module.is_empty());
+    out.retain(|(_, module)| !module.is_empty());
     out
 }
 
@@ -109,11 +135,9 @@ fn the_modules_imports_form_no_cycle() {
     for path in sources() {
         let module = module_of(&path);
         let text = std::fs::read_to_string(&path).expect("a source file");
-        for line in code(&text) {
-            for target in references(line) {
-                if target != module && modules.contains(&target) {
-                    graph.entry(module.clone()).or_default().insert(target);
-                }
+        for (_, target) in references(&code(&text)) {
+            if target != module && modules.contains(&target) {
+                graph.entry(module.clone()).or_default().insert(target);
             }
         }
     }
@@ -169,15 +193,9 @@ fn each_module_names_only_modules_declared_before_it() {
         let module = module_of(&path);
         let Some(position) = order.iter().position(|declared| *declared == module) else { continue };
         let text = std::fs::read_to_string(&path).expect("a source file");
-        for (number, line) in code(&text).into_iter().enumerate() {
-            for target in references(line) {
-                if order.iter().position(|declared| *declared == target).is_some_and(|at| at > position) {
-                    backwards.push(format!(
-                        "{}:{}: {module} names {target}, declared after it",
-                        path.display(),
-                        number + 1
-                    ));
-                }
+        for (line, target) in references(&code(&text)) {
+            if order.iter().position(|declared| *declared == target).is_some_and(|at| at > position) {
+                backwards.push(format!("{}:{line}: {module} names {target}, declared after it", path.display()));
             }
         }
     }
@@ -203,8 +221,14 @@ fn the_checks_see_what_they_look_for() {
     assert!(names("    let swarm = libp2p::SwarmBuilder::with_new_identity()", "libp2p"));
     assert!(!names("use crate::net::libp2p_free;", "libp2p"));
     assert!(!names("let x = mysled::open();", "sled"));
-    assert_eq!(references("use crate::{record::Kind, store::Store};"), ["record", "store"]);
-    assert_eq!(references("    crate::api::serve(listener, node)"), ["api"]);
+    let modules = |lines: &[&str]| references(lines).into_iter().map(|(_, module)| module).collect::<Vec<_>>();
+    assert_eq!(modules(&["use crate::{record::Kind, store::Store};"]), ["record", "store"]);
+    assert_eq!(modules(&["    crate::api::serve(listener, node)"]), ["api"]);
+    assert_eq!(
+        references(&["use crate::{", "    record::{Kind, Record},", "    store::Store,", "};"]),
+        [(2, "record".to_owned()), (3, "store".to_owned())]
+    );
+    assert_eq!(modules(&["use crate::{config::{self, Config}, net};"]), ["config", "net"]);
     assert_eq!(code("let a = 1; // crate::api here is a comment"), ["let a = 1; "]);
-    assert!(code("/// See [`crate::node`].").iter().all(|line| references(line).is_empty()));
+    assert!(references(&code("/// See [`crate::node`].")).is_empty());
 }

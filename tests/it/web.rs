@@ -329,6 +329,26 @@ async fn the_web_page_reads_without_signing_in_and_writes_only_with_a_session() 
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = get(&node, headers[header::LOCATION].to_str().unwrap()).await;
     assert!(page.contains("Moved to LED"), "the withdrawn notice");
+    // An edit keeps what the form has no input for, and says so.
+    let with_report = example_with("slug: community-composting", "slug: with-report").replace(
+        "---\n\n",
+        &format!(
+            "attachments:\n  - sha256: {}\n    size: 12\n    name: report.pdf\n    media_type: application/pdf\n---\n\n",
+            "01".repeat(32)
+        ),
+    );
+    node.publish(&with_report).await;
+    let (status, _, page) = call(
+        &node,
+        Request::get("/notes/with-report/edit").header(header::COOKIE, &cookie).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Attachments: 1 kept as they are"), "{page}");
+    let (_, _, page) =
+        call(&node, Request::get("/notes/bus-lanes/edit").header(header::COOKIE, &cookie).body(Body::empty()).unwrap())
+            .await;
+    assert!(page.contains("Save revision") && !page.contains("kept as they are"), "nothing kept: {page}");
     // Adding a partner with a bad code names the problem on the page.
     let (status, _, page) =
         call(&node, form("/partners", &cookie, &[("csrf", &csrf), ("code", "citymesh1qqqq"), ("label", "")])).await;

@@ -63,7 +63,7 @@ pub(super) async fn home(State(node): State<NodeHandle>, headers: HeaderMap) -> 
             headline,
             peers,
             partners: partners.len(),
-            records: node.store().len(),
+            records: node.records_held(),
             notes: node.notes().await?,
             last_sync: last.map_or("none yet".to_owned(), format_time),
         };

@@ -10,7 +10,7 @@ use axum::response::Response;
 use super::session::{posted, value};
 use super::{Chrome, html, page, redirect};
 use crate::author::now_ms;
-use crate::node::NodeHandle;
+use crate::node::{NodeHandle, PeerView};
 use crate::trust::PolicyKind;
 use crate::view::format_time;
 
@@ -45,6 +45,24 @@ fn policy_text(kind: PolicyKind) -> String {
     }
 }
 
+/// A partner as the page lists it.
+fn partner_row(row: crate::node::PartnerRow) -> PartnerRow {
+    let partner = row.partner;
+    PartnerRow {
+        short_key: partner.publisher[..16].to_owned(),
+        standing: match (partner.blocked, partner.mutual) {
+            (true, _) => "blocked".to_owned(),
+            (false, true) => "mutual".to_owned(),
+            (false, false) => "one-way (they have not named you yet)".to_owned(),
+        },
+        last_sync: row.last_sync_ms.map_or("not yet".to_owned(), format_time),
+        records: partner.records,
+        name: partner.name,
+        label: partner.label,
+        publisher: partner.publisher,
+    }
+}
+
 async fn partners_page(
     node: NodeHandle,
     headers: HeaderMap,
@@ -54,39 +72,11 @@ async fn partners_page(
 ) -> Response {
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     page(&node, &headers, "partners", |node, chrome| async move {
-        let invite = node.invite(None).await?.code;
-        let partners = node
-            .partners()
-            .await?
-            .partners
-            .into_iter()
-            .map(|row| {
-                let partner = row.partner;
-                PartnerRow {
-                    short_key: partner.publisher[..16].to_owned(),
-                    standing: match (partner.blocked, partner.mutual) {
-                        (true, _) => "blocked".to_owned(),
-                        (false, true) => "mutual".to_owned(),
-                        (false, false) => "one-way (they have not named you yet)".to_owned(),
-                    },
-                    last_sync: row.last_sync_ms.map_or("not yet".to_owned(), format_time),
-                    records: partner.records,
-                    name: partner.name,
-                    label: partner.label,
-                    publisher: partner.publisher,
-                }
-            })
-            .collect();
-        let page = PartnersPage {
-            chrome,
-            title: "Partners".to_owned(),
-            policy: policy_text(node.policy().kind()),
-            invite,
-            error,
-            code,
-            label,
-            partners,
-        };
+        // Without the network's addresses (it is stopping) the code names none.
+        let invite = node.invite(None).await.map(|invite| invite.code).unwrap_or_default();
+        let partners = node.partners().await?.partners.into_iter().map(partner_row).collect();
+        let policy = policy_text(node.policy().kind());
+        let page = PartnersPage { chrome, title: "Partners".to_owned(), policy, invite, error, code, label, partners };
         Ok(html(status, &page))
     })
     .await
@@ -136,45 +126,38 @@ struct NetworkPage {
     rejections: Vec<RejectionRow>,
 }
 
+/// A connected peer as the page lists it; `now_ms` dates its last sync.
+fn peer_row(peer: PeerView, now_ms: i64) -> PeerRow {
+    let report = peer.last_sync.as_ref();
+    let (result, failed) = match report.map(|report| (report, &report.error)) {
+        None => ("no sync yet".to_owned(), false),
+        Some((_, Some(error))) => (format!("failed: {error}"), true),
+        Some((report, None)) => {
+            let fetched =
+                format!("fetched {} records in {} rounds, {} ms", report.fetched, report.rounds, report.duration_ms);
+            (fetched, false)
+        }
+    };
+    PeerRow {
+        last_sync: report.map_or("never".to_owned(), |report| {
+            format!("{} ({} s ago)", format_time(report.at_ms), (now_ms - report.at_ms).max(0) / 1000)
+        }),
+        lag: report.map_or("unknown".to_owned(), |report| match report.remaining {
+            0 => "nothing: up to date".to_owned(),
+            n => format!("{n} records (next sync)"),
+        }),
+        score: peer.gossip_score.map_or("–".to_owned(), |score| format!("{score:.1}")),
+        peer: peer.peer,
+        result,
+        failed,
+    }
+}
+
 pub(super) async fn network(State(node): State<NodeHandle>, headers: HeaderMap) -> Response {
     page(&node, &headers, "network", |node, chrome| async move {
         let now = now_ms();
         let peer_id = node.net_status().await.map(|net| net.peer_id).unwrap_or_default();
-        let peers = node
-            .peers()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|peer| {
-                let report = peer.last_sync.as_ref();
-                let (result, failed) = match report {
-                    None => ("no sync yet".to_owned(), false),
-                    Some(report) => match &report.error {
-                        Some(error) => (format!("failed: {error}"), true),
-                        None => (
-                            format!(
-                                "fetched {} records in {} rounds, {} ms",
-                                report.fetched, report.rounds, report.duration_ms
-                            ),
-                            false,
-                        ),
-                    },
-                };
-                PeerRow {
-                    last_sync: report.map_or("never".to_owned(), |report| {
-                        format!("{} ({} s ago)", format_time(report.at_ms), (now - report.at_ms).max(0) / 1000)
-                    }),
-                    lag: report.map_or("unknown".to_owned(), |report| match report.remaining {
-                        0 => "nothing: up to date".to_owned(),
-                        n => format!("{n} records (next sync)"),
-                    }),
-                    score: peer.gossip_score.map_or("–".to_owned(), |score| format!("{score:.1}")),
-                    peer: peer.peer,
-                    result,
-                    failed,
-                }
-            })
-            .collect();
+        let peers = node.peers().await.unwrap_or_default().into_iter().map(|peer| peer_row(peer, now)).collect();
         let rejections = node
             .rejections()
             .into_iter()
@@ -191,7 +174,7 @@ pub(super) async fn network(State(node): State<NodeHandle>, headers: HeaderMap) 
             title: "Network".to_owned(),
             peer_id,
             policy: node.policy().kind().to_string(),
-            records: node.store().len(),
+            records: node.records_held(),
             peers,
             rejections,
         };

@@ -10,15 +10,15 @@ use axum::response::Response;
 use super::session::{posted, signed_in, value};
 use super::{Chrome, WebError, html, page, redirect};
 use crate::api::form::{Form, Widget};
+use crate::author::AuthorError;
 use crate::markdown::Note;
+use crate::node::{NodeError, NodeHandle};
+use crate::record::Body;
+use crate::view::BodyView;
 use crate::wire::Practice;
 
 /// The form for a practice note.
 type NoteForm = Form<Practice>;
-use crate::author::AuthorError;
-use crate::node::{NodeError, NodeHandle};
-use crate::record::Body;
-use crate::view::BodyView;
 
 #[derive(Template)]
 #[template(path = "publish.html")]
