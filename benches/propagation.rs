@@ -1,8 +1,9 @@
 //! `cargo bench --bench propagation`: 20 nodes in one process on loopback, joined in a random
 //! connected topology where every node has 3 or 4 neighbours (discovery off, so the topology
 //! holds), 200 practice notes published from random nodes 50 ms apart. Prints the time from
-//! the publish call (sign, store, flush, gossip) to stored-on-every-node (p50, p95, max) and how many gossip messages each node
-//! validated per record (gossipsub drops duplicates before validation, so 1.00 is the floor).
+//! the publish call (sign, store, flush, gossip) to stored-on-every-node (p50, p95, max) and
+//! how many gossip messages each node validated per record (gossipsub drops duplicates before
+//! validation, so 1.00 is the floor).
 //! Target: p95 under 1 s. The floor for comparison is measured in the same run: one signature
 //! check times the topology's diameter (every hop verifies before it forwards).
 //!

@@ -9,10 +9,11 @@
 //!    loopback, through the real network, verification and store. Prints records/s and the
 //!    ratio to a `verify_strict` loop on one thread over the same records, in the same run.
 //!
-//! 3. Catch-up after a restart: a node holding 100,000 records is restarted and fetches the 1%
-//!    its peer received meanwhile (records of 100 publishers, none a partner, under the `open`
-//!    policy, so every record passes the storage cap). Prints the time from starting the node
-//!    to the records being stored, and the ratio to a `verify_strict` loop over those records.
+//! 3. Catch-up after a restart: a node holding 100,000 records (its search index up to date, as
+//!    after a clean stop) is restarted and fetches the 1% its peer received meanwhile (records
+//!    of 100 publishers, none a partner, under the `open` policy, so every record passes the
+//!    storage cap). Prints the time from starting the node to the records being stored, and the
+//!    ratio to a `verify_strict` loop over those records.
 //!
 //! Set CITYMESH_BENCH_RECORDS to change the cold join's and the restart's size (0 skips them).
 
@@ -189,6 +190,10 @@ async fn catch_up_after_restart(count: usize) {
         let items = envelopes.iter().map(|bytes| ((), Ok(bytes.clone())));
         ingest::ingest(&store, items, NOW, |(), outcome| assert!(matches!(outcome, ingest::Outcome::Stored { .. })))
             .expect("ingest");
+        // Its search index is up to date, as a node's is when it stops.
+        let search = citymesh::search::Search::open(&data.search_path(), false).expect("the search index");
+        search.catch_up(&store).expect("index the notes");
+        search.close().expect("close the search index");
     };
     let holder = DataDir::new(root.path().join("holder"));
     ingest_into(&holder, "Holder", &envelopes);
