@@ -177,6 +177,16 @@ async fn start(data: DataDir, bootstrap: Vec<String>, shutdown: &CancellationTok
     RunningNode::start(data, options, shutdown.clone()).await.expect("node starts")
 }
 
+/// The first address a node listens on, once it has one.
+async fn listen_address(node: &RunningNode) -> String {
+    loop {
+        if let Some(address) = node.node.net_status().await.expect("status").listen_addrs.first() {
+            return address.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// A node holding `count` records starts again after being offline while its peer received 1%
 /// more, and catches up.
 async fn catch_up_after_restart(count: usize) {
@@ -202,12 +212,7 @@ async fn catch_up_after_restart(count: usize) {
     ingest_into(&joiner, "Joiner", &envelopes[..count]);
     let shutdown = CancellationToken::new();
     let holder = start(holder, Vec::new(), &shutdown).await;
-    let address = loop {
-        if let Some(address) = holder.node.net_status().await.expect("status").listen_addrs.first() {
-            break address.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let address = listen_address(&holder).await;
     let started = Instant::now();
     let joiner = start(joiner, vec![address], &shutdown).await;
     let opened = started.elapsed();
@@ -260,12 +265,7 @@ async fn cold_join(count: usize) {
     drop(store);
     let shutdown = CancellationToken::new();
     let holder = start(holder, Vec::new(), &shutdown).await;
-    let address = loop {
-        if let Some(address) = holder.node.net_status().await.expect("status").listen_addrs.first() {
-            break address.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let address = listen_address(&holder).await;
     let joiner = DataDir::new(root.path().join("joiner"));
     drop(joiner.initialise(profile("Joiner")).expect("init"));
     let cpu_before = cpu_seconds();
