@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::author::AuthorError;
+use crate::author::{AuthorError, Published};
 use crate::node::{NodeError, NodeHandle};
 use crate::partners::PartnerError;
 use crate::view::FindError;
@@ -132,6 +132,12 @@ fn answer(status: StatusCode, view: &impl Serialize) -> Answer {
 
 fn ok(view: &impl Serialize) -> Answer {
     answer(StatusCode::OK, view)
+}
+
+/// What a publish answers: 201 when a revision was signed, 200 when nothing changed.
+fn published(published: &Published) -> Answer {
+    let status = if published.is_new() { StatusCode::CREATED } else { StatusCode::OK };
+    answer(status, &published.answer())
 }
 
 /// The API's routes and the web page's.

@@ -12,7 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::author::{self, AuthorError, ProfileChanges, Published};
+use crate::author::{self, AuthorError, NotInitialised, ProfileChanges, Published};
 use crate::config::Config;
 use crate::datadir::DataDir;
 use crate::ingest::{self, Outcome};
@@ -86,8 +86,6 @@ pub struct Archive {
     search: OnceLock<Search>,
     /// Held while the search index is opened, so that it is opened once.
     opening_search: Mutex<()>,
-    /// Held while partners.json is read, changed and written, one change at a time.
-    trust_changes: Mutex<()>,
 }
 
 impl Archive {
@@ -108,15 +106,7 @@ impl Archive {
     pub fn open_with(data: DataDir, config: Config) -> Result<Archive> {
         let key = if data.is_initialised() { Some(data.publisher_key()?) } else { None };
         let store = data.open_store(&config)?;
-        Ok(Archive {
-            data,
-            config,
-            key,
-            store,
-            search: OnceLock::new(),
-            opening_search: Mutex::new(()),
-            trust_changes: Mutex::new(()),
-        })
+        Ok(Archive { data, config, key, store, search: OnceLock::new(), opening_search: Mutex::new(()) })
     }
 
     pub fn data(&self) -> &DataDir {
@@ -212,10 +202,13 @@ impl Archive {
         Ok((results.into_iter().map(|result| result.unwrap_or_else(unread)).collect(), heads))
     }
 
+    // Partners, blocks and the policy: each change reads, changes and writes partners.json, so
+    // callers make one at a time (a node does so under the lock it also holds while it
+    // recomputes the policy; the CLI makes one per run).
+
     /// Makes the publisher of an invite code a partner, remembers its addresses and signs a
     /// partnership record naming it (returned when new, to be gossiped).
     pub fn add_partner(&self, code: &str, label: &str) -> Result<Added, PartnerError> {
-        let _changing = self.changing_trust();
         let added = partners::add(&self.data, &self.store, self.key()?, code, label)?;
         for address in &added.entry.addresses {
             if let Err(error) = self.data.remember_peer(address) {
@@ -227,30 +220,22 @@ impl Archive {
 
     /// Ends a partnership made by invite code; returns the withdrawal of the partnership record.
     pub fn remove_partner(&self, publisher: &str) -> Result<Option<Record>, PartnerError> {
-        let _changing = self.changing_trust();
         partners::remove(&self.data, &self.config, &self.store, self.key()?, publisher)
     }
 
     /// Refuses a publisher's records from now on; returns its key.
     pub fn block(&self, publisher: &str) -> Result<String, PartnerError> {
-        let _changing = self.changing_trust();
         let own = self.key()?.publisher();
         partners::block(&self.data, &self.store, own, publisher)
     }
 
     pub fn unblock(&self, publisher: &str) -> Result<String, PartnerError> {
-        let _changing = self.changing_trust();
         partners::unblock(&self.data, publisher)
     }
 
     /// Sets the trust policy, kept in partners.json (it overrides `trust.policy`).
     pub fn set_policy(&self, policy: &str) -> Result<PolicyKind, PartnerError> {
-        let _changing = self.changing_trust();
         partners::set_policy(&self.data, policy)
-    }
-
-    fn changing_trust(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.trust_changes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The trust policy the settings, partners.json and the partnership records held make now.
@@ -339,23 +324,4 @@ pub enum InviteError {
     NotInitialised(#[from] NotInitialised),
     #[error("{0:#}")]
     Key(anyhow::Error),
-}
-
-/// A use case that signs needs the publisher key, which `citymesh init` makes.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error(
-    "{0} is not a citymesh data directory yet: run `citymesh init` first, or point --data-dir (or CITYMESH_HOME) at an existing one"
-)]
-pub struct NotInitialised(pub String);
-
-impl From<NotInitialised> for AuthorError {
-    fn from(error: NotInitialised) -> Self {
-        AuthorError::NotInitialised(error.0)
-    }
-}
-
-impl From<NotInitialised> for PartnerError {
-    fn from(error: NotInitialised) -> Self {
-        PartnerError::Files(error.into())
-    }
 }

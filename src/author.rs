@@ -32,11 +32,23 @@ pub enum AuthorError {
     /// A field of a Markdown note broke a record rule; `field` is named as the file names it.
     #[error("{field}: {problem}")]
     Field { field: String, problem: String },
-    #[error(
-        "{0} is not a citymesh data directory yet: run `citymesh init` first, or point --data-dir (or CITYMESH_HOME) at an existing one"
-    )]
-    NotInitialised(String),
+    #[error(transparent)]
+    NotInitialised(#[from] NotInitialised),
 }
+
+impl AuthorError {
+    /// Whether the fault is this node's (its store, its set-up), not what was asked of it.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, AuthorError::Store(_) | AuthorError::NotInitialised(_))
+    }
+}
+
+/// Signing needs the publisher key, which `citymesh init` makes; the text is the directory.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "{0} is not a citymesh data directory yet: run `citymesh init` first, or point --data-dir (or CITYMESH_HOME) at an existing one"
+)]
+pub struct NotInitialised(pub String);
 
 /// What the key's head was before publishing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

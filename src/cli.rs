@@ -270,7 +270,7 @@ pub struct InitArgs {
 }
 
 fn parse_kind(text: &str) -> Result<Kind, String> {
-    text.parse().map_err(|_| format!("unknown kind {text:?}; kinds are: profile, practice, partnership"))
+    text.parse().map_err(|_| format!("unknown kind {text:?}; kinds are: {}", Kind::names()))
 }
 
 fn parse_country(text: &str) -> Result<String, String> {
@@ -335,7 +335,7 @@ fn init(data: &DataDir, args: InitArgs) -> Result<()> {
 }
 
 fn sync_now(data: &DataDir, peer: Option<String>) -> Result<()> {
-    let answers = backend::Backend::open(data)?.sync(data, peer)?;
+    let answers = backend::Backend::open(data)?.sync(peer)?;
     if answers.is_empty() {
         eprintln!("no peers connected; nothing to sync with");
     }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::author::NotInitialised;
 use crate::config::{self, Config};
 use crate::record::{self, Body, Draft, Kind, PROFILE_SLUG, PublisherKey};
 use crate::store::{Store, StoreError};
@@ -98,10 +99,7 @@ impl DataDir {
     /// Fails with a hint when `citymesh init` has not run here.
     pub fn require_initialised(&self) -> Result<()> {
         if !self.is_initialised() {
-            bail!(
-                "{} is not a citymesh data directory yet: run `citymesh init` first, or point --data-dir (or CITYMESH_HOME) at an existing one",
-                self.root.display()
-            );
+            return Err(NotInitialised(self.root.display().to_string()).into());
         }
         Ok(())
     }

@@ -10,6 +10,8 @@
 
 mod practice;
 
+pub use practice::ADAPTS;
+
 /// A field's value, as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
@@ -296,6 +298,11 @@ pub fn by_group<T: Described>() -> impl Iterator<Item = (&'static Group, Vec<&'s
     T::GROUPS.iter().map(|group| (group, T::FIELDS.iter().filter(|field| field.group == group.legend).collect()))
 }
 
+/// The fields in the order of their groups (then in table order), one by one.
+fn in_page_order<T: Described>() -> impl Iterator<Item = &'static Field<T>> {
+    T::GROUPS.iter().flat_map(|group| T::FIELDS.iter().filter(move |field| field.group == group.legend))
+}
+
 /// A block of a page showing a body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
@@ -309,13 +316,18 @@ pub enum Block {
 /// kind's groups; empty ones are left out.
 pub fn shown<T: Described>(body: &T) -> (Vec<(&'static str, String)>, Vec<Block>) {
     let (mut facts, mut blocks) = (Vec::new(), Vec::new());
-    for field in by_group::<T>().flat_map(|(_, fields)| fields) {
-        let value = field.get(body);
-        match (&field.show, value) {
-            (Show::Hidden, _) => {}
+    for field in in_page_order::<T>() {
+        match &field.show {
+            Show::Hidden => continue,
+            Show::FactOf(label, word) => {
+                facts.push((*label, word(body)));
+                continue;
+            }
+            _ => {}
+        }
+        match (&field.show, field.get(body)) {
             (Show::Fact(label), Value::List(items)) => facts.push((*label, items.join(", "))),
             (Show::Fact(label), Value::Text(text)) => facts.push((*label, text)),
-            (Show::FactOf(label, word), _) => facts.push((*label, word(body))),
             (Show::Section(heading), Value::Text(text)) if !text.is_empty() => {
                 blocks.push(Block::Text { heading, text });
             }
@@ -352,7 +364,7 @@ pub fn facets<T: Described>(body: &T) -> Vec<(&'static str, String)> {
 /// joined by line breaks in the order the page shows them, the other words listed.
 pub fn search_text<T: Described>(body: &T) -> (String, String, String, Vec<String>) {
     let (mut title, mut summary, mut parts, mut words) = (String::new(), String::new(), Vec::new(), Vec::new());
-    for field in by_group::<T>().flat_map(|(_, fields)| fields) {
+    for field in in_page_order::<T>().filter(|field| field.search != Searched::No) {
         let value = field.get(body);
         let texts = value.texts().into_iter().filter(|text| !text.is_empty()).map(str::to_owned);
         match field.search {

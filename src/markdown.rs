@@ -8,7 +8,7 @@
 
 mod front;
 
-use crate::fields::{Described, Field, Markdown, Value};
+use crate::fields::{Access, Described, Field, Markdown, Value};
 use crate::wire::Practice;
 
 /// A note read from a Markdown file.
@@ -104,8 +104,8 @@ fn read<T: Described>(text: &str) -> Result<(String, T), MarkdownError> {
         field.set(&mut body, value).map_err(|error| error_at(2, format!("front matter: {error}")))?;
     }
     for Section { field, text } in sections {
-        let value = match field.get(&body) {
-            Value::List(_) => Value::List(list_items(&text)),
+        let value = match field.access {
+            Access::List { .. } => Value::List(list_items(&text)),
             _ => Value::Text(section_text(&text)),
         };
         field.set(&mut body, value).map_err(|error| error_at(2, error))?;

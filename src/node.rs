@@ -24,7 +24,7 @@ mod validate;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread;
 
 use anyhow::{Context, Result};
@@ -98,8 +98,8 @@ struct Shared {
     /// Whose records this node keeps; replaced whole when partners, blocks or partnership
     /// records change.
     policy: RwLock<Arc<Policy>>,
-    /// Held while partners, blocks or the policy change and the policy is recomputed from the
-    /// change, so that the policy in force is always computed from the latest change.
+    /// Held while partners, blocks or the policy change and while the policy is recomputed, so
+    /// that the policy in force is always computed from the latest change.
     trust_changes: Mutex<()>,
     /// When the policy last changed (ms since the epoch): syncs before it were of another scope.
     policy_changed_ms: AtomicI64,
@@ -141,9 +141,20 @@ impl Shared {
         Arc::clone(&self.policy.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
+    /// Held across a change of partners, blocks or the policy and the policy's recomputation.
+    fn changing_trust(&self) -> MutexGuard<'_, ()> {
+        self.trust_changes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Recomputes the policy from the settings, partners.json and the partnership records
     /// held. Takes effect at once for gossip and for the next sync.
     fn refresh_policy(&self) -> Result<()> {
+        let changing = self.changing_trust();
+        self.recompute_policy(&changing)
+    }
+
+    /// [`Shared::refresh_policy`] for a caller that holds [`Shared::changing_trust`].
+    fn recompute_policy(&self, _changing: &MutexGuard<'_, ()>) -> Result<()> {
         let policy = self.archive.policy()?;
         *self.policy.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(policy);
         self.policy_changed_ms.store(now_ms(), Ordering::Relaxed);
@@ -212,30 +223,31 @@ impl RunningNode {
     /// Opens the data directory and starts the network, the validator, the syncs and the
     /// search indexer. Everything stops when `shutdown` is cancelled.
     pub async fn start(data: DataDir, options: NetOptions, shutdown: CancellationToken) -> Result<RunningNode> {
+        data.require_initialised()?;
         let config = data.config()?;
         RunningNode::start_with(data, config, options, shutdown).await
     }
 
-    /// Like [`RunningNode::start`], with the settings already read.
+    /// Like [`RunningNode::start`], with the settings already read from a directory found
+    /// initialised.
     pub async fn start_with(
         data: DataDir,
         config: Config,
         options: NetOptions,
         shutdown: CancellationToken,
     ) -> Result<RunningNode> {
-        data.require_initialised()?;
         let token = data.api_token()?;
         let archive = Archive::open_with(data, config)?;
         let net_config = net_config(&archive, &options)?;
         let own = archive.key()?.publisher();
         // The index is opened now (rebuilt if it must be) and catches up in the background.
         archive.search_index()?;
-        let config = archive.config().clone();
+        let budgets = budget::Budgets::new(&archive.config().trust);
         let policy = archive.policy()?;
         let (net, events) = net::start(net_config, shutdown.clone())?;
         let (sync_now, sync_requests) = mpsc::channel(SYNC_REQUESTS);
         let shared = Arc::new(Shared {
-            budgets: budget::Budgets::new(&config.trust),
+            budgets,
             archive,
             own,
             net,
@@ -280,12 +292,14 @@ impl RunningNode {
         let RunningNode { node, .. } = self;
         node.shared.blocking.close();
         node.shared.blocking.wait().await;
-        node.shared.store().flush()?;
         // The tasks' clones of the state are gone with them; once the last handle is dropped
         // the store closes (and releases the data directory).
         match Arc::try_unwrap(node.shared) {
             Ok(shared) => shared.archive.close()?,
-            Err(_) => tracing::warn!("a handle to the node is still held; its store closes only when that is dropped"),
+            Err(shared) => {
+                shared.store().flush()?;
+                tracing::warn!("a handle to the node is still held; its store closes only when that is dropped");
+            }
         }
         Ok(())
     }

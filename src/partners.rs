@@ -53,6 +53,12 @@ pub enum PartnerError {
     Files(#[from] anyhow::Error),
 }
 
+impl From<crate::author::NotInitialised> for PartnerError {
+    fn from(error: crate::author::NotInitialised) -> Self {
+        PartnerError::Files(error.into())
+    }
+}
+
 fn publisher_key(text: &str) -> Result<[u8; 32], PartnerError> {
     parse_hex32(text.trim()).map_err(|_| PartnerError::BadKey(text.trim().to_owned()))
 }

@@ -51,9 +51,6 @@ const FACET_VALUES: usize = 30;
 /// Characters of a snippet.
 const SNIPPET_CHARS: usize = 220;
 
-/// The hidden facet naming the record a note adapts (`based_on`).
-const ADAPTS: &str = "adapts";
-
 /// The facets, as the API and the page name them, and their paths in the index.
 pub const FACETS: [&str; 6] = ["theme", "sdg", "country", "language", "publisher", "status"];
 
@@ -375,7 +372,7 @@ impl Search {
 
     /// The current notes that adapt any of these records (by `based_on`), newest first.
     pub fn adaptations(&self, ids: &[crate::record::RecordId]) -> Result<Vec<Hit>, SearchError> {
-        let filters = ids.iter().map(|id| (ADAPTS, id.to_string())).collect();
+        let filters = ids.iter().map(|id| (fields::ADAPTS, id.to_string())).collect();
         Ok(self.search(&SearchQuery { filters, limit: MAX_LIMIT, ..SearchQuery::default() })?.hits)
     }
 

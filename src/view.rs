@@ -235,13 +235,20 @@ pub struct EnvelopeRow {
 
 /// Up to `limit` records held, in arrival order, after the sequence number `after`.
 pub fn envelopes(store: &Store, after: Option<u64>, limit: usize) -> Result<EnvelopePage, StoreError> {
-    let page = store.records_page(after, limit)?;
-    let next = if page.len() == limit { page.last().map(|(sequence, _)| *sequence) } else { None };
-    let envelopes = page
+    let (records, next) = records_page(store, after, limit)?;
+    let envelopes = records
         .iter()
-        .map(|(_, record)| EnvelopeRow { id: record.id().to_string(), hex: record::to_hex(&record.envelope_bytes()) })
+        .map(|record| EnvelopeRow { id: record.id().to_string(), hex: record::to_hex(&record.envelope_bytes()) })
         .collect();
     Ok(EnvelopePage { envelopes, next })
+}
+
+/// Records held, in arrival order, `limit` at a time after the arrival `after`, and the arrival
+/// the next page starts after (`None` at the end).
+pub fn records_page(store: &Store, after: Option<u64>, limit: usize) -> Result<(Vec<Record>, Option<u64>), StoreError> {
+    let page = store.records_page(after, limit)?;
+    let next = if page.len() == limit { page.last().map(|(sequence, _)| *sequence) } else { None };
+    Ok((page.into_iter().map(|(_, record)| record).collect(), next))
 }
 
 /// Finds a record by id, or a practice note's head by slug (`own` publisher's first).

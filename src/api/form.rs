@@ -23,7 +23,7 @@ pub struct Form<T: Described> {
     texts: BTreeMap<&'static str, String>,
     /// The values ticked, by input name.
     ticked: BTreeMap<&'static str, Vec<String>>,
-    /// Rows as typed (blank ones included), by field path.
+    /// Rows as typed (blank ones dropped), by field path.
     rows: BTreeMap<&'static str, Vec<Vec<String>>>,
     /// Rows of fields the form does not edit, kept from the revision edited, by field path.
     kept: BTreeMap<&'static str, usize>,
@@ -123,7 +123,7 @@ impl<T: Described> Form<T> {
         let mut form = Form { editing: true, base_revision: revision, slug: slug.to_owned(), ..Form::empty() };
         for field in T::FIELDS {
             match (field.input, field.get(body)) {
-                (Input::None, Value::Rows(rows)) => drop(form.kept.insert(field.path, rows.len())),
+                (Input::None, Value::Rows(rows)) if !rows.is_empty() => drop(form.kept.insert(field.path, rows.len())),
                 (Input::None, _) => {}
                 (Input::Choices(_), Value::List(items)) => drop(form.ticked.insert(field.path, items)),
                 (Input::Lines, Value::List(items)) => drop(form.texts.insert(field.path, items.join("\n"))),
@@ -192,21 +192,17 @@ impl<T: Described> Form<T> {
     /// The fields the form keeps as they are (it has no input for them) and holds rows of, each
     /// with its label and how many rows: `("Attachments", 2)`.
     pub fn kept(&self) -> Vec<(&'static str, usize)> {
-        T::FIELDS
-            .iter()
-            .filter_map(|field| self.kept.get(field.path).map(|rows| (field.label, *rows)))
-            .filter(|(_, rows)| *rows > 0)
-            .collect()
+        T::FIELDS.iter().filter_map(|field| self.kept.get(field.path).map(|rows| (field.label, *rows))).collect()
     }
 
     /// The problem with one input, if any.
-    pub fn error(&self, name: &str) -> Option<&str> {
+    fn error(&self, name: &str) -> Option<&str> {
         self.errors.get(name).map(String::as_str)
     }
 
-    /// The filled rows of a field.
+    /// The rows of a field.
     fn filled(&self, path: &str) -> Vec<Vec<String>> {
-        self.rows.get(path).map(|rows| rows.iter().filter(|row| !is_blank(row)).cloned().collect()).unwrap_or_default()
+        self.rows.get(path).cloned().unwrap_or_default()
     }
 
     /// A field's value as the form holds it.
@@ -227,9 +223,10 @@ impl<T: Described> Form<T> {
     /// the slug) so that several problems show at once; the record rules check the rest when it
     /// is signed.
     pub fn check_into_body(&mut self, base: Option<&T>) -> Option<(String, T)> {
-        for field in inputs::<T>() {
+        let values: Vec<(&Field<T>, Value)> = inputs::<T>().map(|field| (field, self.field_value(field))).collect();
+        for (field, value) in &values {
             if let Some(message) = field.required
-                && self.field_value(field).is_empty()
+                && value.is_empty()
             {
                 self.errors.insert(field.path.to_owned(), message.to_owned());
             }
@@ -246,8 +243,8 @@ impl<T: Described> Form<T> {
             return None;
         }
         let mut body = base.cloned().unwrap_or_default();
-        for field in inputs::<T>() {
-            if let Err(problem) = field.set(&mut body, self.field_value(field)) {
+        for (field, value) in values {
+            if let Err(problem) = field.set(&mut body, value) {
                 self.errors.insert(field.path.to_owned(), problem);
             }
         }
@@ -272,7 +269,7 @@ impl<T: Described> Form<T> {
     }
 
     /// The input a record rule's field path is about: a list's element is its list's input, a
-    /// row's column the row as shown (empty rows were dropped before signing).
+    /// row's column its row's (the form holds no blank rows, so rows are numbered as signed).
     fn input_for(&self, path: &str) -> Option<String> {
         if path == "slug" || inputs::<T>().any(|field| field.path == path) {
             return Some(path.to_owned());
@@ -282,9 +279,11 @@ impl<T: Described> Form<T> {
         let (index, column) = tail.split_once(']')?;
         let Input::Rows { .. } = field.input else { return Some(head.to_owned()) };
         let column = column.trim_start_matches('.');
-        let rows = self.rows.get(head)?;
-        let shown = rows.iter().enumerate().filter(|(_, row)| !is_blank(row)).nth(index.parse().ok()?)?.0;
-        Some(if column.is_empty() { head.to_owned() } else { format!("{head}[{shown}].{column}") })
+        let index: usize = index.parse().ok()?;
+        if index >= self.rows.get(head)?.len() {
+            return None;
+        }
+        Some(if column.is_empty() { head.to_owned() } else { format!("{head}[{index}].{column}") })
     }
 
     fn input(&self, field: &Field<T>) -> FormInput {
@@ -292,7 +291,7 @@ impl<T: Described> Form<T> {
         let widget = match field.input {
             Input::Area | Input::Lines => Widget::Area,
             Input::Choices(values) => {
-                let ticked = self.ticked.get(field.path).cloned().unwrap_or_default();
+                let ticked = self.ticked.get(field.path).map(Vec::as_slice).unwrap_or_default();
                 Widget::Checks(values.iter().map(|value| (*value, ticked.iter().any(|known| known == value))).collect())
             }
             Input::Choice(values) => Widget::Select(values.iter().map(|known| (*known, *known == value)).collect()),

@@ -43,9 +43,10 @@ impl ListQuery {
     pub(super) fn filter(self) -> Result<(view::Filter, Option<view::Cursor>, usize), ApiError> {
         let kind = match self.kind.as_deref() {
             None => None,
-            Some(text) => Some(text.parse::<Kind>().map_err(|_| {
-                ApiError::invalid(format!("kind {text:?} is unknown; kinds are profile, practice, partnership"))
-            })?),
+            Some(text) => Some(
+                text.parse::<Kind>()
+                    .map_err(|_| ApiError::invalid(format!("kind {text:?} is unknown; kinds are {}", Kind::names())))?,
+            ),
         };
         let publisher = filter_value("publisher", self.publisher)?
             .map(|hex| crate::hex::parse_hex32(&hex).map(crate::record::PublisherId))
@@ -80,7 +81,7 @@ impl ListQuery {
 pub struct SearchParams {
     pub q: String,
     /// `(facet, value)`: theme, sdg, country, language, publisher or status.
-    pub filters: Vec<(String, String)>,
+    pub filters: Vec<(&'static str, String)>,
     pub limit: Option<usize>,
     pub offset: Option<usize>,
 }
@@ -102,8 +103,12 @@ impl SearchParams {
                 "q" => params.q = value,
                 "limit" => params.limit = Some(number("limit", &value)?),
                 "offset" => params.offset = Some(number("offset", &value)?),
-                facet if crate::search::FACETS.contains(&facet) => params.filters.push((name, value)),
-                other => return Err(ApiError::invalid(format!("{other:?} is not a parameter; {SEARCH_PARAMETERS}"))),
+                other => match crate::search::FACETS.iter().find(|facet| **facet == other) {
+                    Some(facet) => params.filters.push((facet, value)),
+                    None => {
+                        return Err(ApiError::invalid(format!("{other:?} is not a parameter; {SEARCH_PARAMETERS}")));
+                    }
+                },
             }
         }
         Ok(params)
@@ -111,16 +116,13 @@ impl SearchParams {
 
     /// The query these parameters ask for; a bad one is a 400 naming the parameter.
     pub fn query(self) -> Result<SearchQuery, ApiError> {
-        use crate::search::{FACETS, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
+        use crate::search::{MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
         let length = self.q.chars().count();
         if length > MAX_QUERY_CHARS {
             return Err(ApiError::invalid(format!("q is {length} characters; at most {MAX_QUERY_CHARS} are allowed")));
         }
         let mut filters = Vec::new();
         for (name, value) in self.filters {
-            let Some(name) = FACETS.iter().copied().find(|facet| *facet == name) else {
-                return Err(ApiError::invalid(format!("{name:?} is not a parameter; {SEARCH_PARAMETERS}")));
-            };
             // An empty value (a form's "any") filters nothing.
             if let Some(value) = filter_value(name, Some(value).filter(|value| !value.is_empty()))? {
                 filters.push((name, value));

@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
 use super::params::{LIST_PARAMETERS, ListQuery, MAX_PAGE, SearchParams};
-use super::{Answer, ApiError, answer, ok, write_request};
+use super::{Answer, ApiError, answer, ok, published, write_request};
 use crate::archive::ImportResult;
 use crate::node::{NodeHandle, SyncAnswer};
 
@@ -73,9 +73,7 @@ struct PublishRequest {
 
 pub(super) async fn publish(State(node): State<NodeHandle>, headers: HeaderMap, body: Bytes) -> Answer {
     let request: PublishRequest = write_request(&node, &headers, &body, "{\"markdown\": \"...\"}")?;
-    let published = node.publish(request.markdown, request.base_revision).await?;
-    let status = if published.is_new() { StatusCode::CREATED } else { StatusCode::OK };
-    answer(status, &published.answer())
+    published(&node.publish(request.markdown, request.base_revision).await?)
 }
 
 #[derive(Deserialize)]

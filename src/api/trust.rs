@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::{Answer, answer, ok, write_request};
+use super::{Answer, answer, ok, published, write_request};
 use crate::author::ProfileChanges;
 use crate::node::{NodeHandle, PeerView};
 use crate::trust::BlockEntry;
@@ -130,7 +130,5 @@ pub(super) async fn unblock(State(node): State<NodeHandle>, headers: HeaderMap, 
 pub(super) async fn set_profile(State(node): State<NodeHandle>, headers: HeaderMap, body: Bytes) -> Answer {
     let changes: ProfileChanges =
         write_request(&node, &headers, &body, "{\"name\": \"...\", \"website\": \"...\", ...}")?;
-    let published = node.set_profile(changes).await?;
-    let status = if published.is_new() { StatusCode::CREATED } else { StatusCode::OK };
-    answer(status, &published.answer())
+    published(&node.set_profile(changes).await?)
 }

@@ -13,10 +13,11 @@ use crate::api::{Blocked, Imported, PartnerRemoved, PolicySet, Synced, Unblocked
 use crate::archive::{Archive, ImportResult, Invite, PartnerAdded};
 use crate::author::{ProfileChanges, Publication};
 use crate::datadir::DataDir;
+use crate::markdown;
 use crate::node::{PartnerRow, PartnersPage, Status, SyncAnswer};
-use crate::record::Kind;
+use crate::record::{Body, Kind};
 use crate::search::SearchQuery;
-use crate::view::{Detail, EnvelopePage, Filter, Page, SearchPage, Summary};
+use crate::view::{self, Detail, EnvelopePage, Filter, Page, SearchPage, Summary};
 
 /// Records per page when listing every head or every envelope.
 const PAGE: usize = 1000;
@@ -28,6 +29,13 @@ pub(super) struct Stopped {
     pub publisher: Option<String>,
     pub networks: Vec<String>,
     pub records: usize,
+}
+
+/// A page of the records held: each one's id and exact bytes, and the arrival the next page
+/// starts after (`None` at the end).
+pub(super) struct Envelopes {
+    pub records: Vec<(String, Vec<u8>)>,
+    pub next: Option<u64>,
 }
 
 /// A node's state, running or not.
@@ -91,9 +99,12 @@ impl Backend {
 
     /// Every head (of one kind), newest first.
     pub(super) fn list(&self, kind: Option<Kind>) -> Result<Vec<Summary>> {
-        let Backend::Node(remote) = self else {
-            let filter = Filter { kind, ..Filter::default() };
-            return Ok(self.local()?.list(&filter, None, usize::MAX)?.records);
+        let remote = match self {
+            Backend::Node(remote) => remote,
+            Backend::Local(local) => {
+                let filter = Filter { kind, ..Filter::default() };
+                return Ok(local.archive()?.list(&filter, None, usize::MAX)?.records);
+            }
         };
         // The API answers a page at a time.
         let mut rows = Vec::new();
@@ -108,14 +119,6 @@ impl Backend {
                 Some(next) => cursor = Some(next),
                 None => return Ok(rows),
             }
-        }
-    }
-
-    /// The data directory, opened (a backend without a running node).
-    fn local(&self) -> Result<&Archive> {
-        match self {
-            Backend::Local(local) => local.archive(),
-            Backend::Node(_) => bail!("a node runs on this data directory; its API is to be used"),
         }
     }
 
@@ -156,14 +159,60 @@ impl Backend {
     }
 
     /// Records held, in arrival order, a page at a time, with their exact bytes.
-    pub(super) fn envelopes(&self, after: Option<u64>) -> Result<EnvelopePage> {
+    pub(super) fn envelopes(&self, after: Option<u64>) -> Result<Envelopes> {
         match self {
             Backend::Node(remote) => {
                 let query: Vec<(&str, String)> = after.map(|after| ("after", after.to_string())).into_iter().collect();
-                remote.get("/api/v1/envelopes", &query)
+                let page: EnvelopePage = remote.get("/api/v1/envelopes", &query)?;
+                let mut rows = Vec::with_capacity(page.envelopes.len());
+                for row in page.envelopes {
+                    let bytes = crate::hex::parse_hex(&row.hex)
+                        .map_err(|error| anyhow::anyhow!("the node sent record {} garbled: {error}", row.id))?;
+                    rows.push((row.id, bytes));
+                }
+                Ok(Envelopes { records: rows, next: page.next })
             }
-            Backend::Local(local) => Ok(local.archive()?.envelopes(after, PAGE)?),
+            Backend::Local(local) => {
+                let (records, next) = view::records_page(local.archive()?.store(), after, PAGE)?;
+                let records = records.iter().map(|record| (record.id().to_string(), record.envelope_bytes())).collect();
+                Ok(Envelopes { records, next })
+            }
         }
+    }
+
+    /// Records held (every revision).
+    pub(super) fn records_held(&self) -> Result<usize> {
+        Ok(match self.status()? {
+            NodeStatus::Running(status) => status.records,
+            NodeStatus::Stopped(stopped) => stopped.records,
+        })
+    }
+
+    /// Every current practice note (not withdrawn), as Markdown: `(slug, publisher, text)`.
+    pub(super) fn current_notes(&self) -> Result<Vec<(String, String, String)>> {
+        let Backend::Local(local) = self else {
+            let mut notes = Vec::new();
+            for row in self.list(Some(Kind::Practice))? {
+                if row.withdrawn {
+                    continue;
+                }
+                if let Some(text) = self.show(&row.id, false)?.markdown {
+                    notes.push((row.slug, row.publisher, text));
+                }
+            }
+            return Ok(notes);
+        };
+        let mut notes = Vec::new();
+        for head in local.archive()?.store().heads(Some(Kind::Practice))? {
+            if let Ok(Body::Practice(note)) = head.parse_body() {
+                notes.push((
+                    head.slug().to_owned(),
+                    head.publisher().to_string(),
+                    markdown::render(head.slug(), &note),
+                ));
+            }
+        }
+        Ok(notes)
     }
 
     pub(super) fn publish(&self, markdown: &str) -> Result<Publication> {
@@ -196,7 +245,7 @@ impl Backend {
     }
 
     /// This node's invite code; without a running node, the addresses must be given.
-    pub(super) fn invite(&self, data: &DataDir, addresses: &[String]) -> Result<Invite> {
+    pub(super) fn invite(&self, addresses: &[String]) -> Result<Invite> {
         match self {
             Backend::Node(remote) => {
                 let query: Vec<(&str, String)> =
@@ -207,7 +256,7 @@ impl Backend {
                 if addresses.is_empty() {
                     bail!(
                         "no node is running on {}: start it (`citymesh run`) so the code can name the addresses it listens on, or give them with --address",
-                        data.root().display()
+                        local.data.root().display()
                     );
                 }
                 Ok(local.archive()?.invite_offline(addresses)?)
@@ -278,11 +327,11 @@ impl Backend {
     }
 
     /// Syncs now with one connected peer, or all of them; needs a running node.
-    pub(super) fn sync(&self, data: &DataDir, peer: Option<String>) -> Result<Vec<SyncAnswer>> {
+    pub(super) fn sync(&self, peer: Option<String>) -> Result<Vec<SyncAnswer>> {
         match self {
             Backend::Node(remote) => Ok(remote.post::<Synced>("/api/v1/sync", &json!({ "peer": peer }))?.reports),
-            Backend::Local(_) => {
-                bail!("no node is running on {}; start it with `citymesh run`", data.root().display())
+            Backend::Local(local) => {
+                bail!("no node is running on {}; start it with `citymesh run`", local.data.root().display())
             }
         }
     }

@@ -231,13 +231,11 @@ async fn start(
 async fn publish(running: &Running) -> Result<()> {
     let node = running.node();
     node.gossip_profile().await?;
-    let title = match crate::markdown::parse(running.city.note, crate::vocab::DEFAULT_LICENSE) {
-        Ok(note) => note.practice.title,
-        Err(_) => String::new(),
-    };
-    println!("{} publishes \"{title}\"", running.city.name);
-    node.publish(running.city.note.to_owned(), None)
+    let published = node
+        .publish(running.city.note.to_owned(), None)
         .await
         .with_context(|| format!("{} could not publish its note", running.city.name))?;
+    let title = published.record.parse_body().map(|body| body.title()).unwrap_or_default();
+    println!("{} publishes \"{title}\"", running.city.name);
     Ok(())
 }

@@ -11,9 +11,8 @@ use crate::datadir::DataDir;
 pub(super) fn publish(data: &DataDir, file: &Path) -> Result<()> {
     data.require_initialised()?;
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let published = Backend::open_initialised(data)?
-        .publish(&text)
-        .map_err(|error| anyhow::anyhow!("{}: {error:#}", file.display()))?;
+    let published =
+        Backend::open(data)?.publish(&text).map_err(|error| anyhow::anyhow!("{}: {error:#}", file.display()))?;
     let (slug, revision) = (&published.slug, published.revision);
     match published.previous {
         Previous::Same => eprintln!("{slug} is unchanged since revision {revision}; nothing published"),

@@ -87,10 +87,8 @@ pub(super) fn search(data: &DataDir, args: super::SearchArgs) -> Result<()> {
         ("publisher", args.publisher),
         ("status", args.status),
     ];
-    let filters: Vec<(String, String)> = facets
-        .into_iter()
-        .flat_map(|(name, values)| values.into_iter().map(move |value| (name.to_owned(), value)))
-        .collect();
+    let filters: Vec<(&'static str, String)> =
+        facets.into_iter().flat_map(|(name, values)| values.into_iter().map(move |value| (name, value))).collect();
     let params = crate::api::SearchParams { q: args.words.join(" "), filters, limit: Some(args.limit), offset: None };
     let query = params.query()?;
     let results = Backend::open(data)?.search(query)?;

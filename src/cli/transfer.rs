@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::backend::Backend;
 use crate::archive::ImportResult;
 use crate::datadir::DataDir;
-use crate::record::{Kind, MAX_ENVELOPE_BYTES};
+use crate::record::MAX_ENVELOPE_BYTES;
 
 const RECORD_EXTENSION: &str = "cmr";
 /// Bytes of envelopes verified and stored per batch, at most (a running node takes up to 64 MiB
@@ -41,15 +41,13 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 pub(super) fn export(data: &DataDir, dir: &Path) -> Result<()> {
     let backend = Backend::open(data)?;
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let bar = progress(0, "exporting");
+    let bar = progress(backend.records_held()? as u64, "exporting");
     let mut records = 0u64;
     let mut after: Option<u64> = None;
     loop {
         let page = backend.envelopes(after)?;
-        for envelope in &page.envelopes {
-            let bytes = crate::hex::parse_hex(&envelope.hex)
-                .map_err(|error| anyhow::anyhow!("record {} came back garbled: {error}", envelope.id))?;
-            write_atomically(&dir.join(format!("{}.{RECORD_EXTENSION}", envelope.id)), &bytes)?;
+        for (id, bytes) in &page.records {
+            write_atomically(&dir.join(format!("{id}.{RECORD_EXTENSION}")), bytes)?;
             records += 1;
             bar.inc(1);
         }
@@ -59,15 +57,7 @@ pub(super) fn export(data: &DataDir, dir: &Path) -> Result<()> {
         }
     }
     bar.finish_and_clear();
-    let mut notes = Vec::new();
-    for row in backend.list(Some(Kind::Practice))? {
-        if row.withdrawn {
-            continue;
-        }
-        if let Some(text) = backend.show(&row.id, false)?.markdown {
-            notes.push((row.slug, row.publisher, text));
-        }
-    }
+    let notes = backend.current_notes()?;
     let own = data.publisher()?.map(|publisher| publisher.to_string());
     let notes = write_notes(dir, notes, own.as_deref())?;
     eprintln!("exported {records} records and {notes} current notes to {}", dir.display());

@@ -11,7 +11,7 @@ use crate::datadir::DataDir;
 
 pub(super) fn invite(data: &DataDir, addresses: &[String]) -> Result<()> {
     let backend = Backend::open_initialised(data)?;
-    let invite = backend.invite(data, addresses)?;
+    let invite = backend.invite(addresses)?;
     println!("{}", invite.code);
     if backend.is_running() {
         eprintln!(

@@ -64,6 +64,10 @@ const fn required_column(name: &'static str, label: &'static str) -> Column {
     Column { required: true, ..column(name, label) }
 }
 
+/// The hidden facet naming the record a note adapts (`based_on`): a note's page lists the
+/// notes adapting it by searching for it.
+pub const ADAPTS: &str = "adapts";
+
 const NOTE: &str = "The note";
 const THEMES: &str = "Themes";
 const WHERE: &str = "Where, when and in what language";
@@ -387,7 +391,7 @@ impl Described for Practice {
         )
         .front("based_on")
         .show(Show::Fact("Adapted from"))
-        .facet("adapts"),
+        .facet(ADAPTS),
         Field::new("summary", "Summary", NOTE, text!(summary))
             .hint("What was done and what came of it, in at most 250 words.")
             .required("is required")

@@ -247,7 +247,9 @@ fn store(shared: &Shared, peer: PeerId, envelopes: Vec<Vec<u8>>) -> Result<(usiz
     let from = peer.to_string();
     let policy = shared.policy();
     let mut pending = Pending::new();
-    let items = envelopes
+    // The whole batch is judged before any of it is stored, so that the store's totals do not
+    // yet hold what `pending` counts.
+    let wanted: Vec<Vec<u8>> = envelopes
         .into_iter()
         .filter(|envelope| {
             let Some((_, publisher)) = record::claimed(envelope) else { return false };
@@ -260,9 +262,8 @@ fn store(shared: &Shared, peer: PeerId, envelopes: Vec<Vec<u8>>) -> Result<(usiz
             }
             fits
         })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|envelope| ((), Ok(envelope)));
+        .collect();
+    let items = wanted.into_iter().map(|envelope| ((), Ok(envelope)));
     ingest::ingest(shared.store(), items, now_ms(), |(), outcome| match outcome {
         Outcome::Stored { record, .. } => {
             stored += 1;

@@ -91,6 +91,14 @@ impl NodeHandle {
         }
     }
 
+    /// Gossips what a use case signed, if it signed anything (an unchanged note is not signed).
+    async fn gossip_new(&self, published: Published) -> Published {
+        if published.is_new() {
+            self.gossip(&published.record).await;
+        }
+        published
+    }
+
     /// Changes partners, blocks or the policy (off the runtime), then recomputes the trust
     /// policy from what the change left, so that it takes effect at once.
     async fn change_trust<T: Send + 'static>(
@@ -98,9 +106,9 @@ impl NodeHandle {
         change: impl FnOnce(&Archive) -> Result<T, PartnerError> + Send + 'static,
     ) -> Result<T, NodeError> {
         self.blocking(move |shared| {
-            let _changing = shared.trust_changes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let changing = shared.changing_trust();
             let changed = change(&shared.archive)?;
-            shared.refresh_policy().map_err(NodeError::Failed)?;
+            shared.recompute_policy(&changing).map_err(NodeError::Failed)?;
             Ok::<_, NodeError>(changed)
         })
         .await
@@ -205,19 +213,13 @@ impl NodeHandle {
     /// [`crate::archive::Archive::publish_markdown`]) and gossips it.
     pub async fn publish(&self, markdown: String, base: Option<u64>) -> Result<Published, NodeError> {
         let published = self.blocking(move |shared| shared.archive.publish_markdown(&markdown, base)).await?;
-        if published.is_new() {
-            self.gossip(&published.record).await;
-        }
-        Ok(published)
+        Ok(self.gossip_new(published).await)
     }
 
     /// Signs a note read from the web form as the next revision of its slug, and gossips it.
     pub async fn publish_note(&self, note: Note, base: Option<u64>) -> Result<Published, NodeError> {
         let published = self.blocking(move |shared| shared.archive.publish_note(note, base)).await?;
-        if published.is_new() {
-            self.gossip(&published.record).await;
-        }
-        Ok(published)
+        Ok(self.gossip_new(published).await)
     }
 
     /// Withdraws one of this node's notes and gossips the withdrawal.
@@ -231,10 +233,7 @@ impl NodeHandle {
     /// gossips it.
     pub async fn set_profile(&self, changes: ProfileChanges) -> Result<Published, NodeError> {
         let published = self.blocking(move |shared| shared.archive.set_profile(changes)).await?;
-        if published.is_new() {
-            self.gossip(&published.record).await;
-        }
-        Ok(published)
+        Ok(self.gossip_new(published).await)
     }
 
     /// Verifies and stores envelopes (hex) as if they came from a peer; gossips those that

@@ -149,6 +149,13 @@ kinds! {
     Partnership(Partnership) = "partnership", format 2;
 }
 
+impl Kind {
+    /// Every kind's name, for messages: `profile, practice, partnership`.
+    pub fn names() -> String {
+        Kind::ALL.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

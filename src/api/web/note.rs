@@ -84,7 +84,13 @@ async fn shown_practice(node: &NodeHandle, detail: &Detail) -> Result<Practice, 
 /// The notice a withdrawn note's pages carry, with the withdrawal's date and reason.
 async fn withdrawal_notice(node: &NodeHandle, detail: &Detail) -> Result<Option<String>, WebError> {
     let Some(head) = &detail.head else { return Ok(None) };
-    let head = if detail.is_current() { detail.clone() } else { node.show(head.id.clone(), false).await? };
+    let fetched;
+    let head = if detail.is_current() {
+        detail
+    } else {
+        fetched = node.show(head.id.clone(), false).await?;
+        &fetched
+    };
     let BodyView::Readable(Body::Tombstone(stone)) = &head.body else { return Ok(None) };
     Ok(Some(format!(
         "The publisher withdrew this note on {} (revision {}): {}",

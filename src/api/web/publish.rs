@@ -13,8 +13,7 @@ use crate::api::form::{Form, Widget};
 use crate::author::AuthorError;
 use crate::markdown::Note;
 use crate::node::{NodeError, NodeHandle};
-use crate::record::Body;
-use crate::view::BodyView;
+use crate::record::Kind;
 use crate::wire::Practice;
 
 /// The form for a practice note.
@@ -55,22 +54,18 @@ pub(super) async fn edit_form(
         return redirect(&format!("/signin?next=/notes/{target}/edit"));
     }
     page(&node, &headers, "publish", |node, chrome| async move {
-        let shown = node.show(target, false).await?;
-        let head = match &shown.head {
-            Some(head) if head.id != shown.summary.id => node.show(head.id.clone(), false).await?,
-            _ => shown,
+        // Any revision of the note names it; the form edits its current one.
+        let record = node.find(target).await?;
+        let own = record.publisher() == node.publisher() && record.kind() == Kind::Practice;
+        let current = if own { node.own_note(record.slug().to_owned()).await? } else { None };
+        let Some((revision, note)) = current else {
+            return Err(WebError {
+                status: StatusCode::FORBIDDEN,
+                title: "Cannot edit this note",
+                message: "only this node's own current notes can be edited here".to_owned(),
+            });
         };
-        let note = match &head.body {
-            BodyView::Readable(Body::Practice(note)) if head.summary.publisher == node.publisher().to_string() => note,
-            _ => {
-                return Err(WebError {
-                    status: StatusCode::FORBIDDEN,
-                    title: "Cannot edit this note",
-                    message: "only this node's own current notes can be edited here".to_owned(),
-                });
-            }
-        };
-        Ok(form_page(chrome, NoteForm::editing(&head.summary.slug, head.summary.revision, note), StatusCode::OK))
+        Ok(form_page(chrome, NoteForm::editing(record.slug(), revision, &note), StatusCode::OK))
     })
     .await
 }
@@ -99,12 +94,7 @@ pub(super) async fn publish(State(node): State<NodeHandle>, headers: HeaderMap, 
                 ));
                 Ok(form_page(chrome, form, StatusCode::CONFLICT))
             }
-            Err(NodeError::Author(
-                error @ (AuthorError::Markdown(_)
-                | AuthorError::Field { .. }
-                | AuthorError::NoSuchNote(_)
-                | AuthorError::AlreadyWithdrawn { .. }),
-            )) => {
+            Err(NodeError::Author(error)) if !error.is_internal() => {
                 form.general.push(error.to_string());
                 Ok(form_page(chrome, form, StatusCode::BAD_REQUEST))
             }
@@ -136,9 +126,7 @@ pub(super) async fn withdraw(
         }
         match node.withdraw(record.slug().to_owned(), reason).await {
             Ok(stone) => Ok(redirect(&format!("/notes/{}?saved=withdrawn", stone.id()))),
-            Err(NodeError::Author(error @ (AuthorError::Store(_) | AuthorError::NotInitialised(_)))) => {
-                Err(WebError::internal(error))
-            }
+            Err(NodeError::Author(error)) if error.is_internal() => Err(WebError::internal(error)),
             Err(NodeError::Author(error)) => {
                 Err(WebError { status: StatusCode::BAD_REQUEST, title: "Not withdrawn", message: error.to_string() })
             }
