@@ -142,7 +142,7 @@ fn published(published: &Published) -> Answer {
 
 /// The API's routes and the web page's.
 pub fn app(node: NodeHandle) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/api/v1/status", get(records::status))
         .route("/api/v1/records", get(records::list))
         .route("/api/v1/search", get(records::search))
@@ -164,14 +164,20 @@ pub fn app(node: NodeHandle) -> Router {
         .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/metrics", get(metrics))
         .merge(web::routes())
+        .fallback(not_found)
         .route_layer(axum::middleware::from_fn_with_state(node.clone(), timed))
-        .layer(axum::middleware::map_response(json_too_large))
-        .with_state(node)
+        .layer(axum::Extension(std::sync::Arc::new(web::Attempts::default())))
+        .with_state(node);
+    // Around the whole router, so that `finish` sees answers as axum completes them (the
+    // `Allow` header of a 405 is added after each route's own layers).
+    Router::new().fallback_service(routes).layer(axum::middleware::from_fn(finish))
 }
 
 /// Serves [`app`] on `listener` until `shutdown` is cancelled.
 pub async fn serve(listener: tokio::net::TcpListener, node: NodeHandle, shutdown: CancellationToken) {
-    let served = axum::serve(listener, app(node)).with_graceful_shutdown(shutdown.cancelled_owned()).await;
+    // Clients' addresses reach the handlers: sign-in attempts are limited per address.
+    let service = app(node).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown.cancelled_owned()).await;
     if let Err(error) = served {
         tracing::error!(%error, "the API stopped");
     }
@@ -204,17 +210,53 @@ fn write_request<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(body).map_err(|error| ApiError::invalid(format!("the body must be JSON {shape}: {error}")))
 }
 
-/// Request bodies over a route's limit are refused by axum before the handler runs; the answer
-/// is made the API's JSON error like every other.
-async fn json_too_large(response: Response) -> Response {
-    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
-        return response;
+/// What every answer carries: headers that keep pages from being framed, sniffed or loaded
+/// with scripts from elsewhere, and the API's JSON error body where axum answers on its own
+/// (a body over a route's limit, a method a route does not take).
+async fn finish(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let detail = format!(
+            "the request body is over this route's limit (2 MiB; {} MiB for /api/v1/import)",
+            MAX_IMPORT_BODY >> 20
+        );
+        response = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", detail).into_response();
+    } else if api && response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        let allow = response.headers().get(header::ALLOW).cloned();
+        let methods = allow.as_ref().and_then(|value| value.to_str().ok()).unwrap_or("other methods").to_owned();
+        let detail = format!("this route does not take that method; it takes {methods}");
+        response = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", detail).into_response();
+        if let Some(allow) = allow {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
     }
-    let detail = format!(
-        "the request body is over this route's limit (2 MiB; {} MiB for /api/v1/import)",
-        MAX_IMPORT_BODY >> 20
-    );
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", detail).into_response()
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name.clone(), header::HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Sent with every answer. Pages use only this node's stylesheet, images and script.
+const SECURITY_HEADERS: &[(header::HeaderName, &str)] = &[
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; \
+         form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    ),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "same-origin"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+];
+
+/// A path nothing is served at: the API's JSON error under `/api/`, a page elsewhere.
+async fn not_found(State(node): State<NodeHandle>, uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    if uri.path().starts_with("/api/") {
+        let detail = format!("nothing is served at {}; /api/v1/openapi.json lists the routes", uri.path());
+        return ApiError::new(StatusCode::NOT_FOUND, "not-found", detail).into_response();
+    }
+    web::not_found(&node, &headers, uri.path()).await
 }
 
 /// Times every request for `citymesh_api_request_duration_seconds`, by route pattern.

@@ -125,6 +125,16 @@ pub fn publish_over(
     })
 }
 
+/// Gives a note the node's default language and licence where it names none.
+pub fn fill_defaults(practice: &mut crate::wire::Practice, defaults: &crate::config::PublishConfig) {
+    if practice.language.is_empty() {
+        practice.language = defaults.default_language.clone();
+    }
+    if practice.license.is_empty() {
+        practice.license = defaults.default_license.clone();
+    }
+}
+
 /// Like [`publish_over`], for a note already read (from the web page's form, say).
 pub fn publish_note(
     store: &Store,
@@ -133,12 +143,7 @@ pub fn publish_note(
     mut note: markdown::Note,
     base: Option<u64>,
 ) -> Result<Published, AuthorError> {
-    if note.practice.language.is_empty() {
-        note.practice.language = config.publish.default_language.clone();
-    }
-    if note.practice.license.is_empty() {
-        note.practice.license = config.publish.default_license.clone();
-    }
+    fill_defaults(&mut note.practice, &config.publish);
     let record_key = Key { publisher: key.publisher(), kind: Kind::Practice, slug: note.slug.clone() };
     let head = store.head(&record_key)?;
     let current = head.as_ref().map_or(0, Record::revision);

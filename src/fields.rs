@@ -12,6 +12,8 @@ mod practice;
 
 pub use practice::ADAPTS;
 
+use crate::vocab::Words;
+
 /// A field's value, as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
@@ -101,10 +103,10 @@ pub enum Input {
     Codes,
     /// Several lines, an item on each.
     Lines,
-    /// A box to tick for each allowed value.
-    Choices(&'static [&'static str]),
-    /// One of the allowed values, from a list.
-    Choice(&'static [&'static str]),
+    /// A box to tick for each value of the field's [`Words`].
+    Choices,
+    /// One of the values of the field's [`Words`], from a list.
+    Choice,
     /// A group of inputs per row (the field's columns); `singular` names one row.
     Rows { singular: &'static str },
 }
@@ -129,6 +131,20 @@ pub enum Show<T: 'static> {
 pub struct Item {
     pub text: String,
     pub link: Option<String>,
+}
+
+impl Item {
+    /// The link as a reader would write it: an e-mail address or phone number without its
+    /// scheme, a web address without `https://`.
+    pub fn link_text(&self) -> String {
+        let link = self.link.as_deref().unwrap_or_default();
+        ["mailto:", "tel:", "https://", "http://"]
+            .into_iter()
+            .find_map(|scheme| link.strip_prefix(scheme))
+            .unwrap_or(link)
+            .trim_end_matches('/')
+            .to_owned()
+    }
 }
 
 /// What search makes of a field.
@@ -171,6 +187,8 @@ pub struct Field<T: 'static> {
     pub search: Searched,
     /// The search facet its values go to (`theme`), if any.
     pub facet: Option<&'static str>,
+    /// The vocabulary its codes come from: pages, forms and facets show them in its words.
+    pub words: Option<Words>,
     pub access: Access<T>,
 }
 
@@ -189,6 +207,7 @@ impl<T> Field<T> {
             show: Show::Hidden,
             search: Searched::No,
             facet: None,
+            words: None,
             access,
         }
     }
@@ -246,6 +265,17 @@ impl<T> Field<T> {
     pub const fn facet(mut self, facet: &'static str) -> Self {
         self.facet = Some(facet);
         self
+    }
+
+    /// Its codes come from `words`, and are shown in them.
+    pub const fn words(mut self, words: Words) -> Self {
+        self.words = Some(words);
+        self
+    }
+
+    /// A code of the field in words (the code itself when the field has no vocabulary).
+    pub fn label(&self, code: &str) -> String {
+        self.words.map_or_else(|| code.to_owned(), |words| words.label(code).into_owned())
     }
 
     /// The field's value in `body`.
@@ -326,8 +356,14 @@ pub fn shown<T: Described>(body: &T) -> (Vec<(&'static str, String)>, Vec<Block>
             _ => {}
         }
         match (&field.show, field.get(body)) {
-            (Show::Fact(label), Value::List(items)) => facts.push((*label, items.join(", "))),
-            (Show::Fact(label), Value::Text(text)) => facts.push((*label, text)),
+            (Show::Fact(label), Value::List(mut items)) => {
+                if let Some(words) = field.words {
+                    words.sort(&mut items);
+                }
+                let items: Vec<String> = items.iter().map(|item| field.label(item)).collect();
+                facts.push((*label, items.join(", ")));
+            }
+            (Show::Fact(label), Value::Text(text)) => facts.push((*label, field.label(&text))),
             (Show::Section(heading), Value::Text(text)) if !text.is_empty() => {
                 blocks.push(Block::Text { heading, text });
             }
@@ -346,6 +382,11 @@ pub fn shown<T: Described>(body: &T) -> (Vec<(&'static str, String)>, Vec<Block>
     }
     facts.retain(|(_, text)| !text.is_empty());
     (facts, blocks)
+}
+
+/// The vocabulary of a search facet's values, as the kind's fields say.
+pub fn facet_words<T: Described>(facet: &str) -> Option<Words> {
+    T::FIELDS.iter().find(|field| field.facet == Some(facet)).and_then(|field| field.words)
 }
 
 /// The `(facet, value)` pairs of a body, for search and listing filters.

@@ -458,3 +458,6 @@ fn is_variant(t: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+mod words;
+
+pub use words::{Words, language_name, sdg_goal, sdg_order, sdg_text};

@@ -7,12 +7,21 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use crate::fields::{self, Described, Field, Input, Value};
-use crate::record::{self, RecordError};
+use crate::record::{self, Context, KindBody, PublisherId, RecordError};
 
 /// Empty rows shown after the filled ones, for each field made of rows.
 const SPARE_ROWS: usize = 2;
 /// Rows of one field read from a form, at most.
 const MAX_ROWS: usize = 50;
+/// What a slug may be.
+const SLUG_RULE: &str = "use 1 to 64 of a-z, 0-9 and '-', not starting with '-'";
+
+/// A problem as a sentence about the input labelled `label`: "Title is required",
+/// "Started: \"May\" is not a date written YYYY, YYYY-MM or YYYY-MM-DD".
+fn sentence(label: &str, problem: &str) -> String {
+    let joins = ["is ", "are ", "must ", "has "].iter().any(|verb| problem.starts_with(verb));
+    if joins { format!("{label} {problem}") } else { format!("{label}: {problem}") }
+}
 
 /// The form's values, as typed, and what is wrong with them.
 pub struct Form<T: Described> {
@@ -53,13 +62,35 @@ pub struct FormInput {
     pub widget: Widget,
 }
 
+/// One value a box or a list offers, in words.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub chosen: bool,
+}
+
+impl Choice {
+    fn chosen(self, chosen: bool) -> Choice {
+        Choice { chosen, ..self }
+    }
+}
+
+/// The values a field offers, in its words' order.
+fn choices<T>(field: &Field<T>) -> Vec<Choice> {
+    let words = field.words.map(|words| words.choices()).unwrap_or_default();
+    words
+        .into_iter()
+        .map(|(code, label)| Choice { value: code.to_owned(), label: label.into_owned(), chosen: false })
+        .collect()
+}
+
 pub enum Widget {
     Line,
     Area,
-    /// A box per value: `(value, ticked)`.
-    Checks(Vec<(&'static str, bool)>),
-    /// One of the values: `(value, chosen)`.
-    Select(Vec<(&'static str, bool)>),
+    /// A box per value.
+    Checks(Vec<Choice>),
+    /// One of the values.
+    Select(Vec<Choice>),
     /// Rows of inputs, each labelled ("Contact 2").
     Rows(Vec<(String, Vec<FormInput>)>),
 }
@@ -125,7 +156,7 @@ impl<T: Described> Form<T> {
             match (field.input, field.get(body)) {
                 (Input::None, Value::Rows(rows)) if !rows.is_empty() => drop(form.kept.insert(field.path, rows.len())),
                 (Input::None, _) => {}
-                (Input::Choices(_), Value::List(items)) => drop(form.ticked.insert(field.path, items)),
+                (Input::Choices, Value::List(items)) => drop(form.ticked.insert(field.path, items)),
                 (Input::Lines, Value::List(items)) => drop(form.texts.insert(field.path, items.join("\n"))),
                 (_, Value::List(items)) => drop(form.texts.insert(field.path, items.join(", "))),
                 (_, Value::Text(text)) => drop(form.texts.insert(field.path, text)),
@@ -157,7 +188,7 @@ impl<T: Described> Form<T> {
     fn take(&mut self, name: &str, text: String) {
         for field in inputs::<T>() {
             match field.input {
-                Input::Choices(_) if name == field.path => {
+                Input::Choices if name == field.path => {
                     self.ticked.entry(field.path).or_default().push(text);
                     return;
                 }
@@ -212,17 +243,26 @@ impl<T: Described> Form<T> {
             Input::Commas => Value::List(split_commas(text)),
             Input::Codes => Value::List(split_codes(text)),
             Input::Lines => Value::List(split_lines(text)),
-            Input::Choices(_) => Value::List(self.ticked.get(field.path).cloned().unwrap_or_default()),
+            Input::Choices => Value::List(self.ticked.get(field.path).cloned().unwrap_or_default()),
             Input::Rows { .. } => Value::Rows(self.filled(field.path)),
             _ => Value::Text(text.to_owned()),
         }
     }
 
     /// The slug and body the form describes; `base` is the revision being edited, whose fields
-    /// the form has no input for are kept. Checks what needs no record rules (required inputs,
-    /// the slug) so that several problems show at once; the record rules check the rest when it
-    /// is signed.
-    pub fn check_into_body(&mut self, base: Option<&T>) -> Option<(String, T)> {
+    /// the form has no input for are kept. Every problem is found at once: inputs left empty
+    /// that must be filled, the slug, and whatever the record rules refuse, each put beside
+    /// its input. `complete` fills in what signing would (the node's defaults) before the rules
+    /// are checked.
+    pub fn check_into_body(
+        &mut self,
+        base: Option<&T>,
+        publisher: PublisherId,
+        complete: impl FnOnce(&mut T),
+    ) -> Option<(String, T)>
+    where
+        T: KindBody,
+    {
         let values: Vec<(&Field<T>, Value)> = inputs::<T>().map(|field| (field, self.field_value(field))).collect();
         for (field, value) in &values {
             if let Some(message) = field.required
@@ -232,38 +272,77 @@ impl<T: Described> Form<T> {
             }
         }
         if !record::is_slug(&self.slug) {
-            let problem = if self.slug.is_empty() {
-                "is required"
-            } else {
-                "use 1 to 64 of a-z, 0-9 and '-', not starting with '-'"
-            };
+            let problem = if self.slug.is_empty() { "is required" } else { SLUG_RULE };
             self.errors.insert("slug".to_owned(), problem.to_owned());
-        }
-        if !self.errors.is_empty() {
-            return None;
         }
         let mut body = base.cloned().unwrap_or_default();
         for (field, value) in values {
             if let Err(problem) = field.set(&mut body, value) {
-                self.errors.insert(field.path.to_owned(), problem);
+                self.errors.entry(field.path.to_owned()).or_insert(problem);
             }
         }
         body.tidy();
-        self.errors.is_empty().then(|| (self.slug.clone(), body))
+        let mut checked = body.clone();
+        complete(&mut checked);
+        for problem in checked.problems(&Context { publisher, slug: &self.slug }) {
+            self.refused(&problem);
+        }
+        (self.errors.is_empty() && self.general.is_empty()).then(|| (self.slug.clone(), body))
+    }
+
+    /// Puts a problem beside the input `name` (the slug's when it is "slug").
+    pub fn refuse(&mut self, name: &str, problem: impl Into<String>) {
+        self.errors.insert(name.to_owned(), problem.into());
+    }
+
+    /// Whether any problem was found.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty() || !self.general.is_empty()
+    }
+
+    /// Every problem beside an input, in the form's order, as the summary at its top lists
+    /// them: `(input name, message naming the input as the form labels it)`.
+    pub fn summary(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut add = |input: &FormInput, label: &str| {
+            if let Some(message) = &input.error {
+                let message = if label == input.label { message.clone() } else { format!("{label}, {message}") };
+                out.push((input.name.clone(), message));
+            }
+        };
+        if !self.editing {
+            let slug = self.slug_input();
+            add(&slug, &slug.label);
+        }
+        for group in self.groups() {
+            for input in &group.inputs {
+                match &input.widget {
+                    Widget::Rows(rows) => {
+                        for (row, cells) in rows {
+                            for cell in cells {
+                                add(cell, row);
+                            }
+                        }
+                    }
+                    _ => add(input, &input.label),
+                }
+            }
+        }
+        out
     }
 
     /// Puts a record rule's complaint beside the input it is about (or above the form).
     pub fn refused(&mut self, error: &RecordError) {
         let (path, problem) = match error {
             RecordError::BodyField { field, problem } => (field.as_str(), problem.as_str()),
-            RecordError::Slug(_) => ("slug", "use 1 to 64 of a-z, 0-9 and '-', not starting with '-'"),
+            RecordError::Slug(_) => ("slug", SLUG_RULE),
             other => {
                 self.general.push(other.to_string());
                 return;
             }
         };
         match self.input_for(path) {
-            Some(input) => drop(self.errors.insert(input, problem.to_owned())),
+            Some(input) => drop(self.errors.entry(input).or_insert_with(|| problem.to_owned())),
             None => self.general.push(error.to_string()),
         }
     }
@@ -290,11 +369,26 @@ impl<T: Described> Form<T> {
         let value = self.value(field.path).to_owned();
         let widget = match field.input {
             Input::Area | Input::Lines => Widget::Area,
-            Input::Choices(values) => {
+            Input::Choices => {
                 let ticked = self.ticked.get(field.path).map(Vec::as_slice).unwrap_or_default();
-                Widget::Checks(values.iter().map(|value| (*value, ticked.iter().any(|known| known == value))).collect())
+                let ticked = |choice: Choice| {
+                    let chosen = ticked.contains(&choice.value);
+                    choice.chosen(chosen)
+                };
+                Widget::Checks(choices(field).into_iter().map(ticked).collect())
             }
-            Input::Choice(values) => Widget::Select(values.iter().map(|known| (*known, *known == value)).collect()),
+            Input::Choice => {
+                let mut choices = choices(field);
+                // A value the list does not offer (a tag such as pt-BR, a LicenseRef-) stays a choice.
+                if !value.is_empty() && !choices.iter().any(|choice| choice.value == value) {
+                    choices.insert(0, Choice { label: field.label(&value), value: value.clone(), chosen: false });
+                }
+                let chosen = |choice: Choice| {
+                    let chosen = choice.value == value;
+                    choice.chosen(chosen)
+                };
+                Widget::Select(choices.into_iter().map(chosen).collect())
+            }
             Input::Rows { singular } => Widget::Rows(self.row_inputs(field, singular)),
             _ => Widget::Line,
         };
@@ -303,7 +397,7 @@ impl<T: Described> Form<T> {
             label: field.label.to_owned(),
             hint: field.hint,
             required: field.required.is_some(),
-            error: self.error(field.path).map(str::to_owned),
+            error: self.error(field.path).map(|problem| sentence(field.label, problem)),
             value,
             widget,
         }
@@ -323,7 +417,7 @@ impl<T: Described> Form<T> {
                     .map(|(column, cell)| {
                         let name = format!("{}[{index}].{}", field.path, column.name);
                         FormInput {
-                            error: self.error(&name).map(str::to_owned),
+                            error: self.error(&name).map(|problem| sentence(column.label, problem)),
                             name,
                             label: column.label.to_owned(),
                             hint: column.hint,
@@ -346,7 +440,7 @@ impl<T: Described> Form<T> {
             hint: "Lower-case letters, digits and hyphens, such as community-composting; it names the note for good.",
             required: true,
             value: self.slug.clone(),
-            error: self.error("slug").map(str::to_owned),
+            error: self.error("slug").map(|problem| sentence("Short name", problem)),
             widget: Widget::Line,
         }
     }

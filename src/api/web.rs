@@ -7,6 +7,7 @@
 mod browse;
 mod network;
 mod note;
+mod prose;
 mod publish;
 mod session;
 
@@ -18,6 +19,8 @@ use axum::routing::{get, post};
 
 use crate::node::{NodeError, NodeHandle};
 use crate::view::{FindError, HitView, format_time};
+
+pub use session::Attempts;
 
 pub(super) fn routes() -> Router<NodeHandle> {
     Router::new()
@@ -136,6 +139,13 @@ impl From<NodeError> for WebError {
             other => WebError::internal(other),
         }
     }
+}
+
+/// The page for a path nothing is served at.
+pub(super) async fn not_found(node: &NodeHandle, headers: &HeaderMap, path: &str) -> Response {
+    let message = format!("There is no page at {path}. It may have been moved, or the address was mistyped.");
+    let chrome = Chrome::new(node, headers, "").await;
+    html(StatusCode::NOT_FOUND, &MessagePage { chrome, title: "Page not found".to_owned(), message })
 }
 
 /// Renders a page: `render` gets the node and what goes around the page; an error becomes a

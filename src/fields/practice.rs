@@ -3,7 +3,7 @@
 //! sections. The form and the note page lay them out by [`GROUPS`].
 
 use super::{Access, Column, Described, Field, Group, Input, Item, Searched, Show};
-use crate::vocab;
+use crate::vocab::Words;
 use crate::wire::{Attachment, Contact, Indicator, Partner, Place, Practice, Resources, Transferability};
 
 /// A text field of the body, or of one of its optional parts (`location.country`).
@@ -94,23 +94,23 @@ fn dates(note: &Practice) -> String {
 
 fn place(note: &Practice) -> String {
     let Some(place) = &note.location else { return String::new() };
-    let mut parts: Vec<&str> = [&place.name, &place.subdivision, &place.country]
-        .into_iter()
-        .map(String::as_str)
-        .filter(|part| !part.is_empty())
-        .collect();
-    parts.dedup();
+    let country = Words::Country.label(&place.country);
+    let parts: Vec<&str> = [place.name.as_str(), &country].into_iter().filter(|part| !part.is_empty()).collect();
     parts.join(", ")
 }
 
 fn place_ids(note: &Practice) -> String {
     let Some(place) = &note.location else { return String::new() };
-    let ids: Vec<String> =
-        [("Wikidata", &place.wikidata), ("GeoNames", &place.geonames), ("UN/LOCODE", &place.unlocode)]
-            .into_iter()
-            .filter(|(_, id)| !id.is_empty())
-            .map(|(name, id)| format!("{name} {id}"))
-            .collect();
+    let ids: Vec<String> = [
+        ("ISO 3166-2", &place.subdivision),
+        ("Wikidata", &place.wikidata),
+        ("GeoNames", &place.geonames),
+        ("UN/LOCODE", &place.unlocode),
+    ]
+    .into_iter()
+    .filter(|(_, id)| !id.is_empty())
+    .map(|(name, id)| format!("{name} {id}"))
+    .collect();
     ids.join(", ")
 }
 
@@ -123,14 +123,25 @@ fn budget(note: &Practice) -> String {
 
 fn contact_item(row: &[String]) -> Item {
     let [role, channel, name] = cells(row.to_vec());
-    let name = if name.is_empty() { String::new() } else { format!(": {name}") };
-    Item { text: format!("{role}{name}, "), link: Some(channel) }
+    let who = if name.is_empty() { role } else { format!("{name} ({role})") };
+    Item { text: format!("{who}: "), link: Some(channel) }
+}
+
+/// A bare e-mail address as a `mailto:` one; other channels as they are.
+fn channel(text: String) -> String {
+    let bare_email = !text.contains(':')
+        && !text.contains(char::is_whitespace)
+        && text.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+    if bare_email { format!("mailto:{text}") } else { text }
 }
 
 fn partner_item(row: &[String]) -> Item {
     let [name, role, support] = cells(row.to_vec());
     let role = if role.is_empty() { String::new() } else { format!(", {role}") };
-    let support = if support.is_empty() { String::new() } else { format!(" ({support} support)") };
+    let support = match support.as_str() {
+        "" => String::new(),
+        code => format!(" ({} support)", Words::Support.label(code).to_lowercase()),
+    };
     Item { text: format!("{name}{role}{support}"), link: None }
 }
 
@@ -141,7 +152,10 @@ fn attachment_item(row: &[String]) -> Item {
 
 const CONTACT_COLUMNS: &[Column] = &[
     Column { hint: "Such as project lead.", ..required_column("role", "Role") },
-    Column { hint: "mailto:, tel:, https:// or http://", ..required_column("channel", "Address") },
+    Column {
+        hint: "An e-mail address, a phone number as tel:+62..., or a web address.",
+        ..required_column("channel", "Address")
+    },
     column("name", "Name"),
 ];
 
@@ -179,19 +193,22 @@ impl Described for Practice {
         Field::new("themes", "Themes", THEMES, list!(themes))
             .required("choose at least one theme")
             .front("themes")
-            .input(Input::Choices(vocab::THEMES))
+            .input(Input::Choices)
+            .words(Words::Theme)
             .show(Show::Fact("Themes"))
             .facet("theme"),
         Field::new("sdg_targets", "SDG targets", WHERE, list!(sdg_targets))
             .hint("Separated by commas, such as 11.6, 12.5.")
             .front("sdg_targets")
             .input(Input::Codes)
+            .words(Words::Sdg)
             .show(Show::Fact("SDG targets"))
             .facet("sdg"),
         Field::new("status", "Status", WHERE, text!(status))
             .required("is required")
             .front("status")
-            .input(Input::Choice(vocab::STATUSES))
+            .input(Input::Choice)
+            .words(Words::Status)
             .show(Show::Fact("Status"))
             .facet("status"),
         Field::new("start_date", "Started", WHERE, text!(start_date))
@@ -201,10 +218,10 @@ impl Described for Practice {
             .show(Show::FactOf("Dates", dates)),
         Field::new("end_date", "Ended", WHERE, text!(end_date)).hint(DATE_HINT).front("end_date").input(Input::Line),
         Field::new("location.country", "Country", WHERE, text!(location.country))
-            .hint("ISO 3166-1 alpha-2 code, such as ID or BR.")
             .required("is required")
             .front("country")
-            .input(Input::Upper)
+            .input(Input::Choice)
+            .words(Words::Country)
             .show(Show::FactOf("Place", place))
             .search(Searched::Words)
             .facet("country"),
@@ -231,15 +248,16 @@ impl Described for Practice {
             .front("unlocode")
             .search(Searched::Words),
         Field::new("language", "Language of the note", WHERE, text!(language))
-            .hint("BCP 47 tag, such as en, fr or pt-BR.")
             .front("language")
-            .input(Input::Line)
+            .input(Input::Choice)
+            .words(Words::Language)
             .show(Show::Fact("Language"))
             .facet("language"),
         Field::new("license", "Licence", WHERE, text!(license))
-            .hint("SPDX id, such as CC-BY-4.0.")
+            .hint("Who may reuse the note, and how.")
             .front("license")
-            .input(Input::Line)
+            .input(Input::Choice)
+            .words(Words::Licence)
             .show(Show::Fact("Licence")),
         Field::new("keywords", "Keywords", WHERE, list!(keywords))
             .hint("Separated by commas.")
@@ -260,8 +278,8 @@ impl Described for Practice {
                     body.contacts = rows
                         .into_iter()
                         .map(|row| {
-                            let [role, channel, name] = cells(row);
-                            Contact { role, channel, name }
+                            let [role, address, name] = cells(row);
+                            Contact { role, channel: channel(address), name }
                         })
                         .collect();
                     Ok(())

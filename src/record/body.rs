@@ -19,6 +19,10 @@ impl KindBody for Practice {
         check_practice(self)
     }
 
+    fn problems(&self, _: &Context) -> Vec<RecordError> {
+        practice_problems(self)
+    }
+
     fn title(&self) -> String {
         self.title.clone()
     }
@@ -115,134 +119,162 @@ fn check_partnership(partnership: &Partnership) -> Result<(), RecordError> {
     }
 }
 
+/// Every problem found, in the order of the rules; a check stops at its first problem only
+/// within one field.
+#[derive(Default)]
+struct Problems(Vec<RecordError>);
+
+impl Problems {
+    fn check(&mut self, result: Result<(), RecordError>) {
+        if let Err(error) = result {
+            self.0.push(error);
+        }
+    }
+
+    fn add(&mut self, field: impl Into<String>, problem: impl Into<String>) {
+        self.0.push(broken(field, problem));
+    }
+}
+
 fn check_practice(note: &Practice) -> Result<(), RecordError> {
-    check_text("title", &note.title, MAX_TITLE_CHARS)?;
+    practice_problems(note).into_iter().next().map_or(Ok(()), Err)
+}
+
+fn practice_problems(note: &Practice) -> Vec<RecordError> {
+    let mut problems = Problems::default();
+    problems.check(check_text("title", &note.title, MAX_TITLE_CHARS));
     match note.summary.split_whitespace().count() {
-        0 => return Err(broken("summary", "is required")),
+        0 => problems.add("summary", "is required"),
         n if n > MAX_SUMMARY_WORDS => {
-            return Err(broken("summary", format!("is {n} words; at most {MAX_SUMMARY_WORDS} are allowed")));
+            problems.add("summary", format!("is {n} words; at most {MAX_SUMMARY_WORDS} are allowed"));
         }
         _ => {}
     }
     if note.themes.is_empty() {
-        return Err(broken("themes", format!("at least one theme is required; allowed: {}", allowed(vocab::THEMES))));
+        problems.add("themes", format!("at least one theme is required; allowed: {}", allowed(vocab::THEMES)));
     }
     let themes = format!("a theme; allowed: {}", allowed(vocab::THEMES));
-    check_list("themes", &note.themes, vocab::is_theme, &themes)?;
-    check_list("sdg_targets", &note.sdg_targets, vocab::is_sdg_target, "an SDG target such as \"11.6\" or \"6.b\"")?;
+    problems.check(check_list("themes", &note.themes, vocab::is_theme, &themes));
+    problems.check(check_list(
+        "sdg_targets",
+        &note.sdg_targets,
+        vocab::is_sdg_target,
+        "an SDG target such as \"11.6\" or \"6.b\"",
+    ));
     if !vocab::is_status(&note.status) {
         let problem = match note.status.as_str() {
             "" => "is required".to_owned(),
             other => format!("{other:?} is not a status"),
         };
-        return Err(broken("status", format!("{problem}; allowed: {}", allowed(vocab::STATUSES))));
+        problems.add("status", format!("{problem}; allowed: {}", allowed(vocab::STATUSES)));
     }
     let date = "a date written YYYY, YYYY-MM or YYYY-MM-DD";
-    check_optional("start_date", &note.start_date, vocab::is_date, date)?;
-    check_optional("end_date", &note.end_date, vocab::is_date, date)?;
+    problems.check(check_optional("start_date", &note.start_date, vocab::is_date, date));
+    problems.check(check_optional("end_date", &note.end_date, vocab::is_date, date));
     match &note.location {
-        Some(place) => check_place("location", place)?,
-        None => return Err(broken("location.country", "is required")),
+        Some(place) => problems.0.extend(place_problems("location", place)),
+        None => problems.add("location.country", "is required"),
     }
     for (index, contact) in note.contacts.iter().enumerate() {
-        check_contact(&format!("contacts[{index}]"), contact)?;
+        problems.check(check_contact(&format!("contacts[{index}]"), contact));
     }
-    check_language("language", &note.language)?;
-    check_optional(
+    problems.check(check_language("language", &note.language));
+    problems.check(check_optional(
         "license",
         &note.license,
         vocab::is_license,
         &format!("a licence this format knows; use one of {} or LicenseRef-<name>", allowed(vocab::LICENSES)),
-    )?;
+    ));
     for (index, indicator) in note.indicators.iter().enumerate() {
         let field = format!("indicators[{index}]");
-        check_text(&format!("{field}.label"), &indicator.label, MAX_TITLE_CHARS)?;
-        check_optional(&format!("{field}.date"), &indicator.date, vocab::is_date, date)?;
+        problems.check(check_text(&format!("{field}.label"), &indicator.label, MAX_TITLE_CHARS));
+        problems.check(check_optional(&format!("{field}.date"), &indicator.date, vocab::is_date, date));
     }
     if let Some(resources) = &note.resources {
-        check_optional("resources.budget", &resources.budget, vocab::is_amount, "an amount such as 250000 or 1250.50")?;
+        let amount = "an amount such as 250000 or 1250.50";
+        problems.check(check_optional("resources.budget", &resources.budget, vocab::is_amount, amount));
         if !resources.budget.is_empty() && resources.currency.is_empty() {
-            return Err(broken(
-                "resources.currency",
-                "is required when a budget is given (an ISO 4217 code such as USD)",
-            ));
+            problems.add("resources.currency", "is required when a budget is given (an ISO 4217 code such as USD)");
         }
-        check_optional(
+        problems.check(check_optional(
             "resources.currency",
             &resources.currency,
             vocab::is_currency,
             "an ISO 4217 currency code such as USD, EUR or IDR",
-        )?;
+        ));
     }
     for (index, partner) in note.partners.iter().enumerate() {
         let field = format!("partners[{index}]");
-        check_text(&format!("{field}.name"), &partner.name, MAX_TITLE_CHARS)?;
-        check_optional(
+        problems.check(check_text(&format!("{field}.name"), &partner.name, MAX_TITLE_CHARS));
+        problems.check(check_optional(
             &format!("{field}.support"),
             &partner.support,
             vocab::is_support_type,
             &format!("a support type; allowed: {}", allowed(vocab::SUPPORT_TYPES)),
-        )?;
-    }
-    if note.keywords.len() > MAX_KEYWORDS {
-        return Err(broken(
-            "keywords",
-            format!("{} keywords; at most {MAX_KEYWORDS} are allowed", note.keywords.len()),
         ));
     }
+    if note.keywords.len() > MAX_KEYWORDS {
+        problems.add("keywords", format!("{} keywords; at most {MAX_KEYWORDS} are allowed", note.keywords.len()));
+    }
     for (index, keyword) in note.keywords.iter().enumerate() {
-        check_text(&format!("keywords[{index}]"), keyword, MAX_KEYWORD_CHARS)?;
+        problems.check(check_text(&format!("keywords[{index}]"), keyword, MAX_KEYWORD_CHARS));
     }
     for (index, attachment) in note.attachments.iter().enumerate() {
         let field = format!("attachments[{index}]");
         if attachment.sha256.len() != 32 {
-            return Err(broken(format!("{field}.sha256"), "must be 32 bytes"));
+            problems.add(format!("{field}.sha256"), "must be 32 bytes");
         }
-        check_text(&format!("{field}.name"), &attachment.name, MAX_TITLE_CHARS)?;
+        problems.check(check_text(&format!("{field}.name"), &attachment.name, MAX_TITLE_CHARS));
     }
     if !note.based_on.is_empty() && note.based_on.len() != 32 {
-        return Err(broken("based_on", "must be a record id (32 bytes)"));
+        problems.add("based_on", "must be a record id (32 bytes)");
     }
-    Ok(())
+    problems.0
 }
 
 fn check_place(field: &str, place: &Place) -> Result<(), RecordError> {
+    place_problems(field, place).into_iter().next().map_or(Ok(()), Err)
+}
+
+fn place_problems(field: &str, place: &Place) -> Vec<RecordError> {
+    let mut problems = Problems::default();
     if !vocab::is_country(&place.country) {
         let problem = match place.country.as_str() {
             "" => "is required (an ISO 3166-1 alpha-2 code such as ID, KE or BR)".to_owned(),
             other => format!("{other:?} is not an ISO 3166-1 alpha-2 country code (such as ID, KE or BR)"),
         };
-        return Err(broken(format!("{field}.country"), problem));
+        problems.add(format!("{field}.country"), problem);
     }
-    check_optional(
+    problems.check(check_optional(
         &format!("{field}.wikidata"),
         &place.wikidata,
         vocab::is_wikidata_id,
         "a Wikidata item id such as Q8678",
-    )?;
-    check_optional(&format!("{field}.geonames"), &place.geonames, vocab::is_geonames_id, "a GeoNames id (digits)")?;
+    ));
+    let geonames = "a GeoNames id (digits)";
+    problems.check(check_optional(&format!("{field}.geonames"), &place.geonames, vocab::is_geonames_id, geonames));
     let in_country = |code: &str| code.starts_with(place.country.as_str());
     let valid_subdivision = vocab::is_subdivision(&place.subdivision) && in_country(&place.subdivision);
     if !place.subdivision.is_empty() && !valid_subdivision {
-        return Err(broken(
+        problems.add(
             format!("{field}.subdivision"),
             format!(
                 "{:?} is not an ISO 3166-2 code of {} (such as {}-01)",
                 place.subdivision, place.country, place.country
             ),
-        ));
+        );
     }
     let valid_unlocode = vocab::is_unlocode(&place.unlocode) && in_country(&place.unlocode);
     if !place.unlocode.is_empty() && !valid_unlocode {
-        return Err(broken(
+        problems.add(
             format!("{field}.unlocode"),
             format!(
                 "{:?} is not a UN/LOCODE of {} written without the space (such as IDSUB)",
                 place.unlocode, place.country
             ),
-        ));
+        );
     }
-    Ok(())
+    problems.0
 }
 
 fn check_contact(field: &str, contact: &Contact) -> Result<(), RecordError> {

@@ -33,6 +33,12 @@ pub trait KindBody: Sized {
     /// the field and what is allowed.
     fn check(&self, context: &Context) -> Result<(), RecordError>;
 
+    /// Every problem [`KindBody::check`] would find, not only the first (for a form that
+    /// shows them all at once); the first is the one `check` gives.
+    fn problems(&self, context: &Context) -> Vec<RecordError> {
+        self.check(context).err().into_iter().collect()
+    }
+
     /// What a listing shows as the record's title.
     fn title(&self) -> String;
 }

@@ -9,6 +9,8 @@ use super::Names;
 use crate::record::RecordId;
 use crate::search::{Hit, Search, SearchError, SearchQuery};
 use crate::store::Store;
+use crate::vocab::Words;
+use crate::wire::Practice;
 
 /// One note found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,12 +25,13 @@ pub struct HitView {
     pub snippet_html: String,
 }
 
-/// How many matching notes have one value of a facet.
+/// How many matching notes have one value of a facet (SDG targets in number order, others most
+/// frequent first).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FacetValue {
     pub value: String,
     pub count: u64,
-    /// The publisher's name, for the publisher facet.
+    /// The value in words: the publisher's name, a theme's label, a country's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
@@ -56,14 +59,22 @@ pub fn search(store: &Store, index: &Search, query: &SearchQuery) -> Result<Sear
         .facets
         .into_iter()
         .map(|(facet, counts)| {
-            let values = counts
+            let words = crate::fields::facet_words::<Practice>(facet);
+            let mut values: Vec<FacetValue> = counts
                 .into_iter()
                 .map(|count| FacetValue {
-                    name: (facet == "publisher").then(|| names.of_hex(&count.value)),
+                    name: match words {
+                        _ if facet == "publisher" => Some(names.of_hex(&count.value)),
+                        Some(words) => Some(words.label(&count.value).into_owned()),
+                        None => None,
+                    },
                     value: count.value,
                     count: count.count,
                 })
                 .collect();
+            if words == Some(Words::Sdg) {
+                values.sort_by_key(|value| crate::vocab::sdg_order(&value.value));
+            }
             (facet.to_owned(), values)
         })
         .collect();

@@ -196,20 +196,27 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
         browser.click("form.stack button[type=submit]");
         browser.wait_for_url("back at the form", |url| url.ends_with("/publish"));
 
-        // A form with a mistake shows it beside the input, keeping what was typed.
+        // A form with several mistakes lists every one at the top, each linked to its input and
+        // shown beside it, keeping what was typed.
         browser.type_into("#slug", "rain-gardens");
         browser.type_into("#title", "Rain gardens along school routes");
         browser.type_into("#summary", "Schools and residents planted rain gardens that soak up flash floods.");
         browser.type_into("#approach", "Volunteers dug bioswales beside the pavements near every primary school.");
-        browser.click("input[name=themes][value=climate-resilience]");
         browser.click("#status option[value=ongoing]");
-        browser.type_into("[name='location.country']", "ZZ");
+        browser.type_into("#start_date", "May 2020");
         browser.click("form.note-form button[type=submit]");
-        let error = browser.text("[id='location.country-error']");
-        assert!(error.contains("ZZ"), "the country is named: {error}");
-        let field = browser.find("[name='location.country']");
+        let summary = browser.text(".error-summary");
+        for named in ["Themes", "Started: \"May 2020\"", "Country is required"] {
+            assert!(summary.contains(named), "{named} in the summary: {summary}");
+        }
+        browser.click(".error-summary a[href='#start_date']");
+        browser.wait_for_url("the summary's link goes to the input", |url| url.ends_with("#start_date"));
+        assert!(browser.text("[id='start_date-error']").contains("May 2020"));
+        let field = browser.find("#start_date");
         browser.command("POST", &format!("/element/{field}/clear"), Some(json!({})));
-        browser.type_into("[name='location.country']", "ID");
+        browser.type_into("#start_date", "2020-05");
+        browser.click("input[name=themes][value=climate-resilience]");
+        browser.click("[id='location.country'] option[value=ID]");
         browser.click("form.note-form button[type=submit]");
         let note_url = browser.wait_for_url("the note page after publishing", |url| url.contains("?saved=published"));
         assert!(browser.text(".verified").contains("Signature verified"));

@@ -275,6 +275,8 @@ pub struct Node {
     data: DataDir,
     running: Daemon,
     shutdown: CancellationToken,
+    /// Built once, as a server builds it: state such as sign-in attempts lasts across calls.
+    router: axum::Router,
 }
 
 impl Node {
@@ -312,7 +314,8 @@ impl Node {
         let running = Daemon::start(citymesh::datadir::DataDir::new(data.path()), options, shutdown.clone())
             .await
             .expect("the node starts");
-        Node { data, running, shutdown }
+        let router = citymesh::api::app(running.node.clone());
+        Node { data, running, shutdown, router }
     }
 
     /// The node's use cases and what it shows.
@@ -322,7 +325,7 @@ impl Node {
 
     /// The node's HTTP routes (API and web page), to call without a server (`oneshot`).
     pub fn router(&self) -> axum::Router {
-        citymesh::api::app(self.node().clone())
+        self.router.clone()
     }
 
     /// The node's HTTP API, as `http://127.0.0.1:port`.

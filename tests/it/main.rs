@@ -11,6 +11,7 @@ mod hostile;
 mod hostile_bounds;
 mod hostile_sync;
 mod nodes;
+mod pages;
 mod partners;
 mod partition;
 mod run;

@@ -14,6 +14,8 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("sled", &["store"]),
     ("axum", &["api"]),
     ("askama", &["api"]),
+    ("pulldown_cmark", &["api"]),
+    ("ammonia", &["api"]),
     ("tantivy", &["search"]),
     ("clap", &["cli", "main"]),
     ("ed25519_dalek", &["record"]),

@@ -13,19 +13,19 @@ use citymesh::record::{Key, Kind};
 use crate::harness::*;
 
 /// Sends one request through the router; answers (status, headers, body text).
-async fn call(node: &Node, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+pub(crate) async fn call(node: &Node, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
     let response = node.router().oneshot(request).await.expect("the router answers");
     let (parts, body) = response.into_parts();
     let bytes = body.collect().await.expect("a body").to_bytes();
     (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
 }
 
-async fn get(node: &Node, path: &str) -> (StatusCode, String) {
+pub(crate) async fn get(node: &Node, path: &str) -> (StatusCode, String) {
     let (status, _, body) = call(node, Request::get(path).body(Body::empty()).unwrap()).await;
     (status, body)
 }
 
-async fn get_json(node: &Node, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn get_json(node: &Node, path: &str) -> (StatusCode, Value) {
     let (status, body) = get(node, path).await;
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
@@ -201,7 +201,7 @@ async fn the_api_answers_errors_and_raw_bytes_through_the_router() {
 }
 
 /// A form post with a session cookie.
-fn form(path: &str, cookie: &str, fields: &[(&str, &str)]) -> Request<Body> {
+pub(crate) fn form(path: &str, cookie: &str, fields: &[(&str, &str)]) -> Request<Body> {
     Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, cookie)
@@ -209,7 +209,7 @@ fn form(path: &str, cookie: &str, fields: &[(&str, &str)]) -> Request<Body> {
         .unwrap()
 }
 
-fn csrf_of(page: &str) -> String {
+pub(crate) fn csrf_of(page: &str) -> String {
     let start = page.find("name=\"csrf\" value=\"").expect("a form value") + 19;
     page[start..start + 32].to_owned()
 }
@@ -248,8 +248,10 @@ async fn the_web_page_reads_without_signing_in_and_writes_only_with_a_session() 
     // Writing needs a session: the form redirects to sign in; a post without one is refused.
     let (status, headers, _) = call(&node, Request::get("/publish").body(Body::empty()).unwrap()).await;
     assert_eq!((status, headers[header::LOCATION].to_str().unwrap()), (StatusCode::SEE_OTHER, "/signin?next=/publish"));
-    let (status, _, _) = call(&node, form("/publish", "", &[("title", "x")])).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    // A note posted without a session is not lost: the form comes back, filled in, asking for the token.
+    let (status, _, page) = call(&node, form("/publish", "", &[("title", "Kept title"), ("slug", "kept")])).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("Sign in to send this note") && page.contains("value=\"Kept title\""), "{page}");
     let (status, _, page) = call(&node, form("/signin", "", &[("token", "wrong"), ("next", "/publish")])).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(page.contains("not this node&#39;s token") || page.contains("not this node's token"), "{page}");
@@ -294,7 +296,7 @@ async fn the_web_page_reads_without_signing_in_and_writes_only_with_a_session() 
         ("summary", "Lights that charge by day."),
         ("themes", "energy"),
         ("status", "ongoing"),
-        ("location.country", "ke"),
+        ("location.country", "KE"),
         ("contacts[0].role", ""),
         ("contacts[1].role", "Engineer"),
         ("contacts[1].channel", "ftp://lights.example"),
@@ -313,14 +315,26 @@ async fn the_web_page_reads_without_signing_in_and_writes_only_with_a_session() 
     assert!(location.starts_with("/notes/") && location.ends_with("?saved=published"), "{location}");
     let (_, note) = get(&node, &location).await;
     assert!(note.contains("Solar street lights") && note.contains("Engineer"), "the note page shows it");
-    // The same form again, based on revision 0, is stale now: a 409, nothing signed.
-    let mut stale = fixed.clone();
-    stale.retain(|(name, _)| *name != "title");
-    stale.push(("title", "Solar lights"));
-    let (status, _, page) = call(&node, form("/publish", &cookie, &stale)).await;
+    // The same new-note form again: its short name is taken now, which the slug's error says.
+    let mut again = fixed.clone();
+    again.retain(|(name, _)| *name != "title");
+    again.push(("title", "Solar lights"));
+    let (status, _, page) = call(&node, form("/publish", &cookie, &again)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("Short name is already the short name of your note"), "{page}");
+    // An edit begun from revision 1 after another edit signed revision 2 is stale: a 409.
+    let edit = |title: &'static str| {
+        let mut edit = fixed.clone();
+        edit.retain(|(name, _)| *name != "base_revision" && *name != "title");
+        edit.extend([("base_revision", "1"), ("title", title)]);
+        edit
+    };
+    let (status, _, _) = call(&node, form("/publish", &cookie, &edit("Solar lights"))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "revision 2");
+    let (status, _, page) = call(&node, form("/publish", &cookie, &edit("Street lights"))).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(page.contains("it is now at revision 1"), "{page}");
-    assert_eq!(own_note("street-lights").len(), 1, "nothing more was signed");
+    assert!(page.contains("it is now at revision 2"), "{page}");
+    assert_eq!(own_note("street-lights").len(), 2, "nothing more was signed");
     // Withdraw through the page.
     let id = location.trim_start_matches("/notes/").trim_end_matches("?saved=published").to_owned();
     let (status, headers, _) =

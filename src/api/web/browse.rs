@@ -174,7 +174,10 @@ pub(super) async fn browse(State(node): State<NodeHandle>, headers: HeaderMap, R
             let rest: Vec<_> = query.filters.iter().filter(|other| *other != filter).cloned().collect();
             let value = match crate::hex::parse_hex32(&filter.1) {
                 Ok(key) if filter.0 == "publisher" => node.name_of(crate::record::PublisherId(key)).await,
-                _ => filter.1.clone(),
+                _ => match crate::fields::facet_words::<crate::wire::Practice>(filter.0) {
+                    Some(words) => words.label(&filter.1).into_owned(),
+                    None => filter.1.clone(),
+                },
             };
             active.push(FacetLink {
                 label: format!("{}: {value}", facet_label(filter.0)),

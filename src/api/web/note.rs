@@ -12,6 +12,7 @@ use crate::fields::{self, Block};
 use crate::node::NodeHandle;
 use crate::record::{Body, PublisherId, RecordId};
 use crate::view::{BodyView, Detail, format_time};
+use crate::vocab::Words;
 use crate::wire::{Practice, Profile};
 
 pub struct HistoryRow {
@@ -28,6 +29,10 @@ pub struct NoteView {
     pub revision: u64,
     pub publisher: String,
     pub publisher_name: String,
+    /// What the publisher is and where: "Local government, Surabaya, Indonesia".
+    pub publisher_about: String,
+    /// The start of the publisher's key, in groups: "3f2a 9c1b 77d0 e415".
+    pub fingerprint: String,
     pub signed_at: String,
     pub verified: bool,
     pub withdrawn: Option<String>,
@@ -50,15 +55,44 @@ struct NotePage {
     note: NoteView,
 }
 
-fn profile_facts(profile: &Profile) -> Vec<(&'static str, String)> {
-    let mut facts = vec![("Name", profile.name.clone()), ("Organisation", profile.organisation_type.clone())];
+impl NotePage {
+    fn prose(&self, text: &str) -> String {
+        super::prose::to_html(text)
+    }
+
+    fn inline(&self, text: &str) -> String {
+        super::prose::inline_html(text)
+    }
+}
+
+/// The start of a key in hex, in groups of four, as people compare keys.
+pub(super) fn fingerprint(key_hex: &str) -> String {
+    let start: Vec<&str> = (0..4).filter_map(|group| key_hex.get(group * 4..group * 4 + 4)).collect();
+    start.join(" ")
+}
+
+/// A profile's organisation type and place, in words.
+fn about(profile: &Profile) -> String {
+    let mut parts = vec![Words::OrganisationType.label(&profile.organisation_type).into_owned()];
     if let Some(place) = &profile.place {
-        let parts: Vec<&str> =
-            [&place.name, &place.country].into_iter().map(String::as_str).filter(|p| !p.is_empty()).collect();
+        parts.push(place.name.clone());
+        parts.push(Words::Country.label(&place.country).into_owned());
+    }
+    parts.retain(|part| !part.is_empty());
+    parts.join(", ")
+}
+
+fn profile_facts(profile: &Profile) -> Vec<(&'static str, String)> {
+    let organisation = Words::OrganisationType.label(&profile.organisation_type).into_owned();
+    let mut facts = vec![("Name", profile.name.clone()), ("Organisation", organisation)];
+    if let Some(place) = &profile.place {
+        let country = Words::Country.label(&place.country);
+        let parts: Vec<&str> = [place.name.as_str(), &country].into_iter().filter(|p| !p.is_empty()).collect();
         facts.push(("Based in", parts.join(", ")));
     }
     facts.push(("Website", profile.website.clone()));
-    facts.push(("Languages", profile.languages.join(", ")));
+    let languages: Vec<String> = profile.languages.iter().map(|tag| Words::Language.label(tag).into_owned()).collect();
+    facts.push(("Languages", languages.join(", ")));
     if let Some(contact) = &profile.contact {
         facts.push(("Contact", contact.channel.clone()));
     }
@@ -137,7 +171,9 @@ async fn note_view(node: &NodeHandle, detail: Detail, signed_in: bool) -> Result
     let revisions: Vec<RecordId> =
         detail.history.iter().flatten().filter_map(|row| row.summary.id.parse().ok()).collect();
     let adaptations = rows(&node.adaptations(revisions).await?);
-    let profile = node.profile_of(publisher).await?.map(|profile| profile_facts(&profile));
+    let held_profile = node.profile_of(publisher).await?;
+    let publisher_about = held_profile.as_ref().map(about).unwrap_or_default();
+    let profile = held_profile.as_ref().map(profile_facts);
     let (facts, blocks) = fields::shown(&practice);
     Ok(NoteView {
         id: summary.id.clone(),
@@ -145,6 +181,8 @@ async fn note_view(node: &NodeHandle, detail: Detail, signed_in: bool) -> Result
         revision: summary.revision,
         publisher: summary.publisher.clone(),
         publisher_name: summary.publisher_name.clone(),
+        publisher_about,
+        fingerprint: fingerprint(&summary.publisher),
         signed_at: format_time(summary.timestamp_ms),
         verified: detail.signature_verified,
         can_edit: own && signed_in && detail.is_current() && !summary.withdrawn,

@@ -1,16 +1,19 @@
 //! Publishing through the web page: the form for a new note or an edit, its post (every
 //! problem shown beside its input, what was typed kept), and withdrawing a note.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
-use super::session::{posted, signed_in, value};
+use super::session::{Attempts, Standing, client_address, form_value, posted, set_session, signed_in, standing, value};
 use super::{Chrome, WebError, html, page, redirect};
 use crate::api::form::{Form, Widget};
-use crate::author::AuthorError;
+use crate::author::{self, AuthorError};
 use crate::markdown::Note;
 use crate::node::{NodeError, NodeHandle};
 use crate::record::Kind;
@@ -25,12 +28,18 @@ struct FormPage {
     chrome: Chrome,
     title: String,
     form: NoteForm,
+    /// Why the form asks for the token (the session ended); `None` when signed in.
+    sign_in: Option<String>,
 }
 
 fn form_page(chrome: Chrome, form: NoteForm, status: StatusCode) -> Response {
+    signed_out_form_page(chrome, form, status, None)
+}
+
+fn signed_out_form_page(chrome: Chrome, form: NoteForm, status: StatusCode, sign_in: Option<String>) -> Response {
     let title =
         if form.editing { format!("Edit: {}", form.value("title")) } else { "Publish a practice note".to_owned() };
-    html(status, &FormPage { chrome, title, form })
+    html(status, &FormPage { chrome, title, form, sign_in })
 }
 
 pub(super) async fn new_form(State(node): State<NodeHandle>, headers: HeaderMap) -> Response {
@@ -70,15 +79,56 @@ pub(super) async fn edit_form(
     .await
 }
 
-pub(super) async fn publish(State(node): State<NodeHandle>, headers: HeaderMap, body: Bytes) -> Response {
-    let pairs = match posted(&node, &headers, &body) {
-        Ok(pairs) => pairs,
-        Err(response) => return *response,
+/// A posted note. What was typed is never lost: when the session has ended, or the form is an
+/// old page's, it comes back filled in, with a token input or a word on what to do.
+pub(super) async fn publish(
+    State(node): State<NodeHandle>,
+    Extension(attempts): Extension<Arc<Attempts>>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
+        return (StatusCode::BAD_REQUEST, "the form could not be read; reload the page and send it again")
+            .into_response();
     };
-    page(&node, &headers, "publish", |node, chrome| async move {
+    let standing = standing(&node, &attempts, client_address(client), &headers, &pairs);
+    let signs_in = matches!(standing, Standing::SignedInByForm);
+    let mut response = page(&node, &headers, "publish", |node, mut chrome| async move {
         let mut form = NoteForm::from_pairs(&pairs);
-        let base = node.own_note(form.slug.clone()).await?.map(|(_, note)| note);
-        let Some((slug, practice)) = form.check_into_body(base.as_ref()) else {
+        match standing {
+            Standing::SignIn(message) => {
+                return Ok(signed_out_form_page(chrome, form, StatusCode::UNAUTHORIZED, Some(message)));
+            }
+            Standing::Stale => {
+                form.general.push(
+                    "This form came from an earlier session or another page, so it was not saved. Check what is \
+                     below and send it again."
+                        .to_owned(),
+                );
+                return Ok(form_page(chrome, form, StatusCode::FORBIDDEN));
+            }
+            Standing::SignedInByForm => {
+                chrome.signed_in = true;
+                chrome.csrf = form_value(node.token());
+            }
+            Standing::Fine => {}
+        }
+        let held = node.own_note(form.slug.clone()).await?;
+        let mut base = held.as_ref().map(|(_, note)| note);
+        if !form.editing && let Some((revision, _)) = &held {
+            form.refuse(
+                "slug",
+                format!(
+                    "is already the short name of your note at /notes/{} (revision {revision}); choose another, or edit that note",
+                    form.slug
+                ),
+            );
+            base = None;
+        }
+        let defaults = &node.config().publish;
+        let checked = form.check_into_body(base, node.publisher(), |note| author::fill_defaults(note, defaults));
+        let Some((slug, practice)) = checked.filter(|_| !form.has_errors()) else {
             return Ok(form_page(chrome, form, StatusCode::BAD_REQUEST));
         };
         let note = Note { slug, practice };
@@ -101,7 +151,11 @@ pub(super) async fn publish(State(node): State<NodeHandle>, headers: HeaderMap, 
             Err(other) => Err(other.into()),
         }
     })
-    .await
+    .await;
+    if signs_in {
+        set_session(&mut response, node.token());
+    }
+    response
 }
 
 pub(super) async fn withdraw(
