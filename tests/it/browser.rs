@@ -1,6 +1,7 @@
 //! The web page in a real browser: Debian's Chromium, driven over WebDriver by chromedriver
 //! (both installed by `.ci/run`). A knowledge officer signs in, publishes a note through the
-//! form, finds it by a word from its body and by a facet, opens it, and the page is
+//! form, finds it by a word from its body and by a facet, opens it; then every page, at 390 px
+//! and 1280 px, is checked by axe-core (installed by `tests/run.sh`) at WCAG 2.1 AA and
 //! photographed (target/screenshots/).
 
 use std::net::TcpListener;
@@ -167,6 +168,20 @@ impl Session<'_> {
         url
     }
 
+    /// What axe-core finds wrong on the page at WCAG 2.1 level AA: one line per rule broken,
+    /// with the elements that break it.
+    fn accessibility_violations(&self, axe: &str) -> Vec<String> {
+        let script = format!(
+            "{axe}\n;const done = arguments[arguments.length - 1];
+             axe.run(document, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}}})
+               .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at ' +
+                   v.nodes.map(n => n.target.join(' ')).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));"
+        );
+        let found = self.command("POST", "/execute/async", Some(json!({"script": script, "args": []})));
+        found.as_array().expect("a list").iter().map(|line| line.as_str().unwrap_or_default().to_owned()).collect()
+    }
+
     fn screenshot(&self, name: &str) -> PathBuf {
         let encoded = self.command("GET", "/screenshot", None);
         let png = base64::engine::general_purpose::STANDARD.decode(encoded.as_str().unwrap()).expect("base64 PNG");
@@ -241,21 +256,53 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
         assert!(browser.text("#history").contains("Revision history"));
         let shot = browser.screenshot("note-page.png");
 
-        // On a phone's width the pages fit without sideways scrolling.
-        browser.command("POST", "/window/rect", Some(json!({"width": 390, "height": 844})));
-        for path in ["/", "/notes?q=bioswales", &opened.replace(&base, ""), "/publish", "/partners", "/network"] {
-            browser.open(&format!("{base}{path}"));
-            let fits = browser.command(
-                "POST",
-                "/execute/sync",
-                Some(
-                    json!({"script": "return document.documentElement.scrollWidth <= window.innerWidth;", "args": []}),
-                ),
-            );
-            assert_eq!(fits, json!(true), "{path} scrolls sideways on a phone");
+        // Every page, on a phone's width and a desktop's: it fits without sideways scrolling,
+        // axe-core finds nothing below WCAG 2.1 AA, and it is photographed.
+        let axe_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(&axe_path)
+            .unwrap_or_else(|_| panic!("{} is missing: tests/run.sh installs axe-core", axe_path.display()));
+        let note_path = opened.replace(&base, "");
+        let pages = [
+            ("home", "/"),
+            ("browse", "/notes"),
+            ("search", "/notes?q=bioswales&theme=climate-resilience"),
+            ("note", note_path.as_str()),
+            ("example-note", "/notes/community-composting"),
+            ("publish", "/publish"),
+            ("partners", "/partners"),
+            ("network", "/network"),
+            ("not-found", "/no-such-page"),
+        ];
+        let mut violations = Vec::new();
+        for (width, height, device) in [(390, 844, "phone"), (1280, 900, "desktop")] {
+            browser.command("POST", "/window/rect", Some(json!({"width": width, "height": height})));
+            for (name, path) in pages {
+                browser.open(&format!("{base}{path}"));
+                let fits = browser.command(
+                    "POST",
+                    "/execute/sync",
+                    Some(json!({"script": "return document.documentElement.scrollWidth <= window.innerWidth;", "args": []})),
+                );
+                assert_eq!(fits, json!(true), "{path} scrolls sideways at {width} px");
+                violations.extend(
+                    browser.accessibility_violations(&axe).into_iter().map(|line| format!("{path} at {width} px: {line}")),
+                );
+                browser.screenshot(&format!("{name}-{device}.png"));
+            }
         }
-        browser.open(&format!("{base}/notes?q=bioswales"));
-        browser.screenshot("search-phone.png");
+        // The form with its problems listed, as a phone shows it.
+        browser.command("POST", "/window/rect", Some(json!({"width": 390, "height": 844})));
+        browser.open(&format!("{base}/publish"));
+        browser.click("form.note-form button[type=submit]");
+        browser.find(".error-summary");
+        violations.extend(browser.accessibility_violations(&axe).into_iter().map(|line| format!("form errors: {line}")));
+        browser.screenshot("publish-errors-phone.png");
+        // Signing in, signed out.
+        browser.command("DELETE", "/cookie", None);
+        browser.open(&format!("{base}/signin"));
+        violations.extend(browser.accessibility_violations(&axe).into_iter().map(|line| format!("/signin: {line}")));
+        browser.screenshot("signin-phone.png");
+        assert!(violations.is_empty(), "accessibility violations:\n{}", violations.join("\n"));
         shot
     })
     .await
