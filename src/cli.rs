@@ -2,6 +2,24 @@
 //! does its work through a [`backend::Backend`] (the running node's API, or the data directory
 //! when no node runs), which answers the same typed views either way, and prints them once.
 
+/// `println!` for a command's output, answering a `Result`: when the reader has gone
+/// (`citymesh list | head -1`), the command ends quietly instead of panicking.
+macro_rules! out {
+    () => {
+        $crate::cli::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// [`out!`] without the line break.
+macro_rules! out_part {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!($($arg)*))
+    };
+}
+
 mod backend;
 mod demo;
 mod publish;
@@ -254,9 +272,9 @@ pub struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
-    /// Your organisation's name, shown to other cities.
-    #[arg(long, default_value = "Unnamed organisation")]
-    pub name: String,
+    /// Your organisation's name, shown to other cities (such as "Surabaya City Government").
+    #[arg(long)]
+    pub name: Option<String>,
     /// Your country, as an ISO 3166-1 alpha-2 code (ID, KE, BR, ...).
     #[arg(long, value_parser = parse_country)]
     pub country: Option<String>,
@@ -291,6 +309,20 @@ fn parse_organisation_type(text: &str) -> Result<String, String> {
 }
 
 /// Runs one command.
+/// Writes a command's output; see [`out!`].
+fn write_out(text: std::fmt::Arguments) -> std::io::Result<()> {
+    use std::io::Write;
+    std::io::stdout().lock().write_fmt(text)
+}
+
+/// Whether an error is only that whoever read the output stopped reading (a closed pipe),
+/// which is no failure of the command.
+pub fn reader_gone(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 pub fn run(cli: Cli) -> Result<()> {
     let Cli { data_dir, command } = cli;
     let data = || -> Result<DataDir> {
@@ -325,12 +357,24 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The name a profile gets when `init` is given none.
+const UNNAMED: &str = "Unnamed organisation";
+
 fn init(data: &DataDir, args: InitArgs) -> Result<()> {
     let place = args.country.map(|country| Place { country, name: args.place.unwrap_or_default(), ..Place::default() });
-    let profile = Profile { name: args.name, organisation_type: args.organisation_type, place, ..Profile::default() };
+    let named = args.name.is_some();
+    let name = args.name.unwrap_or_else(|| UNNAMED.to_owned());
+    let profile = Profile { name, organisation_type: args.organisation_type, place, ..Profile::default() };
     let (key, _) = data.initialise(profile)?;
-    println!("{}", key.publisher());
+    out!("{}", key.publisher())?;
     eprintln!("initialised {} for publisher {}", data.root().display(), key.publisher());
+    if !named {
+        eprintln!(
+            "No --name was given, so partners see \"{UNNAMED}\". Give your organisation's name with \
+             `citymesh profile set --name \"Your City\"`."
+        );
+    }
+    eprintln!("Next: `citymesh run` starts the node; it prints the address of its web page.");
     Ok(())
 }
 
@@ -341,8 +385,8 @@ fn sync_now(data: &DataDir, peer: Option<String>) -> Result<()> {
     }
     for answer in answers {
         match answer {
-            SyncAnswer::Done(report) => println!("{}: {}", report.peer, sync_outcome(&report)),
-            SyncAnswer::Busy { peer, error } => println!("{peer}: failed: {error}"),
+            SyncAnswer::Done(report) => out!("{}: {}", report.peer, sync_outcome(&report))?,
+            SyncAnswer::Busy { peer, error } => out!("{peer}: failed: {error}")?,
         }
     }
     Ok(())

@@ -51,7 +51,7 @@ impl Daemon {
         let node = running.node.clone();
         let server = tokio::spawn(crate::api::serve(listener, node.clone(), shutdown));
         node.data().write_api_addr(api_addr)?;
-        tracing::info!(api = %api_addr, "serving the API and the web page");
+        tracing::debug!(api = %api_addr, "serving the API and the web page");
         Ok(Daemon { node, api_addr, running, server })
     }
 
@@ -69,7 +69,14 @@ impl Daemon {
 pub async fn run(data: DataDir, options: RunOptions) -> Result<()> {
     let shutdown = CancellationToken::new();
     let daemon = Daemon::start(data, options, shutdown.clone()).await?;
-    eprintln!("citymesh node running; API at http://{}/api/v1/status; Ctrl-C stops it", daemon.api_addr);
+    let token_file = daemon.node.data().token_path();
+    eprintln!(
+        "citymesh is running for {}.\n  Web page: http://{}/  (to publish, sign in with the token in {})\n  API:      http://{}/api/v1/status\n  Ctrl-C stops it.",
+        daemon.node.name().await,
+        daemon.api_addr,
+        token_file.display(),
+        daemon.api_addr
+    );
     wait_for_signal().await;
     tracing::info!("stopping");
     shutdown.cancel();

@@ -141,6 +141,11 @@ impl DataDir {
     }
 
     /// The API's bearer token, created (mode 0600) the first time it is asked for.
+    /// Where the API token is kept.
+    pub fn token_path(&self) -> PathBuf {
+        self.root.join(TOKEN_FILE)
+    }
+
     pub fn api_token(&self) -> Result<String> {
         let path = self.root.join(TOKEN_FILE);
         if !path.exists() {

@@ -278,7 +278,7 @@ impl RunningNode {
             tokio::spawn(events::on_events(Arc::clone(&shared), events, inbox, sync_requests)),
             tokio::spawn(events::keep_search_index(Arc::clone(&shared), shutdown)),
         ];
-        tracing::info!(publisher = %shared.own(), "node started");
+        tracing::debug!(publisher = %shared.own(), "node started");
         Ok(RunningNode { node: NodeHandle { shared }, tasks, validator })
     }
 

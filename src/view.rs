@@ -32,7 +32,7 @@ pub fn to_json(view: &impl Serialize) -> serde_json::Value {
 pub enum FindError {
     #[error("no record with id {0} is held here")]
     NoSuchId(RecordId),
-    #[error("no practice note with slug {0:?} is held here; `citymesh list` shows what is")]
+    #[error("no practice note or partnership with slug {0:?} is held here; `citymesh list` shows what is")]
     NoSuchSlug(String),
     #[error("{0:?} is neither a record id (64 hex characters) nor a slug (a-z, 0-9, '-')")]
     NotATarget(String),
@@ -251,24 +251,36 @@ pub fn records_page(store: &Store, after: Option<u64>, limit: usize) -> Result<(
     Ok((page.into_iter().map(|(_, record)| record).collect(), next))
 }
 
-/// Finds a record by id, or a practice note's head by slug (`own` publisher's first).
+/// Finds a record by id, or the head of a practice note or a partnership by slug (`own`
+/// publisher's first). A partnership's slug is the partner's key, 64 hex characters like an
+/// id: it is looked up as a slug when no record has it as its id.
 pub fn find(store: &Store, own: Option<PublisherId>, target: &str) -> Result<Record, FindError> {
-    if let Ok(id) = target.parse::<RecordId>() {
-        return store.get(&id)?.ok_or(FindError::NoSuchId(id));
+    let as_id = target.parse::<RecordId>();
+    if let Ok(id) = as_id
+        && let Some(record) = store.get(&id)?
+    {
+        return Ok(record);
     }
     if !record::is_slug(target) {
         return Err(FindError::NotATarget(target.to_owned()));
     }
+    const NAMED_BY_SLUG: [Kind; 2] = [Kind::Practice, Kind::Partnership];
     if let Some(publisher) = own {
-        let key = Key { publisher, kind: Kind::Practice, slug: target.to_owned() };
-        if let Some(record) = store.head(&key)? {
-            return Ok(record);
+        for kind in NAMED_BY_SLUG {
+            if let Some(record) = store.head(&Key { publisher, kind, slug: target.to_owned() })? {
+                return Ok(record);
+            }
         }
     }
-    let mut matches: Vec<Record> =
-        store.heads(Some(Kind::Practice))?.into_iter().filter(|record| record.slug() == target).collect();
+    let mut matches = Vec::new();
+    for kind in NAMED_BY_SLUG {
+        matches.extend(store.heads(Some(kind))?.into_iter().filter(|record| record.slug() == target));
+    }
     match matches.len() {
-        0 => Err(FindError::NoSuchSlug(target.to_owned())),
+        0 => match as_id {
+            Ok(id) => Err(FindError::NoSuchId(id)),
+            Err(_) => Err(FindError::NoSuchSlug(target.to_owned())),
+        },
         1 => Ok(matches.remove(0)),
         _ => {
             let ids: Vec<String> =

@@ -70,7 +70,7 @@ pub(super) fn run(dir: Option<PathBuf>, once: bool) -> Result<()> {
 }
 
 async fn live(root: PathBuf, once: bool) -> Result<()> {
-    println!("citymesh demo: three cities, each with its own node, keys and store, in {}\n", root.display());
+    out!("citymesh demo: three cities, each with its own node, keys and store, in {}\n", root.display())?;
     let shutdown = CancellationToken::new();
     let mut cities: Vec<Running> = Vec::new();
     for city in &CITIES {
@@ -80,12 +80,12 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
             None => Vec::new(),
         };
         let running = start(city, &root, bootstrap, shutdown.clone()).await?;
-        println!("{:<22} node started; web page at http://{}/", city.name, running.daemon.api_addr);
+        out!("{:<22} node started; web page at http://{}/", city.name, running.daemon.api_addr)?;
         cities.push(running);
     }
     wait_for_mesh(&cities).await?;
-    println!("\nThe three nodes are connected. Each city introduces itself and publishes a practice note;");
-    println!("every node checks each record's signature before storing it and passing it on:\n");
+    out!("\nThe three nodes are connected. Each city introduces itself and publishes a practice note;")?;
+    out!("every node checks each record's signature before storing it and passing it on:\n")?;
     let mut arrivals = Vec::new();
     for receiver in &cities {
         arrivals.push((receiver.city.name, receiver.node().subscribe()));
@@ -104,7 +104,7 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     let show = |receiver: &str, received: &Received| {
         let sender = names.iter().find(|(key, _)| *key == received.publisher).map_or("someone", |(_, name)| name);
         let what = if received.kind == "profile" { "profile".to_owned() } else { format!("note {}", received.slug) };
-        println!("    {receiver:<22} received {sender}'s {what} (signature verified, stored)");
+        out!("    {receiver:<22} received {sender}'s {what} (signature verified, stored)")
     };
     // Profiles may arrive by sync before anyone listens, so the count of records held, not of
     // announcements, says when everything is there.
@@ -113,7 +113,7 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
             _ = &mut deadline => break,
             arrival = next_arrival(&mut arrivals) => {
                 if let Some((receiver, received)) = arrival {
-                    show(receiver, &received);
+                    show(receiver, &received)?;
                     seen += 1;
                 }
             }
@@ -122,37 +122,38 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     // Everything is stored; show the arrivals announced meanwhile.
     for (receiver, announcements) in &mut arrivals {
         while let Ok(received) = announcements.try_recv() {
-            show(receiver, &received);
+            show(receiver, &received)?;
         }
     }
     if held(&cities) < 2 * cities.len() {
-        println!("\nOnly {seen} of {expected} records arrived within 30 seconds; the nodes may be overloaded.");
+        out!("\nOnly {seen} of {expected} records arrived within 30 seconds; the nodes may be overloaded.")?;
     }
-    println!("\nEvery city now holds {} records.", cities[0].node().records_held());
+    out!("\nEvery city now holds {} records.", cities[0].node().records_held())?;
     let folder = root.join(cities[1].city.folder);
     let binary = std::env::args().next().unwrap_or_else(|| "citymesh".to_owned());
     if !once {
-        println!("\nThe nodes keep running. Open the cities' pages in a browser:");
+        out!("\nThe nodes keep running. Open the cities' pages in a browser:")?;
         for running in &cities {
             let token = running.node().token().trim();
-            println!(
+            out!(
                 "    {:<22} http://{}/   (to publish, sign in with {token})",
-                running.city.name, running.daemon.api_addr
-            );
+                running.city.name,
+                running.daemon.api_addr
+            )?;
         }
-        println!("Publish a note on one page (Publish) and watch it arrive on the others (Browse);");
-        println!("each arrival is also printed here. Or, in another terminal, try:");
-        println!("    {binary} --data-dir {} list", folder.display());
-        println!("    {binary} --data-dir {} search compost", folder.display());
-        println!("    {binary} --data-dir {} show community-composting --history", folder.display());
-        println!("Ctrl-C stops the demo.\n");
+        out!("Publish a note on one page (Publish) and watch it arrive on the others (Browse);")?;
+        out!("each arrival is also printed here. Or, in another terminal, try:")?;
+        out!("    {binary} --data-dir {} list", folder.display())?;
+        out!("    {binary} --data-dir {} search compost", folder.display())?;
+        out!("    {binary} --data-dir {} show community-composting --history", folder.display())?;
+        out!("Ctrl-C stops the demo.\n")?;
         let signal = crate::daemon::wait_for_signal();
         tokio::pin!(signal);
         loop {
             tokio::select! {
                 _ = &mut signal => break,
                 arrival = next_arrival(&mut arrivals) => match arrival {
-                    Some((receiver, received)) => show(receiver, &received),
+                    Some((receiver, received)) => show(receiver, &received)?,
                     None => {
                         (&mut signal).await;
                         break;
@@ -165,8 +166,8 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     for running in cities {
         running.daemon.stopped().await?;
     }
-    println!("Stopped. The cities' data directories stay in {}; look around with:", root.display());
-    println!("    {binary} --data-dir {} list", folder.display());
+    out!("Stopped. The cities' data directories stay in {}; look around with:", root.display())?;
+    out!("    {binary} --data-dir {} list", folder.display())?;
     Ok(())
 }
 
@@ -236,6 +237,6 @@ async fn publish(running: &Running) -> Result<()> {
         .await
         .with_context(|| format!("{} could not publish its note", running.city.name))?;
     let title = published.record.parse_body().map(|body| body.title()).unwrap_or_default();
-    println!("{} publishes \"{title}\"", running.city.name);
+    out!("{} publishes \"{title}\"", running.city.name)?;
     Ok(())
 }

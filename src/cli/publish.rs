@@ -19,7 +19,7 @@ pub(super) fn publish(data: &DataDir, file: &Path) -> Result<()> {
         Previous::Withdrawn => eprintln!("published {slug} revision {revision} (it had been withdrawn)"),
         Previous::Older | Previous::None => eprintln!("published {slug} revision {revision}"),
     }
-    println!("{}", published.id);
+    out!("{}", published.id)?;
     Ok(())
 }
 
@@ -29,6 +29,6 @@ pub(super) fn withdraw(data: &DataDir, slug: &str, reason: &str) -> Result<()> {
     }
     let withdrawal = Backend::open_initialised(data)?.withdraw(slug, reason)?;
     eprintln!("withdrew {slug} (revision {})", withdrawal.revision);
-    println!("{}", withdrawal.id);
+    out!("{}", withdrawal.id)?;
     Ok(())
 }

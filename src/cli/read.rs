@@ -11,7 +11,7 @@ use crate::view::{self, BodyView, Detail, SearchPage, Summary, format_time};
 
 /// Prints a view as JSON, keys in alphabetical order (as the API writes them).
 pub(super) fn print_json(view: &impl Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(&view::to_json(view))?);
+    out!("{}", serde_json::to_string_pretty(&view::to_json(view))?)?;
     Ok(())
 }
 
@@ -20,19 +20,56 @@ pub(super) fn list(data: &DataDir, kind: Option<Kind>, as_json: bool) -> Result<
     if as_json {
         return print_json(&rows);
     }
-    print_rows(&rows);
-    Ok(())
+    print_rows(&rows)
 }
 
-fn print_rows(rows: &[Summary]) {
+/// At most `width` characters of `text`, cut with an ellipsis.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+/// Rows as aligned columns, a block per kind (practice notes, then profiles, then
+/// partnerships), each column as wide as its widest cell up to a limit.
+fn print_rows(rows: &[Summary]) -> Result<()> {
     if rows.is_empty() {
         eprintln!("no records held yet; publish one with `citymesh publish NOTE.md`");
-        return;
+        return Ok(());
     }
-    println!("{:<9} {:<32} {:>4}  {:<24} TITLE", "KIND", "SLUG", "REV", "PUBLISHER");
+    let kinds = ["practice", "profile", "partnership"];
+    let rank = |kind: &str| kinds.iter().position(|known| *known == kind).unwrap_or(kinds.len());
+    let mut rows: Vec<&Summary> = rows.iter().collect();
+    rows.sort_by_key(|row| rank(&row.kind));
+    let cells = |row: &Summary| {
+        // A partnership's slug is the partner's key: its start names it well enough.
+        let slug = if row.kind == "partnership" { cut(&row.slug, 13) } else { cut(&row.slug, 40) };
+        (slug, cut(&row.publisher_name, 28))
+    };
+    let slug_width = rows.iter().map(|row| cells(row).0.chars().count()).max().unwrap_or(0).max(4);
+    let publisher_width = rows.iter().map(|row| cells(row).1.chars().count()).max().unwrap_or(0).max(9);
+    let mut kind = None;
     for row in rows {
-        println!("{:<9} {:<32} {:>4}  {:<24} {}", row.kind, row.slug, row.revision, row.publisher_name, row.title);
+        if kind != Some(row.kind.as_str()) {
+            if kind.is_some() {
+                out!()?;
+            }
+            kind = Some(row.kind.as_str());
+            out!(
+                "{:<12} {:<slug_width$} {:>4}  {:<publisher_width$}  TITLE",
+                row.kind.to_uppercase(),
+                "SLUG",
+                "REV",
+                "PUBLISHER"
+            )?;
+        }
+        let (slug, publisher) = cells(row);
+        let kind = if row.withdrawn { "(withdrawn)" } else { "" };
+        out!("{kind:<12} {slug:<slug_width$} {:>4}  {publisher:<publisher_width$}  {}", row.revision, row.title)?;
     }
+    Ok(())
 }
 
 pub(super) fn show(data: &DataDir, target: &str, as_json: bool, with_history: bool) -> Result<()> {
@@ -48,30 +85,30 @@ pub(super) fn show(data: &DataDir, target: &str, as_json: bool, with_history: bo
 
 fn print_detail(detail: &Detail) -> Result<()> {
     let summary = &detail.summary;
-    println!("id:         {}", summary.id);
-    println!("publisher:  {} ({})", summary.publisher_name, summary.publisher);
-    println!("record:     {} {} revision {}", summary.kind, summary.slug, summary.revision);
-    println!("signed:     {}", format_time(summary.timestamp_ms));
-    println!("signature:  {}", if detail.signature_verified { "verified" } else { "DOES NOT VERIFY" });
+    out!("id:         {}", summary.id)?;
+    out!("publisher:  {} ({})", summary.publisher_name, summary.publisher)?;
+    out!("record:     {} {} revision {}", summary.kind, summary.slug, summary.revision)?;
+    out!("signed:     {}", format_time(summary.timestamp_ms))?;
+    out!("signature:  {}", if detail.signature_verified { "verified" } else { "DOES NOT VERIFY" })?;
     match &detail.head {
-        Some(_) if detail.is_current() => println!("status:     current"),
-        Some(head) => println!("status:     superseded by revision {} ({})", head.revision, head.id),
+        Some(_) if detail.is_current() => out!("status:     current")?,
+        Some(head) => out!("status:     superseded by revision {} ({})", head.revision, head.id)?,
         None => {}
     }
-    println!();
+    out!()?;
     match (&detail.body, &detail.markdown) {
-        (BodyView::Readable(Body::Tombstone(stone)), _) => println!("WITHDRAWN: {}", stone.reason),
-        (_, Some(markdown)) => print!("{markdown}"),
-        (body, None) => println!("{}", serde_json::to_string_pretty(&view::to_json(body))?),
+        (BodyView::Readable(Body::Tombstone(stone)), _) => out!("WITHDRAWN: {}", stone.reason)?,
+        (_, Some(markdown)) => out_part!("{markdown}")?,
+        (body, None) => out!("{}", serde_json::to_string_pretty(&view::to_json(body))?)?,
     }
     if let Some(history) = &detail.history {
-        println!("\nhistory ({} revisions held):", history.len());
+        out!("\nhistory ({} revisions held):", history.len())?;
         for revision in history {
             let mark = if revision.summary.withdrawn { " withdrawn" } else { "" };
             let time = format_time(revision.summary.timestamp_ms);
-            println!("  revision {:>3}  {}  {time}{mark}", revision.summary.revision, revision.summary.id);
+            out!("  revision {:>3}  {}  {time}{mark}", revision.summary.revision, revision.summary.id)?;
             if revision.summary.revision != 1 && !revision.changed.is_empty() {
-                println!("                changed: {}", revision.changed.join(", "));
+                out!("                changed: {}", revision.changed.join(", "))?;
             }
         }
     }
@@ -95,8 +132,7 @@ pub(super) fn search(data: &DataDir, args: super::SearchArgs) -> Result<()> {
     if args.json {
         return print_json(&results);
     }
-    print_search(&results);
-    Ok(())
+    print_search(&results)
 }
 
 /// A snippet's HTML as plain text, the matched words in *stars*.
@@ -106,17 +142,17 @@ fn plain(html: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn print_search(results: &SearchPage) {
+fn print_search(results: &SearchPage) -> Result<()> {
     if results.total == 0 {
         eprintln!("no practice note matches; try fewer words or filters");
-        return;
+        return Ok(());
     }
     let notes = if results.total == 1 { "1 note matches".to_owned() } else { format!("{} notes match", results.total) };
-    println!("{notes}; showing {}\n", results.hits.len());
+    out!("{notes}; showing {}\n", results.hits.len())?;
     for hit in &results.hits {
-        println!("{}  ({}, {})", hit.title, hit.publisher_name, hit.slug);
-        println!("    {}", plain(&hit.snippet_html));
-        println!("    id {}\n", hit.id);
+        out!("{}  ({}, {})", hit.title, hit.publisher_name, hit.slug)?;
+        out!("    {}", plain(&hit.snippet_html))?;
+        out!("    id {}\n", hit.id)?;
     }
     for name in crate::search::FACETS {
         let counts = results.facets.get(name).map(Vec::as_slice).unwrap_or_default();
@@ -128,8 +164,9 @@ fn print_search(results: &SearchPage) {
             .take(8)
             .map(|count| format!("{} ({})", count.name.as_deref().unwrap_or(&count.value), count.count))
             .collect();
-        println!("{name:<10} {}", shown.join(", "));
+        out!("{name:<10} {}", shown.join(", "))?;
     }
+    Ok(())
 }
 
 pub(super) fn status(data: &DataDir, as_json: bool) -> Result<()> {
@@ -137,47 +174,45 @@ pub(super) fn status(data: &DataDir, as_json: bool) -> Result<()> {
     match (&status, as_json) {
         (NodeStatus::Running(status), true) => print_json(status),
         (NodeStatus::Stopped(stopped), true) => print_json(stopped),
-        (NodeStatus::Running(status), false) => {
-            print_running(status);
-            Ok(())
-        }
+        (NodeStatus::Running(status), false) => print_running(status),
         (NodeStatus::Stopped(stopped), false) => {
-            println!("node:        not running (start it with `citymesh run`)");
-            println!("publisher:   {}", stopped.publisher.as_deref().unwrap_or_default());
-            println!("networks:    {}", stopped.networks.join(", "));
-            println!("records:     {}", stopped.records);
+            out!("node:        not running (start it with `citymesh run`)")?;
+            out!("publisher:   {}", stopped.publisher.as_deref().unwrap_or_default())?;
+            out!("networks:    {}", stopped.networks.join(", "))?;
+            out!("records:     {}", stopped.records)?;
             Ok(())
         }
     }
 }
 
-fn print_running(status: &crate::node::Status) {
-    println!("node:        running, peer id {}", status.peer_id);
+fn print_running(status: &crate::node::Status) -> Result<()> {
+    out!("node:        running, peer id {}", status.peer_id)?;
     for address in &status.listen_addrs {
-        println!("listening:   {address}");
+        out!("listening:   {address}")?;
     }
-    println!("publisher:   {}", status.publisher);
-    println!("networks:    {}", status.networks.join(", "));
-    println!("records:     {}", status.records);
-    println!("peers:       {} connected", status.connected_peers.len());
+    out!("publisher:   {}", status.publisher)?;
+    out!("networks:    {}", status.networks.join(", "))?;
+    out!("records:     {}", status.records)?;
+    out!("peers:       {} connected", status.connected_peers.len())?;
     for peer in &status.connected_peers {
-        println!("             {peer}");
+        out!("             {peer}")?;
     }
     for report in &status.syncs {
-        println!("last sync:   {} at {}: {}", report.peer, format_time(report.at_ms), super::sync_outcome(report));
+        out!("last sync:   {} at {}: {}", report.peer, format_time(report.at_ms), super::sync_outcome(report))?;
     }
-    println!("trust:       {}", status.trust_policy);
+    out!("trust:       {}", status.trust_policy)?;
     for penalty in &status.penalties {
         let banned = if penalty.banned { ", banned" } else { "" };
-        println!(
+        out!(
             "penalised:   {}: {} strikes{banned}; last: {}",
             penalty.peer,
             penalty.strikes,
             penalty.last_fault.as_deref().unwrap_or_default()
-        );
+        )?;
     }
     if let Some(last) = &status.last_received {
         let time = format_time(last.at_ms);
-        println!("last record: {} {} revision {} from {} at {time}", last.kind, last.slug, last.revision, last.from);
+        out!("last record: {} {} revision {} from {} at {time}", last.kind, last.slug, last.revision, last.from)?;
     }
+    Ok(())
 }

@@ -12,7 +12,7 @@ use crate::datadir::DataDir;
 pub(super) fn invite(data: &DataDir, addresses: &[String]) -> Result<()> {
     let backend = Backend::open_initialised(data)?;
     let invite = backend.invite(addresses)?;
-    println!("{}", invite.code);
+    out!("{}", invite.code)?;
     if backend.is_running() {
         eprintln!(
             "Send this line to a partner; they run `citymesh partner add <code>`. It names {} and these addresses:",
@@ -21,6 +21,14 @@ pub(super) fn invite(data: &DataDir, addresses: &[String]) -> Result<()> {
         for address in &invite.addresses {
             eprintln!("    {address}");
         }
+    }
+    let loopback = |address: &String| address.starts_with("/ip4/127.") || address.starts_with("/ip6/::1/");
+    if !invite.addresses.is_empty() && invite.addresses.iter().all(loopback) {
+        eprintln!(
+            "warning: the code names only loopback addresses (127.0.0.1), which reach this computer alone: a \
+             partner elsewhere cannot connect with it. Run the node on an address others can reach (the default \
+             --listen /ip4/0.0.0.0/tcp/7879), or name one with --address /ip4/PUBLIC-IP/tcp/7879."
+        );
     }
     Ok(())
 }
@@ -58,10 +66,12 @@ pub(super) fn list(data: &DataDir, as_json: bool) -> Result<()> {
         let blocked = if partner.blocked { ", BLOCKED" } else { "" };
         let label = if partner.label.is_empty() { String::new() } else { format!(" [{}]", partner.label) };
         let last_sync = row.last_sync_ms.map_or("never".to_owned(), super::format_time);
-        println!(
+        out!(
             "{}{label}  {}  {mutual}{blocked}, {} records held, last sync {last_sync}",
-            partner.name, partner.publisher, partner.records
-        );
+            partner.name,
+            partner.publisher,
+            partner.records
+        )?;
     }
     Ok(())
 }
@@ -85,7 +95,7 @@ pub(super) fn block(data: &DataDir, publisher: &str, unblock: bool) -> Result<()
 pub(super) fn policy(data: &DataDir, policy: Option<&str>) -> Result<()> {
     let backend = Backend::open_initialised(data)?;
     match policy {
-        None => println!("{}", backend.policy()?),
+        None => out!("{}", backend.policy()?)?,
         Some(policy) => eprintln!("the trust policy is now {}", backend.set_policy(policy)?),
     }
     Ok(())
@@ -98,7 +108,7 @@ pub(super) fn set_profile(data: &DataDir, args: ProfileArgs) -> Result<()> {
     } else {
         eprintln!("signed profile revision {}", published.revision);
     }
-    println!("{}", published.id);
+    out!("{}", published.id)?;
     Ok(())
 }
 

@@ -228,3 +228,53 @@ fn the_profile_is_changed_field_by_field_and_bad_values_are_named() {
     check_mentions(&city.fails(&["profile", "set", "--language", "not a tag"]), &["languages"]);
     check_mentions(&city.fails(&["profile", "set", "--type", "club"]), &["organisation_type"]);
 }
+
+#[test]
+fn the_output_reads_well_and_a_closed_pipe_is_no_failure() {
+    // `init` without --name says what partners will see and how to change it, then what is next.
+    let unnamed = DataDir::empty();
+    let output = unnamed.run(&["init", "--country", "ID"]);
+    assert!(output.status.success());
+    check_mentions(
+        &String::from_utf8_lossy(&output.stderr),
+        &["No --name was given", "citymesh profile set --name", "citymesh run"],
+    );
+
+    let city = DataDir::initialised("City of Surabaya");
+    city.publish(EXAMPLE);
+    // A partnership, added from an invite code that names only a loopback address (which
+    // `invite` warns about), is listed under its own kind and shown by its slug.
+    let partner = DataDir::initialised("Recife");
+    let invite = partner.run(&["invite", "--address", "/ip4/127.0.0.1/tcp/7879"]);
+    assert!(invite.status.success());
+    check_mentions(&String::from_utf8_lossy(&invite.stderr), &["warning: the code names only loopback addresses"]);
+    let code = String::from_utf8(invite.stdout).unwrap();
+    city.ok(&["partner", "add", code.trim()]);
+    let listed = city.ok(&["list"]);
+    let lines: Vec<&str> = listed.lines().collect();
+    let header =
+        |kind: &str| lines.iter().position(|line| line.starts_with(kind)).unwrap_or_else(|| panic!("{listed}"));
+    let (practice, profile, partnership) = (header("PRACTICE"), header("PROFILE"), header("PARTNERSHIP"));
+    assert!(practice < profile && profile < partnership, "a block per kind:\n{listed}");
+    // Columns line up: each row's slug starts where its header's SLUG does.
+    let slug_at = lines[practice].find("SLUG").unwrap();
+    assert_eq!(lines[practice + 1].find("community-composting"), Some(slug_at), "{listed}");
+    let partner_key = partner.ok(&["status", "--json"]);
+    let partner_key: serde_json::Value = serde_json::from_str(&partner_key).unwrap();
+    let partner_key = partner_key["publisher"].as_str().unwrap().to_owned();
+    check_mentions(&city.ok(&["show", &partner_key]), &["partnership", &partner_key]);
+
+    // The reader stops reading at once (`citymesh list | head -0`): no panic, no failure.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_citymesh"))
+        .arg("--data-dir")
+        .arg(city.path())
+        .args(["list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    check_no_panic(&output);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
