@@ -215,7 +215,13 @@ fn main() {
     );
 
     let mut rng = Rng(0x9e37);
-    let page = |text: String, filters: Vec<(&'static str, String)>| SearchQuery { text, filters, limit: 20, offset: 0 };
+    let page = |text: String, filters: Vec<(&'static str, String)>| SearchQuery {
+        text,
+        filters,
+        hidden: Vec::new(),
+        limit: 20,
+        offset: 0,
+    };
     // Words across the frequency range: the Zipf draw favours common ones, as users' words do.
     let one: Vec<SearchQuery> = (0..QUERIES).map(|_| page(words[rng.zipf(VOCABULARY)].clone(), vec![])).collect();
     let multi: Vec<SearchQuery> = (0..QUERIES)
@@ -247,7 +253,8 @@ fn main() {
         measure(&search, "no words, theme (browse)", &browse),
         // What GET /api/v1/search does: also names each hit's publisher from the profiles held.
         measure_with("one word, as the API answers", &one, |query| {
-            let answer = citymesh::view::search(&store, &search, query).expect("a search");
+            let answer =
+                citymesh::view::search(&store, &citymesh::view::Names::new(&store), &search, query).expect("a search");
             answer.total
         }),
     ]

@@ -224,6 +224,34 @@ impl Archive {
     }
 
     /// Refuses a publisher's records from now on; returns its key.
+    /// Partners in return with a publisher whose partnership record names this one.
+    pub fn accept_partner(&self, publisher: &str) -> Result<Added, PartnerError> {
+        partners::accept(&self.data, &self.store, self.key()?, publisher)
+    }
+
+    pub fn ignore_partner(&self, publisher: &str) -> Result<String, PartnerError> {
+        partners::ignore(&self.data, publisher)
+    }
+
+    /// Publishers that named this one as a partner and wait for an answer.
+    pub fn invitations(&self) -> Result<Vec<PublisherId>> {
+        partners::invitations(&self.data, &self.config, &self.store, self.key()?.publisher())
+    }
+
+    /// Hides a note (by slug) or, with an empty slug, a publisher from the pages.
+    pub fn hide(&self, publisher: &str, slug: &str) -> Result<String, PartnerError> {
+        partners::hide(&self.data, &self.store, publisher, slug)
+    }
+
+    pub fn unhide(&self, publisher: &str, slug: &str) -> Result<String, PartnerError> {
+        partners::unhide(&self.data, publisher, slug)
+    }
+
+    /// What is hidden from the pages.
+    pub fn hidden(&self) -> Result<Vec<crate::trust::HiddenEntry>> {
+        Ok(self.data.trust_file()?.hidden)
+    }
+
     pub fn block(&self, publisher: &str) -> Result<String, PartnerError> {
         let own = self.key()?.publisher();
         partners::block(&self.data, &self.store, own, publisher)
@@ -246,7 +274,7 @@ impl Archive {
 
     /// The heads, newest first, filtered, a page at a time.
     pub fn list(&self, filter: &Filter, after: Option<Cursor>, limit: usize) -> Result<Page, StoreError> {
-        view::page(&self.store, filter, after, limit)
+        view::page(&self.store, &self.names(), filter, after, limit)
     }
 
     /// A record by id, or a practice note's head by slug (this publisher's first).
@@ -257,7 +285,7 @@ impl Archive {
     /// Everything about a record, by id or slug; with its key's history when asked.
     pub fn show(&self, target: &str, with_history: bool) -> Result<Detail, FindError> {
         let record = self.find(target)?;
-        Ok(view::detail(&self.store, &record, with_history, crate::author::now_ms())?)
+        Ok(view::detail(&self.store, &self.names(), &record, with_history, crate::author::now_ms())?)
     }
 
     /// Records held, in arrival order, a page at a time, with their exact bytes.
@@ -267,7 +295,7 @@ impl Archive {
 
     /// Full-text search over the current practice notes.
     pub fn search(&self, query: &SearchQuery) -> Result<SearchPage, SearchError> {
-        view::search(&self.store, self.search_index()?, query)
+        view::search(&self.store, &self.names(), self.search_index()?, query)
     }
 
     /// Every partner, from invites first, then from config.toml.
@@ -277,6 +305,24 @@ impl Archive {
 
     pub fn blocks(&self) -> Result<Vec<BlockEntry>> {
         Ok(self.data.trust_file()?.blocked)
+    }
+
+    /// Publishers' names as this node shows them: partners by the local names this node gave
+    /// them, others by their profiles.
+    pub fn names(&self) -> Names<'_> {
+        let petnames = self.data.trust_file().map(|file| file.petnames()).unwrap_or_default();
+        Names::with_petnames(&self.store, petnames)
+    }
+
+    /// The names of partners' nodes, by peer id, as the invite codes named their nodes.
+    pub fn peer_names(&self) -> std::collections::HashMap<String, String> {
+        let Ok(file) = self.data.trust_file() else { return Default::default() };
+        let names = self.names();
+        file.partners
+            .iter()
+            .filter(|entry| !entry.peer_id.is_empty())
+            .map(|entry| (entry.peer_id.clone(), names.of_hex(&entry.publisher)))
+            .collect()
     }
 
     /// This publisher's name, from its profile.

@@ -15,7 +15,7 @@ use crate::record::{
     self, Body, Draft, Key, Kind, PublisherId, PublisherKey, Record, RecordError, parse_hex32, to_hex,
 };
 use crate::store::{Store, StoreError};
-use crate::trust::{BlockEntry, PartnerEntry, Policy, PolicyKind, TrustInputs};
+use crate::trust::{BlockEntry, HiddenEntry, PartnerEntry, Policy, PolicyKind, TrustInputs};
 use crate::wire::{Partnership, Tombstone};
 
 /// Why a partner or block could not be changed; nothing was changed.
@@ -145,6 +145,102 @@ pub fn add(data: &DataDir, store: &Store, key: &PublisherKey, code: &str, label:
     let record = sign_partnership(store, key, &invite.publisher.0, false)?;
     data.write_trust_file(&file)?;
     Ok(Added { entry, record })
+}
+
+/// Makes a publisher whose partnership record names this one a partner in return, and signs a
+/// partnership record naming it. There is no invite code, so no address: its node is met when
+/// it connects, as it does, holding this node's address.
+pub fn accept(data: &DataDir, store: &Store, key: &PublisherKey, publisher: &str) -> Result<Added, PartnerError> {
+    let partner = publisher_key(publisher)?;
+    let hex = to_hex(&partner);
+    if partner == key.publisher().0 {
+        return Err(PartnerError::Own);
+    }
+    let mut file = data.trust_file()?;
+    if file.is_blocked(&partner) {
+        return Err(PartnerError::Blocked(hex));
+    }
+    if file.partner(&partner).is_none() && store.publisher_items(&partner)?.is_empty() {
+        return Err(PartnerError::Unknown(hex));
+    }
+    let entry = PartnerEntry {
+        publisher: hex.clone(),
+        name: crate::view::Names::new(store).of(&PublisherId(partner)),
+        label: String::new(),
+        peer_id: String::new(),
+        addresses: Vec::new(),
+        added_ms: now_ms(),
+    };
+    if file.partner(&partner).is_none() {
+        file.partners.push(entry.clone());
+    }
+    file.ignored.retain(|ignored| *ignored != hex);
+    let record = sign_partnership(store, key, &partner, false)?;
+    data.write_trust_file(&file)?;
+    Ok(Added { entry, record })
+}
+
+/// Stops asking whether to partner with a publisher that named this one.
+pub fn ignore(data: &DataDir, publisher: &str) -> Result<String, PartnerError> {
+    let hex = to_hex(&publisher_key(publisher)?);
+    let mut file = data.trust_file()?;
+    if !file.ignored.contains(&hex) {
+        file.ignored.push(hex.clone());
+        data.write_trust_file(&file)?;
+    }
+    Ok(hex)
+}
+
+/// Publishers whose current partnership records name `own` and that are not partners here,
+/// nor blocked, nor ignored: invitations to partner in return.
+pub fn invitations(
+    data: &DataDir,
+    config: &Config,
+    store: &Store,
+    own: PublisherId,
+) -> anyhow::Result<Vec<PublisherId>> {
+    let file = data.trust_file()?;
+    let configured = |publisher: &[u8; 32]| {
+        config.trust.partners.iter().any(|text| parse_hex32(text).ok().as_ref() == Some(publisher))
+    };
+    let mut out: Vec<PublisherId> = partnership_graph(store)?
+        .into_iter()
+        .filter(|(publisher, named)| {
+            named.contains(&own.0)
+                && file.partner(publisher).is_none()
+                && !configured(publisher)
+                && !file.is_blocked(publisher)
+                && !file.ignored.contains(&to_hex(publisher))
+        })
+        .map(|(publisher, _)| PublisherId(publisher))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Hides a note (`slug`) or, with an empty slug, everything of a publisher from this node's
+/// pages; its records are kept and still shared.
+pub fn hide(data: &DataDir, store: &Store, publisher: &str, slug: &str) -> Result<String, PartnerError> {
+    let key = publisher_key(publisher)?;
+    let hex = to_hex(&key);
+    if store.publisher_items(&key)?.is_empty() {
+        return Err(PartnerError::Unknown(hex));
+    }
+    let mut file = data.trust_file()?;
+    if !file.hidden.iter().any(|entry| entry.publisher == hex && entry.slug == slug) {
+        file.hidden.push(HiddenEntry { publisher: hex.clone(), slug: slug.to_owned(), added_ms: now_ms() });
+        data.write_trust_file(&file)?;
+    }
+    Ok(hex)
+}
+
+/// Shows again what [`hide`] hid.
+pub fn unhide(data: &DataDir, publisher: &str, slug: &str) -> Result<String, PartnerError> {
+    let hex = to_hex(&publisher_key(publisher)?);
+    let mut file = data.trust_file()?;
+    file.hidden.retain(|entry| !(entry.publisher == hex && entry.slug == slug));
+    data.write_trust_file(&file)?;
+    Ok(hex)
 }
 
 /// Ends a partnership made by invite code; returns the withdrawal of our partnership record.

@@ -73,6 +73,8 @@ pub struct SearchQuery {
     /// `(facet, value)` pairs, e.g. `("theme", "solid-waste")`: a hit has one of the values
     /// given for each facet named.
     pub filters: Vec<(&'static str, String)>,
+    /// Left out: publishers (their keys in hex) and notes (`publisher/slug`).
+    pub hidden: Vec<String>,
     pub limit: usize,
     pub offset: usize,
 }
@@ -426,6 +428,13 @@ impl Search {
         for (_, alternatives) in by_facet {
             let any = alternatives.into_iter().map(|query| (Occur::Should, query)).collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        for hidden in &query.hidden {
+            let term = match hidden.contains('/') {
+                true => Term::from_field_text(f.key, hidden),
+                false => facet_term(f, "publisher", hidden),
+            };
+            clauses.push((Occur::MustNot, Box::new(TermQuery::new(term, IndexRecordOption::Basic))));
         }
         let combined = BooleanQuery::new(clauses);
         let facets = FacetCounts { segments: self.segment_facets(&searcher)? };

@@ -106,9 +106,38 @@ pub struct TrustFile {
     pub partners: Vec<PartnerEntry>,
     #[serde(default)]
     pub blocked: Vec<BlockEntry>,
+    /// Publishers whose partnership records name this node, and whose invitation was ignored
+    /// (their records still arrive under the policy; the page just stops asking).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
+    /// Notes and publishers hidden from this node's pages: kept and shared, not shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<HiddenEntry>,
+}
+
+/// A note (a publisher's slug) or, with no slug, everything of a publisher, hidden.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HiddenEntry {
+    pub publisher: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub slug: String,
+    pub added_ms: i64,
 }
 
 impl TrustFile {
+    /// The local names this node gave its partners, by publisher (partners it gave none are
+    /// left out).
+    pub fn petnames(&self) -> std::collections::HashMap<crate::record::PublisherId, String> {
+        self.partners
+            .iter()
+            .filter(|entry| !entry.label.trim().is_empty())
+            .filter_map(|entry| {
+                let key = crate::record::parse_hex32(&entry.publisher).ok()?;
+                Some((crate::record::PublisherId(key), entry.label.trim().to_owned()))
+            })
+            .collect()
+    }
+
     /// Parses the file; the message names what is wrong.
     pub fn parse(text: &str) -> Result<TrustFile, String> {
         let file: TrustFile = serde_json::from_str(text).map_err(|error| error.to_string())?;
@@ -132,6 +161,13 @@ impl TrustFile {
 
     pub fn is_blocked(&self, publisher: &[u8; 32]) -> bool {
         self.blocked.iter().any(|block| parse_hex32(&block.publisher).ok().as_ref() == Some(publisher))
+    }
+}
+
+impl HiddenEntry {
+    /// What search leaves out for it: the publisher's key in hex, or `publisher/slug`.
+    pub fn key(&self) -> String {
+        if self.slug.is_empty() { self.publisher.clone() } else { format!("{}/{}", self.publisher, self.slug) }
     }
 }
 
@@ -245,6 +281,7 @@ mod tests {
             policy: None,
             partners: partners.iter().map(entry).collect(),
             blocked: blocked.iter().map(|n| BlockEntry { publisher: key(*n), added_ms: 0 }).collect(),
+            ..TrustFile::default()
         }
     }
 

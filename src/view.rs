@@ -42,16 +42,34 @@ pub enum FindError {
     Store(#[from] StoreError),
 }
 
-/// Publishers' names, from their profiles; a short key where no profile is held. Each
-/// publisher's profile is looked up when first asked for, then remembered.
+/// Publishers' names as this node shows them: the local name (petname) this node gave a
+/// partner, else the name in the publisher's profile, else the start of its key. A profile name
+/// that another key's profile claims too is shown with the key's fingerprint, so that nobody
+/// can pass for another city by taking its name. Each publisher is looked up when first asked
+/// for, then remembered.
 pub struct Names<'a> {
     store: &'a Store,
+    petnames: HashMap<PublisherId, String>,
     known: std::cell::RefCell<HashMap<PublisherId, Option<String>>>,
+    /// Publishers by their profile name, lower-cased; read when first needed.
+    claims: std::cell::OnceCell<HashMap<String, Vec<PublisherId>>>,
+}
+
+/// The start of a key in groups of four, as people compare keys: "3f2a 9c1b 77d0 e415".
+pub fn fingerprint(publisher: &PublisherId) -> String {
+    let hex = publisher.to_string();
+    let groups: Vec<&str> = (0..4).filter_map(|group| hex.get(group * 4..group * 4 + 4)).collect();
+    groups.join(" ")
 }
 
 impl<'a> Names<'a> {
     pub fn new(store: &'a Store) -> Self {
-        Self { store, known: Default::default() }
+        Self::with_petnames(store, HashMap::new())
+    }
+
+    /// Names where `petnames` (a partner's local name, by publisher) win over profiles.
+    pub fn with_petnames(store: &'a Store, petnames: HashMap<PublisherId, String>) -> Self {
+        Self { store, petnames, known: Default::default(), claims: Default::default() }
     }
 
     /// The name in the publisher's profile, if one is held.
@@ -71,8 +89,33 @@ impl<'a> Names<'a> {
         name
     }
 
+    /// The other publishers whose profiles claim the same name as `publisher`'s.
+    pub fn sharing_name(&self, publisher: &PublisherId) -> Vec<PublisherId> {
+        let Some(name) = self.known(publisher) else { return Vec::new() };
+        let claims = self.claims.get_or_init(|| {
+            let mut claims: HashMap<String, Vec<PublisherId>> = HashMap::new();
+            for profile in self.store.heads(Some(Kind::Profile)).unwrap_or_default() {
+                if let Ok(Body::Profile(body)) = profile.parse_body() {
+                    claims.entry(body.name.trim().to_lowercase()).or_default().push(profile.publisher());
+                }
+            }
+            claims
+        });
+        let others = claims.get(&name.trim().to_lowercase()).map(Vec::as_slice).unwrap_or_default();
+        others.iter().filter(|other| *other != publisher).copied().collect()
+    }
+
     pub fn of(&self, publisher: &PublisherId) -> String {
-        self.known(publisher).unwrap_or_else(|| publisher.to_string()[..12].to_owned())
+        if let Some(petname) = self.petnames.get(publisher) {
+            return petname.clone();
+        }
+        match self.known(publisher) {
+            Some(name) if !self.sharing_name(publisher).is_empty() => {
+                format!("{name} (key {})", fingerprint(publisher))
+            }
+            Some(name) => name,
+            None => publisher.to_string()[..12].to_owned(),
+        }
     }
 
     /// [`Names::of`] for a key in hex (as search results carry it); other text stays as it is.
@@ -202,8 +245,13 @@ impl std::str::FromStr for Cursor {
 
 /// One page of a filtered listing of heads, newest first: the rows and, when more follow, the
 /// cursor of the next page.
-pub fn page(store: &Store, filter: &Filter, after: Option<Cursor>, limit: usize) -> Result<Page, StoreError> {
-    let names = Names::new(store);
+pub fn page(
+    store: &Store,
+    names: &Names,
+    filter: &Filter,
+    after: Option<Cursor>,
+    limit: usize,
+) -> Result<Page, StoreError> {
     let mut heads: Vec<Record> = store
         .heads(filter.kind)?
         .into_iter()
@@ -214,7 +262,7 @@ pub fn page(store: &Store, filter: &Filter, after: Option<Cursor>, limit: usize)
     let more = heads.len() > limit;
     heads.truncate(limit);
     let next = if more { heads.last().map(Cursor::of) } else { None };
-    let records = heads.iter().map(|record| Summary::of(record, &names)).collect();
+    let records = heads.iter().map(|record| Summary::of(record, names)).collect();
     Ok(Page { records, next_cursor: next.map(|cursor| cursor.to_string()) })
 }
 

@@ -136,6 +136,6 @@ impl SearchParams {
         if offset > MAX_OFFSET {
             return Err(ApiError::invalid(format!("offset {offset} is not allowed; 0 to {MAX_OFFSET}")));
         }
-        Ok(SearchQuery { text: self.q, filters, limit, offset })
+        Ok(SearchQuery { text: self.q, filters, hidden: Vec::new(), limit, offset })
     }
 }

@@ -1,10 +1,12 @@
 //! The node's web page: server-rendered HTML from the askama templates in `templates/`, one
-//! stylesheet, no JavaScript. Reading needs nothing; writing needs a session (`session.rs`).
-//! One file per page: the home page and browsing (`browse.rs`), a note (`note.rs`), the
+//! stylesheet, and one small script (a copy button) that nothing needs. Reading needs nothing;
+//! writing needs a session (`session.rs`). One file per page: the home page and browsing
+//! (`browse.rs`), a note (`note.rs`), hiding, blocking and answering invitations (`hiding.rs`), the
 //! publish and edit form (`publish.rs`), partners and the network (`network.rs`). Each page
 //! asks the [`NodeHandle`] for what it shows and renders it.
 
 mod browse;
+mod hiding;
 mod network;
 mod note;
 mod prose;
@@ -31,15 +33,30 @@ pub(super) fn routes() -> Router<NodeHandle> {
         .route("/notes/{target}/withdraw", post(publish::withdraw))
         .route("/publish", get(publish::new_form).post(publish::publish))
         .route("/partners", get(network::partners).post(network::add_partner))
+        .route("/partners/accept", post(hiding::accept))
+        .route("/partners/ignore", post(hiding::ignore))
+        .route("/hidden", get(hiding::hidden))
+        .route("/hide", post(hiding::hide))
+        .route("/unhide", post(hiding::unhide))
+        .route("/block", post(hiding::block))
+        .route("/unblock", post(hiding::unblock))
         .route("/network", get(network::network))
         .route("/signin", get(session::signin_form).post(session::signin))
         .route("/signout", post(session::signout))
         .route("/static/style.css", get(style))
+        .route("/static/copy.js", get(copy_script))
 }
 
 async fn style() -> Response {
     let css = include_str!("../../static/style.css");
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=300")], css).into_response()
+}
+
+/// The one script: a copy button beside the invite code. Pages work without it.
+async fn copy_script() -> Response {
+    let script = include_str!("../../static/copy.js");
+    let headers = [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=300")];
+    (headers, script).into_response()
 }
 
 /// What every page shows around its content.

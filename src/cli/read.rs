@@ -195,7 +195,10 @@ fn print_running(status: &crate::node::Status) -> Result<()> {
     out!("records:     {}", status.records)?;
     out!("peers:       {} connected", status.connected_peers.len())?;
     for peer in &status.connected_peers {
-        out!("             {peer}")?;
+        match status.peer_names.get(peer) {
+            Some(name) => out!("             {name} ({peer})")?,
+            None => out!("             {peer}")?,
+        }
     }
     for report in &status.syncs {
         out!("last sync:   {} at {}: {}", report.peer, format_time(report.at_ms), super::sync_outcome(report))?;

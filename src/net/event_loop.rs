@@ -394,7 +394,7 @@ impl EventLoop {
                 if num_established.get() == 1 =>
             {
                 let address = endpoint.get_remote_address().clone();
-                tracing::info!(peer = %peer_id, %address, "peer connected");
+                tracing::debug!(peer = %peer_id, %address, "peer connected");
                 self.emit(Event::PeerConnected { peer: peer_id, address, dialed: endpoint.is_dialer() });
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established: 0, cause, .. } => {

@@ -84,6 +84,10 @@ pub(super) async fn on_events(
         match event {
             Event::Received(inbound) => on_gossip(&shared, &inbox, inbound),
             Event::PeerConnected { peer, address, dialed } => {
+                match shared.archive.peer_names().get(&peer.to_string()) {
+                    Some(name) => tracing::info!(%peer, %address, "{name}'s node connected"),
+                    None => tracing::info!(%peer, %address, "a peer connected"),
+                }
                 if dialed {
                     remember(&shared, peer, address);
                 }

@@ -12,7 +12,7 @@ use crate::search::{SearchError, SearchQuery};
 use crate::store::StoreError;
 use crate::sync::SyncReport;
 use crate::trust::BlockEntry;
-use crate::view::{self, Cursor, Detail, EnvelopePage, Filter, HitView, Names, Page, SearchPage};
+use crate::view::{self, Cursor, Detail, EnvelopePage, Filter, HitView, Page, SearchPage};
 use crate::wire::{Practice, Profile};
 
 /// The node's state, as `status` shows it.
@@ -25,6 +25,9 @@ pub struct Status {
     /// Records held (every revision).
     pub records: usize,
     pub connected_peers: Vec<String>,
+    /// The organisations whose nodes those peers are, where this node knows (its partners').
+    #[serde(default)]
+    pub peer_names: std::collections::BTreeMap<String, String>,
     pub gossip_peers: usize,
     pub mesh_peers: usize,
     pub last_received: Option<Received>,
@@ -38,6 +41,9 @@ pub struct Status {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeerView {
     pub peer: String,
+    /// The organisation whose node it is, where this node knows (a partner's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub last_sync: Option<SyncReport>,
     pub penalty: Option<Penalty>,
     pub gossip_score: Option<f64>,
@@ -62,7 +68,11 @@ impl NodeHandle {
     /// The node's state: network, records held, recent arrivals, refusals and syncs.
     pub async fn status(&self) -> Result<Status, NodeError> {
         let net = self.net_status().await?;
+        let names = self.peer_names().await;
+        let peer_names =
+            net.connected_peers.iter().filter_map(|peer| Some((peer.clone(), names.get(peer)?.clone()))).collect();
         Ok(Status {
+            peer_names,
             peer_id: net.peer_id,
             listen_addrs: net.listen_addrs,
             publisher: self.publisher().to_string(),
@@ -130,9 +140,15 @@ impl NodeHandle {
 
     /// A publisher's name, from its profile (the start of its key when none is held).
     pub async fn name_of(&self, publisher: PublisherId) -> String {
-        self.blocking(move |shared| Ok::<_, StoreError>(Names::new(shared.store()).of(&publisher)))
+        self.blocking(move |shared| Ok::<_, StoreError>(shared.archive.names().of(&publisher)))
             .await
             .unwrap_or_else(|_| publisher.to_string()[..12].to_owned())
+    }
+
+    /// The other publishers whose profiles claim `publisher`'s name.
+    pub async fn sharing_name(&self, publisher: PublisherId) -> Vec<PublisherId> {
+        let others = self.blocking(move |shared| Ok::<_, StoreError>(shared.archive.names().sharing_name(&publisher)));
+        others.await.unwrap_or_default()
     }
 
     /// Records held, in arrival order, a page at a time, with their exact bytes.
@@ -149,7 +165,7 @@ impl NodeHandle {
     pub async fn adaptations(&self, ids: Vec<RecordId>) -> Result<Vec<HitView>, NodeError> {
         self.blocking(move |shared| {
             let archive = &shared.archive;
-            view::adaptations(archive.store(), archive.search_index()?, &ids)
+            view::adaptations(archive.store(), &archive.names(), archive.search_index()?, &ids)
         })
         .await
     }
@@ -186,6 +202,7 @@ impl NodeHandle {
     pub async fn peers(&self) -> Result<Vec<PeerView>, NodeError> {
         let net = self.net_status().await?;
         let (syncs, penalties) = (self.syncs(), self.penalties());
+        let names = self.peer_names().await;
         let mut peers = Vec::new();
         for peer in net.connected_peers {
             let gossip_score = match peer.parse() {
@@ -196,10 +213,26 @@ impl NodeHandle {
                 last_sync: syncs.get(&peer).cloned(),
                 penalty: penalties.iter().find(|penalty| penalty.peer == peer).cloned(),
                 gossip_score,
+                name: names.get(&peer).cloned(),
                 peer,
             });
         }
         Ok(peers)
+    }
+
+    /// The organisations whose nodes peers are, by peer id, where this node knows (partners').
+    pub async fn peer_names(&self) -> std::collections::HashMap<String, String> {
+        self.blocking(|shared| Ok::<_, NodeError>(shared.archive.peer_names())).await.unwrap_or_default()
+    }
+
+    /// Publishers that named this node as a partner and wait for an answer.
+    pub async fn invitations(&self) -> Result<Vec<PublisherId>, NodeError> {
+        self.blocking(|shared| shared.archive.invitations().map_err(NodeError::Failed)).await
+    }
+
+    /// What is hidden from the pages.
+    pub async fn hidden(&self) -> Result<Vec<crate::trust::HiddenEntry>, NodeError> {
+        self.blocking(|shared| shared.archive.hidden().map_err(NodeError::Failed)).await
     }
 
     /// The blocked publishers.

@@ -288,6 +288,32 @@ impl NodeHandle {
         self.change_trust(move |archive| archive.block(&publisher)).await
     }
 
+    /// Partners in return with a publisher whose partnership record names this node; gossips
+    /// this node's partnership record.
+    pub async fn accept_partner(&self, publisher: String) -> Result<(), NodeError> {
+        let added = self.change_trust(move |archive| archive.accept_partner(&publisher)).await?;
+        if let Some(record) = &added.record {
+            self.gossip(record).await;
+        }
+        self.shared.sync_soon(None);
+        Ok(())
+    }
+
+    /// Stops asking whether to partner with a publisher that named this node.
+    pub async fn ignore_partner(&self, publisher: String) -> Result<String, NodeError> {
+        self.blocking(move |shared| shared.archive.ignore_partner(&publisher).map_err(NodeError::from)).await
+    }
+
+    /// Hides a note (by slug) or, with an empty slug, a publisher from the pages; kept and
+    /// shared still.
+    pub async fn hide(&self, publisher: String, slug: String) -> Result<String, NodeError> {
+        self.blocking(move |shared| shared.archive.hide(&publisher, &slug).map_err(NodeError::from)).await
+    }
+
+    pub async fn unhide(&self, publisher: String, slug: String) -> Result<String, NodeError> {
+        self.blocking(move |shared| shared.archive.unhide(&publisher, &slug).map_err(NodeError::from)).await
+    }
+
     /// Accepts a blocked publisher's records again, and fetches what was refused.
     pub async fn unblock(&self, publisher: String) -> Result<String, NodeError> {
         let unblocked = self.change_trust(move |archive| archive.unblock(&publisher)).await?;

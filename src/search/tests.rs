@@ -27,6 +27,7 @@ fn query(text: &str, filters: &[(&'static str, &str)]) -> SearchQuery {
     SearchQuery {
         text: text.to_owned(),
         filters: filters.iter().map(|(name, value)| (*name, (*value).to_owned())).collect(),
+        hidden: Vec::new(),
         limit: 10,
         offset: 0,
     }
@@ -68,6 +69,12 @@ fn notes_are_found_by_words_facets_and_follow_revisions_and_withdrawals() {
     assert_eq!(all.facets["country"].len(), 2);
     assert_eq!(slugs(&search.search(&query("", &[("country", "BR")])).unwrap()), ["bus-lanes"]);
     assert_eq!(slugs(&search.search(&query("lanes", &[("theme", "solid-waste")])).unwrap()), Vec::<&str>::new());
+    // What a page hides is left out: one note by its key, or a publisher by its key.
+    let hiding = |hidden: String| SearchQuery { hidden: vec![hidden], ..query("", &[]) };
+    let bus_publisher = PublisherKey::from_seed([2; 32]).publisher();
+    assert_eq!(slugs(&search.search(&hiding(format!("{bus_publisher}/bus-lanes"))).unwrap()), ["composting"]);
+    assert_eq!(slugs(&search.search(&hiding(bus_publisher.to_string())).unwrap()), ["composting"]);
+    assert_eq!(search.search(&hiding(format!("{bus_publisher}/other"))).unwrap().total, 2);
 
     // A new revision replaces the old one; a withdrawal removes the note.
     let revised = Practice { approach: "Hubs now take garden waste too.".into(), ..compost };

@@ -112,17 +112,22 @@ impl<'de> Deserialize<'de> for Detail {
 
 /// Everything about `record`; with `with_history`, every revision held of its key too.
 /// `now_ms` is the clock its signature is checked against.
-pub fn detail(store: &Store, record: &Record, with_history: bool, now_ms: i64) -> Result<Detail, StoreError> {
-    let names = Names::new(store);
+pub fn detail(
+    store: &Store,
+    names: &Names,
+    record: &Record,
+    with_history: bool,
+    now_ms: i64,
+) -> Result<Detail, StoreError> {
     let head = store.head(&record.key())?;
     let body = BodyView::of(record);
     let markdown = match &body {
         BodyView::Readable(Body::Practice(note)) => Some(markdown::render(record.slug(), note)),
         _ => None,
     };
-    let history = if with_history { Some(history(store, record, &names)?) } else { None };
+    let history = if with_history { Some(history(store, record, names)?) } else { None };
     Ok(Detail {
-        summary: Summary::of(record, &names),
+        summary: Summary::of(record, names),
         signature_verified: record::verify(&record.envelope_bytes(), now_ms).is_ok(),
         head: head.map(|head| HeadRef { id: head.id().to_string(), revision: head.revision() }),
         body,

@@ -50,11 +50,10 @@ pub struct SearchPage {
 
 /// Runs a query: the index is brought up to date with the store first (so a note just
 /// published is found).
-pub fn search(store: &Store, index: &Search, query: &SearchQuery) -> Result<SearchPage, SearchError> {
+pub fn search(store: &Store, names: &Names, index: &Search, query: &SearchQuery) -> Result<SearchPage, SearchError> {
     index.catch_up(store)?;
     let results = index.search(query)?;
-    let names = Names::new(store);
-    let hits = hit_views(results.hits, &names);
+    let hits = hit_views(results.hits, names);
     let facets = results
         .facets
         .into_iter()
@@ -83,9 +82,14 @@ pub fn search(store: &Store, index: &Search, query: &SearchQuery) -> Result<Sear
 }
 
 /// The current notes that adapt any of these records (by `based_on`), newest first.
-pub fn adaptations(store: &Store, index: &Search, ids: &[RecordId]) -> Result<Vec<HitView>, SearchError> {
+pub fn adaptations(
+    store: &Store,
+    names: &Names,
+    index: &Search,
+    ids: &[RecordId],
+) -> Result<Vec<HitView>, SearchError> {
     index.catch_up(store)?;
-    Ok(hit_views(index.adaptations(ids)?, &Names::new(store)))
+    Ok(hit_views(index.adaptations(ids)?, names))
 }
 
 fn hit_views(hits: Vec<Hit>, names: &Names) -> Vec<HitView> {

@@ -297,6 +297,18 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
         browser.find(".error-summary");
         violations.extend(browser.accessibility_violations(&axe).into_iter().map(|line| format!("form errors: {line}")));
         browser.screenshot("publish-errors-phone.png");
+        // On a phone, the filters wait behind a button above the results.
+        browser.open(&format!("{base}/notes"));
+        let shown = |css: &str| {
+            let script = format!("return getComputedStyle(document.querySelector({css:?})).display !== 'none';");
+            browser.command("POST", "/execute/sync", Some(json!({"script": script, "args": []})))
+        };
+        assert_eq!(shown(".browse aside"), json!(false), "filters hidden at first");
+        browser.click("label.filters-button");
+        assert_eq!(shown(".browse aside"), json!(true), "the button shows them");
+        // The invite code's copy button appears: the page's one script runs under its policy.
+        browser.open(&format!("{base}/partners"));
+        assert_eq!(shown("button[data-copy]"), json!(true), "the copy button is shown");
         // Signing in, signed out.
         browser.command("DELETE", "/cookie", None);
         browser.open(&format!("{base}/signin"));

@@ -38,7 +38,7 @@ async fn notes_render_markdown_safely_and_codes_read_as_words() {
     node.publish(&hostile).await;
     let (status, page) = get(&node, "/notes/hostile").await;
     assert_eq!(status, StatusCode::OK);
-    let main = &page[page.find("<main").unwrap()..];
+    let main = &page[page.find("<main").unwrap()..page.find("</main>").unwrap()];
     for tag in tags(main) {
         let name = tag.trim_start_matches('/').split([' ', '/']).next().unwrap_or_default().to_owned();
         assert!(!["script", "img", "iframe", "style", "object"].contains(&name.as_str()), "<{tag}> in the page");
@@ -227,4 +227,87 @@ async fn every_answer_carries_safety_headers_and_errors_fit_where_they_are() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
     assert!(body.contains("<h1>Page not found</h1>") && body.contains("/no-such-page"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_not_keys_no_impersonation_and_hiding_with_an_undo() {
+    // Two keys claim the name "Curitiba"; a third city adds one of them as a partner.
+    let a = Node::start("Surabaya", &["main"], &[]).await;
+    let real = Node::start("Curitiba", &["main"], &[a.address().await]).await;
+    let copycat = Node::start("Curitiba", &["main"], &[a.address().await]).await;
+    let real_note = real.publish(&example_with("slug: community-composting", "slug: bus-rapid-transit")).await;
+    let fake_note = copycat.publish(&example_with("slug: community-composting", "slug: free-money")).await;
+    eventually("A holds both cities' notes and profiles", Duration::from_secs(30), || async {
+        a.holds(&real_note) && a.holds(&fake_note) && a.node().sharing_name(real.publisher()).await.len() == 1
+    })
+    .await;
+    let (real_key, fake_key) = (real.publisher().to_string(), copycat.publisher().to_string());
+    let fingerprint = |key: &str| format!("{} {} {} {}", &key[0..4], &key[4..8], &key[8..12], &key[12..16]);
+
+    // Both are marked wherever their name shows, with their fingerprints.
+    let (_, page) = get(&a, &format!("/notes/{real_note}")).await;
+    assert!(page.contains("Same name, different key"), "{page}");
+    assert!(page.contains(&fingerprint(&real_key)) && page.contains(&fingerprint(&fake_key)), "both fingerprints");
+    let (_, found) = get_json(&a, "/api/v1/search?q=").await;
+    let names: Vec<&str> =
+        found["hits"].as_array().unwrap().iter().map(|hit| hit["publisher_name"].as_str().unwrap()).collect();
+    assert!(names.contains(&format!("Curitiba (key {})", fingerprint(&real_key)).as_str()), "{names:?}");
+    assert!(names.contains(&format!("Curitiba (key {})", fingerprint(&fake_key)).as_str()), "{names:?}");
+
+    // A partner's local name wins over the name it claims.
+    let code = real.node().invite(None).await.unwrap().code;
+    a.node().add_partner(code, "Curitiba (the real one)".to_owned()).await.unwrap();
+    let (_, found) = get_json(&a, &format!("/api/v1/search?publisher={real_key}")).await;
+    assert_eq!(found["hits"][0]["publisher_name"], "Curitiba (the real one)", "{found}");
+    let (_, partners) = get(&a, "/partners").await;
+    assert!(partners.contains("Curitiba (the real one)") && partners.contains("calls itself Curitiba"), "{partners}");
+
+    // The real Curitiba sees that Surabaya added it, and accepts from its home page.
+    eventually("Curitiba holds Surabaya's partnership record", Duration::from_secs(30), || async {
+        real.node().invitations().await.unwrap_or_default() == vec![a.publisher()]
+    })
+    .await;
+    let (cookie, csrf) = signed_in(&real).await;
+    let (_, _, home) =
+        call(&real, Request::get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert!(home.contains("Surabaya added you as a partner") && home.contains("action=\"/partners/accept\""), "{home}");
+    let a_key = a.publisher().to_string();
+    let fields = [("csrf", csrf.as_str()), ("publisher", a_key.as_str()), ("next", "/")];
+    let (status, headers, _) = call(&real, form("/partners/accept", &cookie, &fields)).await;
+    assert_eq!((status, headers[header::LOCATION].to_str().unwrap()), (StatusCode::SEE_OTHER, "/?done=accepted"));
+    assert!(real.node().invitations().await.unwrap().is_empty(), "answered");
+    let partners = real.node().partners().await.unwrap().partners;
+    assert!(partners.iter().any(|row| row.partner.publisher == a_key), "Surabaya is Curitiba's partner now");
+    let (_, home) = get(&real, "/?done=accepted").await;
+    assert!(home.contains("You are partners now"), "the notice");
+
+    // Surabaya hides the copycat: kept, not shown; Hidden lists it with an undo that works.
+    let (cookie, csrf) = signed_in(&a).await;
+    let (_, _, note_page) = call(
+        &a,
+        Request::get(format!("/notes/{fake_note}")).header(header::COOKIE, &cookie).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert!(note_page.contains("Hide everything from"), "the note page offers hiding");
+    let fields = [("csrf", csrf.as_str()), ("publisher", fake_key.as_str()), ("next", "/notes")];
+    let (status, _, _) = call(&a, form("/hide", &cookie, &fields)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, browse) = get(&a, "/notes").await;
+    assert!(!browse.contains("free-money") && !browse.contains(&format!("/notes/{fake_note}")), "hidden from browse");
+    assert!(browse.contains("Leaving out what you hid (1)"), "{browse}");
+    assert!(a.holds(&fake_note), "kept");
+    let (_, hidden) = get(&a, "/hidden").await;
+    assert!(hidden.contains("Everything from Curitiba"), "{hidden}");
+    let fields = [("csrf", csrf.as_str()), ("publisher", fake_key.as_str()), ("slug", "")];
+    let (status, _, _) = call(&a, form("/unhide", &cookie, &fields)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, browse) = get(&a, "/notes").await;
+    assert!(browse.contains(&format!("/notes/{fake_note}")), "shown again");
+
+    // A fresh node with no partners says how to add one; the home page keeps the wider network apart.
+    let (_, home) = get(&copycat, "/").await;
+    assert!(home.contains("You have no partners yet") && home.contains("From the wider network"), "{home}");
+    for node in [a, real, copycat] {
+        node.stop().await;
+    }
 }

@@ -1,15 +1,18 @@
-//! The home page (sync health, partners' notes, the newest notes) and the browse page (search
-//! with facets, results before filters so phones see them first).
+//! The home page (search and themes, partners' notes apart from the wider network's, cities
+//! that added this one, sync health) and the browse page (search with facets, results before
+//! filters so phones see them first). Both leave out what was hidden.
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
+use super::hiding::{Invitation, done_notice, invitations};
 use super::{Chrome, NoteRow, WebError, html, page, rows};
 use crate::api::SearchParams;
 use crate::node::NodeHandle;
 use crate::search::{FACETS, SearchQuery};
+use crate::trust::HiddenEntry;
 use crate::view::{SearchPage, format_time};
 
 /// Notes on the home page, per list.
@@ -27,29 +30,58 @@ pub struct Health {
     pub last_sync: String,
 }
 
+/// A theme on the home page, with how many notes have it.
+pub struct ThemeTile {
+    pub slug: &'static str,
+    pub label: String,
+    pub count: u64,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     chrome: Chrome,
     title: String,
     health: Health,
+    themes: Vec<ThemeTile>,
+    invitations: Vec<Invitation>,
+    has_partners: bool,
     partner_notes: Vec<NoteRow>,
-    newest: Vec<NoteRow>,
+    /// Notes of publishers that are neither partners nor this node.
+    wider: Vec<NoteRow>,
+    hidden: usize,
 }
 
-pub(super) async fn home(State(node): State<NodeHandle>, headers: HeaderMap) -> Response {
-    page(&node, &headers, "home", |node, chrome| async move {
+pub(super) async fn home(State(node): State<NodeHandle>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    page(&node, &headers, "home", |node, mut chrome| async move {
+        chrome.notice = done_notice(raw.as_deref());
         let peers = node.net_status().await.map(|status| status.connected_peers.len()).unwrap_or_default();
         let policy = node.policy();
-        let partners: Vec<(&'static str, String)> =
-            policy.partners().map(|key| ("publisher", crate::hex::to_hex(key))).collect();
-        let newest = node.search(SearchQuery { limit: HOME_NOTES, ..SearchQuery::default() }).await?;
-        let partner_notes = if partners.is_empty() {
+        let partner_keys: Vec<String> = policy.partners().map(|key| crate::hex::to_hex(key)).collect();
+        let hidden: Vec<String> = node.hidden().await?.iter().map(HiddenEntry::key).collect();
+        let partner_notes = if partner_keys.is_empty() {
             Vec::new()
         } else {
-            let query = SearchQuery { filters: partners.clone(), limit: HOME_NOTES, ..SearchQuery::default() };
+            let filters = partner_keys.iter().map(|key| ("publisher", key.clone())).collect();
+            let query = SearchQuery { filters, hidden: hidden.clone(), limit: HOME_NOTES, ..SearchQuery::default() };
             rows(&node.search(query).await?.hits)
         };
+        let mut not_wider = hidden.clone();
+        not_wider.extend(partner_keys.iter().cloned());
+        not_wider.push(node.publisher().to_string());
+        let wider = node.search(SearchQuery { hidden: not_wider, limit: HOME_NOTES, ..SearchQuery::default() }).await?;
+        let everything =
+            node.search(SearchQuery { hidden: hidden.clone(), limit: 1, ..SearchQuery::default() }).await?;
+        let counts = everything.facets.get("theme").cloned().unwrap_or_default();
+        let themes = crate::vocab::Words::Theme
+            .choices()
+            .into_iter()
+            .map(|(slug, label)| ThemeTile {
+                slug,
+                label: label.into_owned(),
+                count: counts.iter().find(|count| count.value == slug).map_or(0, |count| count.count),
+            })
+            .collect();
         let syncs = node.syncs();
         let failed = syncs.values().filter(|report| report.error.is_some()).count();
         let last = syncs.values().map(|report| report.at_ms).max();
@@ -62,13 +94,23 @@ pub(super) async fn home(State(node): State<NodeHandle>, headers: HeaderMap) -> 
             class,
             headline,
             peers,
-            partners: partners.len(),
+            partners: partner_keys.len(),
             records: node.records_held(),
             notes: node.notes().await?,
             last_sync: last.map_or("none yet".to_owned(), format_time),
         };
-        let title = "Home".to_owned();
-        Ok(html(StatusCode::OK, &HomePage { chrome, title, health, partner_notes, newest: rows(&newest.hits) }))
+        let page = HomePage {
+            chrome,
+            title: "Home".to_owned(),
+            health,
+            themes,
+            invitations: invitations(&node).await,
+            has_partners: !partner_keys.is_empty(),
+            partner_notes,
+            wider: rows(&wider.hits),
+            hidden: hidden.len(),
+        };
+        Ok(html(StatusCode::OK, &page))
     })
     .await
 }
@@ -101,6 +143,8 @@ struct BrowsePage {
     active: Vec<FacetLink>,
     previous: Option<String>,
     next: Option<String>,
+    /// Notes and publishers hidden from the results.
+    hidden_count: usize,
 }
 
 fn browse_href(q: &str, filters: &[(&'static str, String)], offset: usize) -> String {
@@ -168,7 +212,9 @@ pub(super) async fn browse(State(node): State<NodeHandle>, headers: HeaderMap, R
             Ok(query) => (query, None),
             Err(error) => (SearchQuery { limit: BROWSE_PAGE, ..SearchQuery::default() }, Some(error.to_string())),
         };
-        let results = node.search(query.clone()).await?;
+        let hidden: Vec<String> = node.hidden().await?.iter().map(HiddenEntry::key).collect();
+        let hidden_count = hidden.len();
+        let results = node.search(SearchQuery { hidden, ..query.clone() }).await?;
         let mut active = Vec::new();
         for filter in &query.filters {
             let rest: Vec<_> = query.filters.iter().filter(|other| *other != filter).cloned().collect();
@@ -213,6 +259,7 @@ pub(super) async fn browse(State(node): State<NodeHandle>, headers: HeaderMap, R
             active,
             previous,
             next,
+            hidden_count,
         };
         Ok::<_, WebError>(html(status, &page))
     })

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -35,6 +35,7 @@ struct PartnersPage {
     code: String,
     label: String,
     partners: Vec<PartnerRow>,
+    invitations: Vec<super::hiding::Invitation>,
 }
 
 fn policy_text(kind: PolicyKind) -> String {
@@ -67,23 +68,27 @@ async fn partners_page(
     node: NodeHandle,
     headers: HeaderMap,
     error: Option<String>,
-    code: String,
-    label: String,
+    (code, label): (String, String),
+    notice: Option<String>,
 ) -> Response {
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    page(&node, &headers, "partners", |node, chrome| async move {
+    page(&node, &headers, "partners", |node, mut chrome| async move {
+        chrome.notice = notice;
         // Without the network's addresses (it is stopping) the code names none.
         let invite = node.invite(None).await.map(|invite| invite.code).unwrap_or_default();
         let partners = node.partners().await?.partners.into_iter().map(partner_row).collect();
         let policy = policy_text(node.policy().kind());
-        let page = PartnersPage { chrome, title: "Partners".to_owned(), policy, invite, error, code, label, partners };
+        let invitations = super::hiding::invitations(&node).await;
+        let title = "Partners".to_owned();
+        let page = PartnersPage { chrome, title, policy, invite, error, code, label, partners, invitations };
         Ok(html(status, &page))
     })
     .await
 }
 
-pub(super) async fn partners(State(node): State<NodeHandle>, headers: HeaderMap) -> Response {
-    partners_page(node, headers, None, String::new(), String::new()).await
+pub(super) async fn partners(State(node): State<NodeHandle>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let notice = super::hiding::done_notice(raw.as_deref());
+    partners_page(node, headers, None, (String::new(), String::new()), notice).await
 }
 
 pub(super) async fn add_partner(State(node): State<NodeHandle>, headers: HeaderMap, body: Bytes) -> Response {
@@ -94,12 +99,13 @@ pub(super) async fn add_partner(State(node): State<NodeHandle>, headers: HeaderM
     let (code, label) = (value(&pairs, "code").to_owned(), value(&pairs, "label").trim().to_owned());
     match node.add_partner(code.clone(), label.clone()).await {
         Ok(_) => redirect("/partners"),
-        Err(error) => partners_page(node, headers, Some(error.to_string()), code, label).await,
+        Err(error) => partners_page(node, headers, Some(error.to_string()), (code, label), None).await,
     }
 }
 
 pub struct PeerRow {
     pub peer: String,
+    pub name: Option<String>,
     pub last_sync: String,
     pub result: String,
     pub failed: bool,
@@ -110,6 +116,7 @@ pub struct PeerRow {
 pub struct RejectionRow {
     pub when: String,
     pub from: String,
+    pub from_name: Option<String>,
     pub rule: String,
     pub detail: String,
 }
@@ -147,6 +154,7 @@ fn peer_row(peer: PeerView, now_ms: i64) -> PeerRow {
             n => format!("{n} records (next sync)"),
         }),
         score: peer.gossip_score.map_or("–".to_owned(), |score| format!("{score:.1}")),
+        name: peer.name,
         peer: peer.peer,
         result,
         failed,
@@ -158,12 +166,14 @@ pub(super) async fn network(State(node): State<NodeHandle>, headers: HeaderMap) 
         let now = now_ms();
         let peer_id = node.net_status().await.map(|net| net.peer_id).unwrap_or_default();
         let peers = node.peers().await.unwrap_or_default().into_iter().map(|peer| peer_row(peer, now)).collect();
+        let names = node.peer_names().await;
         let rejections = node
             .rejections()
             .into_iter()
             .rev()
             .map(|rejection| RejectionRow {
                 when: format_time(rejection.at_ms),
+                from_name: names.get(&rejection.from).cloned(),
                 from: rejection.from,
                 rule: rejection.rule,
                 detail: rejection.detail,

@@ -11,7 +11,7 @@ use super::{Chrome, NoteRow, WebError, html, page, rows};
 use crate::fields::{self, Block};
 use crate::node::NodeHandle;
 use crate::record::{Body, PublisherId, RecordId};
-use crate::view::{BodyView, Detail, format_time};
+use crate::view::{self, BodyView, Detail, format_time};
 use crate::vocab::Words;
 use crate::wire::{Practice, Profile};
 
@@ -33,6 +33,13 @@ pub struct NoteView {
     pub publisher_about: String,
     /// The start of the publisher's key, in groups: "3f2a 9c1b 77d0 e415".
     pub fingerprint: String,
+    /// Said when another key's profile claims the publisher's name.
+    pub name_warning: Option<String>,
+    pub slug: String,
+    /// Whether this is a note of this node's own publisher.
+    pub own: bool,
+    /// What of it is hidden from the pages: "note", "publisher" or nothing.
+    pub hidden: &'static str,
     pub signed_at: String,
     pub verified: bool,
     pub withdrawn: Option<String>,
@@ -63,12 +70,6 @@ impl NotePage {
     fn inline(&self, text: &str) -> String {
         super::prose::inline_html(text)
     }
-}
-
-/// The start of a key in hex, in groups of four, as people compare keys.
-pub(super) fn fingerprint(key_hex: &str) -> String {
-    let start: Vec<&str> = (0..4).filter_map(|group| key_hex.get(group * 4..group * 4 + 4)).collect();
-    start.join(" ")
 }
 
 /// A profile's organisation type and place, in words.
@@ -168,10 +169,29 @@ async fn note_view(node: &NodeHandle, detail: Detail, signed_in: bool) -> Result
         .filter(|head| head.id != summary.id && withdrawn.is_none())
         .map(|head| format!("/notes/{}", head.id));
     let own = publisher == node.publisher();
+    let hidden_entries = node.hidden().await?;
+    let hidden = if hidden_entries.iter().any(|entry| entry.publisher == summary.publisher && entry.slug.is_empty()) {
+        "publisher"
+    } else if hidden_entries.iter().any(|entry| entry.publisher == summary.publisher && entry.slug == summary.slug) {
+        "note"
+    } else {
+        ""
+    };
     let revisions: Vec<RecordId> =
         detail.history.iter().flatten().filter_map(|row| row.summary.id.parse().ok()).collect();
     let adaptations = rows(&node.adaptations(revisions).await?);
     let held_profile = node.profile_of(publisher).await?;
+    let others = node.sharing_name(publisher).await;
+    let name_warning = held_profile.as_ref().filter(|_| !others.is_empty()).map(|profile| {
+        let others: Vec<String> = others.iter().map(view::fingerprint).collect();
+        format!(
+            "Another publisher also calls itself {}: key {}. This note was signed by key {}. Before relying on it, \
+             ask the city which key is theirs.",
+            profile.name,
+            others.join(", key "),
+            view::fingerprint(&publisher)
+        )
+    });
     let publisher_about = held_profile.as_ref().map(about).unwrap_or_default();
     let profile = held_profile.as_ref().map(profile_facts);
     let (facts, blocks) = fields::shown(&practice);
@@ -182,7 +202,11 @@ async fn note_view(node: &NodeHandle, detail: Detail, signed_in: bool) -> Result
         publisher: summary.publisher.clone(),
         publisher_name: summary.publisher_name.clone(),
         publisher_about,
-        fingerprint: fingerprint(&summary.publisher),
+        fingerprint: view::fingerprint(&publisher),
+        name_warning,
+        slug: summary.slug.clone(),
+        own,
+        hidden,
         signed_at: format_time(summary.timestamp_ms),
         verified: detail.signature_verified,
         can_edit: own && signed_in && detail.is_current() && !summary.withdrawn,
@@ -200,6 +224,8 @@ async fn note_view(node: &NodeHandle, detail: Detail, signed_in: bool) -> Result
 pub(super) struct NoteQuery {
     #[serde(default)]
     saved: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
 }
 
 pub(super) async fn note(
@@ -226,7 +252,7 @@ pub(super) async fn note(
                 Some(format!("Saved and signed as revision {}; it is on its way to your partners.", note.revision))
             }
             Some("withdrawn") => Some("Withdrawn; partners will see the notice.".to_owned()),
-            _ => None,
+            _ => query.done.as_deref().and_then(|done| super::hiding::done_notice(Some(&format!("done={done}")))),
         };
         let title = note.title.clone();
         Ok(html(StatusCode::OK, &NotePage { chrome, title, note }))
