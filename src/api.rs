@@ -10,6 +10,7 @@ mod form;
 mod openapi;
 mod params;
 mod records;
+mod setup;
 mod trust;
 mod web;
 
@@ -30,6 +31,7 @@ use crate::view::FindError;
 
 pub use params::SearchParams;
 pub use records::{Imported, Synced, Withdrawal};
+pub use setup::first_run;
 pub use trust::{Blocked, Blocks, PartnerRemoved, Peers, PolicySet, Unblocked};
 
 /// Largest import request body.

@@ -66,21 +66,46 @@ impl Daemon {
 }
 
 /// Runs a node until Ctrl-C or SIGTERM.
-pub async fn run(data: DataDir, options: RunOptions) -> Result<()> {
+pub async fn run(data: DataDir, mut options: RunOptions) -> Result<()> {
     let shutdown = CancellationToken::new();
+    if !data.is_initialised() {
+        match first_run(&data, &options, &shutdown).await? {
+            Some(address) => options.api_listen = Some(address),
+            None => return Ok(()),
+        }
+    }
     let daemon = Daemon::start(data, options, shutdown.clone()).await?;
     let token_file = daemon.node.data().token_path();
+    let listening = daemon.node.net_status().await.map(|net| net.listen_addrs).unwrap_or_default();
     eprintln!(
-        "citymesh is running for {}.\n  Web page: http://{}/  (to publish, sign in with the token in {})\n  API:      http://{}/api/v1/status\n  Ctrl-C stops it.",
+        "citymesh is running for {}.\n  Web page: http://{}/  (to publish, sign in with the token in {})\n  API:      http://{}/api/v1/status\n  Partners reach it at: {}\n  Ctrl-C stops it.",
         daemon.node.name().await,
         daemon.api_addr,
         token_file.display(),
-        daemon.api_addr
+        daemon.api_addr,
+        if listening.is_empty() { "(starting)".to_owned() } else { listening.join(", ") }
     );
     wait_for_signal().await;
     tracing::info!("stopping");
     shutdown.cancel();
     daemon.stopped().await
+}
+
+/// Sets a new data directory up from the web page (see [`crate::api::first_run`]), on the
+/// API's address made loopback; answers the address it was served on (`None`: the node was
+/// stopped first).
+async fn first_run(data: &DataDir, options: &RunOptions, shutdown: &CancellationToken) -> Result<Option<SocketAddr>> {
+    let settings = data.config().map(|config| config.api.listen);
+    let configured = options.api_listen.unwrap_or(settings.unwrap_or(crate::config::Config::default().api.listen));
+    let address = SocketAddr::from(([127, 0, 0, 1], configured.port()));
+    let interrupted = shutdown.clone();
+    let signal = tokio::spawn(async move {
+        wait_for_signal().await;
+        interrupted.cancel();
+    });
+    let made = crate::api::first_run(data.clone(), address, shutdown.clone()).await;
+    signal.abort();
+    made
 }
 
 /// Waits for Ctrl-C or SIGTERM.

@@ -10,8 +10,11 @@ fn main() -> ExitCode {
     let cli = citymesh::cli::Cli::parse();
     // A running node tells what it does (its dependencies only when something is wrong);
     // one-off commands speak only when something is wrong.
-    let default_level =
-        if matches!(cli.command, citymesh::cli::Command::Run(_)) { "warn,citymesh=info" } else { "warn" };
+    let default_level = if matches!(cli.command, citymesh::cli::Command::Run(_)) {
+        "warn,citymesh=info,libp2p_kad=error"
+    } else {
+        "warn"
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let colour = std::io::stderr().is_terminal();
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour).init();

@@ -47,7 +47,7 @@ pub(super) fn routes() -> Router<NodeHandle> {
         .route("/static/copy.js", get(copy_script))
 }
 
-async fn style() -> Response {
+pub(super) async fn style() -> Response {
     let css = include_str!("../../static/style.css");
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=300")], css).into_response()
 }
@@ -102,7 +102,7 @@ impl Chrome {
     }
 }
 
-fn html(status: StatusCode, page: &impl Template) -> Response {
+pub(super) fn html(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(body) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response(),
         Err(error) => {
@@ -113,7 +113,7 @@ fn html(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
-fn redirect(to: &str) -> Response {
+pub(super) fn redirect(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
 }
 

@@ -387,7 +387,7 @@ impl EventLoop {
             }
             SwarmEvent::NewListenAddr { address, .. } => {
                 let address = address.with_p2p(*self.swarm.local_peer_id()).unwrap_or_else(|address| address);
-                tracing::info!(%address, "listening");
+                tracing::debug!(%address, "listening");
                 self.listen_addrs.push(address);
             }
             SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. }
