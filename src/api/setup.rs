@@ -42,7 +42,7 @@ struct SetupPage {
     organisation_type: String,
     country: String,
     place: String,
-    errors: Vec<(&'static str, String)>,
+    errors: Problems,
     organisation_types: Vec<(&'static str, String)>,
     countries: Vec<(&'static str, String)>,
 }
@@ -65,7 +65,7 @@ fn words(words: Words) -> Vec<(&'static str, String)> {
     words.choices().into_iter().map(|(code, label)| (code, label.into_owned())).collect()
 }
 
-fn form(setup: &Setup, typed: [String; 4], errors: Vec<(&'static str, String)>) -> SetupPage {
+fn form(setup: &Setup, typed: [String; 4], errors: Problems) -> SetupPage {
     let [name, organisation_type, country, place] = typed;
     SetupPage {
         chrome: chrome(),
@@ -85,8 +85,11 @@ async fn show_form(State(setup): State<Arc<Setup>>) -> Response {
     html(StatusCode::OK, &form(&setup, Default::default(), Vec::new()))
 }
 
-/// Reads the posted form: every problem at once, named as the form labels it.
-fn profile_of(pairs: &[(String, String)]) -> ([String; 4], Result<Profile, Vec<(&'static str, String)>>) {
+/// Problems with the form, by input: `(input name, message naming it as the form labels it)`.
+type Problems = Vec<(&'static str, String)>;
+
+/// Reads the posted form (name, type, country, place, as typed): every problem at once.
+fn profile_of(pairs: &[(String, String)]) -> ([String; 4], Result<Profile, Problems>) {
     let value = |name: &str| {
         pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.trim().to_owned()).unwrap_or_default()
     };
