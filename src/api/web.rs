@@ -7,6 +7,7 @@
 
 mod browse;
 mod hiding;
+mod map;
 mod network;
 mod note;
 mod prose;
@@ -41,6 +42,7 @@ pub(super) fn routes() -> Router<NodeHandle> {
         .route("/block", post(hiding::block))
         .route("/unblock", post(hiding::unblock))
         .route("/network", get(network::network))
+        .route("/map", get(map::map))
         .route("/signin", get(session::signin_form).post(session::signin))
         .route("/signout", post(session::signout))
         .route("/static/style.css", get(style))
@@ -94,6 +96,7 @@ impl Chrome {
             ("/publish", "Publish", "publish"),
             ("/partners", "Partners", "partners"),
             ("/network", "Network", "network"),
+            ("/map", "Map", "map"),
         ];
         sections
             .into_iter()

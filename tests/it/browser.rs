@@ -271,6 +271,8 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
             ("publish", "/publish"),
             ("partners", "/partners"),
             ("network", "/network"),
+            ("map", "/map"),
+            ("hidden", "/hidden"),
             ("not-found", "/no-such-page"),
         ];
         let mut violations = Vec::new();

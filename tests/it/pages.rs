@@ -89,6 +89,13 @@ async fn notes_render_markdown_safely_and_codes_read_as_words() {
     let sdgs: Vec<&str> =
         found["facets"]["sdg"].as_array().unwrap().iter().map(|v| v["value"].as_str().unwrap()).collect();
     assert_eq!(sdgs, ["11.6", "12.5"]);
+    // The map shades the countries notes come from, drawn here as SVG.
+    let (status, map) = get(&node, "/map").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(map.contains("<svg viewBox=\"0 0 720 300\""), "{map}");
+    assert!(map.contains(r#"class="shade4"><title>Indonesia: 1 note</title>"#), "Indonesia holds the note");
+    assert!(map.contains(r#"class="shade0"><title>Brazil: 0 notes</title>"#), "Brazil holds none");
+    assert!(map.contains(r#"<a href="/notes?country=ID">Indonesia</a>"#), "the table beside it");
     let (_, browse) = get(&node, "/notes?country=ID").await;
     assert!(browse.contains("Country: Indonesia"), "the active filter in words");
     assert!(browse.contains("Water and sanitation") || browse.contains("Solid waste"), "facets in words");
@@ -261,6 +268,9 @@ async fn names_not_keys_no_impersonation_and_hiding_with_an_undo() {
     assert_eq!(found["hits"][0]["publisher_name"], "Curitiba (the real one)", "{found}");
     let (_, partners) = get(&a, "/partners").await;
     assert!(partners.contains("Curitiba (the real one)") && partners.contains("calls itself Curitiba"), "{partners}");
+    // The partner graph, as a picture: a dashed line while the partnership is one-way.
+    let (_, network) = get(&a, "/network").await;
+    assert!(network.contains("class=\"one-way\"") && network.contains(">Curitiba (the real one)</text>"), "{network}");
 
     // The real Curitiba sees that Surabaya added it, and accepts from its home page.
     eventually("Curitiba holds Surabaya's partnership record", Duration::from_secs(30), || async {

@@ -131,6 +131,7 @@ struct NetworkPage {
     records: usize,
     peers: Vec<PeerRow>,
     rejections: Vec<RejectionRow>,
+    graph: Vec<super::map::GraphNode>,
 }
 
 /// A connected peer as the page lists it; `now_ms` dates its last sync.
@@ -167,6 +168,16 @@ pub(super) async fn network(State(node): State<NodeHandle>, headers: HeaderMap) 
         let peer_id = node.net_status().await.map(|net| net.peer_id).unwrap_or_default();
         let peers = node.peers().await.unwrap_or_default().into_iter().map(|peer| peer_row(peer, now)).collect();
         let names = node.peer_names().await;
+        let partners = node.partners().await?.partners;
+        let graph = super::map::graph(
+            partners
+                .into_iter()
+                .map(|row| {
+                    let name = if row.partner.label.is_empty() { row.partner.name } else { row.partner.label };
+                    (name, row.partner.mutual)
+                })
+                .collect(),
+        );
         let rejections = node
             .rejections()
             .into_iter()
@@ -187,6 +198,7 @@ pub(super) async fn network(State(node): State<NodeHandle>, headers: HeaderMap) 
             records: node.records_held(),
             peers,
             rejections,
+            graph,
         };
         Ok(html(StatusCode::OK, &page))
     })
