@@ -7,6 +7,8 @@
 //! Methods block (they read and write the store and files); a node calls them off its async
 //! runtime.
 
+mod few_heads;
+
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::Result;
@@ -19,7 +21,7 @@ use crate::ingest::{self, Outcome};
 use crate::invite::InviteCode;
 use crate::markdown::Note;
 use crate::partners::{self, Added, PartnerError, PartnerView};
-use crate::record::{PublisherId, PublisherKey, Record};
+use crate::record::{Kind, PublisherId, PublisherKey, Record};
 use crate::search::{Search, SearchError, SearchQuery};
 use crate::store::{Store, StoreError};
 use crate::trust::{BlockEntry, PartnerEntry, Policy, PolicyKind};
@@ -84,6 +86,8 @@ pub struct Archive {
     key: Option<PublisherKey>,
     store: Store,
     search: OnceLock<Search>,
+    /// Profiles and partnerships, as pages read them on every request.
+    few_heads: few_heads::FewHeads,
     /// Held while the search index is opened, so that it is opened once.
     opening_search: Mutex<()>,
 }
@@ -106,7 +110,15 @@ impl Archive {
     pub fn open_with(data: DataDir, config: Config) -> Result<Archive> {
         let key = if data.is_initialised() { Some(data.publisher_key()?) } else { None };
         let store = data.open_store(&config)?;
-        Ok(Archive { data, config, key, store, search: OnceLock::new(), opening_search: Mutex::new(()) })
+        Ok(Archive {
+            data,
+            config,
+            key,
+            store,
+            search: OnceLock::new(),
+            opening_search: Mutex::new(()),
+            few_heads: Default::default(),
+        })
     }
 
     pub fn data(&self) -> &DataDir {
@@ -235,7 +247,8 @@ impl Archive {
 
     /// Publishers that named this one as a partner and wait for an answer.
     pub fn invitations(&self) -> Result<Vec<PublisherId>> {
-        partners::invitations(&self.data, &self.config, &self.store, self.key()?.publisher())
+        let graph = self.partnership_graph()?;
+        partners::invitations(&self.data, &self.config, &graph, self.key()?.publisher())
     }
 
     /// Hides a note (by slug) or, with an empty slug, a publisher from the pages.
@@ -300,7 +313,8 @@ impl Archive {
 
     /// Every partner, from invites first, then from config.toml.
     pub fn partners(&self) -> Result<Vec<PartnerView>> {
-        partners::list(&self.data, &self.config, &self.store, self.key()?.publisher())
+        let graph = self.partnership_graph()?;
+        partners::list(&self.data, &self.config, &self.store, &graph, self.key()?.publisher())
     }
 
     pub fn blocks(&self) -> Result<Vec<BlockEntry>> {
@@ -311,7 +325,13 @@ impl Archive {
     /// them, others by their profiles.
     pub fn names(&self) -> Names<'_> {
         let petnames = self.data.trust_file().map(|file| file.petnames()).unwrap_or_default();
-        Names::with_petnames(&self.store, petnames)
+        let profiles = self.few_heads.of_kind(&self.store, Kind::Profile).unwrap_or_default();
+        Names::with_petnames(&self.store, petnames).with_profiles(&profiles)
+    }
+
+    /// Who names whom as a partner in the partnership records held.
+    pub fn partnership_graph(&self) -> Result<partners::Graph, StoreError> {
+        Ok(partners::graph_of(&self.few_heads.of_kind(&self.store, Kind::Partnership)?))
     }
 
     /// The names of partners' nodes, by peer id, as the invite codes named their nodes.

@@ -63,17 +63,25 @@ fn publisher_key(text: &str) -> Result<[u8; 32], PartnerError> {
     parse_hex32(text.trim()).map_err(|_| PartnerError::BadKey(text.trim().to_owned()))
 }
 
+/// Who names whom: for every publisher, the partners its current partnership records name.
+pub type Graph = HashMap<[u8; 32], Vec<[u8; 32]>>;
+
 /// Who `publisher` names as partners in its current partnership records, for every publisher.
-pub fn partnership_graph(store: &Store) -> Result<HashMap<[u8; 32], Vec<[u8; 32]>>, StoreError> {
-    let mut graph: HashMap<[u8; 32], Vec<[u8; 32]>> = HashMap::new();
-    for head in store.heads(Some(Kind::Partnership))? {
+pub fn partnership_graph(store: &Store) -> Result<Graph, StoreError> {
+    Ok(graph_of(&store.heads(Some(Kind::Partnership))?))
+}
+
+/// [`partnership_graph`] from the partnership heads (withdrawn ones name nobody).
+pub fn graph_of(heads: &[Record]) -> Graph {
+    let mut graph = Graph::new();
+    for head in heads {
         if let Ok(Body::Partnership(partnership)) = head.parse_body()
             && let Ok(partner) = <[u8; 32]>::try_from(partnership.partner.as_slice())
         {
             graph.entry(head.publisher().0).or_default().push(partner);
         }
     }
-    Ok(graph)
+    graph
 }
 
 /// The node's policy now, from its settings, `partners.json` and the partnership records held.
@@ -196,23 +204,23 @@ pub fn ignore(data: &DataDir, publisher: &str) -> Result<String, PartnerError> {
 pub fn invitations(
     data: &DataDir,
     config: &Config,
-    store: &Store,
+    graph: &Graph,
     own: PublisherId,
 ) -> anyhow::Result<Vec<PublisherId>> {
     let file = data.trust_file()?;
     let configured = |publisher: &[u8; 32]| {
         config.trust.partners.iter().any(|text| parse_hex32(text).ok().as_ref() == Some(publisher))
     };
-    let mut out: Vec<PublisherId> = partnership_graph(store)?
-        .into_iter()
-        .filter(|(publisher, named)| {
+    let mut out: Vec<PublisherId> = graph
+        .iter()
+        .filter(|&(publisher, named)| {
             named.contains(&own.0)
                 && file.partner(publisher).is_none()
                 && !configured(publisher)
                 && !file.is_blocked(publisher)
                 && !file.ignored.contains(&to_hex(publisher))
         })
-        .map(|(publisher, _)| PublisherId(publisher))
+        .map(|(publisher, _)| PublisherId(*publisher))
         .collect();
     out.sort();
     Ok(out)
@@ -325,9 +333,14 @@ pub struct PartnerView {
 }
 
 /// Every partner, from invites first, then from config.toml.
-pub fn list(data: &DataDir, config: &Config, store: &Store, own: PublisherId) -> anyhow::Result<Vec<PartnerView>> {
+pub fn list(
+    data: &DataDir,
+    config: &Config,
+    store: &Store,
+    graph: &Graph,
+    own: PublisherId,
+) -> anyhow::Result<Vec<PartnerView>> {
     let file = data.trust_file()?;
-    let graph = partnership_graph(store)?;
     let names = crate::view::Names::new(store);
     let mut out = Vec::new();
     let view = |publisher: [u8; 32], source: &str, entry: Option<&PartnerEntry>| -> anyhow::Result<PartnerView> {

@@ -55,6 +55,17 @@ pub struct Names<'a> {
     claims: std::cell::OnceCell<HashMap<String, Vec<PublisherId>>>,
 }
 
+/// Publishers by the name their profile claims, lower-cased.
+fn claims(profiles: impl IntoIterator<Item = Record>) -> HashMap<String, Vec<PublisherId>> {
+    let mut claims: HashMap<String, Vec<PublisherId>> = HashMap::new();
+    for profile in profiles {
+        if let Ok(Body::Profile(body)) = profile.parse_body() {
+            claims.entry(body.name.trim().to_lowercase()).or_default().push(profile.publisher());
+        }
+    }
+    claims
+}
+
 /// The start of a key in groups of four, as people compare keys: "3f2a 9c1b 77d0 e415".
 pub fn fingerprint(publisher: &PublisherId) -> String {
     let hex = publisher.to_string();
@@ -70,6 +81,14 @@ impl<'a> Names<'a> {
     /// Names where `petnames` (a partner's local name, by publisher) win over profiles.
     pub fn with_petnames(store: &'a Store, petnames: HashMap<PublisherId, String>) -> Self {
         Self { store, petnames, known: Default::default(), claims: Default::default() }
+    }
+
+    /// Names that know every profile held already (their heads), instead of reading the store's
+    /// heads when a name's claims are first asked for.
+    pub fn with_profiles(self, profiles: &[Record]) -> Self {
+        let claims = claims(profiles.iter().cloned());
+        let _ = self.claims.set(claims);
+        self
     }
 
     /// The name in the publisher's profile, if one is held.
@@ -92,15 +111,7 @@ impl<'a> Names<'a> {
     /// The other publishers whose profiles claim the same name as `publisher`'s.
     pub fn sharing_name(&self, publisher: &PublisherId) -> Vec<PublisherId> {
         let Some(name) = self.known(publisher) else { return Vec::new() };
-        let claims = self.claims.get_or_init(|| {
-            let mut claims: HashMap<String, Vec<PublisherId>> = HashMap::new();
-            for profile in self.store.heads(Some(Kind::Profile)).unwrap_or_default() {
-                if let Ok(Body::Profile(body)) = profile.parse_body() {
-                    claims.entry(body.name.trim().to_lowercase()).or_default().push(profile.publisher());
-                }
-            }
-            claims
-        });
+        let claims = self.claims.get_or_init(|| claims(self.store.heads(Some(Kind::Profile)).unwrap_or_default()));
         let others = claims.get(&name.trim().to_lowercase()).map(Vec::as_slice).unwrap_or_default();
         others.iter().filter(|other| *other != publisher).copied().collect()
     }

@@ -200,6 +200,15 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
     node.publish(EXAMPLE).await;
     let (base, token) = (node.api_url(), node.node().token().to_owned());
     let profile = tempfile::tempdir().unwrap();
+    // A first-run set-up page too, for a data directory that does not exist yet.
+    let fresh = tempfile::tempdir().unwrap();
+    let setup_address: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let stop_setup = tokio_util::sync::CancellationToken::new();
+    let setup = tokio::spawn(citymesh::api::first_run(
+        citymesh::datadir::DataDir::new(fresh.path().join("new")),
+        setup_address,
+        stop_setup.clone(),
+    ));
     let shot = tokio::task::spawn_blocking(move || {
         let driver = Driver::start();
         let browser = driver.session(profile.path());
@@ -311,6 +320,13 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
         // The invite code's copy button appears: the page's one script runs under its policy.
         browser.open(&format!("{base}/partners"));
         assert_eq!(shown("button[data-copy]"), json!(true), "the copy button is shown");
+        // The first-run set-up page, with its problems listed.
+        browser.open(&format!("http://{setup_address}/"));
+        violations.extend(browser.accessibility_violations(&axe).into_iter().map(|line| format!("set-up: {line}")));
+        browser.screenshot("setup-phone.png");
+        browser.click("form.stack button[type=submit]");
+        browser.find(".error-summary");
+        violations.extend(browser.accessibility_violations(&axe).into_iter().map(|line| format!("set-up errors: {line}")));
         // Signing in, signed out.
         browser.command("DELETE", "/cookie", None);
         browser.open(&format!("{base}/signin"));
@@ -322,5 +338,7 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
     .await
     .unwrap();
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a real picture of the page");
+    stop_setup.cancel();
+    assert_eq!(setup.await.unwrap().unwrap(), None, "stopped before anything was set up");
     node.stop().await;
 }

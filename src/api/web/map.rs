@@ -152,6 +152,6 @@ mod tests {
             assert!(crate::vocab::is_country(code), "{code}");
             assert!(path.starts_with('M') && path.ends_with('Z'), "{code}");
         }
-        assert_eq!([0, 1, 10, 30, 60, 100].map(|notes| super::shade(notes, 100)), [0, 1, 1, 2, 3, 4]);
+        assert_eq!([0, 1, 10, 20, 40, 60].map(|notes| super::shade(notes, 100)), [0, 1, 1, 2, 3, 4]);
     }
 }
