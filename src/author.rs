@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
 use crate::markdown::{self, MarkdownError};
-use crate::record::{self, Body, Draft, Key, Kind, PublisherKey, Record, RecordError};
+use crate::record::{self, Body, Draft, Key, Kind, KindBody, PublisherKey, Record, RecordError};
 use crate::store::{Store, StoreError};
 use crate::wire::Tombstone;
 
@@ -144,6 +144,9 @@ pub fn publish_note(
     base: Option<u64>,
 ) -> Result<Published, AuthorError> {
     fill_defaults(&mut note.practice, &config.publish);
+    if let Some(problem) = note.practice.authoring_problems().into_iter().next() {
+        return Err(AuthorError::Record(problem));
+    }
     let record_key = Key { publisher: key.publisher(), kind: Kind::Practice, slug: note.slug.clone() };
     let head = store.head(&record_key)?;
     let current = head.as_ref().map_or(0, Record::revision);
@@ -212,6 +215,10 @@ pub struct ProfileChanges {
     pub geonames: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unlocode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -256,6 +263,8 @@ pub fn set_profile(store: &Store, key: &PublisherKey, changes: ProfileChanges) -
         &changes.wikidata,
         &changes.geonames,
         &changes.unlocode,
+        &changes.latitude,
+        &changes.longitude,
     ];
     if place_changes.iter().any(|change| change.is_some()) {
         let mut place = profile.place.take().unwrap_or_default();
@@ -265,6 +274,8 @@ pub fn set_profile(store: &Store, key: &PublisherKey, changes: ProfileChanges) -
         set(&mut place.wikidata, changes.wikidata);
         set(&mut place.geonames, changes.geonames);
         set(&mut place.unlocode, changes.unlocode);
+        set(&mut place.latitude, changes.latitude);
+        set(&mut place.longitude, changes.longitude);
         profile.place = (place != crate::wire::Place::default()).then_some(place);
     }
     if changes.contact_role.is_some() || changes.contact_channel.is_some() || changes.contact_name.is_some() {
@@ -276,6 +287,9 @@ pub fn set_profile(store: &Store, key: &PublisherKey, changes: ProfileChanges) -
     }
     if let Some(head) = head.as_ref().filter(|_| profile == before) {
         return Ok(Published { record: head.clone(), previous: Previous::Same });
+    }
+    if let Some(problem) = profile.authoring_problems().into_iter().next() {
+        return Err(AuthorError::Record(problem));
     }
     let draft = Draft {
         kind: Kind::Profile,

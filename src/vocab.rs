@@ -230,6 +230,31 @@ pub fn is_country(s: &str) -> bool {
     COUNTRIES.binary_search(&s).is_ok()
 }
 
+/// A coordinate in decimal degrees as text: an optional `-`, 1 to 3 digits without a leading
+/// zero (or `0`), and optionally `.` and 1 to 6 digits; within `-limit..=limit`.
+fn is_degrees(s: &str, limit: f64) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let whole_ok = matches!(whole.len(), 1..=3)
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && (whole == "0" || !whole.starts_with('0'));
+    let fraction_ok =
+        !digits.contains('.') || (matches!(fraction.len(), 1..=6) && fraction.bytes().all(|b| b.is_ascii_digit()));
+    whole_ok && fraction_ok && s.parse::<f64>().is_ok_and(|value| value.abs() <= limit)
+}
+
+/// A latitude in decimal degrees, from -90 to 90, such as `-7.2575` (at most 6 decimals).
+#[must_use]
+pub fn is_latitude(s: &str) -> bool {
+    is_degrees(s, 90.0)
+}
+
+/// A longitude in decimal degrees, from -180 to 180, such as `112.7521` (at most 6 decimals).
+#[must_use]
+pub fn is_longitude(s: &str) -> bool {
+    is_degrees(s, 180.0)
+}
+
 /// ISO 4217 currency codes in circulation or recently withdrawn (upper case), e.g. USD, EUR,
 /// IDR, KES, BRL, XOF, XAF.
 ///

@@ -284,7 +284,9 @@ impl<T: Described> Form<T> {
         body.tidy();
         let mut checked = body.clone();
         complete(&mut checked);
-        for problem in checked.problems(&Context { publisher, slug: &self.slug }) {
+        let mut problems = checked.problems(&Context { publisher, slug: &self.slug });
+        problems.extend(checked.authoring_problems());
+        for problem in problems {
             self.refused(&problem);
         }
         (self.errors.is_empty() && self.general.is_empty()).then(|| (self.slug.clone(), body))

@@ -141,6 +141,12 @@ pub struct ProfileArgs {
     /// UN/LOCODE of the place, without the space (IDSUB).
     #[arg(long = "unlocode")]
     pub unlocode: Option<String>,
+    /// Latitude of the place in decimal degrees (-7.2575; south is negative), with --longitude.
+    #[arg(long = "latitude", allow_hyphen_values = true)]
+    pub latitude: Option<String>,
+    /// Longitude of the place in decimal degrees (112.7521; west is negative), with --latitude.
+    #[arg(long = "longitude", allow_hyphen_values = true)]
+    pub longitude: Option<String>,
     /// Website, an https:// or http:// URL.
     #[arg(long = "website")]
     pub website: Option<String>,
@@ -172,6 +178,8 @@ impl From<ProfileArgs> for ProfileChanges {
             wikidata: args.wikidata,
             geonames: args.geonames,
             unlocode: args.unlocode,
+            latitude: args.latitude,
+            longitude: args.longitude,
             website: args.website,
             languages: args.languages,
             contact_role: args.contact_role,

@@ -101,7 +101,7 @@ fn place(note: &Practice) -> String {
 
 fn place_ids(note: &Practice) -> String {
     let Some(place) = &note.location else { return String::new() };
-    let ids: Vec<String> = [
+    let mut ids: Vec<String> = [
         ("ISO 3166-2", &place.subdivision),
         ("Wikidata", &place.wikidata),
         ("GeoNames", &place.geonames),
@@ -111,6 +111,9 @@ fn place_ids(note: &Practice) -> String {
     .filter(|(_, id)| !id.is_empty())
     .map(|(name, id)| format!("{name} {id}"))
     .collect();
+    if !place.latitude.is_empty() {
+        ids.push(format!("coordinates {}, {}", place.latitude, place.longitude));
+    }
     ids.join(", ")
 }
 
@@ -247,6 +250,14 @@ impl Described for Practice {
         Field::new("location.unlocode", "UN/LOCODE", WHERE, text!(location.unlocode))
             .front("unlocode")
             .search(Searched::Words),
+        Field::new("location.latitude", "Latitude", WHERE, text!(location.latitude))
+            .hint("Decimal degrees, such as -7.2575 (south is negative); with a longitude.")
+            .front("latitude")
+            .input(Input::Line),
+        Field::new("location.longitude", "Longitude", WHERE, text!(location.longitude))
+            .hint("Decimal degrees, such as 112.7521 (west is negative).")
+            .front("longitude")
+            .input(Input::Line),
         Field::new("language", "Language of the note", WHERE, text!(language))
             .front("language")
             .input(Input::Choice)
@@ -549,6 +560,8 @@ mod tests {
                 geonames: "1625822".into(),
                 subdivision: "ID-JI".into(),
                 unlocode: "IDSUB".into(),
+                latitude: "-7.2575".into(),
+                longitude: "112.7521".into(),
             }),
             contacts: vec![Contact { role: "r".into(), channel: "mailto:x@example.org".into(), name: "n".into() }],
             language: "en".into(),

@@ -23,6 +23,10 @@ impl KindBody for Practice {
         practice_problems(self)
     }
 
+    fn authoring_problems(&self) -> Vec<RecordError> {
+        self.location.as_ref().map(|place| coordinate_problems("location", place)).unwrap_or_default()
+    }
+
     fn title(&self) -> String {
         self.title.clone()
     }
@@ -35,6 +39,10 @@ impl KindBody for Profile {
 
     fn check(&self, _: &Context) -> Result<(), RecordError> {
         check_profile(self)
+    }
+
+    fn authoring_problems(&self) -> Vec<RecordError> {
+        self.place.as_ref().map(|place| coordinate_problems("place", place)).unwrap_or_default()
     }
 
     fn title(&self) -> String {
@@ -274,6 +282,25 @@ fn place_problems(field: &str, place: &Place) -> Vec<RecordError> {
             ),
         );
     }
+    problems.0
+}
+
+/// The rules for a place's coordinates (spec §12.4). They are checked when a record is written
+/// here, and not when one is verified: verifiers that predate the fields skip them, and a
+/// verdict may not depend on a field some verifiers skip (§17). A reader treats a pair that
+/// breaks them as no coordinates.
+fn coordinate_problems(field: &str, place: &Place) -> Vec<RecordError> {
+    let mut problems = Problems::default();
+    match (place.latitude.is_empty(), place.longitude.is_empty()) {
+        (false, true) => problems.add(format!("{field}.longitude"), "is required with a latitude"),
+        (true, false) => problems.add(format!("{field}.latitude"), "is required with a longitude"),
+        _ => {}
+    }
+    let degrees = |range: &str| format!("a {range} in decimal degrees with at most 6 decimals");
+    let latitude = degrees("latitude from -90 to 90, such as -7.2575,");
+    problems.check(check_optional(&format!("{field}.latitude"), &place.latitude, vocab::is_latitude, &latitude));
+    let longitude = degrees("longitude from -180 to 180, such as 112.7521,");
+    problems.check(check_optional(&format!("{field}.longitude"), &place.longitude, vocab::is_longitude, &longitude));
     problems.0
 }
 

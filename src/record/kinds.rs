@@ -39,6 +39,12 @@ pub trait KindBody: Sized {
         self.check(context).err().into_iter().collect()
     }
 
+    /// Rules a body must follow when it is written here, which verification does not apply
+    /// (fields older verifiers skip: spec §17); none for most kinds.
+    fn authoring_problems(&self) -> Vec<RecordError> {
+        Vec::new()
+    }
+
     /// What a listing shows as the record's title.
     fn title(&self) -> String;
 }

@@ -10,6 +10,18 @@ fn assert_sorted(name: &str, list: &[&str]) {
 }
 
 #[test]
+fn coordinates_are_decimal_degrees_in_range() {
+    for good in ["0", "-7.2575", "112.7521", "90", "-90", "180", "-180", "0.000001", "45.5"] {
+        assert!(super::is_longitude(good), "{good}");
+    }
+    assert!(super::is_latitude("-90") && super::is_latitude("89.999999"));
+    for bad in ["", "91", "-90.5", "+7", "07", "7.", ".5", "7.1234567", "1e2", "7,25", " 7", "NaN", "inf", "--7"] {
+        assert!(!super::is_latitude(bad), "{bad:?}");
+    }
+    assert!(!super::is_longitude("180.1") && !super::is_longitude("1000"));
+}
+
+#[test]
 fn sorted_tables_are_strictly_sorted() {
     assert_sorted("licenses", LICENSES);
     assert_sorted("countries", COUNTRIES);

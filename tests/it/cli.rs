@@ -226,6 +226,25 @@ fn the_profile_is_changed_field_by_field_and_bad_values_are_named() {
     check_mentions(&String::from_utf8_lossy(&same.stderr), &["unchanged"]);
     check_mentions(&city.fails(&["profile", "set", "--website", "surabaya.go.id"]), &["website"]);
     check_mentions(&city.fails(&["profile", "set", "--language", "not a tag"]), &["languages"]);
+    // Coordinates: both or neither, in decimal degrees and range; refused before anything is signed.
+    check_mentions(
+        &city.fails(&["profile", "set", "--latitude", "-7.2575"]),
+        &["place.longitude", "is required with a latitude"],
+    );
+    check_mentions(
+        &city.fails(&["profile", "set", "--latitude", "97", "--longitude", "112.75"]),
+        &["place.latitude", "from -90 to 90"],
+    );
+    check_id(&city.ok(&["profile", "set", "--latitude", "-7.2575", "--longitude", "112.7521"]));
+    // A note's coordinates in Markdown follow the same rules as the form's.
+    let no_longitude = example_with("place: Surabaya", "place: Surabaya\nlatitude: \"-7.2575\"");
+    let file = city.write("no-longitude.md", &no_longitude);
+    check_mentions(&city.fails(&["publish", path_str(&file)]), &["longitude", "is required with a latitude"]);
+    let both = example_with("place: Surabaya", "place: Surabaya\nlatitude: \"-7.2575\"\nlongitude: \"112.7521\"");
+    city.publish(&both);
+    let shown: serde_json::Value = serde_json::from_str(&city.ok(&["show", "community-composting", "--json"])).unwrap();
+    assert_eq!(shown["body"]["location"]["longitude"], "112.7521", "{shown}");
+    check_mentions(shown["markdown"].as_str().unwrap(), &["latitude: '-7.2575'", "longitude: '112.7521'"]);
     check_mentions(&city.fails(&["profile", "set", "--type", "club"]), &["organisation_type"]);
 }
 

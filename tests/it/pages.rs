@@ -126,6 +126,7 @@ async fn the_form_names_every_problem_at_once_and_never_loses_a_note() {
         ("location.country", "BR"),
         ("location.wikidata", "8678"),
         ("resources.budget", "lots"),
+        ("location.latitude", "-25.4284"),
         ("contacts[0].role", "Engineer"),
         ("contacts[0].channel", "ftp://gardens.example"),
     ];
@@ -143,7 +144,8 @@ async fn the_form_names_every_problem_at_once_and_never_loses_a_note() {
         assert!(summary.contains(words), "{words} named in the summary: {summary}");
     }
     assert!(summary.contains("Currency is required when a budget is given"), "{summary}");
-    assert!(summary.contains("are 6 problems"), "{summary}");
+    assert!(summary.contains("href=\"#location.longitude\">Longitude is required with a latitude"), "{summary}");
+    assert!(summary.contains("are 7 problems"), "{summary}");
     assert!(!summary.contains("location.wikidata") || summary.contains("#location.wikidata"), "paths only in links");
     assert!(!summary.contains(">location."), "no field paths in the messages: {summary}");
     assert!(page.contains("value=\"Rain gardens\""), "what was typed is kept");
@@ -268,6 +270,20 @@ async fn names_not_keys_no_impersonation_and_hiding_with_an_undo() {
     assert_eq!(found["hits"][0]["publisher_name"], "Curitiba (the real one)", "{found}");
     let (_, partners) = get(&a, "/partners").await;
     assert!(partners.contains("Curitiba (the real one)") && partners.contains("calls itself Curitiba"), "{partners}");
+    // A partner city with coordinates in its profile is a dot on the map.
+    let changes = citymesh::author::ProfileChanges {
+        country: Some("BR".to_owned()),
+        latitude: Some("-25.4284".to_owned()),
+        longitude: Some("-49.2733".to_owned()),
+        ..Default::default()
+    };
+    real.node().set_profile(changes).await.unwrap();
+    eventually("Curitiba is a dot on Surabaya's map", Duration::from_secs(30), || async {
+        get(&a, "/map").await.1.contains("class=\"city\"><title>Curitiba (the real one) (partner)</title>")
+    })
+    .await;
+    let (_, map) = get(&a, "/map").await;
+    assert!(map.contains(r#"<circle cx="261.4534" cy="230.8568""#), "projected as the outlines are: {map}");
     // The partner graph, as a picture: a dashed line while the partnership is one-way.
     let (_, network) = get(&a, "/network").await;
     assert!(network.contains("class=\"one-way\"") && network.contains(">Curitiba (the real one)</text>"), "{network}");

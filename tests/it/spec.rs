@@ -66,6 +66,18 @@ fn every_vector_gets_the_verdict_the_spec_gives() {
             }
         }
     }
+    // Coordinates are read as written (§12.4), and malformed ones do not change the verdict.
+    let place = |name: &str| {
+        let vector = all.iter().find(|vector| vector["name"] == name).unwrap();
+        let record = record::verify(&unhex(vector["envelope_hex"].as_str().unwrap()), now).unwrap();
+        match record.parse_body().unwrap() {
+            citymesh::record::Body::Practice(note) => note.location.unwrap(),
+            other => panic!("{name}: {other:?}"),
+        }
+    };
+    let coordinates = place("place-coordinates");
+    assert_eq!((coordinates.latitude.as_str(), coordinates.longitude.as_str()), ("-7.2575", "112.7521"));
+    assert_eq!(place("place-coordinates-malformed").latitude, "123.4");
 }
 
 #[test]

@@ -43,12 +43,31 @@ pub struct CountryRow {
     pub partners: Vec<String>,
 }
 
+/// A partner city with coordinates in its profile, as a dot on the map.
+pub struct City {
+    pub name: String,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// Where a place with coordinates sits on the map (the outlines' projection), if it has them.
+fn on_map(place: &crate::wire::Place) -> Option<(f64, f64)> {
+    // A pair that breaks the rules (a record from elsewhere) counts as no coordinates.
+    if !crate::vocab::is_latitude(&place.latitude) || !crate::vocab::is_longitude(&place.longitude) {
+        return None;
+    }
+    let latitude: f64 = place.latitude.parse().ok()?;
+    let longitude: f64 = place.longitude.parse().ok()?;
+    Some(((longitude + 180.0) * 2.0, (90.0 - latitude) * 2.0))
+}
+
 #[derive(Template)]
 #[template(path = "map.html")]
 struct MapPage {
     chrome: Chrome,
     title: String,
     countries: Vec<MapCountry>,
+    cities: Vec<City>,
     rows: Vec<CountryRow>,
     total: usize,
 }
@@ -77,11 +96,15 @@ pub(super) async fn map(State(node): State<NodeHandle>, headers: HeaderMap) -> R
             .map(|count| (count.value.clone(), count.count))
             .collect();
         let mut partners: HashMap<String, Vec<String>> = HashMap::new();
+        let mut cities = Vec::new();
         for row in node.partners().await?.partners {
             let Ok(key) = crate::hex::parse_hex32(&row.partner.publisher) else { continue };
             let profile = node.profile_of(crate::record::PublisherId(key)).await?;
             if let Some(place) = profile.and_then(|profile| profile.place) {
                 let name = if row.partner.label.is_empty() { row.partner.name } else { row.partner.label };
+                if let Some((x, y)) = on_map(&place) {
+                    cities.push(City { name: name.clone(), x, y });
+                }
                 partners.entry(place.country).or_default().push(name);
             }
         }
@@ -112,7 +135,7 @@ pub(super) async fn map(State(node): State<NodeHandle>, headers: HeaderMap) -> R
             })
             .collect();
         let title = "Where the notes come from".to_owned();
-        Ok(html(StatusCode::OK, &MapPage { chrome, title, countries, rows, total: results.total }))
+        Ok(html(StatusCode::OK, &MapPage { chrome, title, countries, cities, rows, total: results.total }))
     })
     .await
 }
