@@ -245,6 +245,22 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
         let note_url = browser.wait_for_url("the note page after publishing", |url| url.contains("?saved=published"));
         assert!(browser.text(".verified").contains("Signature verified"));
 
+        // The session ends while a note is being typed: sending it brings the note back with a
+        // token box, nothing lost; the token signs in and sends it.
+        browser.open(&format!("{base}/publish"));
+        browser.type_into("#slug", "market-stalls");
+        browser.type_into("#title", "Covered market stalls");
+        browser.command("DELETE", "/cookie", None);
+        browser.click("form.note-form button[type=submit]");
+        assert!(browser.text(".signin-again").contains("Sign in to send this note"));
+        let kept = browser.find("#title");
+        let value = browser.command("GET", &format!("/element/{kept}/property/value"), None);
+        assert_eq!(value, json!("Covered market stalls"), "the typed note is kept");
+        browser.type_into("#token", &token);
+        browser.click("form.note-form button[type=submit]");
+        assert!(browser.text(".error-summary").contains("Themes"), "signed in, the form's own problems follow");
+        assert!(browser.source().contains("Sign out"), "the token signed the browser in");
+
         // Found by a word from its body, through the search form.
         browser.click("nav a[href='/notes']");
         browser.type_into("#q", "bioswales");

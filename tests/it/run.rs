@@ -127,6 +127,11 @@ fn run_on_a_new_directory_sets_the_node_up_from_its_web_page_then_joins() {
     let mut status = http().get(&format!("{web}/api/v1/records?kind=profile")).call().unwrap();
     let profiles: serde_json::Value = status.body_mut().read_json().unwrap();
     assert_eq!(profiles["records"][0]["title"], "Recife City", "{profiles}");
+    // A wrong sign-in is logged with the client's address.
+    let wrong = http().post(&format!("{web}/signin")).send_form([("token", "guess")]).unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let logged = wait_for("a sign-in with a wrong token");
+    check_mentions(&logged, &["WARN", "client=127.0.0.1", "failures=1"]);
     let pid = child.0.id().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     assert!(child.0.wait().unwrap().success(), "stops cleanly");
