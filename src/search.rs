@@ -25,7 +25,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, 
 use facets::{FacetCounts, SegmentFacets, Tally};
 
 use crate::fields;
-use crate::record::{Body, Key, Kind, Record};
+use crate::record::{Body, Key, Kind, PublisherId, Record};
 use crate::store::{Store, StoreError};
 use crate::wire::Practice;
 
@@ -73,10 +73,19 @@ pub struct SearchQuery {
     /// `(facet, value)` pairs, e.g. `("theme", "solid-waste")`: a hit has one of the values
     /// given for each facet named.
     pub filters: Vec<(&'static str, String)>,
-    /// Left out: publishers (their keys in hex) and notes (`publisher/slug`).
-    pub hidden: Vec<String>,
+    /// Left out: publishers, and single notes.
+    pub hidden: Vec<Hidden>,
     pub limit: usize,
     pub offset: usize,
+}
+
+/// What a query leaves out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hidden {
+    /// Every note of a publisher.
+    Publisher(PublisherId),
+    /// One note, by its key.
+    Note(Key),
 }
 
 /// One note found.
@@ -430,9 +439,9 @@ impl Search {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
         for hidden in &query.hidden {
-            let term = match hidden.contains('/') {
-                true => Term::from_field_text(f.key, hidden),
-                false => facet_term(f, "publisher", hidden),
+            let term = match hidden {
+                Hidden::Note(key) => Term::from_field_text(f.key, &key_text(key)),
+                Hidden::Publisher(publisher) => facet_term(f, "publisher", &publisher.to_string()),
             };
             clauses.push((Occur::MustNot, Box::new(TermQuery::new(term, IndexRecordOption::Basic))));
         }

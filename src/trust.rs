@@ -164,13 +164,6 @@ impl TrustFile {
     }
 }
 
-impl HiddenEntry {
-    /// What search leaves out for it: the publisher's key in hex, or `publisher/slug`.
-    pub fn key(&self) -> String {
-        if self.slug.is_empty() { self.publisher.clone() } else { format!("{}/{}", self.publisher, self.slug) }
-    }
-}
-
 /// Everything a policy is computed from.
 pub struct TrustInputs<'a> {
     pub kind: PolicyKind,

@@ -297,11 +297,6 @@ impl<T: Described> Form<T> {
         self.errors.insert(name.to_owned(), problem.into());
     }
 
-    /// Whether any problem was found.
-    pub fn has_errors(&self) -> bool {
-        !self.errors.is_empty() || !self.general.is_empty()
-    }
-
     /// Every problem beside an input, in the form's order, as the summary at its top lists
     /// them: `(input name, message naming the input as the form labels it)`.
     pub fn summary(&self) -> Vec<(String, String)> {

@@ -84,13 +84,17 @@ pub(super) async fn on_events(
         match event {
             Event::Received(inbound) => on_gossip(&shared, &inbox, inbound),
             Event::PeerConnected { peer, address, dialed } => {
-                match shared.archive.peer_names().get(&peer.to_string()) {
-                    Some(name) => tracing::info!(%peer, %address, "{name}'s node connected"),
-                    None => tracing::info!(%peer, %address, "a peer connected"),
-                }
-                if dialed {
-                    remember(&shared, peer, address);
-                }
+                // Naming the peer and remembering its address read and write files: off the loop.
+                let connected = Arc::clone(&shared);
+                shared.blocking.spawn_blocking(move || {
+                    match connected.archive.peer_names().get(&peer.to_string()) {
+                        Some(name) => tracing::info!(%peer, %address, "{name}'s node connected"),
+                        None => tracing::info!(%peer, %address, "a peer connected"),
+                    }
+                    if dialed {
+                        remember(&connected, peer, address);
+                    }
+                });
                 if !synced_recently(&shared, peer) {
                     spawn_sync(&mut work, &shared, peer);
                 }

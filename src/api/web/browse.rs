@@ -7,12 +7,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::hiding::{Invitation, done_notice, invitations};
+use super::hiding::{Invitation, done_notice, invitations, left_out};
 use super::{Chrome, NoteRow, WebError, html, page, rows};
 use crate::api::SearchParams;
 use crate::node::NodeHandle;
-use crate::search::{FACETS, SearchQuery};
-use crate::trust::HiddenEntry;
+use crate::record::PublisherId;
+use crate::search::{FACETS, Hidden, SearchQuery};
 use crate::view::{SearchPage, format_time};
 
 /// Notes on the home page, per list.
@@ -58,7 +58,7 @@ pub(super) async fn home(State(node): State<NodeHandle>, headers: HeaderMap, Raw
         let peers = node.net_status().await.map(|status| status.connected_peers.len()).unwrap_or_default();
         let policy = node.policy();
         let partner_keys: Vec<String> = policy.partners().map(|key| crate::hex::to_hex(key)).collect();
-        let hidden: Vec<String> = node.hidden().await?.iter().map(HiddenEntry::key).collect();
+        let hidden = left_out(&node).await?;
         let partner_notes = if partner_keys.is_empty() {
             Vec::new()
         } else {
@@ -67,8 +67,8 @@ pub(super) async fn home(State(node): State<NodeHandle>, headers: HeaderMap, Raw
             rows(&node.search(query).await?.hits)
         };
         let mut not_wider = hidden.clone();
-        not_wider.extend(partner_keys.iter().cloned());
-        not_wider.push(node.publisher().to_string());
+        not_wider.extend(policy.partners().map(|key| Hidden::Publisher(PublisherId(*key))));
+        not_wider.push(Hidden::Publisher(node.publisher()));
         let wider = node.search(SearchQuery { hidden: not_wider, limit: HOME_NOTES, ..SearchQuery::default() }).await?;
         let everything =
             node.search(SearchQuery { hidden: hidden.clone(), limit: 1, ..SearchQuery::default() }).await?;
@@ -212,7 +212,7 @@ pub(super) async fn browse(State(node): State<NodeHandle>, headers: HeaderMap, R
             Ok(query) => (query, None),
             Err(error) => (SearchQuery { limit: BROWSE_PAGE, ..SearchQuery::default() }, Some(error.to_string())),
         };
-        let hidden: Vec<String> = node.hidden().await?.iter().map(HiddenEntry::key).collect();
+        let hidden = left_out(&node).await?;
         let hidden_count = hidden.len();
         let results = node.search(SearchQuery { hidden, ..query.clone() }).await?;
         let mut active = Vec::new();

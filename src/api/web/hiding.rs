@@ -9,10 +9,11 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::session::{posted, value};
+use super::session::{local_path_or, posted, value};
 use super::{Chrome, WebError, html, page, redirect};
 use crate::node::{NodeError, NodeHandle};
-use crate::record::{PublisherId, parse_hex32};
+use crate::record::{Key, Kind, PublisherId, parse_hex32};
+use crate::search::Hidden;
 use crate::view::{self, format_time};
 
 pub struct HiddenRow {
@@ -36,16 +37,6 @@ struct HiddenPage {
     title: String,
     hidden: Vec<HiddenRow>,
     blocked: Vec<BlockedRow>,
-}
-
-/// Where to go once a form is done: a path on this site that the form named, or `fallback`.
-fn back(pairs: &[(String, String)], fallback: &str) -> String {
-    let next = value(pairs, "next");
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_owned()
-    } else {
-        fallback.to_owned()
-    }
 }
 
 async fn name_of_hex(node: &NodeHandle, hex: &str) -> String {
@@ -98,7 +89,8 @@ where
         Ok(pairs) => pairs,
         Err(response) => return *response,
     };
-    let next = back(&pairs, fallback);
+    // Back to the page the form named (on this site), or `fallback`.
+    let next = local_path_or(value(&pairs, "next"), fallback);
     match change(node.clone(), pairs).await {
         Ok(done) => {
             let separator = if next.contains('?') { '&' } else { '?' };
@@ -162,11 +154,16 @@ pub(super) async fn ignore(State(node): State<NodeHandle>, headers: HeaderMap, b
     .await
 }
 
-/// What a page says after one of these changes, by the `done` its address carries. Fixed
+/// What a page says after one of these changes, by the `done` of its address's query. Fixed
 /// words: an address cannot make a page say anything else.
 pub(super) fn done_notice(raw_query: Option<&str>) -> Option<String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw_query.unwrap_or_default()).unwrap_or_default();
-    let notice = match value(&pairs, "done") {
+    notice_for(value(&pairs, "done"))
+}
+
+/// [`done_notice`] for the `done` word itself.
+pub(super) fn notice_for(done: &str) -> Option<String> {
+    let notice = match done {
         "hidden" => "Hidden from these pages: it is kept and shared still. Hidden and blocked lists it, with an undo.",
         "shown" => "Shown again.",
         "blocked" => "Blocked: its records are refused from now on. Hidden and blocked lists it, with an undo.",
@@ -176,6 +173,18 @@ pub(super) fn done_notice(raw_query: Option<&str>) -> Option<String> {
         _ => return None,
     };
     Some(notice.to_owned())
+}
+
+/// What the pages leave out of search results: what was hidden.
+pub(super) async fn left_out(node: &NodeHandle) -> Result<Vec<Hidden>, NodeError> {
+    let hidden = node.hidden().await?.into_iter().filter_map(|entry| {
+        let publisher = PublisherId(parse_hex32(&entry.publisher).ok()?);
+        Some(match entry.slug.is_empty() {
+            true => Hidden::Publisher(publisher),
+            false => Hidden::Note(Key { publisher, kind: Kind::Practice, slug: entry.slug }),
+        })
+    });
+    Ok(hidden.collect())
 }
 
 /// A publisher that added this node as a partner, as the home and partners pages ask about it.

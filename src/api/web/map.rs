@@ -13,7 +13,6 @@ use axum::response::Response;
 use super::{Chrome, html, page};
 use crate::node::NodeHandle;
 use crate::search::SearchQuery;
-use crate::trust::HiddenEntry;
 use crate::vocab::Words;
 
 /// Each country's outline as an SVG path, by ISO 3166-1 alpha-2 code.
@@ -86,7 +85,7 @@ fn shade(notes: u64, most: u64) -> u8 {
 
 pub(super) async fn map(State(node): State<NodeHandle>, headers: HeaderMap) -> Response {
     page(&node, &headers, "map", |node, chrome| async move {
-        let hidden: Vec<String> = node.hidden().await?.iter().map(HiddenEntry::key).collect();
+        let hidden = super::hiding::left_out(&node).await?;
         let results = node.search(SearchQuery { hidden, limit: 1, ..SearchQuery::default() }).await?;
         let notes: HashMap<String, u64> = results
             .facets

@@ -252,7 +252,7 @@ pub(super) async fn note(
                 Some(format!("Saved and signed as revision {}; it is on its way to your partners.", note.revision))
             }
             Some("withdrawn") => Some("Withdrawn; partners will see the notice.".to_owned()),
-            _ => query.done.as_deref().and_then(|done| super::hiding::done_notice(Some(&format!("done={done}")))),
+            _ => query.done.as_deref().and_then(super::hiding::notice_for),
         };
         let title = note.title.clone();
         Ok(html(StatusCode::OK, &NotePage { chrome, title, note }))

@@ -128,7 +128,7 @@ pub(super) async fn publish(
         }
         let defaults = &node.config().publish;
         let checked = form.check_into_body(base, node.publisher(), |note| author::fill_defaults(note, defaults));
-        let Some((slug, practice)) = checked.filter(|_| !form.has_errors()) else {
+        let Some((slug, practice)) = checked else {
             return Ok(form_page(chrome, form, StatusCode::BAD_REQUEST));
         };
         let note = Note { slug, practice };

@@ -153,10 +153,13 @@ pub(super) struct NextQuery {
 
 /// Where to go after signing in: a path on this site only.
 fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
-        _ => "/".to_owned(),
-    }
+    local_path_or(next.unwrap_or_default(), "/")
+}
+
+/// `next` when it is a path on this site, else `fallback`.
+pub(super) fn local_path_or(next: &str, fallback: &str) -> String {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if local { next } else { fallback }.to_owned()
 }
 
 pub(super) async fn signin_form(
