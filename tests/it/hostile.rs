@@ -250,6 +250,13 @@ async fn replayed_revisions_and_equivocating_twins_leave_every_node_with_the_sam
     // Gossip and sync carry every revision everywhere; the head is the same on both: the
     // twin with the smaller id (the head rule), whatever each node heard first.
     let all = [one.id(), two.id(), twin_a.id(), twin_b.id()];
+    // Each node first stores what it was told (valid old revisions are stored, not forwarded),
+    // so that the sync below has both stories to reconcile.
+    eventually("each node holds what it was told", TIMEOUT, || async {
+        [&one, &two, &twin_a].iter().all(|record| a.holds(&record.id()))
+            && [&one, &two, &twin_b].iter().all(|record| b.holds(&record.id()))
+    })
+    .await;
     a.sync_with(&b).await;
     eventually("both nodes hold every revision", TIMEOUT, || async { all.iter().all(|id| a.holds(id) && b.holds(id)) })
         .await;
