@@ -17,6 +17,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Attachment.sha256",
         "Practice.based_on",
         "Partnership.partner",
+        "Ref.publisher",
+        "Engagement.counterpart",
         "Invite.publisher",
     ] {
         config.field_attribute(format!(".citymesh.v1.{field}"), hex);

@@ -7,6 +7,7 @@
 //! routes and fields; existing ones keep their meaning.
 
 mod form;
+mod learning;
 mod openapi;
 mod params;
 mod records;
@@ -79,6 +80,9 @@ impl From<NodeError> for ApiError {
             NodeError::Author(error) => error.into(),
             NodeError::Partner(error) => error.into(),
             NodeError::Find(error) => error.into(),
+            NodeError::Match(crate::archive::MatchError::Find(error)) => error.into(),
+            NodeError::Match(crate::archive::MatchError::NotMatched(..)) => Self::invalid(error),
+            NodeError::Match(crate::archive::MatchError::Store(_)) => Self::internal(error),
             NodeError::NotConnected(_) => Self::new(StatusCode::NOT_FOUND, "not-found", error),
             NodeError::BadAddress(_) => Self::invalid(error),
             NodeError::Search(_) | NodeError::Store(_) | NodeError::Failed(_) => Self::internal(error),
@@ -89,8 +93,12 @@ impl From<NodeError> for ApiError {
 impl From<AuthorError> for ApiError {
     fn from(error: AuthorError) -> Self {
         match error {
-            AuthorError::Markdown(_) | AuthorError::Record(_) | AuthorError::Field { .. } => Self::invalid(error),
-            AuthorError::NoSuchNote(_) => Self::new(StatusCode::NOT_FOUND, "not-found", error),
+            AuthorError::Markdown(_)
+            | AuthorError::Record(_)
+            | AuthorError::Field { .. }
+            | AuthorError::NoEngagement(_)
+            | AuthorError::NoStatus(_) => Self::invalid(error),
+            AuthorError::NoSuch { .. } => Self::new(StatusCode::NOT_FOUND, "not-found", error),
             AuthorError::AlreadyWithdrawn { .. } | AuthorError::Stale { .. } => {
                 Self::new(StatusCode::CONFLICT, "conflict", error)
             }
@@ -153,6 +161,13 @@ pub fn app(node: NodeHandle) -> Router {
         .route("/api/v1/envelopes", get(records::envelopes))
         .route("/api/v1/publish", post(records::publish))
         .route("/api/v1/withdraw", post(records::withdraw))
+        .route("/api/v1/match", get(learning::matches))
+        .route("/api/v1/set-status", post(learning::set_status))
+        .route("/api/v1/engagements", get(learning::engagements))
+        .route("/api/v1/funnel", get(learning::funnel))
+        .route("/api/v1/events.ics", get(learning::calendar))
+        .route("/api/v1/events/{file}", get(learning::event_file))
+        .route("/api/v1/events/{publisher}/{file}", get(learning::publisher_event_file))
         .route("/api/v1/import", post(records::import).layer(DefaultBodyLimit::max(MAX_IMPORT_BODY)))
         .route("/api/v1/sync", post(records::sync))
         .route("/api/v1/invite", get(trust::invite))

@@ -8,6 +8,7 @@
 //! runtime.
 
 mod few_heads;
+mod learning;
 
 use std::sync::{Mutex, OnceLock};
 
@@ -26,6 +27,8 @@ use crate::search::{Search, SearchError, SearchQuery};
 use crate::store::{Store, StoreError};
 use crate::trust::{BlockEntry, PartnerEntry, Policy, PolicyKind};
 use crate::view::{self, Cursor, Detail, EnvelopePage, Filter, FindError, Names, Page, SearchPage};
+
+pub use learning::{DEFAULT_MATCHES, MatchAnswer, MatchError, MatchView};
 
 /// An invite code and what it names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

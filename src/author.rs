@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
-use crate::markdown::{self, MarkdownError};
+use crate::markdown::{self, MarkdownError, Written};
 use crate::record::{self, Body, Draft, Key, Kind, KindBody, PublisherKey, Record, RecordError};
 use crate::store::{Store, StoreError};
 use crate::wire::Tombstone;
@@ -23,8 +23,14 @@ pub enum AuthorError {
     Record(#[from] RecordError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("you have published no note with slug {0:?}; `citymesh list --kind practice` shows what is held")]
-    NoSuchNote(String),
+    #[error("you have published no {kind} with slug {slug:?}; `citymesh list --kind {kind}` shows what is held")]
+    NoSuch { kind: Kind, slug: String },
+    #[error(
+        "you have published no engagement with slug {0:?}; an outcome is of one of your own engagements (`citymesh engagement list`)"
+    )]
+    NoEngagement(String),
+    #[error("a {0} has no status to change; only requests, offers and events do")]
+    NoStatus(Kind),
     #[error("{slug} was already withdrawn at revision {revision}")]
     AlreadyWithdrawn { slug: String, revision: u64 },
     #[error("{slug} is at revision {current}, not {base}: it changed since this edit began; reload it and edit again")]
@@ -107,8 +113,9 @@ pub fn publish(store: &Store, key: &PublisherKey, config: &Config, text: &str) -
     publish_over(store, key, config, text, None)
 }
 
-/// Like [`publish`], for an edit of revision `base` (0: a new note): refused as stale when the
-/// note's current revision is another.
+/// Like [`publish`], for an edit of revision `base` (0: a new record): refused as stale when
+/// the record's current revision is another. The file's `kind:` says what it is (a practice
+/// note when it says nothing).
 pub fn publish_over(
     store: &Store,
     key: &PublisherKey,
@@ -116,10 +123,11 @@ pub fn publish_over(
     text: &str,
     base: Option<u64>,
 ) -> Result<Published, AuthorError> {
-    let note = markdown::parse(text, &config.publish.default_license)?;
-    publish_note(store, key, config, note, base).map_err(|error| match error {
+    let written = markdown::parse_record(text, &config.publish.default_license)?;
+    let kind = written.kind;
+    publish_written(store, key, config, written, base).map_err(|error| match error {
         AuthorError::Record(RecordError::BodyField { field, problem }) => {
-            AuthorError::Field { field: markdown::field_name(&field), problem }
+            AuthorError::Field { field: markdown::field_name_of(kind, &field), problem }
         }
         other => other,
     })
@@ -140,33 +148,55 @@ pub fn publish_note(
     store: &Store,
     key: &PublisherKey,
     config: &Config,
-    mut note: markdown::Note,
+    note: markdown::Note,
     base: Option<u64>,
 ) -> Result<Published, AuthorError> {
-    fill_defaults(&mut note.practice, &config.publish);
-    if let Some(problem) = note.practice.authoring_problems().into_iter().next() {
+    let written = Written { kind: Kind::Practice, slug: note.slug, body: Body::Practice(note.practice) };
+    publish_written(store, key, config, written, base)
+}
+
+/// Signs a record of any written kind as the next revision of its key and stores it durably;
+/// an unchanged record is not signed again.
+pub fn publish_written(
+    store: &Store,
+    key: &PublisherKey,
+    config: &Config,
+    mut written: Written,
+    base: Option<u64>,
+) -> Result<Published, AuthorError> {
+    if let Body::Practice(practice) = &mut written.body {
+        fill_defaults(practice, &config.publish);
+    }
+    if let Some(problem) = written.body.authoring_problems().into_iter().next() {
         return Err(AuthorError::Record(problem));
     }
-    let record_key = Key { publisher: key.publisher(), kind: Kind::Practice, slug: note.slug.clone() };
+    if let Body::Outcome(outcome) = &written.body {
+        let engagement = Key { publisher: key.publisher(), kind: Kind::Engagement, slug: outcome.engagement.clone() };
+        if crate::record::is_slug(&outcome.engagement) && !store.head(&engagement)?.is_some_and(|head| !head.is_tombstone()) {
+            return Err(AuthorError::NoEngagement(outcome.engagement.clone()));
+        }
+    }
+    let Written { kind, slug, body } = written;
+    let record_key = Key { publisher: key.publisher(), kind, slug: slug.clone() };
     let head = store.head(&record_key)?;
     let current = head.as_ref().map_or(0, Record::revision);
     if let Some(base) = base.filter(|base| *base != current) {
-        return Err(AuthorError::Stale { slug: note.slug, current, base });
+        return Err(AuthorError::Stale { slug, current, base });
     }
     let previous = match &head {
         None => Previous::None,
         Some(head) if head.is_tombstone() => Previous::Withdrawn,
-        Some(head) if head.parse_body()? == Body::Practice(note.practice.clone()) => {
+        Some(head) if head.parse_body()? == body => {
             return Ok(Published { record: head.clone(), previous: Previous::Same });
         }
         Some(_) => Previous::Older,
     };
     let draft = Draft {
-        kind: Kind::Practice,
-        slug: note.slug,
+        kind,
+        slug,
         revision: head.as_ref().map_or(1, |head| head.revision() + 1),
         timestamp_ms: now_ms(),
-        body: Body::Practice(note.practice),
+        body,
     };
     let record = record::sign(key, draft)?;
     store.insert_durable(&record)?;
@@ -175,15 +205,26 @@ pub fn publish_note(
 
 /// Signs a withdrawal of one of this publisher's notes and stores it durably.
 pub fn withdraw(store: &Store, key: &PublisherKey, slug: &str, reason: &str) -> Result<Record, AuthorError> {
-    let record_key = Key { publisher: key.publisher(), kind: Kind::Practice, slug: slug.to_owned() };
+    withdraw_kind(store, key, Kind::Practice, slug, reason)
+}
+
+/// Signs a withdrawal of one of this publisher's records of `kind` and stores it durably.
+pub fn withdraw_kind(
+    store: &Store,
+    key: &PublisherKey,
+    kind: Kind,
+    slug: &str,
+    reason: &str,
+) -> Result<Record, AuthorError> {
+    let record_key = Key { publisher: key.publisher(), kind, slug: slug.to_owned() };
     let Some(head) = store.head(&record_key)? else {
-        return Err(AuthorError::NoSuchNote(slug.to_owned()));
+        return Err(AuthorError::NoSuch { kind, slug: slug.to_owned() });
     };
     if head.is_tombstone() {
         return Err(AuthorError::AlreadyWithdrawn { slug: slug.to_owned(), revision: head.revision() });
     }
     let draft = Draft {
-        kind: Kind::Practice,
+        kind,
         slug: slug.to_owned(),
         revision: head.revision() + 1,
         timestamp_ms: now_ms(),
@@ -192,6 +233,32 @@ pub fn withdraw(store: &Store, key: &PublisherKey, slug: &str, reason: &str) -> 
     let record = record::sign(key, draft)?;
     store.insert_durable(&record)?;
     Ok(record)
+}
+
+/// Signs the next revision of one of this publisher's requests, offers or events with its
+/// status changed (`closed`, `cancelled` ...); the rules check the status.
+pub fn set_status(
+    store: &Store,
+    key: &PublisherKey,
+    config: &Config,
+    kind: Kind,
+    slug: &str,
+    status: &str,
+) -> Result<Published, AuthorError> {
+    let record_key = Key { publisher: key.publisher(), kind, slug: slug.to_owned() };
+    let head = match store.head(&record_key)? {
+        Some(head) if !head.is_tombstone() => head,
+        _ => return Err(AuthorError::NoSuch { kind, slug: slug.to_owned() }),
+    };
+    let mut body = head.parse_body()?;
+    match &mut body {
+        Body::Request(request) => request.status = status.to_owned(),
+        Body::Offer(offer) => offer.status = status.to_owned(),
+        Body::Event(event) => event.status = status.to_owned(),
+        _ => return Err(AuthorError::NoStatus(kind)),
+    }
+    let written = Written { kind, slug: slug.to_owned(), body };
+    publish_written(store, key, config, written, Some(head.revision()))
 }
 
 /// Changes to a publisher's profile; fields left `None` keep their current value. An empty

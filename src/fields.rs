@@ -8,11 +8,148 @@
 //! Values travel as text: a field is one text, a list of texts, or rows of texts (one per
 //! column), and its accessors move them in and out of the body.
 
+/// A text field of the body `$body`, or of one of its optional parts (`location.country`).
+macro_rules! text {
+    ($body:ident: $field:ident) => {
+        $crate::fields::Access::Text {
+            get: |body: &$body| body.$field.clone(),
+            set: |body: &mut $body, value| {
+                body.$field = value;
+                Ok(())
+            },
+        }
+    };
+    ($body:ident: $part:ident . $field:ident) => {
+        $crate::fields::Access::Text {
+            get: |body: &$body| body.$part.as_ref().map(|part| part.$field.clone()).unwrap_or_default(),
+            set: |body: &mut $body, value| {
+                body.$part.get_or_insert_with(Default::default).$field = value;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// A list field of the body `$body`, or of one of its optional parts.
+macro_rules! list {
+    ($body:ident: $field:ident) => {
+        $crate::fields::Access::List {
+            get: |body: &$body| body.$field.clone(),
+            set: |body: &mut $body, value| {
+                body.$field = value;
+                Ok(())
+            },
+        }
+    };
+    ($body:ident: $part:ident . $field:ident) => {
+        $crate::fields::Access::List {
+            get: |body: &$body| body.$part.as_ref().map(|part| part.$field.clone()).unwrap_or_default(),
+            set: |body: &mut $body, value| {
+                body.$part.get_or_insert_with(Default::default).$field = value;
+                Ok(())
+            },
+        }
+    };
+}
+
+mod engagements;
+mod events;
 mod practice;
+mod requests;
 
 pub use practice::ADAPTS;
 
 use crate::vocab::Words;
+use crate::wire::Ref;
+
+/// A row's texts as exactly `N` cells (missing ones empty).
+fn cells<const N: usize>(row: Vec<String>) -> [String; N] {
+    let mut row = row.into_iter();
+    std::array::from_fn(|_| row.next().unwrap_or_default())
+}
+
+const fn column(name: &'static str, label: &'static str) -> Column {
+    Column { name, label, hint: "", required: false, number: false }
+}
+
+const fn required_column(name: &'static str, label: &'static str) -> Column {
+    Column { required: true, ..column(name, label) }
+}
+
+const fn group(legend: &'static str) -> Group {
+    Group { legend, hint: "", required: "" }
+}
+
+const DATE_HINT: &str = "YYYY, YYYY-MM or YYYY-MM-DD.";
+
+/// A bare e-mail address as a `mailto:` one; other channels as they are.
+fn channel(text: String) -> String {
+    let bare_email = !text.contains(':')
+        && !text.contains(char::is_whitespace)
+        && text.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+    if bare_email { format!("mailto:{text}") } else { text }
+}
+
+/// A reference as text: the publisher's key in hex, `/`, the slug.
+pub fn ref_text(target: &Ref) -> String {
+    format!("{}/{}", crate::hex::to_hex(&target.publisher), target.slug)
+}
+
+/// Reads [`ref_text`]'s form back; `what` names the field for the error.
+pub fn parse_ref(text: &str, what: &str) -> Result<Ref, String> {
+    let problem = || format!("{what}: {text:?} is not a reference; write the publisher's key (64 hex characters), '/', the slug");
+    let (publisher, slug) = text.trim().split_once('/').ok_or_else(problem)?;
+    let publisher = crate::hex::parse_hex32(publisher).map_err(|_| problem())?;
+    Ok(Ref { publisher: publisher.to_vec(), slug: slug.to_owned() })
+}
+
+/// An optional reference as a text field (empty: none).
+fn optional_ref(target: &Option<Ref>) -> String {
+    target.as_ref().map(ref_text).unwrap_or_default()
+}
+
+fn set_optional_ref(text: &str, what: &str) -> Result<Option<Ref>, String> {
+    if text.trim().is_empty() { Ok(None) } else { parse_ref(text, what).map(Some) }
+}
+
+fn ref_list(targets: &[Ref]) -> Vec<String> {
+    targets.iter().map(ref_text).collect()
+}
+
+fn set_ref_list(texts: Vec<String>, what: &str) -> Result<Vec<Ref>, String> {
+    texts.iter().enumerate().map(|(index, text)| parse_ref(text, &format!("{what}[{index}]"))).collect()
+}
+
+/// The shared single contact of requests, offers and events: role, address and name on one
+/// row.
+const CONTACT_COLUMNS: &[Column] = &[
+    Column { hint: "Such as head of the waste unit.", ..required_column("role", "Role") },
+    Column {
+        hint: "An e-mail address, a phone number as tel:+62..., or a web address.",
+        ..required_column("channel", "Address")
+    },
+    column("name", "Name"),
+];
+
+fn contact_rows(contact: &Option<crate::wire::Contact>) -> Vec<Vec<String>> {
+    contact.iter().map(|c| vec![c.role.clone(), c.channel.clone(), c.name.clone()]).collect()
+}
+
+fn contact_of(rows: Vec<Vec<String>>, what: &str) -> Result<Option<crate::wire::Contact>, String> {
+    if rows.len() > 1 {
+        return Err(format!("{what}: give one contact, not {}", rows.len()));
+    }
+    Ok(rows.into_iter().next().map(|row| {
+        let [role, address, name] = cells(row);
+        crate::wire::Contact { role, channel: channel(address), name }
+    }))
+}
+
+fn contact_item(row: &[String]) -> Item {
+    let [role, channel, name] = cells(row.to_vec());
+    let who = if name.is_empty() { role } else { format!("{name} ({role})") };
+    Item { text: format!("{who}: "), link: Some(channel) }
+}
 
 /// A field's value, as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,8 +443,61 @@ impl<T> Field<T> {
     }
 }
 
+/// Runs `$then` with `$T` standing for the body type of `$kind` when that kind's fields are
+/// described (every kind people write: not profiles, which `profile set` changes, nor
+/// partnerships, which invite codes make); `$else` otherwise.
+#[macro_export]
+macro_rules! with_described {
+    ($kind:expr, $T:ident => $then:expr, else $else:expr) => {{
+        use $crate::record::Kind;
+        match $kind {
+            Kind::Practice => {
+                type $T = $crate::wire::Practice;
+                $then
+            }
+            Kind::Request => {
+                type $T = $crate::wire::Request;
+                $then
+            }
+            Kind::Offer => {
+                type $T = $crate::wire::Offer;
+                $then
+            }
+            Kind::Event => {
+                type $T = $crate::wire::Event;
+                $then
+            }
+            Kind::Engagement => {
+                type $T = $crate::wire::Engagement;
+                $then
+            }
+            Kind::Outcome => {
+                type $T = $crate::wire::Outcome;
+                $then
+            }
+            Kind::Endorsement => {
+                type $T = $crate::wire::Endorsement;
+                $then
+            }
+            Kind::Profile | Kind::Partnership => $else,
+        }
+    }};
+}
+
+/// The kinds whose fields are described, in the order pages list them.
+pub const WRITTEN_KINDS: &[crate::record::Kind] = {
+    use crate::record::Kind;
+    &[Kind::Practice, Kind::Request, Kind::Offer, Kind::Event, Kind::Engagement, Kind::Outcome, Kind::Endorsement]
+};
+
 /// A body type whose fields are described.
 pub trait Described: Clone + Default + PartialEq + 'static {
+    /// The kind of record it is the body of.
+    const KIND: crate::record::Kind;
+    /// Wraps it as a record body.
+    fn into_body(self) -> crate::record::Body;
+    /// Takes it out of a record body of its kind.
+    fn from_body(body: crate::record::Body) -> Option<Self>;
     /// Every field, in the order Markdown writes them.
     const FIELDS: &'static [Field<Self>];
     /// The form's groups (and the note page's blocks), in order.

@@ -15,6 +15,9 @@
 //! - [`ingest`]: the pipeline from envelopes to stored records: parallel verification, batched storage.
 //! - [`search`]: the full-text index over current practice notes, facets and snippets; a cache of the store. Names tantivy.
 //! - [`view`]: what readers see of the store, as typed views (the API's JSON, the pages', the CLI's).
+//! - [`transfers`]: transfers between cities: engagements confirmed by both sides or claimed by one, outcomes, evidence. Pure.
+//! - [`matching`]: requests matched to offers, practice notes and organisations, ranked with reasons. Pure.
+//! - [`ics`]: events as iCalendar files and the calendar feed (RFC 5545). Pure.
 //! - [`trust`]: whose records the node keeps (the trust policy). Pure.
 //! - [`config`]: the settings file, read and checked once. Names toml.
 //! - [`author`]: what a publisher signs: a note as its next revision, a withdrawal, its profile.
@@ -62,6 +65,9 @@ pub mod store;
 pub mod ingest;
 pub mod search;
 pub mod view;
+pub mod transfers;
+pub mod matching;
+pub mod ics;
 pub mod trust;
 pub mod config;
 pub mod author;

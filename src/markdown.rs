@@ -9,6 +9,7 @@
 mod front;
 
 use crate::fields::{Access, Described, Field, Markdown, Value};
+use crate::record::{Body, Kind};
 use crate::wire::Practice;
 
 /// A note read from a Markdown file.
@@ -31,23 +32,80 @@ fn error_at(line: usize, message: impl Into<String>) -> MarkdownError {
     MarkdownError { line: Some(line), message: message.into() }
 }
 
-/// The name a Markdown file gives a body field that the record rules name by its path: a key
-/// of the front matter (`location.name` is `place`, `themes[1]` stays `themes[1]`), else the
-/// path itself.
+/// A record of any written kind read from a Markdown file: its kind, slug and body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub kind: Kind,
+    pub slug: String,
+    pub body: Body,
+}
+
+/// The name a Markdown file gives a body field of a practice note that the record rules name
+/// by its path: a key of the front matter (`location.name` is `place`, `themes[1]` stays
+/// `themes[1]`), else the path itself.
 pub fn field_name(path: &str) -> String {
+    field_name_in::<Practice>(path)
+}
+
+/// [`field_name`] for a field of a record of `kind`.
+pub fn field_name_of(kind: Kind, path: &str) -> String {
+    crate::with_described!(kind, T => field_name_in::<T>(path), else path.to_owned())
+}
+
+fn field_name_in<T: Described>(path: &str) -> String {
     let head = path.split(['[', '.']).next().unwrap_or(path);
     let rest = &path[head.len()..];
-    let front = |field: &Field<Practice>| match field.markdown {
+    let front = |field: &Field<T>| match field.markdown {
         Markdown::Front { key, .. } => Some(key),
         _ => None,
     };
-    if let Some(key) = crate::fields::field::<Practice>(path).and_then(front) {
+    if let Some(key) = crate::fields::field::<T>(path).and_then(front) {
         return key.to_owned();
     }
-    match crate::fields::field::<Practice>(head).and_then(front) {
+    match crate::fields::field::<T>(head).and_then(front) {
         Some(key) => format!("{key}{rest}"),
         None => path.to_owned(),
     }
+}
+
+/// The kind a Markdown file says it is (its front matter's `kind:` line), `practice` when it
+/// says none.
+pub fn kind_of(text: &str) -> Result<Kind, MarkdownError> {
+    let front = text.lines().skip(1).take_while(|line| line.trim_end() != "---");
+    for (index, line) in front.enumerate() {
+        if let Some(value) = line.strip_prefix("kind:") {
+            let value = value.trim().trim_matches(['"', '\'']);
+            let kind: Kind = value.parse().map_err(|_| {
+                let kinds: Vec<&str> = crate::fields::WRITTEN_KINDS.iter().map(|kind| kind.as_str()).collect();
+                error_at(index + 2, format!("front matter: kind {value:?} is not a kind of record; use one of {}", kinds.join(", ")))
+            })?;
+            return Ok(kind);
+        }
+    }
+    Ok(Kind::Practice)
+}
+
+/// Reads a record of any written kind, by its `kind:` (a practice note when it has none).
+pub fn parse_record(text: &str, default_license: &str) -> Result<Written, MarkdownError> {
+    let kind = kind_of(text)?;
+    if kind == Kind::Practice {
+        let note = parse(text, default_license)?;
+        return Ok(Written { kind, slug: note.slug, body: Body::Practice(note.practice) });
+    }
+    crate::with_described!(kind, T => {
+        let (slug, body) = read::<T>(text)?;
+        Ok(Written { kind, slug, body: body.into_body() })
+    }, else Err(error_at(2, match kind {
+        Kind::Profile => "front matter: a profile is not written in Markdown; use `citymesh profile set`",
+        _ => "front matter: a partnership is not written in Markdown; use `citymesh partner add` with an invite code",
+    })))
+}
+
+/// Writes a record of a written kind in the format [`parse_record`] reads; `None` for the
+/// other kinds and withdrawals.
+pub fn render_record(slug: &str, body: &Body) -> Option<String> {
+    let kind = body.kind()?;
+    crate::with_described!(kind, T => T::from_body(body.clone()).map(|body| write(slug, &body)), else None)
 }
 
 /// Reads a practice note. `default_license` fills in a missing `license`.

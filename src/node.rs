@@ -16,6 +16,7 @@
 mod budget;
 mod events;
 mod guard;
+mod learning;
 mod reads;
 mod state;
 mod syncing;

@@ -9,6 +9,7 @@ mod body;
 mod error;
 mod ids;
 mod kinds;
+mod transfer;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -24,11 +25,14 @@ pub use crate::hex::{BadId, parse_hex, parse_hex32, to_hex};
 pub use error::RecordError;
 pub use ids::{PublisherId, RecordId};
 pub use kinds::{Body, Context, Kind, KindBody};
+pub use transfer::current_stage;
 
 /// Header format version described by `proto/README.md`.
 pub const FORMAT: u32 = 1;
-/// The newest header format this version reads: format 2 is format 1 plus kind `partnership`.
-pub const MAX_FORMAT: u32 = 2;
+/// The newest header format this version reads: format 2 is format 1 plus kind `partnership`,
+/// format 3 is format 2 plus the knowledge-transfer kinds (request, offer, event, engagement,
+/// outcome, endorsement).
+pub const MAX_FORMAT: u32 = 3;
 /// Largest header, in bytes.
 pub const MAX_HEADER_BYTES: usize = 4 * 1024;
 /// Largest body, in bytes.

@@ -32,11 +32,11 @@ pub fn to_json(view: &impl Serialize) -> serde_json::Value {
 pub enum FindError {
     #[error("no record with id {0} is held here")]
     NoSuchId(RecordId),
-    #[error("no practice note or partnership with slug {0:?} is held here; `citymesh list` shows what is")]
+    #[error("no record with slug {0:?} is held here; `citymesh list` shows what is")]
     NoSuchSlug(String),
     #[error("{0:?} is neither a record id (64 hex characters) nor a slug (a-z, 0-9, '-')")]
     NotATarget(String),
-    #[error("several publishers have a note {slug:?}; name one by id:\n{ids}")]
+    #[error("several publishers have a record {slug:?}; name one by id:\n{ids}")]
     Ambiguous { slug: String, ids: String },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -310,30 +310,57 @@ pub fn records_page(store: &Store, after: Option<u64>, limit: usize) -> Result<(
     Ok((page.into_iter().map(|(_, record)| record).collect(), next))
 }
 
-/// Finds a record by id, or the head of a practice note or a partnership by slug (`own`
-/// publisher's first). A partnership's slug is the partner's key, 64 hex characters like an
+/// Finds a record by id, or the head of a record by slug (`own` publisher's first, and a
+/// practice note before other kinds). A partnership's slug is the partner's key, 64 hex characters like an
 /// id: it is looked up as a slug when no record has it as its id.
 pub fn find(store: &Store, own: Option<PublisherId>, target: &str) -> Result<Record, FindError> {
+    const NAMED_BY_SLUG: [Kind; 8] = [
+        Kind::Practice,
+        Kind::Partnership,
+        Kind::Request,
+        Kind::Offer,
+        Kind::Event,
+        Kind::Engagement,
+        Kind::Outcome,
+        Kind::Endorsement,
+    ];
+    find_kind(store, own, &NAMED_BY_SLUG, target)
+}
+
+/// Finds a record by id, or the head of a record of one of `kinds` by slug (`own` publisher's
+/// first, else the one publisher's that has it) or by `publisher/slug` (the publisher's key in
+/// hex).
+pub fn find_kind(store: &Store, own: Option<PublisherId>, kinds: &[Kind], target: &str) -> Result<Record, FindError> {
     let as_id = target.parse::<RecordId>();
     if let Ok(id) = as_id
         && let Some(record) = store.get(&id)?
     {
         return Ok(record);
     }
+    if let Some((publisher, slug)) = target.split_once('/')
+        && let Ok(publisher) = publisher.parse::<PublisherId>()
+        && record::is_slug(slug)
+    {
+        for kind in kinds {
+            if let Some(record) = store.head(&Key { publisher, kind: *kind, slug: slug.to_owned() })? {
+                return Ok(record);
+            }
+        }
+        return Err(FindError::NoSuchSlug(target.to_owned()));
+    }
     if !record::is_slug(target) {
         return Err(FindError::NotATarget(target.to_owned()));
     }
-    const NAMED_BY_SLUG: [Kind; 2] = [Kind::Practice, Kind::Partnership];
     if let Some(publisher) = own {
-        for kind in NAMED_BY_SLUG {
-            if let Some(record) = store.head(&Key { publisher, kind, slug: target.to_owned() })? {
+        for kind in kinds {
+            if let Some(record) = store.head(&Key { publisher, kind: *kind, slug: target.to_owned() })? {
                 return Ok(record);
             }
         }
     }
     let mut matches = Vec::new();
-    for kind in NAMED_BY_SLUG {
-        matches.extend(store.heads(Some(kind))?.into_iter().filter(|record| record.slug() == target));
+    for kind in kinds {
+        matches.extend(store.heads(Some(*kind))?.into_iter().filter(|record| record.slug() == target));
     }
     match matches.len() {
         0 => match as_id {

@@ -483,6 +483,7 @@ fn is_variant(t: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+pub mod transfer;
 mod words;
 
 pub use words::{Words, language_name, sdg_goal, sdg_order, sdg_text};

@@ -8,8 +8,9 @@ mod generated {
 }
 
 pub use generated::{
-    Attachment, Contact, Envelope, FetchRequest, FetchResponse, Header, Indicator, Invite, Partner, Partnership, Place,
-    Practice, Profile, Resources, SyncRequest, SyncResponse, Tombstone, Transferability,
+    Activity, Attachment, Contact, Endorsement, Engagement, Envelope, Event, FetchRequest, FetchResponse, Header,
+    Indicator, Invite, Link, Offer, Outcome, Partner, Partnership, Place, Practice, Profile, Ref, Request, Resources,
+    ResultIndicator, Stage, SyncRequest, SyncResponse, Tombstone, Transferability,
 };
 
 /// A message that could not be decoded; the text says where decoding stopped.

@@ -28,7 +28,7 @@ const ROUTES: &[Route] = &[
     ),
     Route {
         query: &[
-            ("kind", "profile, practice or partnership"),
+            ("kind", "profile, practice, partnership, request, offer, event, engagement, outcome or endorsement"),
             ("publisher", "a publisher key, 64 hex characters"),
             ("theme", "a theme (practice notes)"),
             ("sdg", "an SDG target such as 11.6 (practice notes)"),
@@ -67,7 +67,7 @@ const ROUTES: &[Route] = &[
         ..route(
             "get",
             "/api/v1/records/{target}",
-            "One record by id, or a practice note by slug, with its body and verification",
+            "One record by id, slug or publisher/slug, with its body and verification",
         )
     },
     route("get", "/api/v1/records/{target}/raw", "The envelope bytes exactly as stored (application/octet-stream)"),
@@ -75,8 +75,29 @@ const ROUTES: &[Route] = &[
         query: &[("after", "the next of the previous page"), ("limit", "envelopes per page, 1 to 1000")],
         ..route("get", "/api/v1/envelopes", "Every record in arrival order, as hex envelopes, a page at a time")
     },
-    write("/api/v1/publish", "Sign and store a Markdown note as its slug's next revision; gossip it"),
-    write("/api/v1/withdraw", "Withdraw one of this publisher's notes"),
+    write(
+        "/api/v1/publish",
+        "Sign and store a Markdown record (its kind: says which; a practice note by default) as its next revision; gossip it",
+    ),
+    write("/api/v1/withdraw", "Withdraw one of this publisher's records (a practice note unless kind is given)"),
+    Route {
+        query: &[
+            ("request", "the request to match: a record id, a slug or publisher/slug"),
+            ("offer", "or the offer to match, the same way"),
+            ("limit", "matches in each list, 1 to 100 (default 20)"),
+        ],
+        ..route(
+            "get",
+            "/api/v1/match",
+            "What a request matches (offers, practices, organisations) or an offer does (open requests), with reasons",
+        )
+    },
+    write("/api/v1/set-status", "Change the status of one of this publisher's requests, offers or events"),
+    route("get", "/api/v1/engagements", "Every engagement held, confirmed by both sides or claimed by one"),
+    route("get", "/api/v1/funnel", "Open requests, engagements, adopted, outcomes recorded"),
+    route("get", "/api/v1/events.ics", "Every event held as an iCalendar feed (RFC 5545) to subscribe to"),
+    route("get", "/api/v1/events/{file}", "One event as an iCalendar file: <slug or id>.ics"),
+    route("get", "/api/v1/events/{publisher}/{file}", "One publisher's event as an iCalendar file: <slug>.ics"),
     write("/api/v1/import", "Verify and store envelopes given in hex"),
     write("/api/v1/sync", "Sync now with one connected peer or all of them"),
     Route {

@@ -80,6 +80,9 @@ pub(super) async fn publish(State(node): State<NodeHandle>, headers: HeaderMap, 
 struct WithdrawRequest {
     slug: String,
     reason: String,
+    /// The kind of the record withdrawn; a practice note when left out.
+    #[serde(default)]
+    kind: Option<String>,
 }
 
 /// What a withdrawal answers.
@@ -97,8 +100,13 @@ impl Withdrawal {
 }
 
 pub(super) async fn withdraw(State(node): State<NodeHandle>, headers: HeaderMap, body: Bytes) -> Answer {
-    let request: WithdrawRequest = write_request(&node, &headers, &body, "{\"slug\": \"...\", \"reason\": \"...\"}")?;
-    let record = node.withdraw(request.slug, request.reason).await?;
+    let request: WithdrawRequest =
+        write_request(&node, &headers, &body, "{\"slug\": \"...\", \"reason\": \"...\", \"kind\": \"practice\"}")?;
+    let kind = match request.kind.as_deref() {
+        None => crate::record::Kind::Practice,
+        Some(kind) => super::learning::written_kind(kind)?,
+    };
+    let record = node.withdraw_kind(kind, request.slug, request.reason).await?;
     answer(StatusCode::CREATED, &Withdrawal::of(&record))
 }
 

@@ -1,11 +1,14 @@
-//! The heads of the kinds that few records have (profiles, partnerships), which pages read on
-//! every request (names, the partner graph): kept in memory and brought up to date from the
-//! records that arrived since they were last asked for, so a page costs what changed, not a
-//! scan of every head the store holds. The first ask reads every record once.
+//! The heads of the kinds that few records have (profiles, partnerships and the transfer kinds:
+//! requests, offers, events, engagements, outcomes, endorsements), which pages read on every
+//! request (names, the partner graph, the board), and what matching knows of every request,
+//! offer and practice note ([`Facts`]): kept in memory and brought up to date from the records
+//! that arrived since they were last asked for, so a page costs what changed, not a scan of
+//! every head the store holds. The first ask reads every record once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::matching::Facts;
 use crate::record::{Key, Kind, Record};
 use crate::store::{Store, StoreError};
 
@@ -24,16 +27,42 @@ struct State {
     /// The store's generation when it was last brought up to date.
     generation: Option<u64>,
     heads: HashMap<Key, Record>,
+    /// Matching's facts of current requests, offers and practice notes, and where each is.
+    facts: Vec<Facts>,
+    at: HashMap<Key, usize>,
 }
 
 fn kept(kind: Kind) -> bool {
-    matches!(kind, Kind::Profile | Kind::Partnership)
+    !matches!(kind, Kind::Practice)
+}
+
+fn matched(kind: Kind) -> bool {
+    matches!(kind, Kind::Practice | Kind::Request | Kind::Offer)
+}
+
+impl State {
+    fn set_facts(&mut self, key: Key, facts: Option<Facts>) {
+        match (self.at.get(&key).copied(), facts) {
+            (Some(at), Some(facts)) => self.facts[at] = facts,
+            (None, Some(facts)) => {
+                self.at.insert(key, self.facts.len());
+                self.facts.push(facts);
+            }
+            (Some(at), None) => {
+                self.at.remove(&key);
+                self.facts.swap_remove(at);
+                if let Some(moved) = self.facts.get(at) {
+                    self.at.insert(moved.key.clone(), at);
+                }
+            }
+            (None, None) => {}
+        }
+    }
 }
 
 impl FewHeads {
-    /// The current heads of `kind` (a profile or partnership: other kinds are not kept).
-    pub(super) fn of_kind(&self, store: &Store, kind: Kind) -> Result<Vec<Record>, StoreError> {
-        debug_assert!(kept(kind), "{kind:?} heads are not kept");
+    /// Brings the state up to date with the store and runs `read` on it.
+    fn read<T>(&self, store: &Store, read: impl FnOnce(&State) -> T) -> Result<T, StoreError> {
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let generation = store.generation();
         if state.generation != Some(generation) {
@@ -41,10 +70,18 @@ impl FewHeads {
                 let page = store.records_page(state.after, PAGE)?;
                 for (sequence, record) in &page {
                     state.after = Some(*sequence);
-                    if kept(record.kind()) {
-                        // The store's head rule decides, whatever order records arrived in.
-                        let key = record.key();
-                        match store.head(&key)? {
+                    let kind = record.kind();
+                    if !kept(kind) && !matched(kind) {
+                        continue;
+                    }
+                    // The store's head rule decides, whatever order records arrived in.
+                    let key = record.key();
+                    let head = store.head(&key)?;
+                    if matched(kind) {
+                        state.set_facts(key.clone(), head.as_ref().and_then(Facts::of));
+                    }
+                    if kept(kind) {
+                        match head {
                             Some(head) => drop(state.heads.insert(key, head)),
                             None => drop(state.heads.remove(&key)),
                         }
@@ -56,6 +93,22 @@ impl FewHeads {
             }
             state.generation = Some(generation);
         }
-        Ok(state.heads.values().filter(|head| head.kind() == kind).cloned().collect())
+        Ok(read(&state))
+    }
+
+    /// The current heads of `kind` (any kind but practice notes, which are not kept).
+    pub(super) fn of_kind(&self, store: &Store, kind: Kind) -> Result<Vec<Record>, StoreError> {
+        debug_assert!(kept(kind), "{kind:?} heads are not kept");
+        self.read(store, |state| state.heads.values().filter(|head| head.kind() == kind).cloned().collect())
+    }
+
+    /// The current heads of several kinds.
+    pub(super) fn of_kinds(&self, store: &Store, kinds: &[Kind]) -> Result<Vec<Record>, StoreError> {
+        self.read(store, |state| state.heads.values().filter(|head| kinds.contains(&head.kind())).cloned().collect())
+    }
+
+    /// Runs `rank` over matching's facts of every current request, offer and practice note.
+    pub(super) fn with_facts<T>(&self, store: &Store, rank: impl FnOnce(&[Facts]) -> T) -> Result<T, StoreError> {
+        self.read(store, |state| rank(&state.facts))
     }
 }

@@ -2,67 +2,12 @@
 //! DESA's SDG good practices), in the order a Markdown file writes its front matter and then its
 //! sections. The form and the note page lay them out by [`GROUPS`].
 
-use super::{Access, Column, Described, Field, Group, Input, Item, Searched, Show};
+use super::{
+    Access, Column, DATE_HINT, Described, Field, Group, Input, Item, Searched, Show, cells, channel, column, contact_item, group,
+    required_column,
+};
 use crate::vocab::Words;
 use crate::wire::{Attachment, Contact, Indicator, Partner, Place, Practice, Resources, Transferability};
-
-/// A text field of the body, or of one of its optional parts (`location.country`).
-macro_rules! text {
-    ($field:ident) => {
-        Access::Text {
-            get: |body: &Practice| body.$field.clone(),
-            set: |body: &mut Practice, value| {
-                body.$field = value;
-                Ok(())
-            },
-        }
-    };
-    ($part:ident . $field:ident) => {
-        Access::Text {
-            get: |body: &Practice| body.$part.as_ref().map(|part| part.$field.clone()).unwrap_or_default(),
-            set: |body: &mut Practice, value| {
-                body.$part.get_or_insert_with(Default::default).$field = value;
-                Ok(())
-            },
-        }
-    };
-}
-
-/// A list field of the body, or of one of its optional parts.
-macro_rules! list {
-    ($field:ident) => {
-        Access::List {
-            get: |body: &Practice| body.$field.clone(),
-            set: |body: &mut Practice, value| {
-                body.$field = value;
-                Ok(())
-            },
-        }
-    };
-    ($part:ident . $field:ident) => {
-        Access::List {
-            get: |body: &Practice| body.$part.as_ref().map(|part| part.$field.clone()).unwrap_or_default(),
-            set: |body: &mut Practice, value| {
-                body.$part.get_or_insert_with(Default::default).$field = value;
-                Ok(())
-            },
-        }
-    };
-}
-
-/// A row's texts as exactly `N` cells (missing ones empty).
-fn cells<const N: usize>(row: Vec<String>) -> [String; N] {
-    let mut row = row.into_iter();
-    std::array::from_fn(|_| row.next().unwrap_or_default())
-}
-
-const fn column(name: &'static str, label: &'static str) -> Column {
-    Column { name, label, hint: "", required: false, number: false }
-}
-
-const fn required_column(name: &'static str, label: &'static str) -> Column {
-    Column { required: true, ..column(name, label) }
-}
 
 /// The hidden facet naming the record a note adapts (`based_on`): a note's page lists the
 /// notes adapting it by searching for it.
@@ -79,9 +24,6 @@ const CONTACTS: &str = "Contacts";
 /// Fields the form does not edit (an edit keeps them as they were).
 const FILES: &str = "Attachments";
 
-const fn group(legend: &'static str) -> Group {
-    Group { legend, hint: "", required: "" }
-}
 
 fn dates(note: &Practice) -> String {
     match (note.start_date.as_str(), note.end_date.as_str()) {
@@ -122,20 +64,6 @@ fn budget(note: &Practice) -> String {
         Some(resources) if !resources.budget.is_empty() => format!("{} {}", resources.budget, resources.currency),
         _ => String::new(),
     }
-}
-
-fn contact_item(row: &[String]) -> Item {
-    let [role, channel, name] = cells(row.to_vec());
-    let who = if name.is_empty() { role } else { format!("{name} ({role})") };
-    Item { text: format!("{who}: "), link: Some(channel) }
-}
-
-/// A bare e-mail address as a `mailto:` one; other channels as they are.
-fn channel(text: String) -> String {
-    let bare_email = !text.contains(':')
-        && !text.contains(char::is_whitespace)
-        && text.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
-    if bare_email { format!("mailto:{text}") } else { text }
 }
 
 fn partner_item(row: &[String]) -> Item {
@@ -183,44 +111,56 @@ const ATTACHMENT_COLUMNS: &[Column] = &[
     column("media_type", "Media type"),
 ];
 
-const DATE_HINT: &str = "YYYY, YYYY-MM or YYYY-MM-DD.";
 
 impl Described for Practice {
+    const KIND: crate::record::Kind = crate::record::Kind::Practice;
+
+    fn into_body(self) -> crate::record::Body {
+        crate::record::Body::Practice(self)
+    }
+
+    fn from_body(body: crate::record::Body) -> Option<Self> {
+        match body {
+            crate::record::Body::Practice(body) => Some(body),
+            _ => None,
+        }
+    }
+
     const FIELDS: &'static [Field<Practice>] = &[
-        Field::new("title", "Title", NOTE, text!(title))
+        Field::new("title", "Title", NOTE, text!(Practice: title))
             .hint("At most 200 characters.")
             .required("is required")
             .front_required("title")
             .input(Input::Line)
             .search(Searched::Title),
-        Field::new("themes", "Themes", THEMES, list!(themes))
+        Field::new("themes", "Themes", THEMES, list!(Practice: themes))
             .required("choose at least one theme")
             .front("themes")
             .input(Input::Choices)
             .words(Words::Theme)
             .show(Show::Fact("Themes"))
             .facet("theme"),
-        Field::new("sdg_targets", "SDG targets", WHERE, list!(sdg_targets))
+        Field::new("sdg_targets", "SDG targets", WHERE, list!(Practice: sdg_targets))
             .hint("Separated by commas, such as 11.6, 12.5.")
             .front("sdg_targets")
             .input(Input::Codes)
             .words(Words::Sdg)
             .show(Show::Fact("SDG targets"))
             .facet("sdg"),
-        Field::new("status", "Status", WHERE, text!(status))
+        Field::new("status", "Status", WHERE, text!(Practice: status))
             .required("is required")
             .front("status")
             .input(Input::Choice)
             .words(Words::Status)
             .show(Show::Fact("Status"))
             .facet("status"),
-        Field::new("start_date", "Started", WHERE, text!(start_date))
+        Field::new("start_date", "Started", WHERE, text!(Practice: start_date))
             .hint(DATE_HINT)
             .front("start_date")
             .input(Input::Line)
             .show(Show::FactOf("Dates", dates)),
-        Field::new("end_date", "Ended", WHERE, text!(end_date)).hint(DATE_HINT).front("end_date").input(Input::Line),
-        Field::new("location.country", "Country", WHERE, text!(location.country))
+        Field::new("end_date", "Ended", WHERE, text!(Practice: end_date)).hint(DATE_HINT).front("end_date").input(Input::Line),
+        Field::new("location.country", "Country", WHERE, text!(Practice: location.country))
             .required("is required")
             .front("country")
             .input(Input::Choice)
@@ -228,49 +168,49 @@ impl Described for Practice {
             .show(Show::FactOf("Place", place))
             .search(Searched::Words)
             .facet("country"),
-        Field::new("location.name", "Place", WHERE, text!(location.name))
+        Field::new("location.name", "Place", WHERE, text!(Practice: location.name))
             .hint("The city or area, such as Surabaya.")
             .front("place")
             .input(Input::Line)
             .search(Searched::Words),
-        Field::new("location.subdivision", "Region code", WHERE, text!(location.subdivision))
+        Field::new("location.subdivision", "Region code", WHERE, text!(Practice: location.subdivision))
             .hint("ISO 3166-2, such as ID-JI.")
             .front("subdivision")
             .input(Input::Line)
             .search(Searched::Words),
-        Field::new("location.wikidata", "Wikidata id", WHERE, text!(location.wikidata))
+        Field::new("location.wikidata", "Wikidata id", WHERE, text!(Practice: location.wikidata))
             .hint("Such as Q8686.")
             .front("wikidata")
             .input(Input::Line)
             .show(Show::FactOf("Place ids", place_ids)),
-        Field::new("location.geonames", "GeoNames id", WHERE, text!(location.geonames))
+        Field::new("location.geonames", "GeoNames id", WHERE, text!(Practice: location.geonames))
             .hint("Digits, such as 1625822.")
             .front("geonames")
             .input(Input::Line),
-        Field::new("location.unlocode", "UN/LOCODE", WHERE, text!(location.unlocode))
+        Field::new("location.unlocode", "UN/LOCODE", WHERE, text!(Practice: location.unlocode))
             .front("unlocode")
             .search(Searched::Words),
-        Field::new("location.latitude", "Latitude", WHERE, text!(location.latitude))
+        Field::new("location.latitude", "Latitude", WHERE, text!(Practice: location.latitude))
             .hint("Decimal degrees, such as -7.2575 (south is negative); with a longitude.")
             .front("latitude")
             .input(Input::Line),
-        Field::new("location.longitude", "Longitude", WHERE, text!(location.longitude))
+        Field::new("location.longitude", "Longitude", WHERE, text!(Practice: location.longitude))
             .hint("Decimal degrees, such as 112.7521 (west is negative).")
             .front("longitude")
             .input(Input::Line),
-        Field::new("language", "Language of the note", WHERE, text!(language))
+        Field::new("language", "Language of the note", WHERE, text!(Practice: language))
             .front("language")
             .input(Input::Choice)
             .words(Words::Language)
             .show(Show::Fact("Language"))
             .facet("language"),
-        Field::new("license", "Licence", WHERE, text!(license))
+        Field::new("license", "Licence", WHERE, text!(Practice: license))
             .hint("Who may reuse the note, and how.")
             .front("license")
             .input(Input::Choice)
             .words(Words::Licence)
             .show(Show::Fact("Licence")),
-        Field::new("keywords", "Keywords", WHERE, list!(keywords))
+        Field::new("keywords", "Keywords", WHERE, list!(Practice: keywords))
             .hint("Separated by commas.")
             .front("keywords")
             .input(Input::Commas)
@@ -353,22 +293,22 @@ impl Described for Practice {
         .input(Input::Rows { singular: "Indicator" })
         .show(Show::Table("Indicators"))
         .search(Searched::Body),
-        Field::new("resources.budget", "Budget", RESOURCES, text!(resources.budget))
+        Field::new("resources.budget", "Budget", RESOURCES, text!(Practice: resources.budget))
             .hint("An amount, such as 250000.")
             .front_in("resources", "budget")
             .input(Input::Line)
             .show(Show::FactOf("Budget", budget)),
-        Field::new("resources.currency", "Currency", RESOURCES, text!(resources.currency))
+        Field::new("resources.currency", "Currency", RESOURCES, text!(Practice: resources.currency))
             .hint("ISO 4217 code, such as IDR or USD; required with a budget.")
             .front_in("resources", "currency")
             .input(Input::Upper),
-        Field::new("resources.funding_sources", "Funding sources", RESOURCES, list!(resources.funding_sources))
+        Field::new("resources.funding_sources", "Funding sources", RESOURCES, list!(Practice: resources.funding_sources))
             .hint("Separated by commas.")
             .front_in("resources", "funding_sources")
             .input(Input::Commas)
             .show(Show::Fact("Funding"))
             .search(Searched::Body),
-        Field::new("resources.staff", "Staff", RESOURCES, text!(resources.staff))
+        Field::new("resources.staff", "Staff", RESOURCES, text!(Practice: resources.staff))
             .hint("Such as 3 full-time.")
             .front_in("resources", "staff")
             .input(Input::Line)
@@ -421,46 +361,46 @@ impl Described for Practice {
         .front("based_on")
         .show(Show::Fact("Adapted from"))
         .facet(ADAPTS),
-        Field::new("summary", "Summary", NOTE, text!(summary))
+        Field::new("summary", "Summary", NOTE, text!(Practice: summary))
             .hint("What was done and what came of it, in at most 250 words.")
             .required("is required")
             .section("Summary")
             .input(Input::Area)
             .show(Show::Section("Summary"))
             .search(Searched::Summary),
-        Field::new("problem", "Problem", NOTE, text!(problem))
+        Field::new("problem", "Problem", NOTE, text!(Practice: problem))
             .hint("The situation before.")
             .section("Problem")
             .input(Input::Area)
             .show(Show::Section("Problem"))
             .search(Searched::Body),
-        Field::new("objectives", "Objectives", NOTE, text!(objectives))
+        Field::new("objectives", "Objectives", NOTE, text!(Practice: objectives))
             .section("Objectives")
             .input(Input::Area)
             .show(Show::Section("Objectives"))
             .search(Searched::Body),
-        Field::new("approach", "Approach", NOTE, text!(approach))
+        Field::new("approach", "Approach", NOTE, text!(Practice: approach))
             .hint("What was done, step by step.")
             .section("Approach")
             .input(Input::Area)
             .show(Show::Section("Approach"))
             .search(Searched::Body),
-        Field::new("results", "Results", NOTE, text!(results))
+        Field::new("results", "Results", NOTE, text!(Practice: results))
             .section("Results")
             .input(Input::Area)
             .show(Show::Section("Results"))
             .search(Searched::Body),
-        Field::new("lessons_learned", "Lessons learned", NOTE, text!(lessons_learned))
+        Field::new("lessons_learned", "Lessons learned", NOTE, text!(Practice: lessons_learned))
             .section("Lessons learned")
             .input(Input::Area)
             .show(Show::Section("Lessons learned"))
             .search(Searched::Body),
-        Field::new("transferability.summary", "In short", TRANSFER, text!(transferability.summary))
+        Field::new("transferability.summary", "In short", TRANSFER, text!(Practice: transferability.summary))
             .section("Transferability")
             .input(Input::Area)
             .show(Show::Section("Transferability"))
             .search(Searched::Body),
-        Field::new("transferability.core_elements", "Core elements", TRANSFER, list!(transferability.core_elements))
+        Field::new("transferability.core_elements", "Core elements", TRANSFER, list!(Practice: transferability.core_elements))
             .hint("One per line: what must stay the same.")
             .section("Core elements")
             .input(Input::Lines)
@@ -470,14 +410,14 @@ impl Described for Practice {
             "transferability.adaptable_elements",
             "Adaptable elements",
             TRANSFER,
-            list!(transferability.adaptable_elements),
+            list!(Practice: transferability.adaptable_elements),
         )
         .hint("One per line: what may change.")
         .section("Adaptable elements")
         .input(Input::Lines)
         .show(Show::Section("Adaptable elements"))
         .search(Searched::Body),
-        Field::new("transferability.preconditions", "Preconditions", TRANSFER, list!(transferability.preconditions))
+        Field::new("transferability.preconditions", "Preconditions", TRANSFER, list!(Practice: transferability.preconditions))
             .hint("One per line.")
             .section("Preconditions")
             .input(Input::Lines)

@@ -56,6 +56,8 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 /// What a top-level key of the front matter holds.
 enum Entry<T: 'static> {
     Slug,
+    /// The record's kind, which [`super::kind_of`] read before: `practice` when absent.
+    Kind,
     Field(&'static Field<T>),
     /// A map of fields (`resources`), read by [`MapSeed`].
     Map(&'static str),
@@ -63,7 +65,7 @@ enum Entry<T: 'static> {
 
 /// The keys a front matter may have, in order, with what each holds.
 fn front_keys<T: Described>() -> Vec<(&'static str, Entry<T>)> {
-    let mut keys = vec![("slug", Entry::Slug)];
+    let mut keys = vec![("slug", Entry::Slug), ("kind", Entry::Kind)];
     for field in T::FIELDS {
         let entry = match field.markdown {
             Markdown::Front { key, .. } => (key, Entry::Field(field)),
@@ -113,6 +115,12 @@ impl<'de, T: Described> Visitor<'de> for FrontSeed<T> {
             seen.push(key);
             match entry {
                 Entry::Slug => slug = Some(map.next_value::<String>()?),
+                Entry::Kind => {
+                    let kind = map.next_value::<String>()?;
+                    if kind != T::KIND.as_str() {
+                        return Err(A::Error::custom(format!("kind {kind:?} is not {}", T::KIND)));
+                    }
+                }
                 Entry::Field(field) => values.push((*field, map.next_value_seed(ValueSeed(*field))?)),
                 Entry::Map(name) => values.extend(map.next_value_seed(MapSeed::<T> { map: name, _kind: PhantomData })?),
             }
@@ -250,6 +258,9 @@ impl<'de> Visitor<'de> for RowSeed {
 pub(super) fn write<T: Described>(slug: &str, body: &T) -> String {
     let mut front = Mapping::new();
     front.insert("slug".into(), slug.into());
+    if T::KIND != crate::record::Kind::Practice {
+        front.insert("kind".into(), T::KIND.as_str().into());
+    }
     for field in T::FIELDS {
         match field.markdown {
             Markdown::Front { key, required } => {

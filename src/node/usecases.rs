@@ -36,6 +36,9 @@ pub enum NodeError {
     Partner(#[from] PartnerError),
     #[error(transparent)]
     Find(#[from] FindError),
+    /// Matching could not answer (not a request or offer, or none held).
+    #[error(transparent)]
+    Match(#[from] crate::archive::MatchError),
     #[error(transparent)]
     Search(#[from] SearchError),
     #[error(transparent)]
@@ -84,7 +87,7 @@ impl NodeHandle {
     }
 
     /// Pushes a record to the peers; having none is fine (sync carries it later).
-    async fn gossip(&self, record: &Record) {
+    pub(super) async fn gossip(&self, record: &Record) {
         self.shared.metrics.gossip_published();
         if let Err(error) = self.shared.net.publish(record.envelope_bytes()).await {
             tracing::warn!(%error, "cannot gossip a record");
@@ -92,7 +95,7 @@ impl NodeHandle {
     }
 
     /// Gossips what a use case signed, if it signed anything (an unchanged note is not signed).
-    async fn gossip_new(&self, published: Published) -> Published {
+    pub(super) async fn gossip_new(&self, published: Published) -> Published {
         if published.is_new() {
             self.gossip(&published.record).await;
         }

@@ -6,9 +6,9 @@ use super::{Context, KindBody, PROFILE_SLUG, RecordError};
 use crate::vocab;
 use crate::wire::{Contact, Partnership, Place, Practice, Profile, Tombstone};
 
-const MAX_TITLE_CHARS: usize = 200;
+pub(super) const MAX_TITLE_CHARS: usize = 200;
 const MAX_SUMMARY_WORDS: usize = 250;
-const MAX_REASON_CHARS: usize = 1000;
+pub(super) const MAX_REASON_CHARS: usize = 1000;
 const MAX_KEYWORDS: usize = 32;
 const MAX_KEYWORD_CHARS: usize = 64;
 
@@ -82,16 +82,16 @@ impl KindBody for Tombstone {
     }
 }
 
-fn broken(field: impl Into<String>, problem: impl Into<String>) -> RecordError {
+pub(super) fn broken(field: impl Into<String>, problem: impl Into<String>) -> RecordError {
     RecordError::BodyField { field: field.into(), problem: problem.into() }
 }
 
-fn allowed(values: &[&str]) -> String {
+pub(super) fn allowed(values: &[&str]) -> String {
     values.join(", ")
 }
 
 /// Requires 1 to `max` characters.
-fn check_text(field: &str, text: &str, max: usize) -> Result<(), RecordError> {
+pub(super) fn check_text(field: &str, text: &str, max: usize) -> Result<(), RecordError> {
     match text.chars().count() {
         0 => Err(broken(field, "is required")),
         n if n > max => Err(broken(field, format!("is {n} characters; at most {max} are allowed"))),
@@ -100,7 +100,7 @@ fn check_text(field: &str, text: &str, max: usize) -> Result<(), RecordError> {
 }
 
 /// Checks every element with `is_valid`, and that none repeats.
-fn check_list(field: &str, values: &[String], is_valid: fn(&str) -> bool, expected: &str) -> Result<(), RecordError> {
+pub(super) fn check_list(field: &str, values: &[String], is_valid: fn(&str) -> bool, expected: &str) -> Result<(), RecordError> {
     for (index, value) in values.iter().enumerate() {
         if !is_valid(value) {
             return Err(broken(format!("{field}[{index}]"), format!("{value:?} is not {expected}")));
@@ -112,7 +112,7 @@ fn check_list(field: &str, values: &[String], is_valid: fn(&str) -> bool, expect
     Ok(())
 }
 
-fn check_optional(field: &str, value: &str, is_valid: fn(&str) -> bool, expected: &str) -> Result<(), RecordError> {
+pub(super) fn check_optional(field: &str, value: &str, is_valid: fn(&str) -> bool, expected: &str) -> Result<(), RecordError> {
     if value.is_empty() || is_valid(value) {
         Ok(())
     } else {
@@ -130,16 +130,16 @@ fn check_partnership(partnership: &Partnership) -> Result<(), RecordError> {
 /// Every problem found, in the order of the rules; a check stops at its first problem only
 /// within one field.
 #[derive(Default)]
-struct Problems(Vec<RecordError>);
+pub(super) struct Problems(pub(super) Vec<RecordError>);
 
 impl Problems {
-    fn check(&mut self, result: Result<(), RecordError>) {
+    pub(super) fn check(&mut self, result: Result<(), RecordError>) {
         if let Err(error) = result {
             self.0.push(error);
         }
     }
 
-    fn add(&mut self, field: impl Into<String>, problem: impl Into<String>) {
+    pub(super) fn add(&mut self, field: impl Into<String>, problem: impl Into<String>) {
         self.0.push(broken(field, problem));
     }
 }
@@ -151,13 +151,7 @@ fn check_practice(note: &Practice) -> Result<(), RecordError> {
 fn practice_problems(note: &Practice) -> Vec<RecordError> {
     let mut problems = Problems::default();
     problems.check(check_text("title", &note.title, MAX_TITLE_CHARS));
-    match note.summary.split_whitespace().count() {
-        0 => problems.add("summary", "is required"),
-        n if n > MAX_SUMMARY_WORDS => {
-            problems.add("summary", format!("is {n} words; at most {MAX_SUMMARY_WORDS} are allowed"));
-        }
-        _ => {}
-    }
+    problems.check(check_summary("summary", &note.summary, true));
     if note.themes.is_empty() {
         problems.add("themes", format!("at least one theme is required; allowed: {}", allowed(vocab::THEMES)));
     }
@@ -244,7 +238,16 @@ fn check_place(field: &str, place: &Place) -> Result<(), RecordError> {
     place_problems(field, place).into_iter().next().map_or(Ok(()), Err)
 }
 
-fn place_problems(field: &str, place: &Place) -> Vec<RecordError> {
+/// At most 250 words; at least one when `required`.
+pub(super) fn check_summary(field: &str, text: &str, required: bool) -> Result<(), RecordError> {
+    match text.split_whitespace().count() {
+        0 if required => Err(broken(field, "is required")),
+        n if n > MAX_SUMMARY_WORDS => Err(broken(field, format!("is {n} words; at most {MAX_SUMMARY_WORDS} are allowed"))),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn place_problems(field: &str, place: &Place) -> Vec<RecordError> {
     let mut problems = Problems::default();
     if !vocab::is_country(&place.country) {
         let problem = match place.country.as_str() {
@@ -289,7 +292,7 @@ fn place_problems(field: &str, place: &Place) -> Vec<RecordError> {
 /// here, and not when one is verified: verifiers that predate the fields skip them, and a
 /// verdict may not depend on a field some verifiers skip (§17). A reader treats a pair that
 /// breaks them as no coordinates.
-fn coordinate_problems(field: &str, place: &Place) -> Vec<RecordError> {
+pub(super) fn coordinate_problems(field: &str, place: &Place) -> Vec<RecordError> {
     let mut problems = Problems::default();
     match (place.latitude.is_empty(), place.longitude.is_empty()) {
         (false, true) => problems.add(format!("{field}.longitude"), "is required with a latitude"),
@@ -304,7 +307,7 @@ fn coordinate_problems(field: &str, place: &Place) -> Vec<RecordError> {
     problems.0
 }
 
-fn check_contact(field: &str, contact: &Contact) -> Result<(), RecordError> {
+pub(super) fn check_contact(field: &str, contact: &Contact) -> Result<(), RecordError> {
     check_text(&format!("{field}.role"), &contact.role, MAX_TITLE_CHARS)?;
     if !vocab::is_contact_channel(&contact.channel) {
         return Err(broken(
@@ -315,7 +318,7 @@ fn check_contact(field: &str, contact: &Contact) -> Result<(), RecordError> {
     Ok(())
 }
 
-fn check_language(field: &str, tag: &str) -> Result<(), RecordError> {
+pub(super) fn check_language(field: &str, tag: &str) -> Result<(), RecordError> {
     match tag {
         "" => Err(broken(field, "is required (a BCP 47 tag such as en, fr or pt-BR)")),
         tag if !vocab::is_language_tag(tag) => {

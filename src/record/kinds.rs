@@ -12,7 +12,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::{PublisherId, RecordError};
-use crate::wire::{self, Partnership, Practice, Profile, Tombstone};
+use crate::wire::{self, Endorsement, Engagement, Event, Offer, Outcome, Partnership, Practice, Profile, Request, Tombstone};
 
 /// What a record's rules may look at beyond its body.
 pub struct Context<'a> {
@@ -141,6 +141,31 @@ macro_rules! kinds {
                 }
             }
 
+            /// The kind of the body (none for a withdrawal).
+            pub fn kind(&self) -> Option<Kind> {
+                match self {
+                    $( Body::$variant(_) => Some(Kind::$variant), )+
+                    Body::Tombstone(_) => None,
+                }
+            }
+
+            /// The rules a body must follow when it is written here (see
+            /// [`KindBody::authoring_problems`]).
+            pub fn authoring_problems(&self) -> Vec<RecordError> {
+                match self {
+                    $( Body::$variant(body) => body.authoring_problems(), )+
+                    Body::Tombstone(_) => Vec::new(),
+                }
+            }
+
+            /// Every problem the record rules find in the body.
+            pub fn problems(&self, context: &Context) -> Vec<RecordError> {
+                match self {
+                    $( Body::$variant(body) => body.problems(context), )+
+                    Body::Tombstone(stone) => stone.problems(context),
+                }
+            }
+
             /// What a listing shows as the record's title.
             pub fn title(&self) -> String {
                 match self {
@@ -159,6 +184,18 @@ kinds! {
     Practice(Practice) = "practice", format 1;
     /// One publisher naming another as its partner (format 2); slug: the partner's key in hex.
     Partnership(Partnership) = "partnership", format 2;
+    /// A city asking for expertise (format 3).
+    Request(Request) = "request", format 3;
+    /// An organisation offering expertise (format 3).
+    Offer(Offer) = "offer", format 3;
+    /// A seminar, training, visit or other dated gathering (format 3).
+    Event(Event) = "event", format 3;
+    /// One organisation's side of a transfer of a practice (format 3).
+    Engagement(Engagement) = "engagement", format 3;
+    /// What came of one of the publisher's engagements (format 3).
+    Outcome(Outcome) = "outcome", format 3;
+    /// A third party vouching for a practice or an outcome (format 3).
+    Endorsement(Endorsement) = "endorsement", format 3;
 }
 
 impl Kind {

@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use super::transfer;
+
 /// A vocabulary whose codes have words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Words {
@@ -19,6 +21,18 @@ pub enum Words {
     Sdg,
     OrganisationType,
     Support,
+    /// Formats of a transfer (study visit, expert mission ...).
+    Format,
+    Costs,
+    RequestStatus,
+    OfferStatus,
+    EventType,
+    EventStatus,
+    Role,
+    Stage,
+    Grounds,
+    /// Countries and UN M49 regions.
+    Region,
 }
 
 const THEME_LABELS: &[(&str, &str)] = &[
@@ -106,7 +120,7 @@ const LICENCE_NAMES: &[(&str, &str)] = &[
 ];
 
 /// Rows of a shipped table: tab-separated, `#` lines are comments.
-fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+pub(super) fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
     text.lines().filter(|line| !line.is_empty() && !line.starts_with('#')).map(|line| line.split('\t').collect())
 }
 
@@ -192,6 +206,16 @@ impl Words {
         Words::Sdg,
         Words::OrganisationType,
         Words::Support,
+        Words::Format,
+        Words::Costs,
+        Words::RequestStatus,
+        Words::OfferStatus,
+        Words::EventType,
+        Words::EventStatus,
+        Words::Role,
+        Words::Stage,
+        Words::Grounds,
+        Words::Region,
     ];
 
     /// Every code with its words, in the order a list of choices shows them.
@@ -205,6 +229,16 @@ impl Words {
             Words::Country => COUNTRIES.clone(),
             Words::Language => LANGUAGES.clone(),
             Words::Sdg => SDGS.targets.clone(),
+            Words::Format => transfer::FORMATS.to_vec(),
+            Words::Costs => transfer::COSTS.to_vec(),
+            Words::RequestStatus => transfer::REQUEST_STATUSES.to_vec(),
+            Words::OfferStatus => transfer::OFFER_STATUSES.to_vec(),
+            Words::EventType => transfer::EVENT_TYPES.to_vec(),
+            Words::EventStatus => transfer::EVENT_STATUSES.to_vec(),
+            Words::Role => transfer::ROLES.to_vec(),
+            Words::Stage => transfer::STAGES.to_vec(),
+            Words::Grounds => transfer::GROUNDS.to_vec(),
+            Words::Region => transfer::M49_NAMES.iter().copied().chain(COUNTRIES.iter().copied()).collect(),
         }
     }
 
@@ -223,7 +257,7 @@ impl Words {
     pub fn choices(self) -> Vec<(&'static str, Cow<'static, str>)> {
         let mut choices: Vec<(&'static str, Cow<'static, str>)> =
             self.table().into_iter().map(|(code, _)| (code, self.label(code))).collect();
-        if matches!(self, Words::Country | Words::Language | Words::Licence) {
+        if matches!(self, Words::Country | Words::Language | Words::Licence | Words::Region) {
             choices.sort_by(|a, b| a.1.cmp(&b.1));
         }
         choices
@@ -282,6 +316,8 @@ mod tests {
                     Words::Sdg => super::super::is_sdg_target(code),
                     Words::OrganisationType => super::super::is_organisation_type(code),
                     Words::Support => super::super::is_support_type(code),
+                    Words::Region => super::super::transfer::is_region(code),
+                    _ => super::super::transfer::listed(&words.table(), code),
                 };
                 assert!(accepted, "{words:?} has words for {code:?}, which the rules refuse");
             }

@@ -1,0 +1,159 @@
+//! The use cases of city-to-city learning on a data directory: requests, offers and events
+//! held, engagements with their confirmation and outcomes, matching, and changing a record's
+//! status (DESIGN §8).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Archive;
+use crate::author::{self, AuthorError, Published};
+use crate::matching::{Holdings, Match, Organisation};
+use crate::record::{Body, Kind, PublisherId, Record};
+use crate::store::StoreError;
+use crate::transfers::{Funnel, Transfers};
+use crate::view::FindError;
+
+/// Matches to show when no number is asked for.
+pub const DEFAULT_MATCHES: usize = 20;
+
+/// One match as the API, the CLI and the pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchView {
+    pub kind: String,
+    pub publisher: String,
+    /// The publisher's name as this node shows it.
+    pub name: String,
+    pub slug: String,
+    pub title: String,
+    pub score: u32,
+    pub reasons: Vec<String>,
+}
+
+/// What a request or an offer matches, best first: for a request, offers, practice notes and
+/// organisations; for an offer, open requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchAnswer {
+    /// `request` or `offer`: what was matched.
+    pub kind: String,
+    pub publisher: String,
+    pub slug: String,
+    pub title: String,
+    #[serde(default)]
+    pub offers: Vec<MatchView>,
+    #[serde(default)]
+    pub practices: Vec<MatchView>,
+    #[serde(default)]
+    pub organisations: Vec<MatchView>,
+    #[serde(default)]
+    pub requests: Vec<MatchView>,
+}
+
+/// Why matching could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    #[error(transparent)]
+    Find(#[from] FindError),
+    #[error("{0} is a {1}; only requests and offers are matched (`citymesh request list`, `citymesh offer list`)")]
+    NotMatched(String, Kind),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Archive {
+    /// The current heads of one of the kinds of few records (requests, offers, events,
+    /// engagements, outcomes, endorsements, profiles, partnerships), withdrawn ones included.
+    pub fn heads_of(&self, kind: Kind) -> Result<Vec<Record>, StoreError> {
+        self.few_heads.of_kind(&self.store, kind)
+    }
+
+    /// Every engagement held, with whether the other side confirms it and its outcomes, and
+    /// every endorsement.
+    pub fn transfers(&self) -> Result<Transfers, StoreError> {
+        let heads = self.few_heads.of_kinds(&self.store, &[Kind::Engagement, Kind::Outcome, Kind::Endorsement])?;
+        Ok(Transfers::of(&heads))
+    }
+
+    /// The home page's funnel: open requests, engagements, adopted, outcomes recorded.
+    pub fn funnel(&self) -> Result<Funnel, StoreError> {
+        let open = self
+            .heads_of(Kind::Request)?
+            .iter()
+            .filter(|record| matches!(record.parse_body(), Ok(Body::Request(request)) if request.status == "open"))
+            .count();
+        Ok(self.transfers()?.funnel(open))
+    }
+
+    /// Where each publisher is and the languages it works in, from the profiles held.
+    fn organisations(&self) -> Result<HashMap<PublisherId, Organisation>, StoreError> {
+        let profiles = self.few_heads.of_kind(&self.store, Kind::Profile)?;
+        Ok(profiles
+            .iter()
+            .filter_map(|record| match record.parse_body() {
+                Ok(Body::Profile(profile)) => Some((record.publisher(), Organisation::of(&profile))),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Ranks what answers a request (offers, practice notes, organisations) or what an offer
+    /// answers (open requests): `target` is a record id, a slug or `publisher/slug`.
+    pub fn matches(&self, target: &str, limit: usize) -> Result<MatchAnswer, MatchError> {
+        let record = crate::view::find_kind(&self.store, self.publisher(), &[Kind::Request, Kind::Offer], target)
+            .or_else(|error| match self.find(target) {
+                Ok(other) => Err(MatchError::NotMatched(target.to_owned(), other.kind())),
+                Err(_) => Err(MatchError::Find(error)),
+            })?;
+        if record.is_tombstone() {
+            return Err(MatchError::Find(FindError::NoSuchSlug(target.to_owned())));
+        }
+        let organisations = self.organisations()?;
+        let evidence = self.transfers()?.evidence();
+        let names = self.names();
+        let view = |found: Match| MatchView {
+            kind: found.kind.to_string(),
+            publisher: found.publisher.to_string(),
+            name: names.of(&found.publisher),
+            slug: found.slug,
+            title: found.title,
+            score: found.score,
+            reasons: found.reasons,
+        };
+        let key = record.key();
+        let now_ms = author::now_ms();
+        let mut answer = MatchAnswer {
+            kind: record.kind().to_string(),
+            publisher: record.publisher().to_string(),
+            slug: record.slug().to_owned(),
+            title: record.parse_body().map(|body| body.title()).unwrap_or_default(),
+            offers: Vec::new(),
+            practices: Vec::new(),
+            organisations: Vec::new(),
+            requests: Vec::new(),
+        };
+        self.few_heads.with_facts(&self.store, |facts| {
+            let holdings = Holdings { facts, organisations: organisations.clone(), evidence, now_ms };
+            if record.kind() == Kind::Request {
+                if let Some(found) = holdings.for_request(&key, limit) {
+                    answer.offers = found.offers.into_iter().map(view).collect();
+                    answer.practices = found.practices.into_iter().map(view).collect();
+                    answer.organisations = found.organisations.into_iter().map(view).collect();
+                }
+            } else if let Some(found) = holdings.for_offer(&key, limit) {
+                answer.requests = found.into_iter().map(view).collect();
+            }
+        })?;
+        Ok(answer)
+    }
+
+    /// Changes the status of one of this publisher's requests, offers or events (a request
+    /// `closed`, an event `cancelled` ...) by signing its next revision.
+    pub fn set_status(&self, kind: Kind, slug: &str, status: &str) -> Result<Published, AuthorError> {
+        author::set_status(&self.store, self.key()?, &self.config, kind, slug, status)
+    }
+
+    /// Withdraws one of this publisher's records of `kind`.
+    pub fn withdraw_kind(&self, kind: Kind, slug: &str, reason: &str) -> Result<Record, AuthorError> {
+        author::withdraw_kind(&self.store, self.key()?, kind, slug, reason)
+    }
+}
