@@ -23,7 +23,7 @@ pub enum AuthorError {
     Record(#[from] RecordError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("you have published no {kind} with slug {slug:?}; `citymesh list --kind {kind}` shows what is held")]
+    #[error("you have published no {} with slug {slug:?}; `citymesh list --kind {kind}` shows what is held", noun(*kind))]
     NoSuch { kind: Kind, slug: String },
     #[error(
         "you have published no engagement with slug {0:?}; an outcome is of one of your own engagements (`citymesh engagement list`)"
@@ -40,6 +40,14 @@ pub enum AuthorError {
     Field { field: String, problem: String },
     #[error(transparent)]
     NotInitialised(#[from] NotInitialised),
+}
+
+/// What messages call a kind's records.
+fn noun(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Practice => "note",
+        other => other.as_str(),
+    }
 }
 
 impl AuthorError {

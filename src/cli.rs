@@ -22,6 +22,7 @@ macro_rules! out_part {
 
 mod backend;
 mod demo;
+mod learning;
 mod publish;
 mod read;
 mod remote;
@@ -98,7 +99,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Sign and store a practice note written in Markdown; prints its record id.
+    /// Sign and store a practice note (or any record its `kind:` names) written in Markdown;
+    /// prints its record id.
     ///
     /// The file starts with YAML front matter (slug, title, themes, sdg_targets, status,
     /// country, language, ...) followed by `## Summary`, `## Problem`, ... sections. Publishing
@@ -194,6 +196,62 @@ pub enum Command {
         #[command(subcommand)]
         command: ProfileCommand,
     },
+    /// Ask other cities for expertise: publish, list, show, close your requests.
+    ///
+    /// A request says what your city needs, its themes and SDG targets, the formats wanted
+    /// (study visit, expert mission, staff exchange, training, webinar, remote advice,
+    /// documents, twinning), the languages it can be held in, when, where help is preferred
+    /// from, and who covers costs. `citymesh match SLUG` ranks what answers it.
+    Request {
+        #[command(subcommand)]
+        command: learning::WrittenCommand,
+    },
+    /// Offer your organisation's expertise: publish, list, show, close offers.
+    Offer {
+        #[command(subcommand)]
+        command: learning::WrittenCommand,
+    },
+    /// Seminars, trainings, conferences, webinars, workshops, visits and exchanges: publish,
+    /// list, show, cancel. Each has an .ics file, and GET /api/v1/events.ics is a calendar feed.
+    Event {
+        #[command(subcommand)]
+        command: learning::WrittenCommand,
+    },
+    /// Your side of a transfer of a practice with another organisation, and the stages it
+    /// reached. It shows as confirmed once the other side publishes its own naming you for the
+    /// same practice.
+    Engagement {
+        #[command(subcommand)]
+        command: learning::WrittenCommand,
+    },
+    /// What came of one of your engagements: indicators (baseline, target, actual), results,
+    /// lessons, evidence.
+    Outcome {
+        #[command(subcommand)]
+        command: learning::WrittenCommand,
+    },
+    /// Vouch for another organisation's practice or outcome (you visited it, applied it or
+    /// verified its results).
+    Endorse {
+        #[command(subcommand)]
+        command: learning::WrittenCommand,
+    },
+    /// Rank what answers one of the requests held (offers, practice notes, organisations), or
+    /// which open requests an offer answers, each with its reasons.
+    ///
+    /// A match needs a language both sides work in and a theme or SDG target in common; the
+    /// score adds formats, nearness (same country, then UN M49 sub-region, then region),
+    /// evidence (cities that adopted the practice, outcomes, endorsements) and recency.
+    Match {
+        /// The request or offer: its slug, record id or publisher/slug.
+        target: String,
+        /// Matches in each list, 1 to 100.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=100))]
+        limit: u16,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,9 +304,14 @@ pub struct SearchArgs {
     /// Only notes by this publisher (key, 64 hex characters).
     #[arg(long)]
     pub publisher: Vec<String>,
-    /// Only notes with this status: planned, ongoing, completed or discontinued.
+    /// Only notes with this status: planned, ongoing, completed or discontinued (requests,
+    /// offers and events have theirs, such as open or scheduled).
     #[arg(long)]
     pub status: Vec<String>,
+    /// Search records of this kind instead of practice notes: request, offer, event,
+    /// engagement, outcome or endorsement (repeatable; practice to include notes again).
+    #[arg(long)]
+    pub kind: Vec<String>,
     /// Matches to print, 1 to 100.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
@@ -354,6 +417,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Policy { policy } => trust::policy(&data()?, policy.as_deref()),
         Command::Unblock { publisher } => trust::block(&data()?, &publisher, true),
         Command::Profile { command: ProfileCommand::Set(changes) } => trust::set_profile(&data()?, *changes),
+        Command::Request { command } => learning::run(&data()?, Kind::Request, command),
+        Command::Offer { command } => learning::run(&data()?, Kind::Offer, command),
+        Command::Event { command } => learning::run(&data()?, Kind::Event, command),
+        Command::Engagement { command } => learning::run(&data()?, Kind::Engagement, command),
+        Command::Outcome { command } => learning::run(&data()?, Kind::Outcome, command),
+        Command::Endorse { command } => learning::run(&data()?, Kind::Endorsement, command),
+        Command::Match { target, limit, json } => learning::matches(&data()?, &target, usize::from(limit), json),
     }
 }
 

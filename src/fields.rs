@@ -54,13 +54,16 @@ macro_rules! list {
 
 mod engagements;
 mod events;
+mod parts;
 mod practice;
 mod requests;
+
+pub use parts::{parse_ref, ref_text};
+use parts::{CONTACT_COLUMNS, contact_item, contact_of, contact_rows, optional_ref, ref_list, set_optional_ref, set_ref_list};
 
 pub use practice::ADAPTS;
 
 use crate::vocab::Words;
-use crate::wire::Ref;
 
 /// A row's texts as exactly `N` cells (missing ones empty).
 fn cells<const N: usize>(row: Vec<String>) -> [String; N] {
@@ -88,67 +91,6 @@ fn channel(text: String) -> String {
         && !text.contains(char::is_whitespace)
         && text.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
     if bare_email { format!("mailto:{text}") } else { text }
-}
-
-/// A reference as text: the publisher's key in hex, `/`, the slug.
-pub fn ref_text(target: &Ref) -> String {
-    format!("{}/{}", crate::hex::to_hex(&target.publisher), target.slug)
-}
-
-/// Reads [`ref_text`]'s form back; `what` names the field for the error.
-pub fn parse_ref(text: &str, what: &str) -> Result<Ref, String> {
-    let problem = || format!("{what}: {text:?} is not a reference; write the publisher's key (64 hex characters), '/', the slug");
-    let (publisher, slug) = text.trim().split_once('/').ok_or_else(problem)?;
-    let publisher = crate::hex::parse_hex32(publisher).map_err(|_| problem())?;
-    Ok(Ref { publisher: publisher.to_vec(), slug: slug.to_owned() })
-}
-
-/// An optional reference as a text field (empty: none).
-fn optional_ref(target: &Option<Ref>) -> String {
-    target.as_ref().map(ref_text).unwrap_or_default()
-}
-
-fn set_optional_ref(text: &str, what: &str) -> Result<Option<Ref>, String> {
-    if text.trim().is_empty() { Ok(None) } else { parse_ref(text, what).map(Some) }
-}
-
-fn ref_list(targets: &[Ref]) -> Vec<String> {
-    targets.iter().map(ref_text).collect()
-}
-
-fn set_ref_list(texts: Vec<String>, what: &str) -> Result<Vec<Ref>, String> {
-    texts.iter().enumerate().map(|(index, text)| parse_ref(text, &format!("{what}[{index}]"))).collect()
-}
-
-/// The shared single contact of requests, offers and events: role, address and name on one
-/// row.
-const CONTACT_COLUMNS: &[Column] = &[
-    Column { hint: "Such as head of the waste unit.", ..required_column("role", "Role") },
-    Column {
-        hint: "An e-mail address, a phone number as tel:+62..., or a web address.",
-        ..required_column("channel", "Address")
-    },
-    column("name", "Name"),
-];
-
-fn contact_rows(contact: &Option<crate::wire::Contact>) -> Vec<Vec<String>> {
-    contact.iter().map(|c| vec![c.role.clone(), c.channel.clone(), c.name.clone()]).collect()
-}
-
-fn contact_of(rows: Vec<Vec<String>>, what: &str) -> Result<Option<crate::wire::Contact>, String> {
-    if rows.len() > 1 {
-        return Err(format!("{what}: give one contact, not {}", rows.len()));
-    }
-    Ok(rows.into_iter().next().map(|row| {
-        let [role, address, name] = cells(row);
-        crate::wire::Contact { role, channel: channel(address), name }
-    }))
-}
-
-fn contact_item(row: &[String]) -> Item {
-    let [role, channel, name] = cells(row.to_vec());
-    let who = if name.is_empty() { role } else { format!("{name} ({role})") };
-    Item { text: format!("{who}: "), link: Some(channel) }
 }
 
 /// A field's value, as text.
@@ -449,6 +391,8 @@ impl<T> Field<T> {
 #[macro_export]
 macro_rules! with_described {
     ($kind:expr, $T:ident => $then:expr, else $else:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::fields::Described as _;
         use $crate::record::Kind;
         match $kind {
             Kind::Practice => {

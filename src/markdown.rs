@@ -101,6 +101,66 @@ pub fn parse_record(text: &str, default_license: &str) -> Result<Written, Markdo
     })))
 }
 
+/// A record of `kind` made from `name=value` pairs given on a command line, written as Markdown
+/// (which publishing reads back). A name is a front matter key or a section's heading, in any
+/// case (`title`, `themes`, `need`); a list takes items separated by commas, and a field made
+/// of rows (a contact) one row per pair, its columns separated by `|` (`role|address|name`).
+pub fn from_pairs(kind: Kind, slug: &str, pairs: &[(String, String)]) -> Result<String, MarkdownError> {
+    crate::with_described!(kind, T => {
+        let mut body = T::default();
+        let mut rows: Vec<(&'static Field<T>, Vec<Vec<String>>)> = Vec::new();
+        for (name, text) in pairs {
+            let field = field_named::<T>(name).ok_or_else(|| {
+                MarkdownError { line: None, message: format!("{kind} has no field {name:?}; it has {}", field_names::<T>()) }
+            })?;
+            let value = match field.access {
+                Access::Text { .. } => Value::Text(text.trim().to_owned()),
+                Access::List { .. } => {
+                    Value::List(text.split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect())
+                }
+                Access::Rows { .. } => {
+                    let row = text.split('|').map(|cell| cell.trim().to_owned()).collect();
+                    match rows.iter_mut().find(|(known, _)| std::ptr::eq(*known, field)) {
+                        Some((_, field_rows)) => field_rows.push(row),
+                        None => rows.push((field, vec![row])),
+                    }
+                    continue;
+                }
+            };
+            field.set(&mut body, value).map_err(|message| MarkdownError { line: None, message })?;
+        }
+        for (field, field_rows) in rows {
+            field.set(&mut body, Value::Rows(field_rows)).map_err(|message| MarkdownError { line: None, message })?;
+        }
+        body.tidy();
+        Ok(write(slug, &body))
+    }, else Err(MarkdownError { line: None, message: format!("a {kind} is not written from fields") }))
+}
+
+/// The field a command line names: by its front matter key, its section's heading or its path.
+fn field_named<T: Described>(name: &str) -> Option<&'static Field<T>> {
+    let name = name.trim().to_lowercase().replace(' ', "_");
+    T::FIELDS.iter().find(|field| match field.markdown {
+        Markdown::Front { key, .. } => key == name,
+        Markdown::FrontIn { key, .. } => key == name,
+        Markdown::Section(heading) => heading.to_lowercase().replace(' ', "_") == name,
+        Markdown::None => false,
+    } || field.path == name)
+}
+
+/// The names [`from_pairs`] accepts for a kind, for messages.
+fn field_names<T: Described>() -> String {
+    let names: Vec<String> = T::FIELDS
+        .iter()
+        .filter_map(|field| match field.markdown {
+            Markdown::Front { key, .. } | Markdown::FrontIn { key, .. } => Some(key.to_owned()),
+            Markdown::Section(heading) => Some(heading.to_lowercase().replace(' ', "_")),
+            Markdown::None => None,
+        })
+        .collect();
+    names.join(", ")
+}
+
 /// Writes a record of a written kind in the format [`parse_record`] reads; `None` for the
 /// other kinds and withdrawals.
 pub fn render_record(slug: &str, body: &Body) -> Option<String> {

@@ -292,7 +292,8 @@ impl<'a> Holdings<'a> {
             reasons.push(format!("adopted by {n} {}{with}", if n == 1 { "city" } else { "cities" }));
         } else if evidence.confirmed > 0 {
             score += 3;
-            reasons.push(format!("being transferred in {} confirmed engagement{}", evidence.confirmed, plural(evidence.confirmed)));
+            let n = evidence.confirmed;
+            reasons.push(format!("being taken up by {n} {} (confirmed by both sides)", if n == 1 { "city" } else { "cities" }));
         }
         if evidence.outcomes > 0 {
             score += 2 * evidence.outcomes.min(4) as u32;

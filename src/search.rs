@@ -25,12 +25,11 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, 
 use facets::{FacetCounts, SegmentFacets, Tally};
 
 use crate::fields;
-use crate::record::{Body, Key, Kind, PublisherId, Record};
+use crate::record::{Key, Kind, PublisherId, Record};
 use crate::store::{Store, StoreError};
-use crate::wire::Practice;
 
 /// The index's layout; an index written with another is rebuilt.
-const LAYOUT: u32 = 6;
+const LAYOUT: u32 = 7;
 /// The analyser every text field uses.
 const TOKENIZER: &str = "citymesh";
 /// Memory the writer may buffer before it writes a segment.
@@ -52,7 +51,11 @@ const FACET_VALUES: usize = 30;
 const SNIPPET_CHARS: usize = 220;
 
 /// The facets, as the API and the page name them, and their paths in the index.
-pub const FACETS: [&str; 6] = ["theme", "sdg", "country", "language", "publisher", "status"];
+pub const FACETS: [&str; 7] = ["theme", "sdg", "country", "language", "publisher", "status", "kind"];
+
+/// The kind searched when a query names none: practice notes, as before other kinds were
+/// indexed.
+pub const DEFAULT_KIND: Kind = Kind::Practice;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -88,10 +91,11 @@ pub enum Hidden {
     Note(Key),
 }
 
-/// One note found.
+/// One note (or request, offer ...) found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
     pub id: String,
+    pub kind: String,
     pub publisher: String,
     pub slug: String,
     pub title: String,
@@ -119,6 +123,7 @@ pub struct Results {
 struct Fields {
     key: Field,
     id: Field,
+    kind: Field,
     publisher: Field,
     slug: Field,
     title: Field,
@@ -143,6 +148,7 @@ impl Fields {
         let fields = Fields {
             key: builder.add_text_field("key", STRING),
             id: builder.add_text_field("id", STORED),
+            kind: builder.add_text_field("kind", STORED),
             publisher: builder.add_text_field("publisher", STORED),
             slug: builder.add_text_field("slug", STORED),
             title: builder.add_text_field("title", STORED),
@@ -272,7 +278,7 @@ impl Search {
             let last = *last;
             let keys: BTreeSet<Key> = page
                 .iter()
-                .filter(|(_, record)| record.kind() == Kind::Practice)
+                .filter(|(_, record)| fields::WRITTEN_KINDS.contains(&record.kind()))
                 .map(|(_, record)| record.key())
                 .collect();
             for key in keys {
@@ -308,8 +314,10 @@ impl Search {
     fn reindex(&self, writer: &IndexWriter<TantivyDocument>, store: &Store, key: &Key) -> Result<(), SearchError> {
         writer.delete_term(Term::from_field_text(self.fields.key, &key_text(key)));
         let Some(head) = store.head(key)? else { return Ok(()) };
-        if let Ok(Body::Practice(note)) = head.parse_body() {
-            writer.add_document(self.document(&head, &note))?;
+        let Ok(body) = head.parse_body() else { return Ok(()) };
+        let document = crate::with_described!(key.kind, T => T::from_body(body).map(|body| self.document(&head, &body)), else None);
+        if let Some(document) = document {
+            writer.add_document(document)?;
         }
         Ok(())
     }
@@ -325,13 +333,14 @@ impl Search {
         Ok(())
     }
 
-    /// A note's document: its texts and facet values as its field table says
-    /// ([`crate::fields::Searched`], [`crate::fields::Field::facet`]).
-    fn document(&self, record: &Record, note: &Practice) -> TantivyDocument {
+    /// A record's document: its texts and facet values as its kind's field table says
+    /// ([`crate::fields::Searched`], [`crate::fields::Field::facet`]), and its kind.
+    fn document<T: fields::Described>(&self, record: &Record, note: &T) -> TantivyDocument {
         let f = &self.fields;
         let mut doc = TantivyDocument::new();
         doc.add_text(f.key, key_text(&record.key()));
         doc.add_text(f.id, record.id().to_string());
+        doc.add_text(f.kind, record.kind().as_str());
         doc.add_text(f.publisher, record.publisher().to_string());
         doc.add_text(f.slug, record.slug());
         let (title, summary, body, words) = fields::search_text(note);
@@ -346,7 +355,8 @@ impl Search {
         // `adapts` (the note named by `based_on`) is not shown to readers: it lets a note's
         // page list the notes adapting it.
         let publisher = record.publisher().to_string();
-        for (name, value) in fields::facets(note).iter().chain([&("publisher", publisher)]) {
+        let kind = ("kind", record.kind().as_str().to_owned());
+        for (name, value) in fields::facets(note).iter().chain([&("publisher", publisher), &kind]) {
             doc.add_text(f.facets, format!("{name}={value}"));
         }
         doc
@@ -428,9 +438,13 @@ impl Search {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         clauses
             .push((Occur::Must, text.as_ref().map_or_else(|| Box::new(AllQuery) as Box<dyn Query>, |q| q.box_clone())));
-        // Values of one facet are alternatives; different facets must all match.
+        // Values of one facet are alternatives; different facets must all match. A query that
+        // names no kind searches practice notes.
         let mut by_facet: BTreeMap<&str, Vec<Box<dyn Query>>> = BTreeMap::new();
-        for (name, value) in &query.filters {
+        let default_kind = [("kind", DEFAULT_KIND.as_str().to_owned())];
+        let named_kind = query.filters.iter().any(|(name, _)| *name == "kind");
+        let implied = if named_kind { &[][..] } else { &default_kind[..] };
+        for (name, value) in query.filters.iter().map(|(name, value)| (*name, value)).chain(implied.iter().map(|(name, value)| (*name, value))) {
             let term = facet_term(f, name, value);
             by_facet.entry(name).or_default().push(Box::new(TermQuery::new(term, IndexRecordOption::Basic)));
         }
@@ -482,6 +496,7 @@ impl Search {
             };
             hits.push(Hit {
                 id: field(f.id),
+                kind: field(f.kind),
                 publisher: field(f.publisher),
                 slug: field(f.slug),
                 title: field(f.title),
@@ -534,7 +549,7 @@ impl Search {
 }
 
 fn key_text(key: &Key) -> String {
-    format!("{}/{}", key.publisher, key.slug)
+    format!("{}/{}/{}", key.publisher, key.kind, key.slug)
 }
 
 /// The first words of a text, up to a snippet's length.

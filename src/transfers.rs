@@ -73,7 +73,7 @@ pub struct Transfers {
 pub struct Evidence {
     /// Distinct organisations whose confirmed engagement adopted or adapted it.
     pub adopted_by: usize,
-    /// Confirmed engagements at any stage.
+    /// Confirmed transfers at any stage (each counted once, by its recipient's side).
     pub confirmed: usize,
     /// Outcomes recorded of its engagements.
     pub outcomes: usize,
@@ -167,9 +167,9 @@ impl Transfers {
             let Some(practice) = &side.practice else { continue };
             let entry = evidence.entry(practice.clone()).or_default();
             entry.outcomes += side.outcomes.len();
-            if side.confirmed {
+            if side.confirmed && side.engagement.role == "recipient" {
                 entry.confirmed += 1;
-                if side.took_up() && side.engagement.role == "recipient" {
+                if side.took_up() {
                     adopters.entry(practice.clone()).or_default().insert(side.key.publisher);
                 }
             }

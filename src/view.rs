@@ -390,14 +390,31 @@ pub fn check_filter(name: &str, value: &str) -> Result<String, String> {
         "country" => refuse("an ISO 3166-1 alpha-2 code such as ID".to_owned()),
         "language" if vocab::is_language_tag(value) => Ok(value.to_owned()),
         "language" => refuse("a BCP 47 tag such as en or pt-BR".to_owned()),
-        "status" if vocab::is_status(value) => Ok(value.to_owned()),
-        "status" => refuse(format!("statuses: {}", vocab::STATUSES.join(", "))),
+        "status" if vocab::is_status(value) || statuses().contains(&value) => Ok(value.to_owned()),
+        "status" => refuse(format!("statuses: {}", statuses().join(", "))),
+        "kind" if crate::fields::WRITTEN_KINDS.iter().any(|kind| kind.as_str() == value) => Ok(value.to_owned()),
+        "kind" => refuse(format!(
+            "kinds: {}",
+            crate::fields::WRITTEN_KINDS.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join(", ")
+        )),
         "publisher" => match record::parse_hex32(value) {
             Ok(key) => Ok(record::to_hex(&key)),
             Err(_) => refuse("a publisher key (64 hex characters)".to_owned()),
         },
-        _ => Err(format!("{name} is not a filter; filters: theme, sdg, country, language, status, publisher")),
+        _ => Err(format!("{name} is not a filter; filters: theme, sdg, country, language, status, publisher, kind")),
     }
+}
+
+/// Every status of every kind: practice notes', requests', offers' and events'.
+fn statuses() -> Vec<&'static str> {
+    use vocab::transfer::{EVENT_STATUSES, OFFER_STATUSES, REQUEST_STATUSES};
+    let mut all: Vec<&str> = vocab::STATUSES.to_vec();
+    for (code, _) in REQUEST_STATUSES.iter().chain(OFFER_STATUSES).chain(EVENT_STATUSES) {
+        if !all.contains(code) {
+            all.push(code);
+        }
+    }
+    all
 }
 
 /// A timestamp as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).

@@ -2,11 +2,15 @@
 //! stylesheet, and one small script (a copy button) that nothing needs. Reading needs nothing;
 //! writing needs a session (`session.rs`). One file per page: the home page and browsing
 //! (`browse.rs`), a note (`note.rs`), hiding, blocking and answering invitations (`hiding.rs`), the
-//! publish and edit form (`publish.rs`), partners and the network (`network.rs`). Each page
-//! asks the [`NodeHandle`] for what it shows and renders it.
+//! publish and edit form (`publish.rs`), partners and the network (`network.rs`), the
+//! needs-and-offers board, events and the pages of requests, offers, events, engagements,
+//! outcomes and endorsements (`learning.rs`) with their forms (`compose.rs`). Each page asks
+//! the [`NodeHandle`] for what it shows and renders it.
 
 mod browse;
+mod compose;
 mod hiding;
+mod learning;
 mod map;
 mod network;
 mod note;
@@ -43,6 +47,19 @@ pub(super) fn routes() -> Router<NodeHandle> {
         .route("/unblock", post(hiding::unblock))
         .route("/network", get(network::network))
         .route("/map", get(map::map))
+        .route("/board", get(learning::board))
+        .route("/events", get(learning::events))
+        .route("/requests/{target}", get(learning::request_page))
+        .route("/offers/{target}", get(learning::offer_page))
+        .route("/events/{target}", get(learning::event_page))
+        .route("/engagements/{target}", get(learning::engagement_page))
+        .route("/outcomes/{target}", get(learning::outcome_page))
+        .route("/endorsements/{target}", get(learning::endorsement_page))
+        .route("/r/{publisher}/{kind}/{slug}", get(learning::resolve))
+        .route("/new/{kind}", get(compose::new_form).post(compose::publish))
+        .route("/edit/{kind}/{slug}", get(compose::edit_form))
+        .route("/set-status/{kind}/{slug}", post(learning::set_status))
+        .route("/withdraw/{kind}/{slug}", post(learning::withdraw))
         .route("/signin", get(session::signin_form).post(session::signin))
         .route("/signout", post(session::signout))
         .route("/static/style.css", get(style))
@@ -93,6 +110,8 @@ impl Chrome {
         let sections = [
             ("/", "Home", "home"),
             ("/notes", "Browse", "notes"),
+            ("/board", "Needs and offers", "board"),
+            ("/events", "Events", "events"),
             ("/publish", "Publish", "publish"),
             ("/partners", "Partners", "partners"),
             ("/network", "Network", "network"),

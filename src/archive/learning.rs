@@ -152,6 +152,22 @@ impl Archive {
         author::set_status(&self.store, self.key()?, &self.config, kind, slug, status)
     }
 
+    /// Signs a record of any written kind (read from a form) as the next revision of its key.
+    pub fn publish_written(&self, written: crate::markdown::Written, base: Option<u64>) -> Result<Published, AuthorError> {
+        author::publish_written(&self.store, self.key()?, &self.config, written, base)
+    }
+
+    /// This publisher's current record of `kind` with `slug`, and its revision (none when it
+    /// has none, or withdrew it).
+    pub fn own_record(&self, kind: Kind, slug: &str) -> Result<Option<(u64, Body)>, StoreError> {
+        let Some(publisher) = self.publisher() else { return Ok(None) };
+        let key = crate::record::Key { publisher, kind, slug: slug.to_owned() };
+        Ok(self.store.head(&key)?.filter(|head| !head.is_tombstone()).and_then(|head| {
+            let revision = head.revision();
+            head.parse_body().ok().map(|body| (revision, body))
+        }))
+    }
+
     /// Withdraws one of this publisher's records of `kind`.
     pub fn withdraw_kind(&self, kind: Kind, slug: &str, reason: &str) -> Result<Record, AuthorError> {
         author::withdraw_kind(&self.store, self.key()?, kind, slug, reason)

@@ -126,6 +126,7 @@ impl Backend {
     pub(super) fn show(&self, target: &str, with_history: bool) -> Result<Detail> {
         match self {
             Backend::Node(remote) => {
+                let target = target.replace('/', "%2F");
                 remote.get(&format!("/api/v1/records/{target}"), &[("history", with_history.to_string())])
             }
             Backend::Local(local) => Ok(local.archive()?.show(target, with_history)?),
@@ -219,6 +220,37 @@ impl Backend {
         match self {
             Backend::Node(remote) => remote.post("/api/v1/publish", &json!({ "markdown": markdown })),
             Backend::Local(local) => Ok(local.archive()?.publish_markdown(markdown, None)?.answer()),
+        }
+    }
+
+    /// Withdraws one of this publisher's records of `kind`.
+    pub(super) fn withdraw_kind(&self, kind: Kind, slug: &str, reason: &str) -> Result<Withdrawal> {
+        match self {
+            Backend::Node(remote) => {
+                remote.post("/api/v1/withdraw", &json!({ "slug": slug, "reason": reason, "kind": kind.as_str() }))
+            }
+            Backend::Local(local) => Ok(Withdrawal::of(&local.archive()?.withdraw_kind(kind, slug, reason)?)),
+        }
+    }
+
+    /// Changes the status of one of this publisher's requests, offers or events.
+    pub(super) fn set_status(&self, kind: Kind, slug: &str, status: &str) -> Result<Publication> {
+        match self {
+            Backend::Node(remote) => {
+                remote.post("/api/v1/set-status", &json!({ "kind": kind.as_str(), "slug": slug, "status": status }))
+            }
+            Backend::Local(local) => Ok(local.archive()?.set_status(kind, slug, status)?.answer()),
+        }
+    }
+
+    /// What a request or an offer matches.
+    pub(super) fn matches(&self, target: &str, limit: usize, offer: bool) -> Result<crate::archive::MatchAnswer> {
+        match self {
+            Backend::Node(remote) => {
+                let name = if offer { "offer" } else { "request" };
+                remote.get("/api/v1/match", &[(name, target.to_owned()), ("limit", limit.to_string())])
+            }
+            Backend::Local(local) => Ok(local.archive()?.matches(target, limit)?),
         }
     }
 

@@ -1,8 +1,10 @@
 //! `citymesh demo`: three example cities in one process, each running its own node (data
 //! directory, keys, store, libp2p identity, API) on loopback. They connect, publish a practice
-//! note each, and the demo prints each record as it arrives at the other cities, verified and
-//! stored. The nodes then keep running until Ctrl-C, so that a newcomer can use the CLI on
-//! them.
+//! note each, then the whole loop of city-to-city learning: Porto Alegre asks for help with
+//! composting, Surabaya offers it and announces a study tour, and both sign their side of the
+//! transfer, which is then confirmed. The demo prints each record as it arrives at the other
+//! cities, verified and stored. The nodes then keep running until Ctrl-C, so that a newcomer
+//! can use the CLI on them.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +24,9 @@ struct City {
     country: &'static str,
     place: &'static str,
     note: &'static str,
+    /// What it publishes after every city's note: requests, offers, events, engagements, in
+    /// Markdown where `{surabaya}` and `{porto-alegre}` stand for those cities' keys.
+    learning: &'static [&'static str],
 }
 
 const CITIES: [City; 3] = [
@@ -31,6 +36,11 @@ const CITIES: [City; 3] = [
         country: "ID",
         place: "Surabaya",
         note: include_str!("../../config/examples/community-composting.md"),
+        learning: &[
+            include_str!("../../config/examples/composting-offer.md"),
+            include_str!("../../config/examples/composting-study-tour.md"),
+            include_str!("../../config/examples/composting-engagement-provider.md"),
+        ],
     },
     City {
         folder: "curitiba",
@@ -38,6 +48,7 @@ const CITIES: [City; 3] = [
         country: "BR",
         place: "Curitiba",
         note: include_str!("../../config/examples/bus-rapid-transit.md"),
+        learning: &[],
     },
     City {
         folder: "porto-alegre",
@@ -45,6 +56,10 @@ const CITIES: [City; 3] = [
         country: "BR",
         place: "Porto Alegre",
         note: include_str!("../../config/examples/participatory-budgeting.md"),
+        learning: &[
+            include_str!("../../config/examples/composting-request.md"),
+            include_str!("../../config/examples/composting-engagement-recipient.md"),
+        ],
     },
 ];
 
@@ -90,12 +105,31 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     for receiver in &cities {
         arrivals.push((receiver.city.name, receiver.node().subscribe()));
     }
-    let expected = cities.len() * (cities.len() - 1) * 2;
+    // Each city's profile and note, and what it publishes of the learning loop.
+    let total: usize = cities.iter().map(|running| 2 + running.city.learning.len()).sum();
+    let expected = total * (cities.len() - 1);
     for running in &cities {
         publish(running).await?;
     }
     let names: Vec<(String, &str)> =
         cities.iter().map(|running| (running.node().publisher().to_string(), running.city.name)).collect();
+    out!("\nPorto Alegre asks for help with composting; Surabaya offers it, announces a study tour, and")?;
+    out!("both sign their side of the transfer, which every node then shows as confirmed:\n")?;
+    let keys = |city: &str| names.iter().find(|(_, name)| name.ends_with(city)).map(|(key, _)| key.clone()).unwrap_or_default();
+    let (surabaya, porto_alegre) = (keys("Surabaya"), keys("Porto Alegre"));
+    for running in &cities {
+        for markdown in running.city.learning {
+            let markdown = markdown.replace("{surabaya}", &surabaya).replace("{porto-alegre}", &porto_alegre);
+            let published = running
+                .node()
+                .publish(markdown, None)
+                .await
+                .with_context(|| format!("{} could not publish its part of the learning loop", running.city.name))?;
+            let record = &published.record;
+            let title = record.parse_body().map(|body| body.title()).unwrap_or_default();
+            out!("{} publishes {} \"{title}\"", running.city.name, describe(record.kind()))?;
+        }
+    }
     let mut seen = 0;
     let deadline = tokio::time::sleep(std::time::Duration::from_secs(30));
     tokio::pin!(deadline);
@@ -103,12 +137,16 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
     // Each city ends with its own profile and note and the others': two records a city.
     let show = |receiver: &str, received: &Received| {
         let sender = names.iter().find(|(key, _)| *key == received.publisher).map_or("someone", |(_, name)| name);
-        let what = if received.kind == "profile" { "profile".to_owned() } else { format!("note {}", received.slug) };
+        let what = match received.kind.as_str() {
+            "profile" => "profile".to_owned(),
+            "practice" => format!("note {}", received.slug),
+            kind => format!("{kind} {}", received.slug),
+        };
         out!("    {receiver:<22} received {sender}'s {what} (signature verified, stored)")
     };
     // Profiles may arrive by sync before anyone listens, so the count of records held, not of
     // announcements, says when everything is there.
-    while seen < expected && held(&cities) < 2 * cities.len() {
+    while seen < expected && held(&cities) < total {
         tokio::select! {
             _ = &mut deadline => break,
             arrival = next_arrival(&mut arrivals) => {
@@ -125,7 +163,7 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
             show(receiver, &received)?;
         }
     }
-    if held(&cities) < 2 * cities.len() {
+    if held(&cities) < total {
         out!("\nOnly {seen} of {expected} records arrived within 30 seconds; the nodes may be overloaded.")?;
     }
     out!("\nEvery city now holds {} records.", cities[0].node().records_held())?;
@@ -146,6 +184,10 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
         out!("    {binary} --data-dir {} list", folder.display())?;
         out!("    {binary} --data-dir {} search compost", folder.display())?;
         out!("    {binary} --data-dir {} show community-composting --history", folder.display())?;
+        let porto_alegre = root.join(cities[2].city.folder);
+        out!("    {binary} --data-dir {} match composting-help", porto_alegre.display())?;
+        out!("    {binary} --data-dir {} engagement list", folder.display())?;
+        out!("The pages show it too: Needs and offers, Events, and the composting note's \"Taken up by\".")?;
         out!("Ctrl-C stops the demo.\n")?;
         let signal = crate::daemon::wait_for_signal();
         tokio::pin!(signal);
@@ -226,6 +268,18 @@ async fn start(
     };
     let daemon = Daemon::start(data, options, shutdown).await?;
     Ok(Running { city, daemon })
+}
+
+/// A kind's records in words, after "publishes".
+fn describe(kind: crate::record::Kind) -> &'static str {
+    use crate::record::Kind;
+    match kind {
+        Kind::Request => "a request",
+        Kind::Offer => "an offer",
+        Kind::Event => "an event",
+        Kind::Engagement => "its side of an engagement",
+        _ => "a record",
+    }
 }
 
 /// Gossips the city's profile, then signs, stores and gossips its note.

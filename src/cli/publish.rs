@@ -13,14 +13,19 @@ pub(super) fn publish(data: &DataDir, file: &Path) -> Result<()> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let published =
         Backend::open(data)?.publish(&text).map_err(|error| anyhow::anyhow!("{}: {error:#}", file.display()))?;
+    report(&published);
+    out!("{}", published.id)?;
+    Ok(())
+}
+
+/// Says on standard error what publishing did.
+pub(super) fn report(published: &crate::author::Publication) {
     let (slug, revision) = (&published.slug, published.revision);
     match published.previous {
         Previous::Same => eprintln!("{slug} is unchanged since revision {revision}; nothing published"),
         Previous::Withdrawn => eprintln!("published {slug} revision {revision} (it had been withdrawn)"),
         Previous::Older | Previous::None => eprintln!("published {slug} revision {revision}"),
     }
-    out!("{}", published.id)?;
-    Ok(())
 }
 
 pub(super) fn withdraw(data: &DataDir, slug: &str, reason: &str) -> Result<()> {

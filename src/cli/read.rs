@@ -32,14 +32,14 @@ fn cut(text: &str, width: usize) -> String {
     format!("{kept}…")
 }
 
-/// Rows as aligned columns, a block per kind (practice notes, then profiles, then
-/// partnerships), each column as wide as its widest cell up to a limit.
+/// Rows as aligned columns, a block per kind (practice notes, then the transfer kinds, then
+/// profiles, then partnerships), each column as wide as its widest cell up to a limit.
 fn print_rows(rows: &[Summary]) -> Result<()> {
     if rows.is_empty() {
         eprintln!("no records held yet; publish one with `citymesh publish NOTE.md`");
         return Ok(());
     }
-    let kinds = ["practice", "profile", "partnership"];
+    let kinds = ["practice", "request", "offer", "event", "engagement", "outcome", "endorsement", "profile", "partnership"];
     let rank = |kind: &str| kinds.iter().position(|known| *known == kind).unwrap_or(kinds.len());
     let mut rows: Vec<&Summary> = rows.iter().collect();
     rows.sort_by_key(|row| rank(&row.kind));
@@ -73,7 +73,10 @@ fn print_rows(rows: &[Summary]) -> Result<()> {
 }
 
 pub(super) fn show(data: &DataDir, target: &str, as_json: bool, with_history: bool) -> Result<()> {
-    if target.parse::<RecordId>().is_err() && !record::is_slug(target) {
+    let by_reference = target.split_once('/').is_some_and(|(publisher, slug)| {
+        publisher.parse::<crate::record::PublisherId>().is_ok() && record::is_slug(slug)
+    });
+    if target.parse::<RecordId>().is_err() && !record::is_slug(target) && !by_reference {
         return Err(view::FindError::NotATarget(target.to_owned()).into());
     }
     let detail = Backend::open(data)?.show(target, with_history)?;
@@ -123,6 +126,7 @@ pub(super) fn search(data: &DataDir, args: super::SearchArgs) -> Result<()> {
         ("language", args.language),
         ("publisher", args.publisher),
         ("status", args.status),
+        ("kind", args.kind),
     ];
     let filters: Vec<(&'static str, String)> =
         facets.into_iter().flat_map(|(name, values)| values.into_iter().map(move |value| (name, value))).collect();
@@ -143,11 +147,17 @@ fn plain(html: &str) -> String {
 }
 
 fn print_search(results: &SearchPage) -> Result<()> {
+    let notes_only = !results.filters.contains_key("kind");
     if results.total == 0 {
-        eprintln!("no practice note matches; try fewer words or filters");
+        let what = if notes_only { "practice note" } else { "record" };
+        eprintln!("no {what} matches; try fewer words or filters");
         return Ok(());
     }
-    let notes = if results.total == 1 { "1 note matches".to_owned() } else { format!("{} notes match", results.total) };
+    let what = if notes_only { "note" } else { "record" };
+    let notes = match results.total {
+        1 => format!("1 {what} matches"),
+        n => format!("{n} {what}s match"),
+    };
     out!("{notes}; showing {}\n", results.hits.len())?;
     for hit in &results.hits {
         out!("{}  ({}, {})", hit.title, hit.publisher_name, hit.slug)?;

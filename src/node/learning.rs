@@ -20,6 +20,17 @@ impl NodeHandle {
         Ok(self.gossip_new(published).await)
     }
 
+    /// Signs a record of a written kind read from a form, and gossips it.
+    pub async fn publish_written(&self, written: crate::markdown::Written, base: Option<u64>) -> Result<Published, NodeError> {
+        let published = self.blocking(move |shared| shared.archive.publish_written(written, base)).await?;
+        Ok(self.gossip_new(published).await)
+    }
+
+    /// This node's current record of `kind` with `slug`, and its revision.
+    pub async fn own_record(&self, kind: Kind, slug: String) -> Result<Option<(u64, crate::record::Body)>, NodeError> {
+        self.blocking(move |shared| shared.archive.own_record(kind, &slug)).await
+    }
+
     /// Withdraws one of this node's records of `kind` and gossips the withdrawal.
     pub async fn withdraw_kind(&self, kind: Kind, slug: String, reason: String) -> Result<Record, NodeError> {
         let withdrawal = self.blocking(move |shared| shared.archive.withdraw_kind(kind, &slug, &reason)).await?;

@@ -288,7 +288,8 @@ impl KindBody for Engagement {
     fn title(&self) -> String {
         let practice = self.practice.as_ref().map_or("", |practice| practice.slug.as_str());
         let stage = current_stage(self).unwrap_or("exploring");
-        format!("{practice} ({}, {stage})", self.role)
+        let doing = if self.role == "provider" { "Sharing" } else { "Taking up" };
+        format!("{doing} {practice} ({stage})")
     }
 }
 

@@ -2,9 +2,9 @@
 //! counts and filters agree with the notes; a missing, damaged or stale index is rebuilt.
 
 use super::*;
-use crate::record::{Draft, PublisherKey, sign};
+use crate::record::{Body, Draft, PublisherKey, sign};
 use crate::store::StoreOptions;
-use crate::wire::{Place, Tombstone};
+use crate::wire::{Place, Practice, Tombstone};
 
 const T0: i64 = 1_767_225_600_000;
 

@@ -122,7 +122,7 @@ pub fn detail(
     let head = store.head(&record.key())?;
     let body = BodyView::of(record);
     let markdown = match &body {
-        BodyView::Readable(Body::Practice(note)) => Some(markdown::render(record.slug(), note)),
+        BodyView::Readable(body) => markdown::render_record(record.slug(), body),
         _ => None,
     };
     let history = if with_history { Some(history(store, record, names)?) } else { None };

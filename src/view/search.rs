@@ -10,12 +10,14 @@ use crate::record::RecordId;
 use crate::search::{Hit, Search, SearchError, SearchQuery};
 use crate::store::Store;
 use crate::vocab::Words;
-use crate::wire::Practice;
 
 /// One note found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HitView {
     pub id: String,
+    /// The record's kind (`practice` unless the query asked for others).
+    #[serde(default = "practice")]
+    pub kind: String,
     pub publisher: String,
     pub publisher_name: String,
     pub slug: String,
@@ -58,20 +60,26 @@ pub fn search(store: &Store, names: &Names, index: &Search, query: &SearchQuery)
         .facets
         .into_iter()
         .map(|(facet, counts)| {
-            let words = crate::fields::facet_words::<Practice>(facet);
+            let words = facet_words(facet);
             let mut values: Vec<FacetValue> = counts
                 .into_iter()
                 .map(|count| FacetValue {
-                    name: match words {
+                    name: match words.as_slice() {
                         _ if facet == "publisher" => Some(names.of_hex(&count.value)),
-                        Some(words) => Some(words.label(&count.value).into_owned()),
-                        None => None,
+                        [] => None,
+                        // Statuses of several kinds: the first vocabulary that has words for it.
+                        all => Some(
+                            all.iter()
+                                .map(|words| words.label(&count.value).into_owned())
+                                .find(|label| *label != count.value)
+                                .unwrap_or_else(|| count.value.clone()),
+                        ),
                     },
                     value: count.value,
                     count: count.count,
                 })
                 .collect();
-            if words == Some(Words::Sdg) {
+            if words.first() == Some(&Words::Sdg) {
                 values.sort_by_key(|value| crate::vocab::sdg_order(&value.value));
             }
             (facet.to_owned(), values)
@@ -79,6 +87,24 @@ pub fn search(store: &Store, names: &Names, index: &Search, query: &SearchQuery)
         .collect();
     let filters = query.filters.iter().map(|(name, value)| (name.to_string(), value.clone())).collect();
     Ok(SearchPage { total: results.total, hits, facets, query: query.text.clone(), filters })
+}
+
+fn practice() -> String {
+    "practice".to_owned()
+}
+
+/// The vocabularies of a facet's values, as the kinds' tables name them (several for
+/// `status`, whose values differ by kind).
+fn facet_words(facet: &str) -> Vec<Words> {
+    let mut all = Vec::new();
+    for kind in crate::fields::WRITTEN_KINDS {
+        if let Some(words) = crate::with_described!(*kind, T => crate::fields::facet_words::<T>(facet), else None)
+            && !all.contains(&words)
+        {
+            all.push(words);
+        }
+    }
+    all
 }
 
 /// The current notes that adapt any of these records (by `based_on`), newest first.
@@ -97,6 +123,7 @@ fn hit_views(hits: Vec<Hit>, names: &Names) -> Vec<HitView> {
         .map(|hit| HitView {
             publisher_name: names.of_hex(&hit.publisher),
             id: hit.id,
+            kind: hit.kind,
             publisher: hit.publisher,
             slug: hit.slug,
             title: hit.title,

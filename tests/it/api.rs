@@ -67,7 +67,7 @@ async fn listings_filter_page_and_name_bad_parameters_and_writes_need_the_token(
 
         for (query, named) in [
             ("theme=tourism", "theme"),
-            ("status=paused", "status"),
+            ("status=sleeping", "status"),
             ("sdg=18.1", "sdg"),
             ("country=XX", "country"),
             ("kind=event", "kind"),

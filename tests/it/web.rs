@@ -109,7 +109,7 @@ async fn search_filters_pages_and_errors_through_the_router() {
     let long = "x".repeat(501);
     for (query, named) in [
         ("theme=tourism", "theme"),
-        ("status=paused", "status"),
+        ("status=sleeping", "status"),
         ("sdg=18.1", "sdg"),
         ("country=XX", "country"),
         ("language=english!", "language"),

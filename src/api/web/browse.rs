@@ -50,6 +50,8 @@ struct HomePage {
     /// Notes of publishers that are neither partners nor this node.
     wider: Vec<NoteRow>,
     hidden: usize,
+    /// Open requests, engagements, adopted, outcomes recorded.
+    funnel: crate::transfers::Funnel,
 }
 
 pub(super) async fn home(State(node): State<NodeHandle>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
@@ -109,6 +111,7 @@ pub(super) async fn home(State(node): State<NodeHandle>, headers: HeaderMap, Raw
             partner_notes,
             wider: rows(&wider.hits),
             hidden: hidden.len(),
+            funnel: node.funnel().await?,
         };
         Ok(html(StatusCode::OK, &page))
     })
@@ -173,8 +176,10 @@ fn facet_label(name: &str) -> &'static str {
 }
 
 fn facet_views(query: &SearchQuery, results: &SearchPage) -> Vec<FacetView> {
+    // The notes page shows practice notes only; the board has the other kinds.
     FACETS
         .iter()
+        .filter(|name| **name != "kind")
         .map(|name| {
             let links = results
                 .facets

@@ -52,6 +52,12 @@ pub struct NoteView {
     pub history: Vec<HistoryRow>,
     /// Notes that name a revision of this one as the practice they adapt.
     pub adaptations: Vec<NoteRow>,
+    /// The engagements of cities taking the practice up, confirmed first, with outcomes.
+    pub takeup: super::learning::Takeup,
+    /// Where to draft an engagement taking it up (another publisher's current note).
+    pub take_up: Option<String>,
+    /// Where to endorse it.
+    pub endorse: Option<String>,
 }
 
 #[derive(Template)]
@@ -195,6 +201,23 @@ async fn note_view(node: &NodeHandle, detail: Detail, signed_in: bool) -> Result
     let publisher_about = held_profile.as_ref().map(about).unwrap_or_default();
     let profile = held_profile.as_ref().map(profile_facts);
     let (facts, blocks) = fields::shown(&practice);
+    let named = crate::transfers::Named { publisher, slug: summary.slug.clone() };
+    let takeup = super::learning::takeup(node, &named).await?;
+    let open = !own && detail.is_current() && !summary.withdrawn;
+    let reference = format!("{}/{}", summary.publisher, summary.slug);
+    let take_up = open.then(|| {
+        let pairs = [
+            ("counterpart", summary.publisher.clone()),
+            ("role", "recipient".to_owned()),
+            ("practice", reference.clone()),
+            ("stages[0].stage", "exploring".to_owned()),
+        ];
+        format!("/new/engagement?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    });
+    let endorse = open.then(|| {
+        let pairs = [("subject_kind", "practice".to_owned()), ("subject", reference.clone())];
+        format!("/new/endorsement?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    });
     Ok(NoteView {
         id: summary.id.clone(),
         title: if practice.title.is_empty() { summary.slug.clone() } else { practice.title.clone() },
@@ -217,6 +240,9 @@ async fn note_view(node: &NodeHandle, detail: Detail, signed_in: bool) -> Result
         profile,
         history: history_rows(&detail),
         adaptations,
+        takeup,
+        take_up,
+        endorse,
     })
 }
 

@@ -22,14 +22,19 @@ use crate::wire::Practice;
 /// The form for a practice note.
 type NoteForm = Form<Practice>;
 
+/// The form for a record of any written kind.
 #[derive(Template)]
 #[template(path = "publish.html")]
-struct FormPage {
-    chrome: Chrome,
-    title: String,
-    form: NoteForm,
+pub(super) struct FormPage<T: crate::fields::Described> {
+    pub chrome: Chrome,
+    pub title: String,
+    pub form: Form<T>,
+    /// Where it is posted.
+    pub action: String,
+    /// What it makes, in words: "note", "request" ...
+    pub noun: &'static str,
     /// Why the form asks for the token (the session ended); `None` when signed in.
-    sign_in: Option<String>,
+    pub sign_in: Option<String>,
 }
 
 fn form_page(chrome: Chrome, form: NoteForm, status: StatusCode) -> Response {
@@ -39,7 +44,7 @@ fn form_page(chrome: Chrome, form: NoteForm, status: StatusCode) -> Response {
 fn signed_out_form_page(chrome: Chrome, form: NoteForm, status: StatusCode, sign_in: Option<String>) -> Response {
     let title =
         if form.editing { format!("Edit: {}", form.value("title")) } else { "Publish a practice note".to_owned() };
-    html(status, &FormPage { chrome, title, form, sign_in })
+    html(status, &FormPage { chrome, title, form, action: "/publish".to_owned(), noun: "note", sign_in })
 }
 
 pub(super) async fn new_form(State(node): State<NodeHandle>, headers: HeaderMap) -> Response {
