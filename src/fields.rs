@@ -552,3 +552,6 @@ pub fn search_text<T: Described>(body: &T) -> (String, String, String, Vec<Strin
     }
     (title, summary, parts.join("\n"), words)
 }
+
+#[cfg(test)]
+mod tests;

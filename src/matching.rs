@@ -436,3 +436,6 @@ fn organisations(
         .collect();
     best(ranked, limit)
 }
+
+#[cfg(test)]
+mod tests;

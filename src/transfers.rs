@@ -209,3 +209,6 @@ impl Transfers {
         Funnel { open_requests, engagements: transfers.len(), adopted: adopted.len(), outcomes }
     }
 }
+
+#[cfg(test)]
+mod tests;
