@@ -328,8 +328,11 @@ impl Archive {
     /// them, others by their profiles.
     pub fn names(&self) -> Names<'_> {
         let petnames = self.data.trust_file().map(|file| file.petnames()).unwrap_or_default();
-        let profiles = self.few_heads.of_kind(&self.store, Kind::Profile).unwrap_or_default();
-        Names::with_petnames(&self.store, petnames).with_profiles(&profiles)
+        let names = Names::with_petnames(&self.store, petnames);
+        match self.few_heads.claims(&self.store) {
+            Ok(claims) => names.with_claims((*claims).clone()),
+            Err(_) => names,
+        }
     }
 
     /// Who names whom as a partner in the partnership records held.

@@ -180,7 +180,9 @@ pub fn publish_written(
     }
     if let Body::Outcome(outcome) = &written.body {
         let engagement = Key { publisher: key.publisher(), kind: Kind::Engagement, slug: outcome.engagement.clone() };
-        if crate::record::is_slug(&outcome.engagement) && !store.head(&engagement)?.is_some_and(|head| !head.is_tombstone()) {
+        if crate::record::is_slug(&outcome.engagement)
+            && store.head(&engagement)?.is_none_or(|head| head.is_tombstone())
+        {
             return Err(AuthorError::NoEngagement(outcome.engagement.clone()));
         }
     }

@@ -58,8 +58,10 @@ mod parts;
 mod practice;
 mod requests;
 
+use parts::{
+    CONTACT_COLUMNS, contact_item, contact_of, contact_rows, optional_ref, ref_list, set_optional_ref, set_ref_list,
+};
 pub use parts::{parse_ref, ref_text};
-use parts::{CONTACT_COLUMNS, contact_item, contact_of, contact_rows, optional_ref, ref_list, set_optional_ref, set_ref_list};
 
 pub use practice::ADAPTS;
 
@@ -552,6 +554,3 @@ pub fn search_text<T: Described>(body: &T) -> (String, String, String, Vec<Strin
     }
     (title, summary, parts.join("\n"), words)
 }
-
-#[cfg(test)]
-mod tests;

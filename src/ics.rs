@@ -55,7 +55,8 @@ fn event(out: &mut String, entry: &Entry) {
     description.push(format!("{} by {}.", Words::EventType.label(&event.event_type), entry.publisher_name));
     description.push(format!("Local time: {} to {} ({}).", event.start, event.end, event.time_zone));
     if !event.languages.is_empty() {
-        let languages: Vec<String> = event.languages.iter().map(|tag| Words::Language.label(tag).into_owned()).collect();
+        let languages: Vec<String> =
+            event.languages.iter().map(|tag| Words::Language.label(tag).into_owned()).collect();
         description.push(format!("Languages: {}.", languages.join(", ")));
     }
     if let Some(contact) = &event.registration {
@@ -66,7 +67,10 @@ fn event(out: &mut String, entry: &Entry) {
         let country = Words::Country.label(&place.country);
         let parts: Vec<&str> = [place.name.as_str(), &country].into_iter().filter(|part| !part.is_empty()).collect();
         line(out, &format!("LOCATION:{}", text(&parts.join(", "))));
-        if !place.latitude.is_empty() && crate::vocab::is_latitude(&place.latitude) && crate::vocab::is_longitude(&place.longitude) {
+        if !place.latitude.is_empty()
+            && crate::vocab::is_latitude(&place.latitude)
+            && crate::vocab::is_longitude(&place.longitude)
+        {
             line(out, &format!("GEO:{};{}", place.latitude, place.longitude));
         }
     } else if !event.online_url.is_empty() {

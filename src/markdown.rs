@@ -77,7 +77,10 @@ pub fn kind_of(text: &str) -> Result<Kind, MarkdownError> {
             let value = value.trim().trim_matches(['"', '\'']);
             let kind: Kind = value.parse().map_err(|_| {
                 let kinds: Vec<&str> = crate::fields::WRITTEN_KINDS.iter().map(|kind| kind.as_str()).collect();
-                error_at(index + 2, format!("front matter: kind {value:?} is not a kind of record; use one of {}", kinds.join(", ")))
+                error_at(
+                    index + 2,
+                    format!("front matter: kind {value:?} is not a kind of record; use one of {}", kinds.join(", ")),
+                )
             })?;
             return Ok(kind);
         }
@@ -348,5 +351,7 @@ fn write<T: Described>(slug: &str, body: &T) -> String {
     out
 }
 
+#[cfg(test)]
+mod kinds_tests;
 #[cfg(test)]
 mod tests;

@@ -23,7 +23,7 @@ use crate::wire::{self, Envelope, Header};
 
 pub use crate::hex::{BadId, parse_hex, parse_hex32, to_hex};
 pub use error::RecordError;
-pub use ids::{PublisherId, RecordId};
+pub use ids::{ByPublisher, KeyHasher, PublisherId, RecordId};
 pub use kinds::{Body, Context, Kind, KindBody};
 pub use transfer::current_stage;
 

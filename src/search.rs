@@ -444,7 +444,12 @@ impl Search {
         let default_kind = [("kind", DEFAULT_KIND.as_str().to_owned())];
         let named_kind = query.filters.iter().any(|(name, _)| *name == "kind");
         let implied = if named_kind { &[][..] } else { &default_kind[..] };
-        for (name, value) in query.filters.iter().map(|(name, value)| (*name, value)).chain(implied.iter().map(|(name, value)| (*name, value))) {
+        for (name, value) in query
+            .filters
+            .iter()
+            .map(|(name, value)| (*name, value))
+            .chain(implied.iter().map(|(name, value)| (*name, value)))
+        {
             let term = facet_term(f, name, value);
             by_facet.entry(name).or_default().push(Box::new(TermQuery::new(term, IndexRecordOption::Basic)));
         }

@@ -69,7 +69,7 @@ pub struct Transfers {
 }
 
 /// What the records say of one practice.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Evidence {
     /// Distinct organisations whose confirmed engagement adopted or adapted it.
     pub adopted_by: usize,
@@ -78,6 +78,27 @@ pub struct Evidence {
     /// Outcomes recorded of its engagements.
     pub outcomes: usize,
     pub endorsements: usize,
+}
+
+/// The evidence of the practices some records speak of, by note; looked up for every
+/// candidate while matching, so the publishers with any are kept apart to answer "none" fast.
+#[derive(Debug, Clone, Default)]
+pub struct EvidenceMap {
+    by_note: crate::record::ByPublisher<Named, Evidence>,
+    publishers: std::collections::HashSet<PublisherId, std::hash::BuildHasherDefault<crate::record::KeyHasher>>,
+}
+
+impl EvidenceMap {
+    pub fn get(&self, note: &Named) -> Option<&Evidence> {
+        if !self.publishers.contains(&note.publisher) {
+            return None;
+        }
+        self.by_note.get(note)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_note.is_empty()
+    }
 }
 
 /// The counts of the home page's funnel.
@@ -152,7 +173,11 @@ impl Transfers {
     }
 
     /// The endorsements of a record of `kind`.
-    pub fn endorsements_of<'a>(&'a self, kind: Kind, target: &'a Named) -> impl Iterator<Item = &'a (Key, Endorsement)> + 'a {
+    pub fn endorsements_of<'a>(
+        &'a self,
+        kind: Kind,
+        target: &'a Named,
+    ) -> impl Iterator<Item = &'a (Key, Endorsement)> + 'a {
         self.endorsements.iter().filter(move |(_, endorsement)| {
             endorsement.subject_kind == kind.as_str()
                 && endorsement.subject.as_ref().and_then(Named::of).as_ref() == Some(target)
@@ -160,8 +185,8 @@ impl Transfers {
     }
 
     /// The evidence of every practice some engagement or endorsement names.
-    pub fn evidence(&self) -> HashMap<Named, Evidence> {
-        let mut evidence: HashMap<Named, Evidence> = HashMap::new();
+    pub fn evidence(&self) -> EvidenceMap {
+        let mut evidence = crate::record::ByPublisher::<Named, Evidence>::default();
         let mut adopters: HashMap<Named, HashSet<PublisherId>> = HashMap::new();
         for side in &self.sides {
             let Some(practice) = &side.practice else { continue };
@@ -184,7 +209,8 @@ impl Transfers {
         for (practice, publishers) in adopters {
             evidence.entry(practice).or_default().adopted_by = publishers.len();
         }
-        evidence
+        let publishers = evidence.keys().map(|note| note.publisher).collect();
+        EvidenceMap { by_note: evidence, publishers }
     }
 
     /// The funnel's counts, given the number of open requests: engagements (each transfer once,

@@ -56,7 +56,7 @@ pub struct Names<'a> {
 }
 
 /// Publishers by the name their profile claims, lower-cased.
-fn claims(profiles: impl IntoIterator<Item = Record>) -> HashMap<String, Vec<PublisherId>> {
+pub fn claims(profiles: impl IntoIterator<Item = Record>) -> HashMap<String, Vec<PublisherId>> {
     let mut claims: HashMap<String, Vec<PublisherId>> = HashMap::new();
     for profile in profiles {
         if let Ok(Body::Profile(body)) = profile.parse_body() {
@@ -86,7 +86,11 @@ impl<'a> Names<'a> {
     /// Names that know every profile held already (their heads), instead of reading the store's
     /// heads when a name's claims are first asked for.
     pub fn with_profiles(self, profiles: &[Record]) -> Self {
-        let claims = claims(profiles.iter().cloned());
+        self.with_claims(claims(profiles.iter().cloned()))
+    }
+
+    /// Names that know who claims each name (lower case) already.
+    pub fn with_claims(self, claims: HashMap<String, Vec<PublisherId>>) -> Self {
         let _ = self.claims.set(claims);
         self
     }

@@ -434,7 +434,7 @@ impl<T: Described> Form<T> {
         FormInput {
             name: "slug".to_owned(),
             label: "Short name (slug)".to_owned(),
-            hint: "Lower-case letters, digits and hyphens, such as community-composting; it names the note for good.",
+            hint: "Lower-case letters, digits and hyphens, such as community-composting; it stays the same in every revision.",
             required: true,
             value: self.slug.clone(),
             error: self.error("slug").map(|problem| sentence("Short name", problem)),

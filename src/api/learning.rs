@@ -36,7 +36,10 @@ pub(super) struct MatchQuery {
 }
 
 /// `GET /api/v1/match?request=TARGET` (or `offer=`): what a request or an offer matches.
-pub(super) async fn matches(State(node): State<NodeHandle>, query: Result<Query<MatchQuery>, axum::extract::rejection::QueryRejection>) -> Answer {
+pub(super) async fn matches(
+    State(node): State<NodeHandle>,
+    query: Result<Query<MatchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Answer {
     const SHAPE: &str = "give request=<id, slug or publisher/slug> or offer=<...>, and optionally limit=1..100";
     let Query(query) = query.map_err(|rejection| ApiError::invalid(format!("{}; {SHAPE}", rejection.body_text())))?;
     let target = match (query.request, query.offer) {
@@ -60,12 +63,8 @@ struct StatusRequest {
 
 /// `POST /api/v1/set-status`: closes a request or offer, cancels or postpones an event ...
 pub(super) async fn set_status(State(node): State<NodeHandle>, headers: HeaderMap, body: Bytes) -> Answer {
-    let request: StatusRequest = write_request(
-        &node,
-        &headers,
-        &body,
-        "{\"kind\": \"request\", \"slug\": \"...\", \"status\": \"closed\"}",
-    )?;
+    let request: StatusRequest =
+        write_request(&node, &headers, &body, "{\"kind\": \"request\", \"slug\": \"...\", \"status\": \"closed\"}")?;
     let kind = written_kind(&request.kind)?;
     published(&node.set_status(kind, request.slug, request.status).await?)
 }
@@ -126,17 +125,15 @@ fn calendar_answer(file_name: &str, body: String) -> Answer {
 pub(super) async fn calendar(State(node): State<NodeHandle>) -> Answer {
     let mut heads = node.heads_of(Kind::Event).await?;
     heads.retain(|record| !record.is_tombstone());
-    heads.sort_by(|a, b| a.key().cmp(&b.key()));
+    heads.sort_by_key(|record| record.key());
     let mut events = Vec::with_capacity(heads.len());
     for record in &heads {
         if let Ok(Body::Event(event)) = record.parse_body() {
             events.push((record, event, node.name_of(record.publisher()).await));
         }
     }
-    let entries: Vec<ics::Entry> = events
-        .iter()
-        .map(|(record, event, name)| ics::Entry { record, event, publisher_name: name })
-        .collect();
+    let entries: Vec<ics::Entry> =
+        events.iter().map(|(record, event, name)| ics::Entry { record, event, publisher_name: name }).collect();
     let name = format!("citymesh events ({})", node.name().await);
     calendar_answer("citymesh-events.ics", ics::calendar(&name, &entries))
 }
@@ -147,13 +144,20 @@ pub(super) async fn event_file(State(node): State<NodeHandle>, Path(file): Path<
     one_event(node, file, None).await
 }
 
-pub(super) async fn publisher_event_file(State(node): State<NodeHandle>, Path((publisher, file)): Path<(String, String)>) -> Answer {
+pub(super) async fn publisher_event_file(
+    State(node): State<NodeHandle>,
+    Path((publisher, file)): Path<(String, String)>,
+) -> Answer {
     one_event(node, file, Some(publisher)).await
 }
 
 async fn one_event(node: NodeHandle, file: String, publisher: Option<String>) -> Answer {
     let Some(slug) = file.strip_suffix(".ics") else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not-found", format!("{file:?} is not an event's file; they end in .ics")));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("{file:?} is not an event's file; they end in .ics"),
+        ));
     };
     let target = match publisher {
         Some(publisher) => format!("{publisher}/{slug}"),

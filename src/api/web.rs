@@ -4,11 +4,13 @@
 //! (`browse.rs`), a note (`note.rs`), hiding, blocking and answering invitations (`hiding.rs`), the
 //! publish and edit form (`publish.rs`), partners and the network (`network.rs`), the
 //! needs-and-offers board, events and the pages of requests, offers, events, engagements,
-//! outcomes and endorsements (`learning.rs`) with their forms (`compose.rs`). Each page asks
-//! the [`NodeHandle`] for what it shows and renders it.
+//! outcomes and endorsements (`board.rs`, `events.rs`, `learning.rs`) with their forms
+//! (`compose.rs`). Each page asks the [`NodeHandle`] for what it shows and renders it.
 
+mod board;
 mod browse;
 mod compose;
+mod events;
 mod hiding;
 mod learning;
 mod map;
@@ -47,8 +49,8 @@ pub(super) fn routes() -> Router<NodeHandle> {
         .route("/unblock", post(hiding::unblock))
         .route("/network", get(network::network))
         .route("/map", get(map::map))
-        .route("/board", get(learning::board))
-        .route("/events", get(learning::events))
+        .route("/board", get(board::board))
+        .route("/events", get(events::events))
         .route("/requests/{target}", get(learning::request_page))
         .route("/offers/{target}", get(learning::offer_page))
         .route("/events/{target}", get(learning::event_page))

@@ -6,11 +6,19 @@
 //! every head the store holds. The first ask reads every record once.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use crate::matching::Facts;
-use crate::record::{Key, Kind, Record};
+use crate::matching::{Facts, Holdings, Organisation};
+use crate::record::ByPublisher;
+use crate::record::{Body, Key, Kind, PublisherId, Record};
 use crate::store::{Store, StoreError};
+use crate::transfers::{EvidenceMap, Transfers};
+
+/// The transfers held and the evidence they give each practice, made once per change.
+pub(super) struct TransferState {
+    pub transfers: Transfers,
+    pub evidence: EvidenceMap,
+}
 
 /// Records read from the store at a time while catching up.
 const PAGE: usize = 2048;
@@ -30,6 +38,13 @@ struct State {
     /// Matching's facts of current requests, offers and practice notes, and where each is.
     facts: Vec<Facts>,
     at: HashMap<Key, usize>,
+    /// Where each publisher is and the languages it works in, from its current profile.
+    organisations: ByPublisher<PublisherId, Organisation>,
+    /// Who claims each name (lower case), from the current profiles; made again after a
+    /// profile changes.
+    claims: Option<Arc<HashMap<String, Vec<PublisherId>>>>,
+    /// Made again after an engagement, outcome or endorsement changes.
+    transfers: Option<Arc<TransferState>>,
 }
 
 fn kept(kind: Kind) -> bool {
@@ -80,6 +95,19 @@ impl FewHeads {
                     if matched(kind) {
                         state.set_facts(key.clone(), head.as_ref().and_then(Facts::of));
                     }
+                    match kind {
+                        Kind::Profile => {
+                            state.claims = None;
+                            match head.as_ref().map(Record::parse_body) {
+                                Some(Ok(Body::Profile(profile))) => {
+                                    state.organisations.insert(key.publisher, Organisation::of(&profile));
+                                }
+                                _ => drop(state.organisations.remove(&key.publisher)),
+                            }
+                        }
+                        Kind::Engagement | Kind::Outcome | Kind::Endorsement => state.transfers = None,
+                        _ => {}
+                    }
                     if kept(kind) {
                         match head {
                             Some(head) => drop(state.heads.insert(key, head)),
@@ -107,8 +135,51 @@ impl FewHeads {
         self.read(store, |state| state.heads.values().filter(|head| kinds.contains(&head.kind())).cloned().collect())
     }
 
-    /// Runs `rank` over matching's facts of every current request, offer and practice note.
-    pub(super) fn with_facts<T>(&self, store: &Store, rank: impl FnOnce(&[Facts]) -> T) -> Result<T, StoreError> {
-        self.read(store, |state| rank(&state.facts))
+    /// The transfers held, with the evidence they give each practice.
+    pub(super) fn transfers(&self, store: &Store) -> Result<Arc<TransferState>, StoreError> {
+        if let Some(cached) = self.read(store, |state| state.transfers.clone())? {
+            return Ok(cached);
+        }
+        let heads = self.of_kinds(store, &[Kind::Engagement, Kind::Outcome, Kind::Endorsement])?;
+        let transfers = Transfers::of(&heads);
+        let made = Arc::new(TransferState { evidence: transfers.evidence(), transfers });
+        // Kept unless a record arrived meanwhile (then the next ask makes it again).
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if state.generation == Some(store.generation()) {
+            state.transfers = Some(made.clone());
+        }
+        Ok(made)
+    }
+
+    /// Who claims each name in the current profiles (lower case).
+    pub(super) fn claims(&self, store: &Store) -> Result<Arc<HashMap<String, Vec<PublisherId>>>, StoreError> {
+        if let Some(cached) = self.read(store, |state| state.claims.clone())? {
+            return Ok(cached);
+        }
+        let made = Arc::new(crate::view::claims(self.of_kind(store, Kind::Profile)?));
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if state.generation == Some(store.generation()) {
+            state.claims = Some(made.clone());
+        }
+        Ok(made)
+    }
+
+    /// Runs `rank` over what matching reads: the facts of every current request, offer and
+    /// practice note, who the publishers are, and the evidence of each practice.
+    pub(super) fn with_holdings<T>(
+        &self,
+        store: &Store,
+        now_ms: i64,
+        rank: impl FnOnce(&Holdings) -> T,
+    ) -> Result<T, StoreError> {
+        let transfers = self.transfers(store)?;
+        self.read(store, |state| {
+            rank(&Holdings {
+                facts: &state.facts,
+                organisations: &state.organisations,
+                evidence: &transfers.evidence,
+                now_ms,
+            })
+        })
     }
 }

@@ -2,14 +2,12 @@
 //! held, engagements with their confirmation and outcomes, matching, and changing a record's
 //! status (DESIGN §8).
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::Archive;
 use crate::author::{self, AuthorError, Published};
-use crate::matching::{Holdings, Match, Organisation};
-use crate::record::{Body, Kind, PublisherId, Record};
+use crate::matching::Match;
+use crate::record::{Body, Kind, Record};
 use crate::store::StoreError;
 use crate::transfers::{Funnel, Transfers};
 use crate::view::FindError;
@@ -70,8 +68,7 @@ impl Archive {
     /// Every engagement held, with whether the other side confirms it and its outcomes, and
     /// every endorsement.
     pub fn transfers(&self) -> Result<Transfers, StoreError> {
-        let heads = self.few_heads.of_kinds(&self.store, &[Kind::Engagement, Kind::Outcome, Kind::Endorsement])?;
-        Ok(Transfers::of(&heads))
+        Ok(self.few_heads.transfers(&self.store)?.transfers.clone())
     }
 
     /// The home page's funnel: open requests, engagements, adopted, outcomes recorded.
@@ -81,34 +78,20 @@ impl Archive {
             .iter()
             .filter(|record| matches!(record.parse_body(), Ok(Body::Request(request)) if request.status == "open"))
             .count();
-        Ok(self.transfers()?.funnel(open))
-    }
-
-    /// Where each publisher is and the languages it works in, from the profiles held.
-    fn organisations(&self) -> Result<HashMap<PublisherId, Organisation>, StoreError> {
-        let profiles = self.few_heads.of_kind(&self.store, Kind::Profile)?;
-        Ok(profiles
-            .iter()
-            .filter_map(|record| match record.parse_body() {
-                Ok(Body::Profile(profile)) => Some((record.publisher(), Organisation::of(&profile))),
-                _ => None,
-            })
-            .collect())
+        Ok(self.few_heads.transfers(&self.store)?.transfers.funnel(open))
     }
 
     /// Ranks what answers a request (offers, practice notes, organisations) or what an offer
     /// answers (open requests): `target` is a record id, a slug or `publisher/slug`.
     pub fn matches(&self, target: &str, limit: usize) -> Result<MatchAnswer, MatchError> {
         let record = crate::view::find_kind(&self.store, self.publisher(), &[Kind::Request, Kind::Offer], target)
-            .or_else(|error| match self.find(target) {
-                Ok(other) => Err(MatchError::NotMatched(target.to_owned(), other.kind())),
-                Err(_) => Err(MatchError::Find(error)),
+            .map_err(|error| match self.find(target) {
+                Ok(other) => MatchError::NotMatched(target.to_owned(), other.kind()),
+                Err(_) => MatchError::Find(error),
             })?;
         if record.is_tombstone() {
             return Err(MatchError::Find(FindError::NoSuchSlug(target.to_owned())));
         }
-        let organisations = self.organisations()?;
-        let evidence = self.transfers()?.evidence();
         let names = self.names();
         let view = |found: Match| MatchView {
             kind: found.kind.to_string(),
@@ -131,18 +114,20 @@ impl Archive {
             organisations: Vec::new(),
             requests: Vec::new(),
         };
-        self.few_heads.with_facts(&self.store, |facts| {
-            let holdings = Holdings { facts, organisations: organisations.clone(), evidence, now_ms };
+        let found = self.few_heads.with_holdings(&self.store, now_ms, |holdings| {
             if record.kind() == Kind::Request {
-                if let Some(found) = holdings.for_request(&key, limit) {
-                    answer.offers = found.offers.into_iter().map(view).collect();
-                    answer.practices = found.practices.into_iter().map(view).collect();
-                    answer.organisations = found.organisations.into_iter().map(view).collect();
-                }
-            } else if let Some(found) = holdings.for_offer(&key, limit) {
-                answer.requests = found.into_iter().map(view).collect();
+                holdings.for_request(&key, limit).map(|found| (found, Vec::new()))
+            } else {
+                holdings.for_offer(&key, limit).map(|requests| (Default::default(), requests))
             }
         })?;
+        if let Some((found, requests)) = found {
+            let found: crate::matching::Matches = found;
+            answer.offers = found.offers.into_iter().map(view).collect();
+            answer.practices = found.practices.into_iter().map(view).collect();
+            answer.organisations = found.organisations.into_iter().map(view).collect();
+            answer.requests = requests.into_iter().map(view).collect();
+        }
         Ok(answer)
     }
 
@@ -153,7 +138,11 @@ impl Archive {
     }
 
     /// Signs a record of any written kind (read from a form) as the next revision of its key.
-    pub fn publish_written(&self, written: crate::markdown::Written, base: Option<u64>) -> Result<Published, AuthorError> {
+    pub fn publish_written(
+        &self,
+        written: crate::markdown::Written,
+        base: Option<u64>,
+    ) -> Result<Published, AuthorError> {
         author::publish_written(&self.store, self.key()?, &self.config, written, base)
     }
 

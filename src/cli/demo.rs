@@ -115,16 +115,17 @@ async fn live(root: PathBuf, once: bool) -> Result<()> {
         cities.iter().map(|running| (running.node().publisher().to_string(), running.city.name)).collect();
     out!("\nPorto Alegre asks for help with composting; Surabaya offers it, announces a study tour, and")?;
     out!("both sign their side of the transfer, which every node then shows as confirmed:\n")?;
-    let keys = |city: &str| names.iter().find(|(_, name)| name.ends_with(city)).map(|(key, _)| key.clone()).unwrap_or_default();
+    let keys = |city: &str| {
+        names.iter().find(|(_, name)| name.ends_with(city)).map(|(key, _)| key.clone()).unwrap_or_default()
+    };
     let (surabaya, porto_alegre) = (keys("Surabaya"), keys("Porto Alegre"));
     for running in &cities {
         for markdown in running.city.learning {
             let markdown = markdown.replace("{surabaya}", &surabaya).replace("{porto-alegre}", &porto_alegre);
-            let published = running
-                .node()
-                .publish(markdown, None)
-                .await
-                .with_context(|| format!("{} could not publish its part of the learning loop", running.city.name))?;
+            let published =
+                running.node().publish(markdown, None).await.with_context(|| {
+                    format!("{} could not publish its part of the learning loop", running.city.name)
+                })?;
             let record = &published.record;
             let title = record.parse_body().map(|body| body.title()).unwrap_or_default();
             out!("{} publishes {} \"{title}\"", running.city.name, describe(record.kind()))?;

@@ -157,7 +157,11 @@ fn print_matches(answer: &MatchAnswer) -> Result<()> {
         any = true;
         out!("\n{heading}:")?;
         for (rank, found) in matches.iter().enumerate() {
-            let what = if found.kind == "profile" { found.publisher.clone() } else { format!("{}/{}", found.publisher, found.slug) };
+            let what = if found.kind == "profile" {
+                found.publisher.clone()
+            } else {
+                format!("{}/{}", found.publisher, found.slug)
+            };
             if found.kind == "profile" {
                 out!("{:>3}. {}  (score {})", rank + 1, found.title, found.score)?;
             } else {

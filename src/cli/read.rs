@@ -39,7 +39,8 @@ fn print_rows(rows: &[Summary]) -> Result<()> {
         eprintln!("no records held yet; publish one with `citymesh publish NOTE.md`");
         return Ok(());
     }
-    let kinds = ["practice", "request", "offer", "event", "engagement", "outcome", "endorsement", "profile", "partnership"];
+    let kinds =
+        ["practice", "request", "offer", "event", "engagement", "outcome", "endorsement", "profile", "partnership"];
     let rank = |kind: &str| kinds.iter().position(|known| *known == kind).unwrap_or(kinds.len());
     let mut rows: Vec<&Summary> = rows.iter().collect();
     rows.sort_by_key(|row| rank(&row.kind));

@@ -261,7 +261,16 @@ impl Described for Outcome {
                         .map(|row| {
                             let [label, unit, baseline, baseline_date, target, target_date, actual, actual_date] =
                                 cells(row);
-                            ResultIndicator { label, unit, baseline, baseline_date, target, target_date, actual, actual_date }
+                            ResultIndicator {
+                                label,
+                                unit,
+                                baseline,
+                                baseline_date,
+                                target,
+                                target_date,
+                                actual,
+                                actual_date,
+                            }
                         })
                         .collect();
                     Ok(())

@@ -3,8 +3,8 @@
 //! with an offset and a time zone.
 
 use super::{
-    Access, CONTACT_COLUMNS, Described, Field, Group, Input, Searched, Show, contact_item, contact_of, contact_rows, group,
-    ref_list, set_ref_list,
+    Access, CONTACT_COLUMNS, Described, Field, Group, Input, Searched, Show, contact_item, contact_of, contact_rows,
+    group, ref_list, set_ref_list,
 };
 use crate::vocab::Words;
 use crate::wire::{Event, Place};
@@ -129,7 +129,9 @@ impl Described for Event {
                 set: |body, text| {
                     body.capacity = match text.trim() {
                         "" => 0,
-                        number => number.parse().map_err(|_| format!("capacity: {number:?} is not a whole number of places"))?,
+                        number => number
+                            .parse()
+                            .map_err(|_| format!("capacity: {number:?} is not a whole number of places"))?,
                     };
                     Ok(())
                 },
@@ -143,10 +145,14 @@ impl Described for Event {
             "registration",
             "Registration",
             WHO,
-            Access::Rows { columns: CONTACT_COLUMNS, get: |body: &Event| contact_rows(&body.registration), set: |body, rows| {
-                body.registration = contact_of(rows, "registration")?;
-                Ok(())
-            } },
+            Access::Rows {
+                columns: CONTACT_COLUMNS,
+                get: |body: &Event| contact_rows(&body.registration),
+                set: |body, rows| {
+                    body.registration = contact_of(rows, "registration")?;
+                    Ok(())
+                },
+            },
         )
         .front("registration")
         .input(Input::Rows { singular: "Registration contact" })
@@ -155,10 +161,13 @@ impl Described for Event {
             "practices",
             "Practice notes",
             RELATED,
-            Access::List { get: |body: &Event| ref_list(&body.practices), set: |body, texts| {
-                body.practices = set_ref_list(texts, "practices")?;
-                Ok(())
-            } },
+            Access::List {
+                get: |body: &Event| ref_list(&body.practices),
+                set: |body, texts| {
+                    body.practices = set_ref_list(texts, "practices")?;
+                    Ok(())
+                },
+            },
         )
         .hint("One per line: the publisher's key, '/', the slug.")
         .front("practices")
@@ -167,10 +176,13 @@ impl Described for Event {
             "requests",
             "Requests it answers",
             RELATED,
-            Access::List { get: |body: &Event| ref_list(&body.requests), set: |body, texts| {
-                body.requests = set_ref_list(texts, "requests")?;
-                Ok(())
-            } },
+            Access::List {
+                get: |body: &Event| ref_list(&body.requests),
+                set: |body, texts| {
+                    body.requests = set_ref_list(texts, "requests")?;
+                    Ok(())
+                },
+            },
         )
         .hint("One per line: the publisher's key, '/', the slug.")
         .front("requests")

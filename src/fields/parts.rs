@@ -11,7 +11,8 @@ pub fn ref_text(target: &Ref) -> String {
 
 /// Reads [`ref_text`]'s form back; `what` names the field for the error.
 pub fn parse_ref(text: &str, what: &str) -> Result<Ref, String> {
-    let problem = || format!("{what}: {text:?} is not a reference; write the publisher's key (64 hex characters), '/', the slug");
+    let problem =
+        || format!("{what}: {text:?} is not a reference; write the publisher's key (64 hex characters), '/', the slug");
     let (publisher, slug) = text.trim().split_once('/').ok_or_else(problem)?;
     let publisher = crate::hex::parse_hex32(publisher).map_err(|_| problem())?;
     Ok(Ref { publisher: publisher.to_vec(), slug: slug.to_owned() })
@@ -64,4 +65,3 @@ pub(super) fn contact_item(row: &[String]) -> Item {
     let who = if name.is_empty() { role } else { format!("{name} ({role})") };
     Item { text: format!("{who}: "), link: Some(channel) }
 }
-

@@ -3,8 +3,8 @@
 //! sections. The form and the note page lay them out by [`GROUPS`].
 
 use super::{
-    Access, Column, DATE_HINT, Described, Field, Group, Input, Item, Searched, Show, cells, channel, column, contact_item, group,
-    required_column,
+    Access, Column, DATE_HINT, Described, Field, Group, Input, Item, Searched, Show, cells, channel, column,
+    contact_item, group, required_column,
 };
 use crate::vocab::Words;
 use crate::wire::{Attachment, Contact, Indicator, Partner, Place, Practice, Resources, Transferability};
@@ -23,7 +23,6 @@ const PARTNERS: &str = "Partners in the practice";
 const CONTACTS: &str = "Contacts";
 /// Fields the form does not edit (an edit keeps them as they were).
 const FILES: &str = "Attachments";
-
 
 fn dates(note: &Practice) -> String {
     match (note.start_date.as_str(), note.end_date.as_str()) {
@@ -111,7 +110,6 @@ const ATTACHMENT_COLUMNS: &[Column] = &[
     column("media_type", "Media type"),
 ];
 
-
 impl Described for Practice {
     const KIND: crate::record::Kind = crate::record::Kind::Practice;
 
@@ -159,7 +157,10 @@ impl Described for Practice {
             .front("start_date")
             .input(Input::Line)
             .show(Show::FactOf("Dates", dates)),
-        Field::new("end_date", "Ended", WHERE, text!(Practice: end_date)).hint(DATE_HINT).front("end_date").input(Input::Line),
+        Field::new("end_date", "Ended", WHERE, text!(Practice: end_date))
+            .hint(DATE_HINT)
+            .front("end_date")
+            .input(Input::Line),
         Field::new("location.country", "Country", WHERE, text!(Practice: location.country))
             .required("is required")
             .front("country")
@@ -302,12 +303,17 @@ impl Described for Practice {
             .hint("ISO 4217 code, such as IDR or USD; required with a budget.")
             .front_in("resources", "currency")
             .input(Input::Upper),
-        Field::new("resources.funding_sources", "Funding sources", RESOURCES, list!(Practice: resources.funding_sources))
-            .hint("Separated by commas.")
-            .front_in("resources", "funding_sources")
-            .input(Input::Commas)
-            .show(Show::Fact("Funding"))
-            .search(Searched::Body),
+        Field::new(
+            "resources.funding_sources",
+            "Funding sources",
+            RESOURCES,
+            list!(Practice: resources.funding_sources),
+        )
+        .hint("Separated by commas.")
+        .front_in("resources", "funding_sources")
+        .input(Input::Commas)
+        .show(Show::Fact("Funding"))
+        .search(Searched::Body),
         Field::new("resources.staff", "Staff", RESOURCES, text!(Practice: resources.staff))
             .hint("Such as 3 full-time.")
             .front_in("resources", "staff")
@@ -400,12 +406,17 @@ impl Described for Practice {
             .input(Input::Area)
             .show(Show::Section("Transferability"))
             .search(Searched::Body),
-        Field::new("transferability.core_elements", "Core elements", TRANSFER, list!(Practice: transferability.core_elements))
-            .hint("One per line: what must stay the same.")
-            .section("Core elements")
-            .input(Input::Lines)
-            .show(Show::Section("Core elements"))
-            .search(Searched::Body),
+        Field::new(
+            "transferability.core_elements",
+            "Core elements",
+            TRANSFER,
+            list!(Practice: transferability.core_elements),
+        )
+        .hint("One per line: what must stay the same.")
+        .section("Core elements")
+        .input(Input::Lines)
+        .show(Show::Section("Core elements"))
+        .search(Searched::Body),
         Field::new(
             "transferability.adaptable_elements",
             "Adaptable elements",
@@ -417,12 +428,17 @@ impl Described for Practice {
         .input(Input::Lines)
         .show(Show::Section("Adaptable elements"))
         .search(Searched::Body),
-        Field::new("transferability.preconditions", "Preconditions", TRANSFER, list!(Practice: transferability.preconditions))
-            .hint("One per line.")
-            .section("Preconditions")
-            .input(Input::Lines)
-            .show(Show::Section("Preconditions"))
-            .search(Searched::Body),
+        Field::new(
+            "transferability.preconditions",
+            "Preconditions",
+            TRANSFER,
+            list!(Practice: transferability.preconditions),
+        )
+        .hint("One per line.")
+        .section("Preconditions")
+        .input(Input::Lines)
+        .show(Show::Section("Preconditions"))
+        .search(Searched::Body),
     ];
 
     const GROUPS: &'static [Group] = &[

@@ -85,7 +85,10 @@ impl Described for Request {
             .front("start_date")
             .input(Input::Line)
             .show(Show::FactOf("When", |body| timeframe(&body.start_date, &body.end_date))),
-        Field::new("end_date", "Until", HOW, text!(Request: end_date)).hint(DATE_HINT).front("end_date").input(Input::Line),
+        Field::new("end_date", "Until", HOW, text!(Request: end_date))
+            .hint(DATE_HINT)
+            .front("end_date")
+            .input(Input::Line),
         Field::new("regions", "Preferred regions", HOW, list!(Request: regions))
             .hint(REGIONS_HINT)
             .front("regions")
@@ -108,10 +111,13 @@ impl Described for Request {
             "practices",
             "Related practice notes",
             RELATED,
-            Access::List { get: |body: &Request| ref_list(&body.practices), set: |body, texts| {
-                body.practices = set_ref_list(texts, "practices")?;
-                Ok(())
-            } },
+            Access::List {
+                get: |body: &Request| ref_list(&body.practices),
+                set: |body, texts| {
+                    body.practices = set_ref_list(texts, "practices")?;
+                    Ok(())
+                },
+            },
         )
         .hint(PRACTICES_HINT)
         .front("practices")
@@ -120,10 +126,14 @@ impl Described for Request {
             "contact",
             "Contact",
             CONTACT,
-            Access::Rows { columns: CONTACT_COLUMNS, get: |body: &Request| contact_rows(&body.contact), set: |body, rows| {
-                body.contact = contact_of(rows, "contact")?;
-                Ok(())
-            } },
+            Access::Rows {
+                columns: CONTACT_COLUMNS,
+                get: |body: &Request| contact_rows(&body.contact),
+                set: |body, rows| {
+                    body.contact = contact_of(rows, "contact")?;
+                    Ok(())
+                },
+            },
         )
         .front("contact")
         .input(Input::Rows { singular: "Contact" })
@@ -232,10 +242,13 @@ impl Described for Offer {
             "practices",
             "Practice notes it rests on",
             RELATED,
-            Access::List { get: |body: &Offer| ref_list(&body.practices), set: |body, texts| {
-                body.practices = set_ref_list(texts, "practices")?;
-                Ok(())
-            } },
+            Access::List {
+                get: |body: &Offer| ref_list(&body.practices),
+                set: |body, texts| {
+                    body.practices = set_ref_list(texts, "practices")?;
+                    Ok(())
+                },
+            },
         )
         .hint(PRACTICES_HINT)
         .front("practices")
@@ -244,10 +257,14 @@ impl Described for Offer {
             "contact",
             "Contact",
             CONTACT,
-            Access::Rows { columns: CONTACT_COLUMNS, get: |body: &Offer| contact_rows(&body.contact), set: |body, rows| {
-                body.contact = contact_of(rows, "contact")?;
-                Ok(())
-            } },
+            Access::Rows {
+                columns: CONTACT_COLUMNS,
+                get: |body: &Offer| contact_rows(&body.contact),
+                set: |body, rows| {
+                    body.contact = contact_of(rows, "contact")?;
+                    Ok(())
+                },
+            },
         )
         .front("contact")
         .input(Input::Rows { singular: "Contact" })

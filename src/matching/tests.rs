@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::record::{Draft, PublisherKey, sign};
+use crate::record::{Body, Draft, PublisherKey, Record, sign};
 use crate::transfers::Transfers;
 use crate::wire::{Engagement, Offer, Outcome, Place, Practice, Ref, Request, ResultIndicator, Stage};
 
@@ -16,7 +16,8 @@ fn key(seed: u8) -> PublisherKey {
 
 fn signed(seed: u8, slug: &str, body: Body) -> Record {
     let kind = body.kind().expect("not a withdrawal");
-    sign(&key(seed), Draft { kind, slug: slug.to_owned(), revision: 1, timestamp_ms: NOW, body }).expect("a valid record")
+    sign(&key(seed), Draft { kind, slug: slug.to_owned(), revision: 1, timestamp_ms: NOW, body })
+        .expect("a valid record")
 }
 
 fn texts(items: &[&str]) -> Vec<String> {
@@ -63,7 +64,7 @@ fn practice(title: &str, language: &str, country: &str, sdgs: &[&str]) -> Practi
 }
 
 fn organisation(name: &str, country: &str, languages: &[&str]) -> Organisation {
-    Organisation { name: name.into(), country: Some(country.into()), languages: texts(languages) }
+    Organisation::new(name, country, languages)
 }
 
 fn reference(seed: u8, slug: &str) -> Ref {
@@ -87,14 +88,27 @@ fn engagement(counterpart: u8, role: &str, practice: Ref, stage: &str) -> Engage
 ///   not 4's (French only), 5's (housing only), 6's (serves Kenya only) nor 7's (closed);
 /// - notes: 8's (Portuguese, in Brazil) then 2's own note (English, in Indonesia, adopted);
 /// - organisations: 2 (two matches), then 8, then 3.
-fn case_set() -> (Vec<Record>, HashMap<PublisherId, Organisation>) {
-    let mut records = vec![signed(1, "composting-help", Body::Request(request(&["pt", "en"], &["solid-waste", "environment"])))];
+fn case_set() -> (Vec<Record>, ByPublisher<PublisherId, Organisation>) {
+    let mut records =
+        vec![signed(1, "composting-help", Body::Request(request(&["pt", "en"], &["solid-waste", "environment"])))];
     let mut resting = offer("Surabaya composting advice", &["en"], &["solid-waste"], &["study-visit"], &["11.6"]);
     resting.practices = vec![reference(2, "hubs")];
     records.push(signed(2, "advice", Body::Offer(resting)));
-    records.push(signed(3, "buenos-aires", Body::Offer(offer("Buenos Aires training", &["pt"], &["solid-waste"], &["training"], &[]))));
-    records.push(signed(4, "lyon", Body::Offer(offer("Lyon advice", &["fr"], &["solid-waste"], &["study-visit"], &["11.6"]))));
-    records.push(signed(5, "housing", Body::Offer(offer("Housing advice", &["pt"], &["housing"], &["study-visit"], &[]))));
+    records.push(signed(
+        3,
+        "buenos-aires",
+        Body::Offer(offer("Buenos Aires training", &["pt"], &["solid-waste"], &["training"], &[])),
+    ));
+    records.push(signed(
+        4,
+        "lyon",
+        Body::Offer(offer("Lyon advice", &["fr"], &["solid-waste"], &["study-visit"], &["11.6"])),
+    ));
+    records.push(signed(
+        5,
+        "housing",
+        Body::Offer(offer("Housing advice", &["pt"], &["housing"], &["study-visit"], &[])),
+    ));
     let mut kenya = offer("Nairobi advice", &["en"], &["solid-waste"], &["study-visit"], &["11.6"]);
     kenya.regions = texts(&["KE"]);
     records.push(signed(6, "nairobi", Body::Offer(kenya)));
@@ -104,7 +118,11 @@ fn case_set() -> (Vec<Record>, HashMap<PublisherId, Organisation>) {
     records.push(signed(2, "hubs", Body::Practice(practice("Surabaya hubs", "en", "ID", &["11.6"]))));
     records.push(signed(8, "recife-hubs", Body::Practice(practice("Recife hubs", "pt", "BR", &[]))));
     // City 9 adopted 2's hubs, both sides confirm, and 9 measured an outcome.
-    records.push(signed(9, "from-surabaya", Body::Engagement(engagement(2, "recipient", reference(2, "hubs"), "adopted"))));
+    records.push(signed(
+        9,
+        "from-surabaya",
+        Body::Engagement(engagement(2, "recipient", reference(2, "hubs"), "adopted")),
+    ));
     records.push(signed(2, "to-city-9", Body::Engagement(engagement(9, "provider", reference(2, "hubs"), "adopted"))));
     let outcome = Outcome {
         engagement: "from-surabaya".into(),
@@ -127,10 +145,10 @@ fn case_set() -> (Vec<Record>, HashMap<PublisherId, Organisation>) {
     (records, organisations.into_iter().map(|(seed, org)| (key(seed).publisher(), org)).collect())
 }
 
-fn rank(records: &[Record], organisations: HashMap<PublisherId, Organisation>) -> Matches {
+fn rank(records: &[Record], organisations: ByPublisher<PublisherId, Organisation>) -> Matches {
     let facts: Vec<Facts> = records.iter().filter_map(Facts::of).collect();
     let evidence = Transfers::of(records).evidence();
-    let holdings = Holdings { facts: &facts, organisations, evidence, now_ms: NOW };
+    let holdings = Holdings { facts: &facts, organisations: &organisations, evidence: &evidence, now_ms: NOW };
     holdings.for_request(&records[0].key(), 20).expect("the request is held")
 }
 
@@ -156,8 +174,15 @@ fn a_hand_built_case_set_ranks_in_the_expected_order_with_the_expected_reasons()
         reasons(&matches.offers[1]),
         "same themes: Solid waste; both work in Portuguese; in the same region: Latin America and the Caribbean"
     );
-    assert_eq!(reasons(&matches.practices[0]), "same themes: Solid waste; both work in Portuguese; in the same country: Brazil");
-    assert!(reasons(&matches.practices[1]).ends_with("adopted by 1 city with outcomes"), "{}", reasons(&matches.practices[1]));
+    assert_eq!(
+        reasons(&matches.practices[0]),
+        "same themes: Solid waste; both work in Portuguese; in the same country: Brazil"
+    );
+    assert!(
+        reasons(&matches.practices[1]).ends_with("adopted by 1 city with outcomes"),
+        "{}",
+        reasons(&matches.practices[1])
+    );
     assert!(reasons(&matches.organisations[0]).ends_with("2 matching notes and offers"));
     assert!(matches.offers[0].score > matches.offers[1].score);
 }
@@ -166,7 +191,8 @@ fn a_hand_built_case_set_ranks_in_the_expected_order_with_the_expected_reasons()
 fn an_offer_finds_the_open_requests_it_answers() {
     let (records, organisations) = case_set();
     let facts: Vec<Facts> = records.iter().filter_map(Facts::of).collect();
-    let holdings = Holdings { facts: &facts, organisations, evidence: HashMap::new(), now_ms: NOW };
+    let evidence = crate::transfers::EvidenceMap::default();
+    let holdings = Holdings { facts: &facts, organisations: &organisations, evidence: &evidence, now_ms: NOW };
     let found = holdings.for_offer(&records[1].key(), 20).expect("the offer is held");
     assert_eq!(slugs(&found), ["composting-help"]);
     assert_eq!(found[0].kind, Kind::Request);
@@ -208,7 +234,7 @@ proptest! {
             signed(2, "offer", Body::Offer(offer("An offer", &offered, &["solid-waste"], &["study-visit"], &["11.6"]))),
             signed(3, "note", Body::Practice(practice("A note", written, "ID", &["11.6"]))),
         ];
-        let organisations: HashMap<PublisherId, Organisation> = [
+        let organisations: ByPublisher<PublisherId, Organisation> = [
             (key(1).publisher(), organisation("One", "BR", &[])),
             (key(2).publisher(), organisation("Two", "ID", &[])),
             (key(3).publisher(), organisation("Three", "ID", &["de"])),

@@ -21,7 +21,11 @@ impl NodeHandle {
     }
 
     /// Signs a record of a written kind read from a form, and gossips it.
-    pub async fn publish_written(&self, written: crate::markdown::Written, base: Option<u64>) -> Result<Published, NodeError> {
+    pub async fn publish_written(
+        &self,
+        written: crate::markdown::Written,
+        base: Option<u64>,
+    ) -> Result<Published, NodeError> {
         let published = self.blocking(move |shared| shared.archive.publish_written(written, base)).await?;
         Ok(self.gossip_new(published).await)
     }
@@ -40,10 +44,7 @@ impl NodeHandle {
 
     /// A record of `kind` by id, slug or `publisher/slug` (this node's own first).
     pub async fn find_kind(&self, kind: Kind, target: String) -> Result<Record, NodeError> {
-        self.blocking(move |shared| {
-            crate::view::find_kind(shared.store(), Some(shared.own()), &[kind], &target)
-        })
-        .await
+        self.blocking(move |shared| crate::view::find_kind(shared.store(), Some(shared.own()), &[kind], &target)).await
     }
 
     /// The current heads of a kind of few records (requests, offers, events ...).

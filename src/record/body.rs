@@ -100,7 +100,12 @@ pub(super) fn check_text(field: &str, text: &str, max: usize) -> Result<(), Reco
 }
 
 /// Checks every element with `is_valid`, and that none repeats.
-pub(super) fn check_list(field: &str, values: &[String], is_valid: fn(&str) -> bool, expected: &str) -> Result<(), RecordError> {
+pub(super) fn check_list(
+    field: &str,
+    values: &[String],
+    is_valid: fn(&str) -> bool,
+    expected: &str,
+) -> Result<(), RecordError> {
     for (index, value) in values.iter().enumerate() {
         if !is_valid(value) {
             return Err(broken(format!("{field}[{index}]"), format!("{value:?} is not {expected}")));
@@ -112,7 +117,12 @@ pub(super) fn check_list(field: &str, values: &[String], is_valid: fn(&str) -> b
     Ok(())
 }
 
-pub(super) fn check_optional(field: &str, value: &str, is_valid: fn(&str) -> bool, expected: &str) -> Result<(), RecordError> {
+pub(super) fn check_optional(
+    field: &str,
+    value: &str,
+    is_valid: fn(&str) -> bool,
+    expected: &str,
+) -> Result<(), RecordError> {
     if value.is_empty() || is_valid(value) {
         Ok(())
     } else {
@@ -242,7 +252,9 @@ fn check_place(field: &str, place: &Place) -> Result<(), RecordError> {
 pub(super) fn check_summary(field: &str, text: &str, required: bool) -> Result<(), RecordError> {
     match text.split_whitespace().count() {
         0 if required => Err(broken(field, "is required")),
-        n if n > MAX_SUMMARY_WORDS => Err(broken(field, format!("is {n} words; at most {MAX_SUMMARY_WORDS} are allowed"))),
+        n if n > MAX_SUMMARY_WORDS => {
+            Err(broken(field, format!("is {n} words; at most {MAX_SUMMARY_WORDS} are allowed")))
+        }
         _ => Ok(()),
     }
 }

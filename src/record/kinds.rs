@@ -12,7 +12,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::{PublisherId, RecordError};
-use crate::wire::{self, Endorsement, Engagement, Event, Offer, Outcome, Partnership, Practice, Profile, Request, Tombstone};
+use crate::wire::{
+    self, Endorsement, Engagement, Event, Offer, Outcome, Partnership, Practice, Profile, Request, Tombstone,
+};
 
 /// What a record's rules may look at beyond its body.
 pub struct Context<'a> {

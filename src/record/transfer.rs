@@ -82,7 +82,8 @@ fn date_range(problems: &mut Problems, (start_field, start): (&str, &str), (end_
 /// A reference to another record: a 32-byte publisher key and a slug.
 fn reference(problems: &mut Problems, field: &str, target: &Ref) {
     if target.publisher.len() != 32 {
-        problems.add(format!("{field}.publisher"), format!("is {} bytes; a publisher key is 32", target.publisher.len()));
+        problems
+            .add(format!("{field}.publisher"), format!("is {} bytes; a publisher key is 32", target.publisher.len()));
     }
     if !super::is_slug(&target.slug) {
         problems.add(format!("{field}.slug"), format!("{:?} is not a slug (1 to 64 of a-z, 0-9 and '-')", target.slug));
@@ -208,7 +209,8 @@ impl KindBody for Event {
         if self.time_zone.is_empty() {
             problems.add("time_zone", "is required (an IANA time zone such as Asia/Jakarta or Europe/Lisbon)");
         } else if !transfer::is_time_zone(&self.time_zone) {
-            let problem = format!("{:?} is not a time zone of the IANA database (such as Asia/Jakarta)", self.time_zone);
+            let problem =
+                format!("{:?} is not a time zone of the IANA database (such as Asia/Jakarta)", self.time_zone);
             problems.add("time_zone", problem);
         }
         if self.place.is_none() && self.online_url.is_empty() {
@@ -251,10 +253,9 @@ impl KindBody for Engagement {
     fn problems(&self, context: &Context) -> Vec<RecordError> {
         let mut problems = Problems::default();
         match self.counterpart.len() {
-            32 if self.counterpart == context.publisher.0 => problems.add(
-                "counterpart",
-                "names the publisher itself; an engagement is between two organisations",
-            ),
+            32 if self.counterpart == context.publisher.0 => {
+                problems.add("counterpart", "names the publisher itself; an engagement is between two organisations")
+            }
             32 => {}
             0 => problems.add("counterpart", "is required (the other organisation's publisher key)"),
             n => problems.add("counterpart", format!("is {n} bytes; a publisher key is 32")),

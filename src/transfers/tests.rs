@@ -31,7 +31,8 @@ fn engagement(counterpart: u8, role: &str, practice: &str, stages: &[&str]) -> B
 }
 
 fn confirmed(transfers: &Transfers) -> Vec<(String, bool)> {
-    let mut sides: Vec<(String, bool)> = transfers.sides.iter().map(|side| (side.key.slug.clone(), side.confirmed)).collect();
+    let mut sides: Vec<(String, bool)> =
+        transfers.sides.iter().map(|side| (side.key.slug.clone(), side.confirmed)).collect();
     sides.sort();
     sides
 }
@@ -41,7 +42,10 @@ fn one_side_is_claimed_both_sides_confirm() {
     let city_2 = signed(2, "hubs-from-1", 1, engagement(1, "recipient", "hubs", &["exploring", "agreed"]));
     let alone = Transfers::of(std::slice::from_ref(&city_2));
     assert_eq!(confirmed(&alone), [("hubs-from-1".to_owned(), false)]);
-    assert_eq!(alone.evidence().get(&Named { publisher: key(1).publisher(), slug: "hubs".into() }), Some(&Evidence::default()));
+    assert_eq!(
+        alone.evidence().get(&Named { publisher: key(1).publisher(), slug: "hubs".into() }),
+        Some(&Evidence::default())
+    );
 
     let city_1 = signed(1, "hubs-to-2", 1, engagement(2, "provider", "hubs", &["exploring"]));
     let both = Transfers::of(&[city_2.clone(), city_1.clone()]);
@@ -65,13 +69,14 @@ fn one_side_is_claimed_both_sides_confirm() {
 fn adoption_and_outcomes_are_evidence_of_the_practice() {
     let recipient = signed(2, "hubs-from-1", 1, engagement(1, "recipient", "hubs", &["exploring", "adopted"]));
     let provider = signed(1, "hubs-to-2", 1, engagement(2, "provider", "hubs", &["exploring", "adopted"]));
-    let outcome = Body::Outcome(Outcome { engagement: "hubs-from-1".into(), title: "Less waste".into(), ..Outcome::default() });
+    let outcome =
+        Body::Outcome(Outcome { engagement: "hubs-from-1".into(), title: "Less waste".into(), ..Outcome::default() });
     let outcome = signed(2, "less-waste", 1, outcome);
     // A claim alone (city 3, unconfirmed) is not evidence of adoption.
     let claim = signed(3, "hubs-from-1", 1, engagement(1, "recipient", "hubs", &["adopted"]));
     let transfers = Transfers::of(&[recipient.clone(), provider, outcome, claim]);
     let evidence = transfers.evidence();
-    let hubs = &evidence[&Named { publisher: key(1).publisher(), slug: "hubs".into() }];
+    let hubs = evidence.get(&Named { publisher: key(1).publisher(), slug: "hubs".into() }).unwrap();
     assert_eq!(hubs, &Evidence { adopted_by: 1, confirmed: 1, outcomes: 1, endorsements: 0 });
     let side = transfers.side(&recipient.key()).unwrap();
     assert_eq!(side.outcomes.len(), 1);

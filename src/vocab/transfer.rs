@@ -110,7 +110,10 @@ pub fn is_region(code: &str) -> bool {
 }
 
 static TIME_ZONES: LazyLock<BTreeSet<&'static str>> = LazyLock::new(|| {
-    include_str!("../../data/time-zones.txt").lines().filter(|line| !line.is_empty() && !line.starts_with('#')).collect()
+    include_str!("../../data/time-zones.txt")
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect()
 });
 
 /// An IANA time zone name (a zone or a link of tzdata, as `data/time-zones.txt` lists them).
@@ -198,7 +201,14 @@ mod tests {
     fn regions_and_zones() {
         assert_eq!(m49_of("ID"), Some(("142", "035")));
         assert_eq!(m49_of("AQ"), None);
-        assert!(is_region("035") && is_region("419") && !is_region("005") && is_region("BR") && !is_region("999") && !is_region("br"));
+        assert!(
+            is_region("035")
+                && is_region("419")
+                && !is_region("005")
+                && is_region("BR")
+                && !is_region("999")
+                && !is_region("br")
+        );
         assert!(is_time_zone("Asia/Jakarta") && is_time_zone("UTC") && !is_time_zone("Mars/Olympus"));
     }
 

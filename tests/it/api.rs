@@ -70,7 +70,7 @@ async fn listings_filter_page_and_name_bad_parameters_and_writes_need_the_token(
             ("status=sleeping", "status"),
             ("sdg=18.1", "sdg"),
             ("country=XX", "country"),
-            ("kind=event", "kind"),
+            ("kind=adoption", "kind"),
             ("publisher=abc", "publisher"),
             ("limit=0", "limit"),
             ("limit=5000", "limit"),

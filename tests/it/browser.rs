@@ -1,8 +1,8 @@
 //! The web page in a real browser: Debian's Chromium, driven over WebDriver by chromedriver
 //! (both installed by `.ci/run`). A knowledge officer signs in, publishes a note through the
-//! form, finds it by a word from its body and by a facet, opens it; then every page, at 390 px
-//! and 1280 px, is checked by axe-core (installed by `tests/run.sh`) at WCAG 2.1 AA and
-//! photographed (target/screenshots/).
+//! form, finds it by a word from its body and by a facet, opens it, asks other cities for
+//! expertise and sees what matches; then every page, at 390 px and 1280 px, is checked by
+//! axe-core (installed by `tests/run.sh`) at WCAG 2.1 AA and photographed (target/screenshots/).
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -198,6 +198,7 @@ impl Session<'_> {
 async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser() {
     let node = Node::start("Surabaya City", &["main"], &[]).await;
     node.publish(EXAMPLE).await;
+    let held = another_city(&node).await;
     let (base, token) = (node.api_url(), node.node().token().to_owned());
     let profile = tempfile::tempdir().unwrap();
     // A first-run set-up page too, for a data directory that does not exist yet.
@@ -210,6 +211,7 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
         stop_setup.clone(),
     ));
     let shot = tokio::task::spawn_blocking(move || {
+        let held = held;
         let driver = Driver::start();
         let browser = driver.session(profile.path());
 
@@ -281,6 +283,34 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
         assert!(browser.text("#history").contains("Revision history"));
         let shot = browser.screenshot("note-page.png");
 
+        // Asking for expertise from the board: the request's page shows the other city's offer
+        // that matches it, with its reasons, and the match leads to the offer.
+        browser.open(&format!("{base}/board"));
+        browser.click("main a[href='/new/request']");
+        browser.wait_for_url("the request form", |url| url.ends_with("/new/request"));
+        browser.type_into("#slug", "composting-help");
+        browser.type_into("#title", "Help us start composting hubs");
+        browser.type_into("#need", "Half of our waste is organic; we want neighbourhood hubs.");
+        browser.click("input[name=themes][value=solid-waste]");
+        browser.click("input[name=formats][value=study-visit]");
+        let languages = browser.find("#languages");
+        browser.command("POST", &format!("/element/{languages}/clear"), Some(json!({})));
+        browser.type_into("#languages", "pt, en");
+        browser.click("form.note-form button[type=submit]");
+        let request_url =
+            browser.wait_for_url("the request's page", |url| url.contains("/requests/") && url.contains("saved=published"));
+        let matches = browser.text(".matches");
+        assert!(matches.contains("Composting advice and study visits"), "{matches}");
+        assert!(matches.contains("both work in English") && matches.contains("same themes: Solid waste"), "{matches}");
+        browser.click(".matches ol.notes h4 a");
+        browser.wait_for_url("the matching offer", |url| url.contains("/offers/"));
+        assert!(browser.text("h1").contains("Composting advice and study visits"));
+        // Another city names this one in a transfer: its page offers to confirm it.
+        browser.open(&format!("{base}{}", held.engagement));
+        assert!(browser.text("main").contains("Confirm: publish your side"), "{}", browser.text("main"));
+        let request_path = request_url.replace(&base, "");
+        let request_path = request_path.split('?').next().unwrap().to_owned();
+
         // Every page, on a phone's width and a desktop's: it fits without sideways scrolling,
         // axe-core finds nothing below WCAG 2.1 AA, and it is photographed.
         let axe_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js");
@@ -299,6 +329,14 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
             ("map", "/map"),
             ("hidden", "/hidden"),
             ("not-found", "/no-such-page"),
+            ("board", "/board"),
+            ("events", "/events"),
+            ("request", request_path.as_str()),
+            ("offer", held.offer.as_str()),
+            ("event", held.event.as_str()),
+            ("engagement", held.engagement.as_str()),
+            ("new-request", "/new/request"),
+            ("new-engagement", "/new/engagement"),
         ];
         let mut violations = Vec::new();
         for (width, height, device) in [(390, 844, "phone"), (1280, 900, "desktop")] {
@@ -357,4 +395,75 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
     stop_setup.cancel();
     assert_eq!(setup.await.unwrap().unwrap(), None, "stopped before anything was set up");
     node.stop().await;
+}
+
+/// The pages of what another city published, as this node holds them.
+struct Held {
+    offer: String,
+    event: String,
+    engagement: String,
+}
+
+/// Another city's profile, offer, event and engagement (with this node's publisher, for its
+/// composting note), imported as if a partner had sent them.
+async fn another_city(node: &Node) -> Held {
+    use citymesh::record::{Body, Draft, Kind, PublisherKey, sign, to_hex};
+    use citymesh::wire::{Engagement, Event, Offer, Place, Profile, Ref, Stage};
+    let key = PublisherKey::from_seed([77; 32]);
+    let now = citymesh::author::now_ms();
+    let sign_as = |kind: Kind, slug: &str, body: Body| {
+        sign(&key, Draft { kind, slug: slug.to_owned(), revision: 1, timestamp_ms: now, body }).unwrap()
+    };
+    let texts = |items: &[&str]| items.iter().map(|item| (*item).to_owned()).collect::<Vec<_>>();
+    let profile = Profile {
+        name: "City of Pune".into(),
+        organisation_type: "local-government".into(),
+        place: Some(Place { country: "IN".into(), name: "Pune".into(), ..Place::default() }),
+        languages: texts(&["en", "mr"]),
+        ..Profile::default()
+    };
+    let offer = Offer {
+        title: "Composting advice and study visits".into(),
+        summary: "Pune's waste pickers' cooperative runs decentralised composting; we host visits.".into(),
+        themes: texts(&["solid-waste"]),
+        formats: texts(&["study-visit", "remote-advice"]),
+        languages: texts(&["en"]),
+        status: "open".into(),
+        ..Offer::default()
+    };
+    let event = Event {
+        title: "Webinar: composting with waste pickers".into(),
+        event_type: "webinar".into(),
+        start: "2027-02-03T15:00+05:30".into(),
+        end: "2027-02-03T16:30+05:30".into(),
+        time_zone: "Asia/Kolkata".into(),
+        online_url: "https://meet.example.org/pune".into(),
+        languages: texts(&["en"]),
+        status: "scheduled".into(),
+        ..Event::default()
+    };
+    let engagement = Engagement {
+        counterpart: node.publisher().0.to_vec(),
+        role: "recipient".into(),
+        practice: Some(Ref { publisher: node.publisher().0.to_vec(), slug: "community-composting".into() }),
+        stages: vec![
+            Stage { stage: "exploring".into(), date: "2026-10".into() },
+            Stage { stage: "learning".into(), date: "2026-11".into() },
+        ],
+        ..Engagement::default()
+    };
+    let records = [
+        sign_as(Kind::Profile, "profile", Body::Profile(profile)),
+        sign_as(Kind::Offer, "composting-advice", Body::Offer(offer)),
+        sign_as(Kind::Event, "pune-webinar", Body::Event(event)),
+        sign_as(Kind::Engagement, "composting-from-surabaya", Body::Engagement(engagement)),
+    ];
+    let results =
+        node.node().import(records.iter().map(|record| to_hex(&record.envelope_bytes())).collect()).await.unwrap();
+    assert_eq!(results.len(), 4);
+    Held {
+        offer: format!("/offers/{}", records[1].id()),
+        event: format!("/events/{}", records[2].id()),
+        engagement: format!("/engagements/{}", records[3].id()),
+    }
 }

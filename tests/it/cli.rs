@@ -170,7 +170,26 @@ fn the_demo_leaves_three_cities_holding_each_others_notes() {
     let scratch = DataDir::empty();
     let root = scratch.scratch("demo");
     let output = scratch.ok(&["demo", "--once", "--dir", path_str(&root)]);
-    check_mentions(&output, &["received City of Surabaya's note community-composting", "holds 6 records", "list"]);
+    check_mentions(&output, &["received City of Surabaya's note community-composting", "holds 11 records", "list"]);
+    check_mentions(
+        &output,
+        &["City of Porto Alegre publishes a request", "received City of Porto Alegre's engagement"],
+    );
+    // The whole loop is there on the stopped cities' directories: Porto Alegre's request
+    // matches Surabaya's offer first, and Curitiba holds both sides of the transfer.
+    let matched = std::process::Command::new(env!("CARGO_BIN_EXE_citymesh"))
+        .args(["--data-dir", path_str(&root.join("porto-alegre")), "match", "composting-help", "--json"])
+        .output()
+        .unwrap();
+    let matched: serde_json::Value = serde_json::from_slice(&matched.stdout).unwrap();
+    assert_eq!(matched["offers"][0]["slug"], "composting-advice", "{matched}");
+    assert_eq!(matched["offers"][0]["name"], "City of Surabaya", "{matched}");
+    let sides = std::process::Command::new(env!("CARGO_BIN_EXE_citymesh"))
+        .args(["--data-dir", path_str(&root.join("curitiba")), "engagement", "list", "--json"])
+        .output()
+        .unwrap();
+    let sides: serde_json::Value = serde_json::from_slice(&sides.stdout).unwrap();
+    assert_eq!(sides.as_array().map(Vec::len), Some(2), "{sides}");
     check_mentions(&output, &["City of Curitiba       node started; web page at http://127.0.0.1:"]);
     // Search works on a stopped city's data directory too (the index is opened and caught up).
     let found = std::process::Command::new(env!("CARGO_BIN_EXE_citymesh"))

@@ -10,6 +10,7 @@ mod fuzz;
 mod hostile;
 mod hostile_bounds;
 mod hostile_sync;
+mod learning;
 mod nodes;
 mod pages;
 mod partners;

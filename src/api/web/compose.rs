@@ -75,11 +75,8 @@ fn form_page<T: Described>(
     status: StatusCode,
     sign_in: Option<String>,
 ) -> Response {
-    let title = if form.editing {
-        format!("Edit your {}: {}", noun(kind), form.slug)
-    } else {
-        new_title(kind).to_owned()
-    };
+    let title =
+        if form.editing { format!("Edit your {}: {}", noun(kind), form.slug) } else { new_title(kind).to_owned() };
     let action = format!("/new/{}", kind.as_str());
     html(status, &FormPage { chrome, title, form, action, noun: noun(kind), sign_in })
 }
@@ -96,10 +93,13 @@ pub(super) async fn new_form(
     }
     page(&node, &headers, "board", |node, chrome| async move {
         let kind = composed_kind(&kind)?;
-        let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+        let mut pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
         pairs.retain(|(name, _)| name != "base_revision");
         let language = node.config().publish.default_language.clone();
-        if matches!(kind, Kind::Request | Kind::Offer | Kind::Event) && !pairs.iter().any(|(name, _)| name == "languages") {
+        if matches!(kind, Kind::Request | Kind::Offer | Kind::Event)
+            && !pairs.iter().any(|(name, _)| name == "languages")
+        {
             pairs.push(("languages".to_owned(), language));
         }
         Ok(crate::with_described!(kind, T => {
@@ -192,7 +192,9 @@ async fn post<T: Described + KindBody>(
     let held = node.own_record(kind, form.slug.clone()).await?;
     let held = held.and_then(|(revision, body)| T::from_body(body).map(|body| (revision, body)));
     let mut base = held.as_ref().map(|(_, body)| body);
-    if !form.editing && let Some((revision, _)) = &held {
+    if !form.editing
+        && let Some((revision, _)) = &held
+    {
         form.refuse(
             "slug",
             format!(
@@ -216,7 +218,10 @@ async fn post<T: Described + KindBody>(
             Ok(form_page(chrome, kind, form, StatusCode::BAD_REQUEST, None))
         }
         Err(NodeError::Author(AuthorError::NoEngagement(slug))) => {
-            form.refuse("engagement", format!("is not one of your engagements: you have published none with slug {slug:?}"));
+            form.refuse(
+                "engagement",
+                format!("is not one of your engagements: you have published none with slug {slug:?}"),
+            );
             Ok(form_page(chrome, kind, form, StatusCode::BAD_REQUEST, None))
         }
         Err(NodeError::Author(AuthorError::Stale { current, .. })) => {

@@ -1,13 +1,11 @@
-//! The pages of city-to-city learning: the needs-and-offers board with its facets; a
-//! request's, offer's, event's, engagement's, outcome's or endorsement's page (a request with
-//! its matches and "offer help", an offer with the requests it answers, an event with its
-//! calendar file, an engagement's timeline, confirmed or claimed); the events list, upcoming
-//! first then past, by month; and where a reference (`publisher/kind/slug`) leads.
-
-use std::collections::BTreeMap;
+//! The pages of the records of city-to-city learning: a request's, offer's, event's,
+//! engagement's, outcome's or endorsement's page (a request with its matches and "offer help",
+//! an offer with the requests it answers, an event with its calendar file, an engagement's
+//! timeline, confirmed or claimed), what a practice's page says of its take-up, changing a
+//! record's status or withdrawing it, and where a reference (`publisher/kind/slug`) leads.
 
 use askama::Template;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -21,7 +19,7 @@ use crate::record::{Body, Kind, PublisherId, Record};
 use crate::transfers::{Named, Side};
 use crate::view::{self, BodyView, format_time};
 use crate::vocab::{Words, transfer};
-use crate::wire::{Event, Ref};
+use crate::wire::Ref;
 
 /// A reference as a link: where it leads and what it says.
 pub struct RefLink {
@@ -32,172 +30,6 @@ pub struct RefLink {
 /// The address that resolves a reference to a record of `kind`.
 fn ref_href(kind: Kind, target: &Ref) -> String {
     format!("/r/{}/{}/{}", crate::hex::to_hex(&target.publisher), kind, target.slug)
-}
-
-/// One request or offer on the board.
-pub struct BoardItem {
-    pub kind: &'static str,
-    pub href: String,
-    pub title: String,
-    pub publisher_name: String,
-    pub facts: String,
-    pub status: String,
-    pub when: String,
-}
-
-pub struct BoardFacet {
-    pub label: &'static str,
-    pub links: Vec<super::browse::FacetLink>,
-}
-
-#[derive(Template)]
-#[template(path = "board.html")]
-struct BoardPage {
-    chrome: Chrome,
-    title: String,
-    items: Vec<BoardItem>,
-    facets: Vec<BoardFacet>,
-    filtered: bool,
-    closed_too: bool,
-}
-
-/// The board's filters, by facet name: `kind`, `theme`, `format`, `language`, `country`.
-const BOARD_FACETS: [(&str, &str); 5] =
-    [("kind", "Needs or offers"), ("theme", "Theme"), ("format", "Format"), ("language", "Language"), ("country", "Country")];
-
-/// A request's or offer's facet values, with the publisher's country.
-fn board_values(kind: Kind, body: &Body, country: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut values = vec![("kind", kind.as_str().to_owned())];
-    let (themes, formats, languages) = match body {
-        Body::Request(request) => (&request.themes, &request.formats, &request.languages),
-        Body::Offer(offer) => (&offer.themes, &offer.formats, &offer.languages),
-        _ => return values,
-    };
-    values.extend(themes.iter().map(|theme| ("theme", theme.clone())));
-    values.extend(formats.iter().map(|format| ("format", format.clone())));
-    values.extend(languages.iter().map(|language| ("language", language.split('-').next().unwrap_or(language).to_owned())));
-    values.extend(country.map(|country| ("country", country.to_owned())));
-    values
-}
-
-fn facet_label(facet: &str, value: &str) -> String {
-    match facet {
-        "kind" if value == "request" => "Needs (requests)".to_owned(),
-        "kind" => "Offers of expertise".to_owned(),
-        "theme" => Words::Theme.label(value).into_owned(),
-        "format" => Words::Format.label(value).into_owned(),
-        "language" => Words::Language.label(value).into_owned(),
-        _ => Words::Country.label(value).into_owned(),
-    }
-}
-
-fn board_href(filters: &[(String, String)]) -> String {
-    if filters.is_empty() {
-        return "/board".to_owned();
-    }
-    format!("/board?{}", serde_urlencoded::to_string(filters).unwrap_or_default())
-}
-
-/// `GET /board`: open requests and offers, newest first, with facets; `?closed=yes` shows closed
-/// ones too.
-pub(super) async fn board(State(node): State<NodeHandle>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
-    page(&node, &headers, "board", |node, chrome| async move {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
-        let closed_too = pairs.iter().any(|(name, value)| name == "closed" && value == "yes");
-        let filters: Vec<(String, String)> = pairs
-            .iter()
-            .filter(|(name, value)| !value.is_empty() && BOARD_FACETS.iter().any(|(facet, _)| facet == name))
-            .cloned()
-            .collect();
-        let mut heads = node.heads_of(Kind::Request).await?;
-        heads.extend(node.heads_of(Kind::Offer).await?);
-        heads.retain(|record| !record.is_tombstone());
-        heads.sort_by(|a, b| b.timestamp_ms().cmp(&a.timestamp_ms()).then_with(|| a.key().cmp(&b.key())));
-        let mut items = Vec::new();
-        let mut counts: BTreeMap<(&'static str, String), u64> = BTreeMap::new();
-        for record in &heads {
-            let Ok(body) = record.parse_body() else { continue };
-            let status = match &body {
-                Body::Request(request) => request.status.clone(),
-                Body::Offer(offer) => offer.status.clone(),
-                _ => continue,
-            };
-            if status == "closed" && !closed_too {
-                continue;
-            }
-            let country = node.profile_of(record.publisher()).await?.and_then(|profile| profile.place).map(|place| place.country);
-            let values = board_values(record.kind(), &body, country.as_deref());
-            // Values of one facet are alternatives; different facets must all match.
-            let matches = BOARD_FACETS.iter().all(|(facet, _)| {
-                let wanted: Vec<&str> =
-                    filters.iter().filter(|(name, _)| name == facet).map(|(_, value)| value.as_str()).collect();
-                wanted.is_empty() || values.iter().any(|(name, value)| name == facet && wanted.contains(&value.as_str()))
-            });
-            if !matches {
-                continue;
-            }
-            for value in values {
-                *counts.entry(value).or_default() += 1;
-            }
-            items.push(board_item(&node, record, &body, &status).await);
-        }
-        let facets = BOARD_FACETS
-            .iter()
-            .map(|(facet, label)| BoardFacet {
-                label,
-                links: counts
-                    .iter()
-                    .filter(|((name, _), _)| name == facet)
-                    .map(|((name, value), count)| {
-                        let chosen = (name.to_string(), value.clone());
-                        let active = filters.contains(&chosen);
-                        let mut next: Vec<(String, String)> = filters.iter().filter(|filter| **filter != chosen).cloned().collect();
-                        if !active {
-                            next.push(chosen);
-                        }
-                        if closed_too {
-                            next.push(("closed".to_owned(), "yes".to_owned()));
-                        }
-                        super::browse::FacetLink { label: facet_label(name, value), count: *count, href: board_href(&next), active }
-                    })
-                    .collect(),
-            })
-            .filter(|facet| !facet.links.is_empty())
-            .collect();
-        let page = BoardPage {
-            chrome,
-            title: "Needs and offers".to_owned(),
-            items,
-            facets,
-            filtered: !filters.is_empty(),
-            closed_too,
-        };
-        Ok(html(StatusCode::OK, &page))
-    })
-    .await
-}
-
-async fn board_item(node: &NodeHandle, record: &Record, body: &Body, status: &str) -> BoardItem {
-    let (themes, formats, languages, words) = match body {
-        Body::Request(request) => (&request.themes, &request.formats, &request.languages, Words::RequestStatus),
-        Body::Offer(offer) => (&offer.themes, &offer.formats, &offer.languages, Words::OfferStatus),
-        _ => unreachable!("the board lists requests and offers"),
-    };
-    let words_of = |words: Words, codes: &[String]| codes.iter().map(|code| words.label(code).into_owned()).collect::<Vec<_>>().join(", ");
-    let facts = [words_of(Words::Theme, themes), words_of(Words::Format, formats), words_of(Words::Language, languages)]
-        .into_iter()
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" · ");
-    BoardItem {
-        kind: if record.kind() == Kind::Request { "Need" } else { "Offer" },
-        href: page_of(record.kind(), &record.id().to_string()),
-        title: body.title(),
-        publisher_name: node.name_of(record.publisher()).await,
-        facts,
-        status: words.label(status).into_owned(),
-        when: format_time(record.timestamp_ms()),
-    }
 }
 
 /// A stage reached, for the timeline.
@@ -252,7 +84,8 @@ pub struct Takeup {
 /// The take-up of the practice `practice`.
 pub(super) async fn takeup(node: &NodeHandle, practice: &Named) -> Result<Takeup, WebError> {
     let transfers = node.transfers().await?;
-    let mut sides: Vec<&Side> = transfers.of_practice(practice).filter(|side| side.engagement.role == "recipient").collect();
+    let mut sides: Vec<&Side> =
+        transfers.of_practice(practice).filter(|side| side.engagement.role == "recipient").collect();
     sides.sort_by_key(|side| !side.confirmed);
     let mut rows = Vec::with_capacity(sides.len());
     for side in &sides {
@@ -267,12 +100,36 @@ pub(super) async fn takeup(node: &NodeHandle, practice: &Named) -> Result<Takeup
 /// What a record's page shows beyond its fields, by kind.
 pub enum Extra {
     None,
-    Request { matches: MatchAnswer, offer_help: Option<String> },
-    Offer { matches: MatchAnswer, take_up: Option<String> },
-    Event { ics: String, upcoming: bool },
-    Engagement { confirmed: bool, counterpart: String, mirror: Option<String>, stages: Vec<StageRow>, outcomes: Vec<RefLink>, record_outcome: Option<String> },
-    Outcome { engagement: RefLink, endorse: Option<String> },
-    Endorsement { subject: RefLink },
+    Request {
+        matches: MatchAnswer,
+        offer_help: Option<String>,
+    },
+    Offer {
+        matches: MatchAnswer,
+        take_up: Option<String>,
+    },
+    Event {
+        ics: String,
+        upcoming: bool,
+    },
+    Engagement {
+        confirmed: bool,
+        counterpart: String,
+        mirror: Option<String>,
+        stages: Vec<StageRow>,
+        outcomes: Vec<RefLink>,
+        record_outcome: Option<String>,
+        /// When it names this node as the counterpart and this node has not confirmed it: the
+        /// form for this node's side, filled in.
+        confirm: Option<String>,
+    },
+    Outcome {
+        engagement: RefLink,
+        endorse: Option<String>,
+    },
+    Endorsement {
+        subject: RefLink,
+    },
 }
 
 #[derive(Template)]
@@ -361,7 +218,9 @@ pub(super) async fn record_page(
             .filter(|head| head.id() != record.id() && withdrawn.is_none())
             .map(|head| page_of(kind, &head.id().to_string()));
         let own = publisher == node.publisher();
-        let current = own && newer.is_none() && withdrawn.is_none();
+        // The current revision, not withdrawn: what can be answered, closed or edited.
+        let latest = newer.is_none() && withdrawn.is_none();
+        let current = own && latest;
         let BodyView::Readable(body) = detail.body.clone() else {
             return Err(WebError::internal("the record's body cannot be read"));
         };
@@ -373,26 +232,39 @@ pub(super) async fn record_page(
             None => (Vec::new(), Vec::new(), Vec::new()),
         }, else (Vec::new(), Vec::new(), Vec::new()));
         let statuses: Vec<(&str, &str)> = match (&body, current && chrome.signed_in) {
-            (Body::Request(request), true) => [("open", "Reopen"), ("in-progress", "Mark in progress"), ("closed", "Close this request")]
-                .into_iter()
-                .filter(|(status, _)| *status != request.status)
-                .collect(),
-            (Body::Offer(offer), true) => [("open", "Reopen"), ("paused", "Pause this offer"), ("closed", "Close this offer")]
-                .into_iter()
-                .filter(|(status, _)| *status != offer.status)
-                .collect(),
-            (Body::Event(event), true) => [("scheduled", "Mark scheduled"), ("postponed", "Postpone"), ("cancelled", "Cancel this event"), ("held", "Mark as held")]
-                .into_iter()
-                .filter(|(status, _)| *status != event.status)
-                .collect(),
+            (Body::Request(request), true) => {
+                [("open", "Reopen"), ("in-progress", "Mark in progress"), ("closed", "Close this request")]
+                    .into_iter()
+                    .filter(|(status, _)| *status != request.status)
+                    .collect()
+            }
+            (Body::Offer(offer), true) => {
+                [("open", "Reopen"), ("paused", "Pause this offer"), ("closed", "Close this offer")]
+                    .into_iter()
+                    .filter(|(status, _)| *status != offer.status)
+                    .collect()
+            }
+            (Body::Event(event), true) => [
+                ("scheduled", "Mark scheduled"),
+                ("postponed", "Postpone"),
+                ("cancelled", "Cancel this event"),
+                ("held", "Mark as held"),
+            ]
+            .into_iter()
+            .filter(|(status, _)| *status != event.status)
+            .collect(),
             _ => Vec::new(),
         };
         let edit = (current && chrome.signed_in).then(|| format!("/edit/{}/{}", kind, summary.slug));
-        let extra = extra_of(&node, &record, &body, current, chrome.signed_in).await?;
+        let extra = extra_of(&node, &record, &body, latest, chrome.signed_in).await?;
         chrome.notice = match query.saved.as_deref() {
-            Some("published") => Some(format!("Saved and signed as revision {}; it is on its way to your partners.", summary.revision)),
+            Some("published") => {
+                Some(format!("Saved and signed as revision {}; it is on its way to your partners.", summary.revision))
+            }
             Some("withdrawn") => Some("Withdrawn; partners will see the notice.".to_owned()),
-            Some("status") => Some(format!("Status changed: revision {} signed and sent to your partners.", summary.revision)),
+            Some("status") => {
+                Some(format!("Status changed: revision {} signed and sent to your partners.", summary.revision))
+            }
             _ => None,
         };
         let title = if body.title().is_empty() { summary.slug.clone() } else { body.title() };
@@ -447,7 +319,13 @@ fn related_of(body: &Body) -> Vec<(&'static str, Vec<RefLink>)> {
     related
 }
 
-async fn extra_of(node: &NodeHandle, record: &Record, body: &Body, current: bool, signed_in: bool) -> Result<Extra, WebError> {
+async fn extra_of(
+    node: &NodeHandle,
+    record: &Record,
+    body: &Body,
+    current: bool,
+    signed_in: bool,
+) -> Result<Extra, WebError> {
     let own = record.publisher() == node.publisher();
     let reference = format!("{}/{}", record.publisher(), record.slug());
     let query = |pairs: &[(&str, String)]| serde_urlencoded::to_string(pairs).unwrap_or_default();
@@ -457,7 +335,11 @@ async fn extra_of(node: &NodeHandle, record: &Record, body: &Body, current: bool
             // Offering help drafts this node's side of an engagement: as provider, of its own
             // practice that matched best.
             let own_key = node.publisher().to_string();
-            let practice = matches.practices.iter().find(|found| found.publisher == own_key).map(|found| format!("{}/{}", found.publisher, found.slug));
+            let practice = matches
+                .practices
+                .iter()
+                .find(|found| found.publisher == own_key)
+                .map(|found| format!("{}/{}", found.publisher, found.slug));
             let offer_help = (!own && current && request.status != "closed").then(|| {
                 let mut pairs = vec![
                     ("counterpart", record.publisher().to_string()),
@@ -503,7 +385,22 @@ async fn extra_of(node: &NodeHandle, record: &Record, body: &Body, current: bool
                 None => Vec::new(),
             };
             let stages = timeline(node, record, engagement, mirror.as_ref()).await;
+            let names_us = engagement.counterpart == node.publisher().0;
+            let confirm = (names_us && mirror.is_none() && current && signed_in).then(|| {
+                let role = if engagement.role == "provider" { "recipient" } else { "provider" };
+                let mut pairs = vec![
+                    ("counterpart", record.publisher().to_string()),
+                    ("role", role.to_owned()),
+                    ("stages[0].stage", "exploring".to_owned()),
+                    ("stages[0].date", today()),
+                ];
+                pairs.extend(engagement.practice.as_ref().map(|practice| ("practice", ref_text(practice))));
+                pairs.extend(engagement.request.as_ref().map(|request| ("request", ref_text(request))));
+                pairs.extend(engagement.offer.as_ref().map(|offer| ("offer", ref_text(offer))));
+                format!("/new/engagement?{}", query(&pairs))
+            });
             Extra::Engagement {
+                confirm,
                 confirmed: side.as_ref().is_some_and(|side| side.confirmed),
                 counterpart,
                 mirror: mirror.map(|mirror| format!("/r/{}/engagement/{}", mirror.key.publisher, mirror.key.slug)),
@@ -519,7 +416,10 @@ async fn extra_of(node: &NodeHandle, record: &Record, body: &Body, current: bool
                 href: format!("/r/{}/engagement/{}", record.publisher(), outcome.engagement),
             },
             endorse: (!own && current).then(|| {
-                format!("/new/endorsement?{}", query(&[("subject_kind", "outcome".to_owned()), ("subject", reference.clone())]))
+                format!(
+                    "/new/endorsement?{}",
+                    query(&[("subject_kind", "outcome".to_owned()), ("subject", reference.clone())])
+                )
             }),
         },
         Body::Endorsement(endorsement) => {
@@ -542,7 +442,12 @@ fn today() -> String {
 
 /// The stages both sides say the transfer reached, in order: a stage both name once with
 /// "both", else whose side says it.
-async fn timeline(node: &NodeHandle, record: &Record, engagement: &crate::wire::Engagement, mirror: Option<&Side>) -> Vec<StageRow> {
+async fn timeline(
+    node: &NodeHandle,
+    record: &Record,
+    engagement: &crate::wire::Engagement,
+    mirror: Option<&Side>,
+) -> Vec<StageRow> {
     let this = node.name_of(record.publisher()).await;
     let mut rows: Vec<StageRow> = engagement
         .stages
@@ -554,7 +459,9 @@ async fn timeline(node: &NodeHandle, record: &Record, engagement: &crate::wire::
         for stage in &mirror.engagement.stages {
             match rows.iter_mut().find(|row| row.stage == stage.stage && row.date == stage.date) {
                 Some(row) => row.side = "both".to_owned(),
-                None => rows.push(StageRow { stage: stage.stage.clone(), date: stage.date.clone(), side: other.clone() }),
+                None => {
+                    rows.push(StageRow { stage: stage.stage.clone(), date: stage.date.clone(), side: other.clone() })
+                }
             }
         }
     }
@@ -615,106 +522,6 @@ pub(super) async fn resolve(
     .await
 }
 
-/// One event in the list.
-pub struct EventItem {
-    pub href: String,
-    pub ics: String,
-    pub title: String,
-    pub publisher_name: String,
-    pub kind: String,
-    pub when: String,
-    pub place: String,
-    pub status: String,
-    pub cancelled: bool,
-}
-
-/// A month of events: "March 2027".
-pub struct EventMonth {
-    pub month: String,
-    pub events: Vec<EventItem>,
-}
-
-#[derive(Template)]
-#[template(path = "events.html")]
-struct EventsPage {
-    chrome: Chrome,
-    title: String,
-    upcoming: Vec<EventMonth>,
-    past: Vec<EventMonth>,
-}
-
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-
-/// "March 2027" for a time starting 2027-03.
-fn month_of(start: &str) -> String {
-    let month: usize = start.get(5..7).and_then(|month| month.parse().ok()).unwrap_or(1);
-    format!("{} {}", MONTHS[month.clamp(1, 12) - 1], start.get(..4).unwrap_or_default())
-}
-
-fn by_month(events: Vec<(String, EventItem)>) -> Vec<EventMonth> {
-    let mut months: Vec<EventMonth> = Vec::new();
-    for (start, item) in events {
-        let month = month_of(&start);
-        match months.last_mut() {
-            Some(last) if last.month == month => last.events.push(item),
-            _ => months.push(EventMonth { month, events: vec![item] }),
-        }
-    }
-    months
-}
-
-/// `GET /events`: upcoming events soonest first, then past ones latest first, by month.
-pub(super) async fn events(State(node): State<NodeHandle>, headers: HeaderMap) -> Response {
-    page(&node, &headers, "events", |node, chrome| async move {
-        let now = crate::author::now_ms();
-        let mut upcoming = Vec::new();
-        let mut past = Vec::new();
-        for record in node.heads_of(Kind::Event).await? {
-            let Ok(Body::Event(event)) = record.parse_body() else { continue };
-            let (Some(start), Some(end)) = (transfer::parse_time(&event.start), transfer::parse_time(&event.end)) else { continue };
-            let item = event_item(&node, &record, &event).await;
-            if end >= now { upcoming.push((start, event.start.clone(), item)) } else { past.push((start, event.start.clone(), item)) }
-        }
-        upcoming.sort_by_key(|(start, _, _)| *start);
-        past.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
-        let strip = |list: Vec<(i64, String, EventItem)>| list.into_iter().map(|(_, start, item)| (start, item)).collect();
-        let page = EventsPage {
-            chrome,
-            title: "Events".to_owned(),
-            upcoming: by_month(strip(upcoming)),
-            past: by_month(strip(past)),
-        };
-        Ok(html(StatusCode::OK, &page))
-    })
-    .await
-}
-
-async fn event_item(node: &NodeHandle, record: &Record, event: &Event) -> EventItem {
-    let place = match &event.place {
-        Some(place) => {
-            let country = Words::Country.label(&place.country);
-            let mut parts: Vec<&str> = [place.name.as_str(), &country].into_iter().filter(|part| !part.is_empty()).collect();
-            if !event.online_url.is_empty() {
-                parts.push("and online");
-            }
-            parts.join(", ")
-        }
-        None => "Online".to_owned(),
-    };
-    EventItem {
-        href: page_of(Kind::Event, &record.id().to_string()),
-        ics: format!("/api/v1/events/{}/{}.ics", record.publisher(), record.slug()),
-        title: event.title.clone(),
-        publisher_name: node.name_of(record.publisher()).await,
-        kind: Words::EventType.label(&event.event_type).into_owned(),
-        when: format!("{} to {} ({})", event.start.replace('T', " "), event.end.replace('T', " "), event.time_zone),
-        place,
-        status: Words::EventStatus.label(&event.status).into_owned(),
-        cancelled: event.status == "cancelled",
-    }
-}
-
 /// `POST /set-status/{kind}/{slug}`: one of this node's requests, offers or events gets a new
 /// status (closed, cancelled ...).
 pub(super) async fn set_status(
@@ -731,10 +538,14 @@ pub(super) async fn set_status(
     page(&node, &headers, "board", |node, _| async move {
         let kind = super::compose::composed_kind(&kind)?;
         match node.set_status(kind, slug, status).await {
-            Ok(published) => Ok(redirect(&format!("{}?saved=status", page_of(kind, &published.record.id().to_string())))),
-            Err(crate::node::NodeError::Author(error)) if !error.is_internal() => {
-                Err(WebError { status: StatusCode::BAD_REQUEST, title: "Status not changed", message: error.to_string() })
+            Ok(published) => {
+                Ok(redirect(&format!("{}?saved=status", page_of(kind, &published.record.id().to_string()))))
             }
+            Err(crate::node::NodeError::Author(error)) if !error.is_internal() => Err(WebError {
+                status: StatusCode::BAD_REQUEST,
+                title: "Status not changed",
+                message: error.to_string(),
+            }),
             Err(other) => Err(other.into()),
         }
     })

@@ -1,12 +1,13 @@
-//! The tables of the knowledge-transfer kinds cover every field of their messages, each field
-//! reads back what it wrote, a record with every field set goes through Markdown and back
-//! unchanged, and it passes the record rules.
+//! The field tables of the knowledge-transfer kinds cover every field of their messages, each
+//! field reads back what it wrote, a record with every field set goes through Markdown and back
+//! unchanged, and it passes the record rules; records are made from command-line pairs.
 
-use super::*;
+use crate::fields::Described;
 use crate::markdown;
 use crate::record::{Body, Context, KindBody, PublisherId};
 use crate::wire::{
-    Activity, Contact, Endorsement, Engagement, Event, Link, Offer, Outcome, Place, Ref, Request, ResultIndicator, Stage,
+    Activity, Contact, Endorsement, Engagement, Event, Link, Offer, Outcome, Place, Ref, Request, ResultIndicator,
+    Stage,
 };
 
 fn texts(items: &[&str]) -> Vec<String> {
