@@ -376,8 +376,8 @@ impl Search {
         Ok(cache.clone())
     }
 
-    /// The record id of every note indexed (for checks: it should be every current practice
-    /// note the store holds).
+    /// The record id of every record indexed (for checks: it should be every current record of
+    /// a written kind the store holds).
     pub fn ids(&self) -> Result<BTreeSet<String>, SearchError> {
         let searcher = self.reader.searcher();
         let addresses = searcher.search(&AllQuery, &tantivy::collector::DocSetCollector)?;
@@ -410,9 +410,16 @@ impl Search {
         self.reader.searcher().segment_readers().len()
     }
 
-    /// Notes held, as the index has them now.
+    /// Records indexed (of every written kind), as the index has them now.
     pub fn len(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// Current records of `kind` indexed (practice notes: the notes held).
+    pub fn count_of(&self, kind: Kind) -> Result<u64, SearchError> {
+        let term = facet_term(&self.fields, "kind", kind.as_str());
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
+        Ok(self.reader.searcher().search(&query, &tantivy::collector::Count)? as u64)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -8,7 +8,7 @@ use crate::archive::{Invite, InviteError};
 use crate::net::PeerId;
 use crate::partners::PartnerView;
 use crate::record::{Body, Key, Kind, PROFILE_SLUG, PublisherId, Record, RecordId};
-use crate::search::{SearchError, SearchQuery};
+use crate::search::SearchQuery;
 use crate::store::StoreError;
 use crate::sync::SyncReport;
 use crate::trust::BlockEntry;
@@ -170,8 +170,8 @@ impl NodeHandle {
         .await
     }
 
-    /// Current practice notes, as the search index has them once it has caught up (as it has
-    /// them now, if it cannot).
+    /// Current practice notes (not withdrawn), as the search index has them once it has caught
+    /// up (as it has them now, if it cannot).
     pub async fn notes(&self) -> Result<u64, NodeError> {
         self.blocking(|shared| {
             let archive = &shared.archive;
@@ -179,7 +179,7 @@ impl NodeHandle {
             if let Err(error) = index.catch_up(archive.store()) {
                 tracing::warn!(%error, "cannot update the search index; counting the notes it has");
             }
-            Ok::<_, SearchError>(index.len())
+            index.count_of(Kind::Practice)
         })
         .await
     }

@@ -151,6 +151,7 @@ async fn every_kind_travels_and_a_transfer_is_confirmed_only_where_both_sides_ar
     assert_eq!(found["total"], 2, "{found}");
     let (_, found) = get_json(&third, "/api/v1/search?q=composting").await;
     assert_eq!(found["total"], 1, "practice notes only unless a kind is asked for: {found}");
+    assert_eq!(third.node().notes().await.unwrap(), 1, "the other kinds are indexed, and not counted as notes");
 
     // Surabaya withdraws its side: Porto Alegre's is claimed again, there and on the third node.
     surabaya
