@@ -135,6 +135,17 @@ impl FewHeads {
         self.read(store, |state| state.heads.values().filter(|head| kinds.contains(&head.kind())).cloned().collect())
     }
 
+    /// Each publisher's country, from its current profile.
+    pub(super) fn countries(&self, store: &Store) -> Result<HashMap<PublisherId, String>, StoreError> {
+        self.read(store, |state| {
+            state
+                .organisations
+                .iter()
+                .filter_map(|(publisher, organisation)| Some((*publisher, organisation.country()?.to_owned())))
+                .collect()
+        })
+    }
+
     /// The transfers held, with the evidence they give each practice.
     pub(super) fn transfers(&self, store: &Store) -> Result<Arc<TransferState>, StoreError> {
         if let Some(cached) = self.read(store, |state| state.transfers.clone())? {

@@ -71,6 +71,11 @@ impl Archive {
         Ok(self.few_heads.transfers(&self.store)?.transfers.clone())
     }
 
+    /// Each publisher's country, as its current profile says (those that state one).
+    pub fn countries(&self) -> Result<std::collections::HashMap<crate::record::PublisherId, String>, StoreError> {
+        self.few_heads.countries(&self.store)
+    }
+
     /// The home page's funnel: open requests, engagements, adopted, outcomes recorded.
     pub fn funnel(&self) -> Result<Funnel, StoreError> {
         let open = self

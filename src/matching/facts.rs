@@ -220,6 +220,11 @@ impl Organisation {
         }
     }
 
+    /// Its country, when its profile names one.
+    pub fn country(&self) -> Option<&str> {
+        self.place.as_ref().map(Where::country)
+    }
+
     /// An organisation in `country` working in `languages`, for tests and benchmarks.
     pub fn new(name: &str, country: &str, languages: &[&str]) -> Organisation {
         let tags: Vec<String> = languages.iter().map(|tag| (*tag).to_owned()).collect();

@@ -52,6 +52,11 @@ impl NodeHandle {
         self.blocking(move |shared| shared.archive.heads_of(kind)).await
     }
 
+    /// Each publisher's country, as its current profile says.
+    pub async fn countries(&self) -> Result<std::collections::HashMap<crate::record::PublisherId, String>, NodeError> {
+        self.blocking(move |shared| shared.archive.countries()).await
+    }
+
     /// Every engagement held with its confirmation and outcomes, and every endorsement.
     pub async fn transfers(&self) -> Result<Transfers, NodeError> {
         self.blocking(move |shared| shared.archive.transfers()).await

@@ -533,3 +533,40 @@ async fn calendar_files_read_with_an_independent_parser() {
     assert_eq!(tour["sequence"], 0);
     surabaya.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_pages_and_filters_many_requests() {
+    let node = Node::start("City of Recife", &["main"], &[]).await;
+    let mut envelopes = Vec::new();
+    for index in 0..31u8 {
+        let key = citymesh::record::PublisherKey::from_seed([100 + index; 32]);
+        let request = citymesh::wire::Request {
+            title: format!("Request number {index}"),
+            need: "Advice.".into(),
+            themes: vec![if index % 2 == 0 { "housing" } else { "transport" }.into()],
+            formats: vec!["webinar".into()],
+            languages: vec!["pt".into()],
+            status: "open".into(),
+            ..Default::default()
+        };
+        let draft = citymesh::record::Draft {
+            kind: Kind::Request,
+            slug: "help".into(),
+            revision: 1,
+            timestamp_ms: citymesh::author::now_ms() - i64::from(index) * 1000,
+            body: citymesh::record::Body::Request(request),
+        };
+        envelopes.push(to_hex(&citymesh::record::sign(&key, draft).unwrap().envelope_bytes()));
+    }
+    node.node().import(envelopes).await.unwrap();
+    let (status, board) = get(&node, "/board").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(board.contains("31 needs and offers"), "{board}");
+    assert!(board.contains("Request number 0") && !board.contains("Request number 30<"), "newest first, 30 a page");
+    assert!(board.contains("href=\"/board?page=2\""), "{board}");
+    let (_, second) = get(&node, "/board?page=2").await;
+    assert!(second.contains("Request number 30") && second.contains("rel=\"prev\""), "{second}");
+    let (_, housing) = get(&node, "/board?theme=housing").await;
+    assert!(housing.contains("16 needs and offers") && !housing.contains("Request number 1<"), "{housing}");
+    node.stop().await;
+}

@@ -37,10 +37,17 @@ struct BoardPage {
     chrome: Chrome,
     title: String,
     items: Vec<BoardItem>,
+    /// How many match the filters, on every page.
+    total: usize,
+    previous: Option<String>,
+    next: Option<String>,
     facets: Vec<BoardFacet>,
     filtered: bool,
     closed_too: bool,
 }
+
+/// Needs and offers per page of the board.
+const BOARD_PAGE: usize = 30;
 
 /// The board's filters, by facet name: `kind`, `theme`, `format`, `language`, `country`.
 const BOARD_FACETS: [(&str, &str); 5] = [
@@ -102,7 +109,14 @@ pub(super) async fn board(State(node): State<NodeHandle>, headers: HeaderMap, Ra
         heads.extend(node.heads_of(Kind::Offer).await?);
         heads.retain(|record| !record.is_tombstone());
         heads.sort_by(|a, b| b.timestamp_ms().cmp(&a.timestamp_ms()).then_with(|| a.key().cmp(&b.key())));
-        let mut items = Vec::new();
+        let countries = node.countries().await?;
+        let page_number: usize = pairs
+            .iter()
+            .find(|(name, _)| name == "page")
+            .and_then(|(_, value)| value.parse().ok())
+            .filter(|number| *number >= 1)
+            .unwrap_or(1);
+        let mut shown: Vec<(&Record, Body, String)> = Vec::new();
         let mut counts: BTreeMap<(&'static str, String), u64> = BTreeMap::new();
         for record in &heads {
             let Ok(body) = record.parse_body() else { continue };
@@ -114,9 +128,8 @@ pub(super) async fn board(State(node): State<NodeHandle>, headers: HeaderMap, Ra
             if status == "closed" && !closed_too {
                 continue;
             }
-            let country =
-                node.profile_of(record.publisher()).await?.and_then(|profile| profile.place).map(|place| place.country);
-            let values = board_values(record.kind(), &body, country.as_deref());
+            let country = countries.get(&record.publisher()).map(String::as_str);
+            let values = board_values(record.kind(), &body, country);
             // Values of one facet are alternatives; different facets must all match.
             let matches = BOARD_FACETS.iter().all(|(facet, _)| {
                 let wanted: Vec<&str> =
@@ -130,8 +143,24 @@ pub(super) async fn board(State(node): State<NodeHandle>, headers: HeaderMap, Ra
             for value in values {
                 *counts.entry(value).or_default() += 1;
             }
-            items.push(board_item(&node, record, &body, &status).await);
+            shown.push((record, body, status));
         }
+        let total = shown.len();
+        let mut items = Vec::with_capacity(BOARD_PAGE);
+        for (record, body, status) in shown.iter().skip((page_number - 1) * BOARD_PAGE).take(BOARD_PAGE) {
+            items.push(board_item(&node, record, body, status).await);
+        }
+        let mut kept: Vec<(String, String)> = filters.clone();
+        if closed_too {
+            kept.push(("closed".to_owned(), "yes".to_owned()));
+        }
+        let page_href = |number: usize| {
+            let mut pairs = kept.clone();
+            pairs.push(("page".to_owned(), number.to_string()));
+            board_href(&pairs)
+        };
+        let previous = (page_number > 1).then(|| page_href(page_number - 1));
+        let next = (page_number * BOARD_PAGE < total).then(|| page_href(page_number + 1));
         let facets = BOARD_FACETS
             .iter()
             .map(|(facet, label)| BoardFacet {
@@ -165,6 +194,9 @@ pub(super) async fn board(State(node): State<NodeHandle>, headers: HeaderMap, Ra
             chrome,
             title: "Needs and offers".to_owned(),
             items,
+            total,
+            previous,
+            next,
             facets,
             filtered: !filters.is_empty(),
             closed_too,
