@@ -52,9 +52,10 @@ macro_rules! list {
     };
 }
 
+#[macro_use]
+mod parts;
 mod engagements;
 mod events;
-mod parts;
 mod practice;
 mod requests;
 

@@ -89,25 +89,12 @@ fn event(out: &mut String, entry: &Entry) {
     line(out, "END:VEVENT");
 }
 
-/// An instant as an iCalendar UTC date-time: `20270310T020000Z`.
+/// An instant as an iCalendar UTC date-time: `20270310T020000Z` (from the pages' UTC form,
+/// `2027-03-10 02:00:00 UTC`).
 fn utc(ms: i64) -> String {
-    let seconds = ms.div_euclid(1000);
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!("{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
-}
-
-/// A proleptic Gregorian date from days since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
+    let shown = crate::view::format_time(ms);
+    let digits: String = shown.trim_end_matches(" UTC").chars().filter(|c| c.is_ascii_digit() || *c == ' ').collect();
+    format!("{}Z", digits.replace(' ', "T"))
 }
 
 /// A TEXT value escaped (RFC 5545 §3.3.11).

@@ -12,8 +12,9 @@ use crate::archive::DEFAULT_MATCHES;
 use crate::fields::WRITTEN_KINDS;
 use crate::ics;
 use crate::node::NodeHandle;
-use crate::record::{Body, Kind};
+use crate::record::{Body, Kind, Record};
 use crate::transfers::Side;
+use crate::wire::Event;
 
 /// Most matches of each list one answer gives.
 const MAX_MATCHES: usize = 100;
@@ -126,14 +127,21 @@ pub(super) async fn calendar(State(node): State<NodeHandle>) -> Answer {
     let mut heads = node.heads_of(Kind::Event).await?;
     heads.retain(|record| !record.is_tombstone());
     heads.sort_by_key(|record| record.key());
-    let mut events = Vec::with_capacity(heads.len());
-    for record in &heads {
-        if let Ok(Body::Event(event)) = record.parse_body() {
-            events.push((record, event, node.name_of(record.publisher()).await));
-        }
-    }
-    let entries: Vec<ics::Entry> =
-        events.iter().map(|(record, event, name)| ics::Entry { record, event, publisher_name: name }).collect();
+    let names = node.names_of(heads.iter().map(|record| record.publisher()).collect()).await;
+    let events: Vec<(&Record, Event)> = heads
+        .iter()
+        .filter_map(|record| match record.parse_body() {
+            Ok(Body::Event(event)) => Some((record, event)),
+            _ => None,
+        })
+        .collect();
+    let entries: Vec<ics::Entry> = events
+        .iter()
+        .map(|(record, event)| {
+            let publisher_name = names.get(&record.publisher()).map(String::as_str).unwrap_or_default();
+            ics::Entry { record, event, publisher_name }
+        })
+        .collect();
     let name = format!("citymesh events ({})", node.name().await);
     calendar_answer("citymesh-events.ics", ics::calendar(&name, &entries))
 }

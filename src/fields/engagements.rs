@@ -3,7 +3,7 @@
 
 use super::{
     Access, Column, DATE_HINT, Described, Field, Group, Input, Searched, Show, cells, column, group, optional_ref,
-    ref_text, required_column, set_optional_ref,
+    required_column, set_optional_ref,
 };
 use crate::vocab::Words;
 use crate::wire::{Activity, Endorsement, Engagement, Link, Outcome, ResultIndicator, Stage};
@@ -96,52 +96,19 @@ impl Described for Engagement {
             .words(Words::Role)
             .show(Show::Fact("Role"))
             .facet("role"),
-        Field::new(
-            "practice",
-            "The practice note transferred",
-            TRANSFER,
-            Access::Text {
-                get: |body: &Engagement| optional_ref(&body.practice),
-                set: |body, text| {
-                    body.practice = set_optional_ref(&text, "practice")?;
-                    Ok(())
-                },
-            },
-        )
-        .hint(REF_HINT)
-        .required("is required")
-        .front_required("practice")
-        .input(Input::Line),
-        Field::new(
-            "request",
-            "The request it answers",
-            TRANSFER,
-            Access::Text {
-                get: |body: &Engagement| optional_ref(&body.request),
-                set: |body, text| {
-                    body.request = set_optional_ref(&text, "request")?;
-                    Ok(())
-                },
-            },
-        )
-        .hint(REF_HINT)
-        .front("request")
-        .input(Input::Line),
-        Field::new(
-            "offer",
-            "The offer it answers",
-            TRANSFER,
-            Access::Text {
-                get: |body: &Engagement| optional_ref(&body.offer),
-                set: |body, text| {
-                    body.offer = set_optional_ref(&text, "offer")?;
-                    Ok(())
-                },
-            },
-        )
-        .hint(REF_HINT)
-        .front("offer")
-        .input(Input::Line),
+        Field::new("practice", "The practice note transferred", TRANSFER, one_ref!(Engagement: practice))
+            .hint(REF_HINT)
+            .required("is required")
+            .front_required("practice")
+            .input(Input::Line),
+        Field::new("request", "The request it answers", TRANSFER, one_ref!(Engagement: request))
+            .hint(REF_HINT)
+            .front("request")
+            .input(Input::Line),
+        Field::new("offer", "The offer it answers", TRANSFER, one_ref!(Engagement: offer))
+            .hint(REF_HINT)
+            .front("offer")
+            .input(Input::Line),
         Field::new(
             "stages",
             "Stages reached",
@@ -350,22 +317,11 @@ impl Described for Endorsement {
             .front_required("subject_kind")
             .input(Input::Line)
             .show(Show::Fact("Vouches for a")),
-        Field::new(
-            "subject",
-            "The practice or outcome",
-            ENDORSED,
-            Access::Text {
-                get: |body: &Endorsement| body.subject.as_ref().map(ref_text).unwrap_or_default(),
-                set: |body, text| {
-                    body.subject = set_optional_ref(&text, "subject")?;
-                    Ok(())
-                },
-            },
-        )
-        .hint(REF_HINT)
-        .required("is required")
-        .front_required("subject")
-        .input(Input::Line),
+        Field::new("subject", "The practice or outcome", ENDORSED, one_ref!(Endorsement: subject))
+            .hint(REF_HINT)
+            .required("is required")
+            .front_required("subject")
+            .input(Input::Line),
         Field::new("grounds", "On what grounds", ENDORSED, list!(Endorsement: grounds))
             .required("choose at least one")
             .front("grounds")

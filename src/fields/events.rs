@@ -141,52 +141,18 @@ impl Described for Event {
         .front("capacity")
         .input(Input::Line)
         .show(Show::Fact("Places")),
-        Field::new(
-            "registration",
-            "Registration",
-            WHO,
-            Access::Rows {
-                columns: CONTACT_COLUMNS,
-                get: |body: &Event| contact_rows(&body.registration),
-                set: |body, rows| {
-                    body.registration = contact_of(rows, "registration")?;
-                    Ok(())
-                },
-            },
-        )
-        .front("registration")
-        .input(Input::Rows { singular: "Registration contact" })
-        .show(Show::Items("Registration", contact_item)),
-        Field::new(
-            "practices",
-            "Practice notes",
-            RELATED,
-            Access::List {
-                get: |body: &Event| ref_list(&body.practices),
-                set: |body, texts| {
-                    body.practices = set_ref_list(texts, "practices")?;
-                    Ok(())
-                },
-            },
-        )
-        .hint("One per line: the publisher's key, '/', the slug.")
-        .front("practices")
-        .input(Input::Lines),
-        Field::new(
-            "requests",
-            "Requests it answers",
-            RELATED,
-            Access::List {
-                get: |body: &Event| ref_list(&body.requests),
-                set: |body, texts| {
-                    body.requests = set_ref_list(texts, "requests")?;
-                    Ok(())
-                },
-            },
-        )
-        .hint("One per line: the publisher's key, '/', the slug.")
-        .front("requests")
-        .input(Input::Lines),
+        Field::new("registration", "Registration", WHO, contact!(Event: registration))
+            .front("registration")
+            .input(Input::Rows { singular: "Registration contact" })
+            .show(Show::Items("Registration", contact_item)),
+        Field::new("practices", "Practice notes", RELATED, refs!(Event: practices))
+            .hint("One per line: the publisher's key, '/', the slug.")
+            .front("practices")
+            .input(Input::Lines),
+        Field::new("requests", "Requests it answers", RELATED, refs!(Event: requests))
+            .hint("One per line: the publisher's key, '/', the slug.")
+            .front("requests")
+            .input(Input::Lines),
         Field::new("summary", "About the event", EVENT, text!(Event: summary))
             .hint("What it is for and who should come: at most 250 words.")
             .section("About")

@@ -1,5 +1,45 @@
 //! The parts several kinds' fields share: references to other records (`publisher/slug` as
-//! text) and a single contact written as one row.
+//! text) and a single contact written as one row, with the accessor macros for them.
+
+/// A list of references (`publisher/slug` texts) of the body `$body`.
+macro_rules! refs {
+    ($body:ident: $field:ident) => {
+        $crate::fields::Access::List {
+            get: |body: &$body| ref_list(&body.$field),
+            set: |body: &mut $body, texts| {
+                body.$field = set_ref_list(texts, stringify!($field))?;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// An optional reference (`publisher/slug`, empty for none) of the body `$body`.
+macro_rules! one_ref {
+    ($body:ident: $field:ident) => {
+        $crate::fields::Access::Text {
+            get: |body: &$body| optional_ref(&body.$field),
+            set: |body: &mut $body, text| {
+                body.$field = set_optional_ref(&text, stringify!($field))?;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// A single optional contact of the body `$body`, as one row (role, address, name).
+macro_rules! contact {
+    ($body:ident: $field:ident) => {
+        $crate::fields::Access::Rows {
+            columns: CONTACT_COLUMNS,
+            get: |body: &$body| contact_rows(&body.$field),
+            set: |body: &mut $body, rows| {
+                body.$field = contact_of(rows, stringify!($field))?;
+                Ok(())
+            },
+        }
+    };
+}
 
 use super::{Column, Item, cells, channel, column, required_column};
 use crate::wire::Ref;

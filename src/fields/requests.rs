@@ -3,8 +3,8 @@
 //! regions and who covers costs.
 
 use super::{
-    Access, CONTACT_COLUMNS, DATE_HINT, Described, Field, Group, Input, Searched, Show, contact_item, contact_of,
-    contact_rows, group, ref_list, set_ref_list,
+    CONTACT_COLUMNS, DATE_HINT, Described, Field, Group, Input, Searched, Show, contact_item, contact_of, contact_rows,
+    group, ref_list, set_ref_list,
 };
 use crate::vocab::Words;
 use crate::wire::{Offer, Request};
@@ -107,37 +107,14 @@ impl Described for Request {
             .words(Words::RequestStatus)
             .show(Show::Fact("Status"))
             .facet("status"),
-        Field::new(
-            "practices",
-            "Related practice notes",
-            RELATED,
-            Access::List {
-                get: |body: &Request| ref_list(&body.practices),
-                set: |body, texts| {
-                    body.practices = set_ref_list(texts, "practices")?;
-                    Ok(())
-                },
-            },
-        )
-        .hint(PRACTICES_HINT)
-        .front("practices")
-        .input(Input::Lines),
-        Field::new(
-            "contact",
-            "Contact",
-            CONTACT,
-            Access::Rows {
-                columns: CONTACT_COLUMNS,
-                get: |body: &Request| contact_rows(&body.contact),
-                set: |body, rows| {
-                    body.contact = contact_of(rows, "contact")?;
-                    Ok(())
-                },
-            },
-        )
-        .front("contact")
-        .input(Input::Rows { singular: "Contact" })
-        .show(Show::Items("Contact", contact_item)),
+        Field::new("practices", "Related practice notes", RELATED, refs!(Request: practices))
+            .hint(PRACTICES_HINT)
+            .front("practices")
+            .input(Input::Lines),
+        Field::new("contact", "Contact", CONTACT, contact!(Request: contact))
+            .front("contact")
+            .input(Input::Rows { singular: "Contact" })
+            .show(Show::Items("Contact", contact_item)),
         Field::new("need", "What the city needs", WHAT, text!(Request: need))
             .hint("The problem, what has been tried, and what help would look like: at most 250 words.")
             .required("is required")
@@ -238,37 +215,14 @@ impl Described for Offer {
             .words(Words::OfferStatus)
             .show(Show::Fact("Status"))
             .facet("status"),
-        Field::new(
-            "practices",
-            "Practice notes it rests on",
-            RELATED,
-            Access::List {
-                get: |body: &Offer| ref_list(&body.practices),
-                set: |body, texts| {
-                    body.practices = set_ref_list(texts, "practices")?;
-                    Ok(())
-                },
-            },
-        )
-        .hint(PRACTICES_HINT)
-        .front("practices")
-        .input(Input::Lines),
-        Field::new(
-            "contact",
-            "Contact",
-            CONTACT,
-            Access::Rows {
-                columns: CONTACT_COLUMNS,
-                get: |body: &Offer| contact_rows(&body.contact),
-                set: |body, rows| {
-                    body.contact = contact_of(rows, "contact")?;
-                    Ok(())
-                },
-            },
-        )
-        .front("contact")
-        .input(Input::Rows { singular: "Contact" })
-        .show(Show::Items("Contact", contact_item)),
+        Field::new("practices", "Practice notes it rests on", RELATED, refs!(Offer: practices))
+            .hint(PRACTICES_HINT)
+            .front("practices")
+            .input(Input::Lines),
+        Field::new("contact", "Contact", CONTACT, contact!(Offer: contact))
+            .front("contact")
+            .input(Input::Rows { singular: "Contact" })
+            .show(Show::Items("Contact", contact_item)),
         Field::new("summary", "The expertise", OFFERED, text!(Offer: summary))
             .hint("What you know how to do and what came of it: at most 250 words.")
             .required("is required")

@@ -145,6 +145,16 @@ impl NodeHandle {
             .unwrap_or_else(|_| publisher.to_string()[..12].to_owned())
     }
 
+    /// Several publishers' names as this node shows them, named once together (for a list).
+    pub async fn names_of(&self, publishers: Vec<PublisherId>) -> std::collections::HashMap<PublisherId, String> {
+        self.blocking(move |shared| {
+            let names = shared.archive.names();
+            Ok::<_, StoreError>(publishers.into_iter().map(|publisher| (publisher, names.of(&publisher))).collect())
+        })
+        .await
+        .unwrap_or_default()
+    }
+
     /// The other publishers whose profiles claim `publisher`'s name.
     pub async fn sharing_name(&self, publisher: PublisherId) -> Vec<PublisherId> {
         let others = self.blocking(move |shared| Ok::<_, StoreError>(shared.archive.names().sharing_name(&publisher)));

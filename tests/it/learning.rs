@@ -318,23 +318,7 @@ async fn every_kind_through_its_form_with_every_problem_named() {
     }
     // Another city's request: its page offers help, which drafts this node's side, filled in.
     let asker = citymesh::record::PublisherKey::from_seed([43; 32]);
-    let their_request = citymesh::wire::Request {
-        title: "Help with markets".into(),
-        need: "Advice on street markets.".into(),
-        themes: vec!["local-economy".into()],
-        formats: vec!["webinar".into()],
-        languages: vec!["pt".into()],
-        status: "open".into(),
-        ..Default::default()
-    };
-    let draft = citymesh::record::Draft {
-        kind: Kind::Request,
-        slug: "markets".into(),
-        revision: 1,
-        timestamp_ms: citymesh::author::now_ms(),
-        body: citymesh::record::Body::Request(their_request),
-    };
-    let record = citymesh::record::sign(&asker, draft).unwrap();
+    let record = another_request(&asker, "markets", "Help with markets", "local-economy", 0);
     node.node().import(vec![to_hex(&record.envelope_bytes())]).await.unwrap();
     let (_, page) = call(
         &node,
@@ -392,6 +376,33 @@ impl PartsPage for (StatusCode, axum::http::HeaderMap, String) {
     fn into_parts_page(self) -> (StatusCode, String) {
         (self.0, self.2)
     }
+}
+
+/// An open request of another city (a webinar, in Portuguese), signed `age_s` seconds ago.
+fn another_request(
+    key: &citymesh::record::PublisherKey,
+    slug: &str,
+    title: &str,
+    theme: &str,
+    age_s: i64,
+) -> citymesh::record::Record {
+    let request = citymesh::wire::Request {
+        title: title.into(),
+        need: "Advice.".into(),
+        themes: vec![theme.into()],
+        formats: vec!["webinar".into()],
+        languages: vec!["pt".into()],
+        status: "open".into(),
+        ..Default::default()
+    };
+    let draft = citymesh::record::Draft {
+        kind: Kind::Request,
+        slug: slug.into(),
+        revision: 1,
+        timestamp_ms: citymesh::author::now_ms() - age_s * 1000,
+        body: citymesh::record::Body::Request(request),
+    };
+    citymesh::record::sign(key, draft).unwrap()
 }
 
 /// Publishes Markdown through the API; answers the status and the JSON.
@@ -537,27 +548,14 @@ async fn calendar_files_read_with_an_independent_parser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_pages_and_filters_many_requests() {
     let node = Node::start("City of Recife", &["main"], &[]).await;
-    let mut envelopes = Vec::new();
-    for index in 0..31u8 {
-        let key = citymesh::record::PublisherKey::from_seed([100 + index; 32]);
-        let request = citymesh::wire::Request {
-            title: format!("Request number {index}"),
-            need: "Advice.".into(),
-            themes: vec![if index % 2 == 0 { "housing" } else { "transport" }.into()],
-            formats: vec!["webinar".into()],
-            languages: vec!["pt".into()],
-            status: "open".into(),
-            ..Default::default()
-        };
-        let draft = citymesh::record::Draft {
-            kind: Kind::Request,
-            slug: "help".into(),
-            revision: 1,
-            timestamp_ms: citymesh::author::now_ms() - i64::from(index) * 1000,
-            body: citymesh::record::Body::Request(request),
-        };
-        envelopes.push(to_hex(&citymesh::record::sign(&key, draft).unwrap().envelope_bytes()));
-    }
+    let envelopes = (0..31u8)
+        .map(|index| {
+            let key = citymesh::record::PublisherKey::from_seed([100 + index; 32]);
+            let theme = if index % 2 == 0 { "housing" } else { "transport" };
+            let record = another_request(&key, "help", &format!("Request number {index}"), theme, i64::from(index));
+            to_hex(&record.envelope_bytes())
+        })
+        .collect();
     node.node().import(envelopes).await.unwrap();
     let (status, board) = get(&node, "/board").await;
     assert_eq!(status, StatusCode::OK);

@@ -1,7 +1,7 @@
 //! The needs-and-offers board: open requests and offers, newest first, with facets in words
 //! (needs or offers, theme, format, language, the publisher's country).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -11,7 +11,7 @@ use axum::response::Response;
 use super::compose::page_of;
 use super::{Chrome, html, page};
 use crate::node::NodeHandle;
-use crate::record::{Body, Kind, Record};
+use crate::record::{Body, Kind, PublisherId, Record};
 use crate::view::format_time;
 use crate::vocab::Words;
 
@@ -146,10 +146,11 @@ pub(super) async fn board(State(node): State<NodeHandle>, headers: HeaderMap, Ra
             shown.push((record, body, status));
         }
         let total = shown.len();
-        let mut items = Vec::with_capacity(BOARD_PAGE);
-        for (record, body, status) in shown.iter().skip((page_number - 1) * BOARD_PAGE).take(BOARD_PAGE) {
-            items.push(board_item(&node, record, body, status).await);
-        }
+        let on_page: Vec<&(&Record, Body, String)> =
+            shown.iter().skip((page_number - 1) * BOARD_PAGE).take(BOARD_PAGE).collect();
+        let names = node.names_of(on_page.iter().map(|(record, _, _)| record.publisher()).collect()).await;
+        let items =
+            on_page.into_iter().map(|(record, body, status)| board_item(&names, record, body, status)).collect();
         let mut kept: Vec<(String, String)> = filters.clone();
         if closed_too {
             kept.push(("closed".to_owned(), "yes".to_owned()));
@@ -206,7 +207,7 @@ pub(super) async fn board(State(node): State<NodeHandle>, headers: HeaderMap, Ra
     .await
 }
 
-async fn board_item(node: &NodeHandle, record: &Record, body: &Body, status: &str) -> BoardItem {
+fn board_item(names: &HashMap<PublisherId, String>, record: &Record, body: &Body, status: &str) -> BoardItem {
     let (themes, formats, languages, words) = match body {
         Body::Request(request) => (&request.themes, &request.formats, &request.languages, Words::RequestStatus),
         Body::Offer(offer) => (&offer.themes, &offer.formats, &offer.languages, Words::OfferStatus),
@@ -225,7 +226,7 @@ async fn board_item(node: &NodeHandle, record: &Record, body: &Body, status: &st
         kind: if record.kind() == Kind::Request { "Need" } else { "Offer" },
         href: page_of(record.kind(), &record.id().to_string()),
         title: body.title(),
-        publisher_name: node.name_of(record.publisher()).await,
+        publisher_name: names.get(&record.publisher()).cloned().unwrap_or_default(),
         facts,
         status: words.label(status).into_owned(),
         when: format_time(record.timestamp_ms()),

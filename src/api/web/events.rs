@@ -1,6 +1,8 @@
 //! The events list: upcoming events soonest first, then past ones latest first, by month, each
 //! with its calendar file.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -9,7 +11,7 @@ use axum::response::Response;
 use super::compose::page_of;
 use super::{Chrome, html, page};
 use crate::node::NodeHandle;
-use crate::record::{Body, Kind, Record};
+use crate::record::{Body, Kind, PublisherId, Record};
 use crate::vocab::{Words, transfer};
 use crate::wire::Event;
 
@@ -80,13 +82,15 @@ pub(super) async fn events(State(node): State<NodeHandle>, headers: HeaderMap) -
         let now = crate::author::now_ms();
         let mut upcoming = Vec::new();
         let mut past = Vec::new();
-        for record in node.heads_of(Kind::Event).await? {
+        let heads = node.heads_of(Kind::Event).await?;
+        let names = node.names_of(heads.iter().map(Record::publisher).collect()).await;
+        for record in heads {
             let Ok(Body::Event(event)) = record.parse_body() else { continue };
             let (Some(start), Some(end)) = (transfer::parse_time(&event.start), transfer::parse_time(&event.end))
             else {
                 continue;
             };
-            let item = event_item(&node, &record, &event).await;
+            let item = event_item(&names, &record, &event);
             if end >= now {
                 upcoming.push((start, event.start.clone(), item))
             } else {
@@ -108,7 +112,7 @@ pub(super) async fn events(State(node): State<NodeHandle>, headers: HeaderMap) -
     .await
 }
 
-async fn event_item(node: &NodeHandle, record: &Record, event: &Event) -> EventItem {
+fn event_item(names: &HashMap<PublisherId, String>, record: &Record, event: &Event) -> EventItem {
     let place = match &event.place {
         Some(place) => {
             let country = Words::Country.label(&place.country);
@@ -125,7 +129,7 @@ async fn event_item(node: &NodeHandle, record: &Record, event: &Event) -> EventI
         href: page_of(Kind::Event, &record.id().to_string()),
         ics: format!("/api/v1/events/{}/{}.ics", record.publisher(), record.slug()),
         title: event.title.clone(),
-        publisher_name: node.name_of(record.publisher()).await,
+        publisher_name: names.get(&record.publisher()).cloned().unwrap_or_default(),
         kind: Words::EventType.label(&event.event_type).into_owned(),
         when: format!("{} to {} ({})", event.start.replace('T', " "), event.end.replace('T', " "), event.time_zone),
         place,

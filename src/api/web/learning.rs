@@ -51,9 +51,8 @@ pub struct SideRow {
 }
 
 async fn side_row(node: &NodeHandle, side: &Side) -> SideRow {
-    let counterpart = side.counterpart.map(|key| async move { node.name_of(key).await });
-    let counterpart_name = match counterpart {
-        Some(name) => name.await,
+    let counterpart_name = match side.counterpart {
+        Some(key) => node.name_of(key).await,
         None => String::new(),
     };
     SideRow {
