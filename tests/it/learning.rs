@@ -363,6 +363,12 @@ async fn every_kind_through_its_form_with_every_problem_named() {
     assert!(headers[header::LOCATION].to_str().unwrap().ends_with("?saved=status"));
     let held = node.node().own_record(Kind::Request, "composting-help".to_owned()).await.unwrap().unwrap();
     assert_eq!(held.0, 2);
+    // A practice note with the same slug is another key: the request's first revision still
+    // says it is superseded by the request's second.
+    node.publish(&example_with("slug: community-composting", "slug: composting-help")).await;
+    let first = location.split('?').next().unwrap();
+    let (_, page) = get(&node, first).await;
+    assert!(page.contains("This is an older revision."), "{page}");
     let (status, _) = get(&node, "/new/practice").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "signed out, the forms ask to sign in");
     node.stop().await;

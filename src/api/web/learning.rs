@@ -201,8 +201,8 @@ pub(super) async fn record_page(
         let summary = &detail.summary;
         let publisher: PublisherId = summary.publisher.parse().map_err(WebError::internal)?;
         let record = node.find(summary.id.clone()).await?;
-        let head = node.find(format!("{}/{}", summary.publisher, summary.slug)).await.ok();
-        let head = head.filter(|head| head.kind() == kind);
+        // The key's head, of this kind (a note of the same slug is another key).
+        let head = node.find_kind(kind, format!("{}/{}", summary.publisher, summary.slug)).await.ok();
         let withdrawn = head.as_ref().and_then(|head| match head.parse_body() {
             Ok(Body::Tombstone(stone)) => Some(format!(
                 "The publisher withdrew this {} on {}: {}",
