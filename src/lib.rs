@@ -8,6 +8,7 @@
 //! - [`wire`]: the protobuf types of `proto/citymesh.proto` and their encoding. Names prost.
 //! - [`vocab`]: the controlled vocabularies (themes, SDG targets, ISO codes, licences). Pure.
 //! - [`record`]: records: signing, verification, ids, limits, the head rule, the body rules. Pure; names ed25519-dalek.
+//! - [`identity`]: organisation identities: the signed log of governance and operator keys, forks, revocation. Pure (draft: not yet on the wire).
 //! - [`reconcile`]: range-based set reconciliation (Negentropy V1 messages); pure, for sync.
 //! - [`fields`]: each record kind's fields described once, in one table per kind. Pure.
 //! - [`markdown`]: practice notes as Markdown files with front matter, read and written. Names serde_norway.
@@ -38,7 +39,7 @@
 //! - Nothing reaches the store unverified: a [`record::Record`] exists only through
 //!   [`record::sign`] or [`record::verify`], and [`store::Store::insert`] takes only that type.
 //! - Nothing acknowledges a write before [`store::Store::flush`] has returned.
-//! - `record`, `vocab`, `reconcile`, `fields`, `markdown` and `sync` do no I/O.
+//! - `record`, `identity`, `vocab`, `reconcile`, `fields`, `markdown` and `sync` do no I/O.
 //! - Nothing below `cli` reads the environment; configuration is read once and passed down.
 //! - No front end does a use case's steps itself: the API, the web page and the demo call
 //!   [`node::NodeHandle`] methods, the CLI calls them through the API or calls the same
@@ -58,6 +59,7 @@ pub mod hex;
 pub mod wire;
 pub mod vocab;
 pub mod record;
+pub mod identity;
 pub mod reconcile;
 pub mod fields;
 pub mod markdown;

@@ -9,8 +9,8 @@ mod generated {
 
 pub use generated::{
     Activity, Attachment, Contact, Endorsement, Engagement, Envelope, Event, FetchRequest, FetchResponse, Header,
-    Indicator, Invite, Link, Offer, Outcome, Partner, Partnership, Place, Practice, Profile, Ref, Request, Resources,
-    ResultIndicator, Stage, SyncRequest, SyncResponse, Tombstone, Transferability,
+    Identity, Indicator, Invite, Link, Offer, Operator, Outcome, Partner, Partnership, Place, Practice, Profile, Ref,
+    Request, Resources, ResultIndicator, Revocation, Stage, SyncRequest, SyncResponse, Tombstone, Transferability,
 };
 
 /// A message that could not be decoded; the text says where decoding stopped.
