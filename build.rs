@@ -20,9 +20,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Ref.publisher",
         "Engagement.counterpart",
         "Invite.publisher",
+        "Header.signer",
+        "KeySignature.key",
+        "KeySignature.signature",
+        "Identity.previous",
+        "Identity.recovery_commitment",
+        "Operator.key",
     ] {
         config.field_attribute(format!(".citymesh.v1.{field}"), hex);
     }
+    let hex_list = "#[serde(serialize_with = \"crate::wire::serialize_hex_list\", deserialize_with = \"crate::wire::deserialize_hex_list\")]";
+    config.field_attribute(".citymesh.v1.Identity.governance", hex_list);
     config.compile_fds(descriptors)?;
     Ok(())
 }

@@ -74,6 +74,9 @@ impl ImportResult {
             Outcome::Invalid(error) => {
                 ImportResult::Rejected { rule: error.rule().to_owned(), detail: error.to_string() }
             }
+            Outcome::Refused { error, .. } => {
+                ImportResult::Rejected { rule: error.rule().to_owned(), detail: error.to_string() }
+            }
             Outcome::Unreadable(detail) => {
                 ImportResult::Rejected { rule: unreadable_rule.to_owned(), detail: detail.clone() }
             }

@@ -6,9 +6,8 @@
 //! A [`Book`] holds the chains of many organisations and gives the same answer for publishers
 //! with no log, whose one key is themselves (every format 1 to 3 publisher).
 //!
-//! Draft: the header format that carries revisions and operator signatures (format 4,
-//! `proto/README.md` §21) is not yet accepted on the wire, so nothing outside the tests feeds
-//! this module yet. What it decides does not depend on how revisions travel.
+//! Revisions and operator-signed records travel in header format 4 (`proto/README.md` §21);
+//! what this module decides does not depend on how they travel.
 //!
 //! No I/O and no clock: revisions carry the times their rules are judged by.
 
@@ -48,6 +47,20 @@ pub struct Revision {
     pub body: Identity,
 }
 
+impl Revision {
+    /// The revision a verified identity record carries; `None` for any other record.
+    pub fn of(record: &crate::record::Record) -> Option<Revision> {
+        Some(Revision {
+            id: record.id(),
+            organisation: record.publisher(),
+            revision: record.revision(),
+            timestamp_ms: record.timestamp_ms(),
+            signers: record.signers(),
+            body: record.identity()?,
+        })
+    }
+}
+
 /// Why a revision or a record was refused by the identity log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdentityError {
@@ -74,10 +87,12 @@ pub enum IdentityError {
     )]
     RemovedSilently { key: String },
     #[error(
-        "identity revision {revision} is older than the revision {head} this node holds, and is not part of its history"
+        "rule identity-stale: identity revision {revision} is older than the revision {head} this node holds, and is not part of its history"
     )]
     Stale { revision: u64, head: u64 },
-    #[error("identity revision {revision} follows revisions this node does not hold yet (it holds up to {head})")]
+    #[error(
+        "rule identity-unknown: identity revision {revision} follows revisions this node does not hold yet (it holds up to {head})"
+    )]
     Unknown { revision: u64, head: u64 },
     #[error(
         "rule identity-frozen: the identity is forked (two revisions {revision} were signed); nothing new is accepted until the governance keys sign a revision that settles it"
@@ -91,11 +106,34 @@ pub enum IdentityError {
     Expired { key: String, expires_ms: i64 },
     #[error("rule operator-revoked: key {key} was revoked ({reason}) from {since_ms} ms on")]
     Revoked { key: String, reason: String, since_ms: i64 },
-    #[error("the record is signed by {key} for an organisation whose identity this node does not hold yet")]
+    #[error(
+        "rule identity-missing: the record is signed by {key} for an organisation whose identity this node does not hold yet"
+    )]
     NoIdentity { key: String },
 }
 
 impl IdentityError {
+    /// The rule's name, as `proto/README.md` §21 gives it.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            IdentityError::Field { .. } => "identity-field",
+            IdentityError::Founder => "identity-founder",
+            IdentityError::Threshold { .. } => "identity-threshold",
+            IdentityError::Previous { .. } => "identity-previous",
+            IdentityError::Time => "identity-time",
+            IdentityError::RevocationDropped { .. } => "identity-revoked-kept",
+            IdentityError::RemovedSilently { .. } => "identity-removed",
+            IdentityError::Stale { .. } => "identity-stale",
+            IdentityError::Unknown { .. } => "identity-unknown",
+            IdentityError::Frozen { .. } => "identity-frozen",
+            IdentityError::NotOperator { .. } => "operator",
+            IdentityError::OutOfScope { .. } => "operator-scope",
+            IdentityError::Expired { .. } => "operator-expiry",
+            IdentityError::Revoked { .. } => "operator-revoked",
+            IdentityError::NoIdentity { .. } => "identity-missing",
+        }
+    }
+
     /// Whether whoever sent the revision or record is to blame. Not when this node is missing
     /// something (revisions it has not received yet) or the organisation forked itself.
     pub fn is_senders_fault(&self) -> bool {
@@ -120,6 +158,18 @@ pub enum Applied {
     Settled,
     /// This node holds it already.
     Known,
+}
+
+impl Applied {
+    /// The word `proto/test-vectors.json` uses for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applied::Head => "head",
+            Applied::Fork => "fork",
+            Applied::Settled => "settled",
+            Applied::Known => "known",
+        }
+    }
 }
 
 /// One organisation's identity log: the line of accepted revisions, and a fork if one was seen.
@@ -240,6 +290,26 @@ impl Book {
         self.chains.get(organisation)
     }
 
+    /// The organisations whose logs are held.
+    pub fn organisations(&self) -> impl Iterator<Item = &PublisherId> {
+        self.chains.keys()
+    }
+
+    /// A book holding copies of these organisations' chains only: what a batch of records is
+    /// judged against before it is stored, and merged back ([`Book::merge`]) once it is.
+    pub fn overlay<'a>(&self, organisations: impl IntoIterator<Item = &'a PublisherId>) -> Book {
+        let chains = organisations
+            .into_iter()
+            .filter_map(|organisation| Some((*organisation, self.chains.get(organisation)?.clone())))
+            .collect();
+        Book { chains }
+    }
+
+    /// Takes the chains of `other` in place of its own.
+    pub fn merge(&mut self, other: Book) {
+        self.chains.extend(other.chains);
+    }
+
     /// Applies a revision to its organisation's chain, starting the chain with a first one.
     pub fn apply(&mut self, revision: Revision) -> Result<Applied, IdentityError> {
         match self.chains.get_mut(&revision.organisation) {
@@ -296,7 +366,7 @@ pub fn founding(key: PublisherId, timestamp_ms: i64, label: &str) -> Identity {
         threshold: 1,
         operators: vec![Operator {
             key: key.0.to_vec(),
-            scopes: Kind::ALL.iter().map(|kind| kind.as_str().to_owned()).collect(),
+            scopes: scopable().map(|kind| kind.as_str().to_owned()).collect(),
             expires_ms: timestamp_ms.saturating_add(MAX_OPERATOR_MS),
             label: label.to_owned(),
         }],
@@ -407,12 +477,14 @@ fn check_body(revision: &Revision) -> Result<(), IdentityError> {
 
 fn check_operator(path: &str, operator: &Operator, timestamp_ms: i64) -> Result<(), IdentityError> {
     check_key(&format!("{path}.key"), &operator.key)?;
+    let allowed = scopable().map(Kind::as_str).collect::<Vec<_>>().join(", ");
     if operator.scopes.is_empty() {
-        return Err(field(&format!("{path}.scopes"), &format!("name at least one kind; allowed: {}", Kind::names())));
+        return Err(field(&format!("{path}.scopes"), &format!("name at least one kind; allowed: {allowed}")));
     }
     for (index, scope) in operator.scopes.iter().enumerate() {
-        if scope.parse::<Kind>().is_err() || operator.scopes[..index].contains(scope) {
-            let problem = format!("{scope:?} is not a kind or is named twice; allowed: {}", Kind::names());
+        let known = scope.parse::<Kind>().is_ok_and(|kind| kind != Kind::Identity);
+        if !known || operator.scopes[..index].contains(scope) {
+            let problem = format!("{scope:?} is not a kind an operator signs, or is named twice; allowed: {allowed}");
             return Err(field(&format!("{path}.scopes[{index}]"), &problem));
         }
     }
@@ -425,6 +497,11 @@ fn check_operator(path: &str, operator: &Operator, timestamp_ms: i64) -> Result<
         return Err(field(&format!("{path}.label"), &format!("at most {MAX_LABEL_CHARS} characters")));
     }
     Ok(())
+}
+
+/// The kinds an operator may be given: every kind but identity, which only governance keys sign.
+pub fn scopable() -> impl Iterator<Item = Kind> {
+    Kind::ALL.iter().copied().filter(|kind| *kind != Kind::Identity)
 }
 
 fn check_key(path: &str, key: &[u8]) -> Result<(), IdentityError> {

@@ -9,6 +9,7 @@ use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
+use crate::identity::IdentityError;
 use crate::record::{Record, RecordError, RecordId, Verifier};
 use crate::store::{Inserted, Store, StoreError};
 
@@ -28,6 +29,8 @@ pub enum Outcome {
     AlreadyHeld { id: RecordId },
     /// Broke a record rule; nothing of it was stored.
     Invalid(RecordError),
+    /// Verified, but its organisation's identity log refuses it; nothing of it was stored.
+    Refused { id: RecordId, error: IdentityError },
     /// Could not be read at all (the text says why); nothing was stored.
     Unreadable(String),
 }
@@ -125,6 +128,7 @@ fn store_all<T>(
                 let outcome = match inserted {
                     Inserted::New { head } => Outcome::Stored { id, head, record: Box::new(record) },
                     Inserted::AlreadyHeld => Outcome::AlreadyHeld { id },
+                    Inserted::Refused(error) => Outcome::Refused { id, error },
                 };
                 unflushed.push((tag, outcome));
             }
@@ -172,6 +176,7 @@ mod tests {
                 Outcome::Stored { .. } => "stored",
                 Outcome::AlreadyHeld { .. } => "held",
                 Outcome::Invalid(error) => error.rule(),
+                Outcome::Refused { error, .. } => error.rule(),
                 Outcome::Unreadable(_) => "unreadable",
             });
         })

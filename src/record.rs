@@ -9,6 +9,7 @@ mod body;
 mod error;
 mod ids;
 mod kinds;
+mod signers;
 mod transfer;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -25,14 +26,19 @@ pub use crate::hex::{BadId, parse_hex, parse_hex32, to_hex};
 pub use error::RecordError;
 pub use ids::{ByPublisher, KeyHasher, PublisherId, RecordId};
 pub use kinds::{Body, Context, Kind, KindBody};
+pub use signers::{IDENTITY_SLUG, MAX_SIGNATURES};
 pub use transfer::current_stage;
 
 /// Header format version described by `proto/README.md`.
 pub const FORMAT: u32 = 1;
 /// The newest header format this version reads: format 2 is format 1 plus kind `partnership`,
 /// format 3 is format 2 plus the knowledge-transfer kinds (request, offer, event, engagement,
-/// outcome, endorsement).
-pub const MAX_FORMAT: u32 = 3;
+/// outcome, endorsement), format 4 is format 3 plus organisation identities: kind `identity`,
+/// signed by several keys, and records of any kind signed by an operator key for the
+/// organisation (`Header.signer`).
+pub const MAX_FORMAT: u32 = 4;
+/// The format of identity revisions and of records signed by an operator key.
+pub const SIGNER_FORMAT: u32 = 4;
 /// Largest header, in bytes.
 pub const MAX_HEADER_BYTES: usize = 4 * 1024;
 /// Largest body, in bytes.
@@ -87,10 +93,14 @@ pub struct Draft {
 pub struct Record {
     id: RecordId,
     publisher: PublisherId,
+    /// The key that signed: the publisher itself before format 4.
+    signer: PublisherId,
     kind: Kind,
     header: Header,
     header_bytes: Vec<u8>,
     signature: Vec<u8>,
+    /// An identity revision's signatures (and none for every other kind).
+    signatures: Vec<wire::KeySignature>,
     body: Vec<u8>,
 }
 
@@ -122,13 +132,21 @@ pub struct Key {
     pub slug: String,
 }
 
-/// Signs a draft. The result passes [`verify`] at the draft's own timestamp, because it is
-/// checked by exactly the same code before it is returned.
+/// Signs a draft as its own publisher. The result passes [`verify`] at the draft's own
+/// timestamp, because it is checked by exactly the same code before it is returned.
 pub fn sign(key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
+    sign_for(key.publisher(), key, draft)
+}
+
+/// Signs a draft for `organisation` with `key`: in the draft kind's own format when the key is
+/// the organisation's, and in format 4 naming the key as the signer when it is one of its
+/// operators. An identity revision gets `key`'s signature; [`Record::cosigned`] adds more.
+pub fn sign_for(organisation: PublisherId, key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
     let (body, tombstone) = (draft.body.encode(), matches!(draft.body, Body::Tombstone(_)));
+    let by_operator = key.publisher() != organisation && draft.kind != Kind::Identity;
     let header = Header {
-        format: draft.kind.format(),
-        publisher: key.publisher().0.to_vec(),
+        format: if by_operator { SIGNER_FORMAT } else { draft.kind.format() },
+        publisher: organisation.0.to_vec(),
         kind: draft.kind.as_str().to_owned(),
         slug: draft.slug,
         revision: draft.revision,
@@ -136,8 +154,14 @@ pub fn sign(key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
         body_sha256: Sha256::digest(&body).to_vec(),
         body_len: body.len() as u64,
         tombstone,
+        signer: if by_operator { key.publisher().0.to_vec() } else { Vec::new() },
     };
-    verify(&signed_envelope(key, wire::encode(&header), body), draft.timestamp_ms)
+    let header = wire::encode(&header);
+    let envelope = match draft.kind {
+        Kind::Identity => signers::identity_envelope(&[key], header, body),
+        _ => signed_envelope(key, header, body),
+    };
+    verify(&envelope, draft.timestamp_ms)
 }
 
 /// The envelope of these header and body bytes with `key`'s signature, whatever they hold
@@ -145,7 +169,7 @@ pub fn sign(key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
 /// signature).
 pub(crate) fn signed_envelope(key: &PublisherKey, header: Vec<u8>, body: Vec<u8>) -> Vec<u8> {
     let signature = key.0.sign(&signed_bytes(&header));
-    wire::encode(&Envelope { header, signature: signature.to_bytes().to_vec(), body })
+    wire::encode(&Envelope { header, signature: signature.to_bytes().to_vec(), body, signatures: Vec::new() })
 }
 
 /// Checks an envelope against every rule of `proto/README.md`, in the order given there, and
@@ -168,13 +192,27 @@ impl Verifier {
     /// Same as [`verify`].
     pub fn verify(&mut self, envelope: &[u8], now_ms: i64) -> Result<Record, RecordError> {
         let decoded = Decoded::read(envelope)?;
-        let key = self.key(&decoded.publisher)?;
+        self.key(&decoded.publisher)?;
         let record = decoded.into_record()?;
         record.check_header(now_ms)?;
         record.check_body_bytes()?;
-        record.check_signature(&key)?;
+        if record.kind == Kind::Identity {
+            signers::check_signatures(self, &record)?;
+        } else {
+            let key = self.signer_key(&record)?;
+            record.check_signature(&record.signature, &key)?;
+        }
         record.parse_body()?;
         Ok(record)
+    }
+
+    /// The key that signed a record other than an identity revision (rule `signer` for an
+    /// operator key, which must be a valid key other than the publisher).
+    fn signer_key(&mut self, record: &Record) -> Result<VerifyingKey, RecordError> {
+        if record.signer == record.publisher {
+            return self.key(&record.publisher);
+        }
+        self.key(&record.signer).map_err(|_| RecordError::Signer("is not a valid Ed25519 public key"))
     }
 
     fn key(&mut self, publisher: &PublisherId) -> Result<VerifyingKey, RecordError> {
@@ -210,6 +248,7 @@ struct Decoded {
     header_bytes: Vec<u8>,
     header: Header,
     signature: Vec<u8>,
+    signatures: Vec<wire::KeySignature>,
     body: Vec<u8>,
     publisher: PublisherId,
 }
@@ -219,7 +258,7 @@ impl Decoded {
         if envelope.len() > MAX_ENVELOPE_BYTES {
             return Err(RecordError::EnvelopeSize(envelope.len()));
         }
-        let Envelope { header: header_bytes, signature, body } =
+        let Envelope { header: header_bytes, signature, body, signatures } =
             wire::decode(envelope).map_err(RecordError::EnvelopeDecode)?;
         if header_bytes.len() > MAX_HEADER_BYTES {
             return Err(RecordError::HeaderSize(header_bytes.len()));
@@ -230,27 +269,34 @@ impl Decoded {
         }
         let publisher =
             header.publisher.as_slice().try_into().map_err(|_| RecordError::PublisherLength(header.publisher.len()))?;
-        Ok(Decoded { header_bytes, header, signature, body, publisher: PublisherId(publisher) })
+        Ok(Decoded { header_bytes, header, signature, signatures, body, publisher: PublisherId(publisher) })
     }
 
-    /// Checks the rule `kind` and computes the id.
+    /// Checks the rules `kind` and `signer` and computes the id.
     fn into_record(self) -> Result<Record, RecordError> {
         let kind: Kind = self.header.kind.parse()?;
-        if kind.format() > self.header.format {
+        let format = self.header.format;
+        if kind.format() > format {
             // Reserved in this format (partnership in format 1).
             return Err(RecordError::Kind(self.header.kind.clone()));
         }
-        if kind.format() < self.header.format {
+        let signer = signers::signer(&self.header, kind, self.publisher)?;
+        if kind.format() < format && !(format == SIGNER_FORMAT && signer != self.publisher) {
             // Expressible in an older format, so it must be signed in it.
-            return Err(RecordError::Format(self.header.format));
+            return Err(RecordError::Format(format));
         }
+        // Formats 1 to 3 skip envelope field 4, as their verifiers do; so does every kind but
+        // identity (rule `signatures`, checked with the signatures).
+        let signatures = if kind == Kind::Identity { self.signatures } else { Vec::new() };
         Ok(Record {
             id: RecordId(Sha256::digest(&self.header_bytes).into()),
             publisher: self.publisher,
+            signer,
             kind,
             header: self.header,
             header_bytes: self.header_bytes,
             signature: self.signature,
+            signatures,
             body: self.body,
         })
     }
@@ -307,9 +353,8 @@ impl Record {
         Ok(())
     }
 
-    fn check_signature(&self, key: &VerifyingKey) -> Result<(), RecordError> {
-        let signature =
-            Signature::from_slice(&self.signature).map_err(|_| RecordError::SignatureLength(self.signature.len()))?;
+    fn check_signature(&self, signature: &[u8], key: &VerifyingKey) -> Result<(), RecordError> {
+        let signature = Signature::from_slice(signature).map_err(|_| RecordError::SignatureLength(signature.len()))?;
         key.verify_strict(&signed_bytes(&self.header_bytes), &signature).map_err(|_| RecordError::Signature)
     }
 
@@ -324,8 +369,24 @@ impl Record {
         self.id
     }
 
+    /// The organisation the record is for: what names it, whoever signed it.
     pub fn publisher(&self) -> PublisherId {
         self.publisher
+    }
+
+    /// The key that signed the record: the publisher itself, or one of its operator keys
+    /// (format 4). An identity revision's signers are [`Record::signers`].
+    pub fn signer(&self) -> PublisherId {
+        self.signer
+    }
+
+    /// The keys whose signatures on the record verified: an identity revision's several
+    /// signers, or the one signer of any other record.
+    pub fn signers(&self) -> Vec<PublisherId> {
+        match self.kind {
+            Kind::Identity => signers::keys(&self.signatures),
+            _ => vec![self.signer],
+        }
     }
 
     pub fn kind(&self) -> Kind {
@@ -372,6 +433,7 @@ impl Record {
             header: self.header_bytes.clone(),
             signature: self.signature.clone(),
             body: self.body.clone(),
+            signatures: self.signatures.clone(),
         })
     }
 }

@@ -169,6 +169,8 @@ struct Progress {
     after: Option<u64>,
     /// The store generation when the index last caught up: unchanged means nothing to do.
     generation: Option<u64>,
+    /// The store's purge count the index reflects: after a purge the index is rebuilt.
+    purges: u64,
 }
 
 /// The search index of one data directory.
@@ -186,6 +188,8 @@ pub struct Search {
 struct Payload {
     layout: u32,
     after: Option<u64>,
+    #[serde(default)]
+    purges: u64,
 }
 
 fn analyser() -> TextAnalyzer {
@@ -222,7 +226,7 @@ impl Search {
         std::fs::create_dir_all(path).map_err(|error| wrap(error.into()))?;
         let (schema, _) = Fields::schema();
         let index = Index::create_in_dir(path, schema).map_err(wrap)?;
-        Self::with_index(path, index, None)
+        Self::with_index(path, index, None, 0)
     }
 
     /// The existing index, if there is one of this layout.
@@ -238,12 +242,14 @@ impl Search {
         let payload = index.load_metas().map_err(wrap)?.payload;
         let payload: Option<Payload> = payload.as_deref().and_then(|text| serde_json::from_str(text).ok());
         match payload {
-            Some(payload) if payload.layout == LAYOUT => Self::with_index(path, index, payload.after).map(Some),
+            Some(payload) if payload.layout == LAYOUT => {
+                Self::with_index(path, index, payload.after, payload.purges).map(Some)
+            }
             _ => Ok(None),
         }
     }
 
-    fn with_index(path: &Path, mut index: Index, after: Option<u64>) -> Result<Search, SearchError> {
+    fn with_index(path: &Path, mut index: Index, after: Option<u64>, purges: u64) -> Result<Search, SearchError> {
         index.tokenizers().register(TOKENIZER, analyser());
         let (_, fields) = Fields::schema();
         let wrap = |error| SearchError::Index { path: path.to_owned(), error };
@@ -257,7 +263,7 @@ impl Search {
             index,
             reader,
             fields,
-            progress: Mutex::new(Progress { writer, after, generation: None }),
+            progress: Mutex::new(Progress { writer, after, generation: None, purges }),
             facet_cache: Mutex::new(HashMap::new()),
         })
     }
@@ -270,6 +276,12 @@ impl Search {
         let mut progress = self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if progress.generation == Some(generation) {
             return Ok(0);
+        }
+        if progress.purges != store.purges() {
+            // Records were removed (a compromised key's): index everything again.
+            progress.writer.delete_all_documents()?;
+            progress.after = None;
+            progress.purges = store.purges();
         }
         let (mut read, mut uncommitted) = (0, 0);
         loop {
@@ -324,8 +336,9 @@ impl Search {
 
     fn commit(&self, progress: &mut Progress, store: &Store) -> Result<(), SearchError> {
         store.flush()?;
-        let payload = serde_json::to_string(&Payload { layout: LAYOUT, after: progress.after })
-            .expect("a payload of plain numbers serialises");
+        let payload =
+            serde_json::to_string(&Payload { layout: LAYOUT, after: progress.after, purges: progress.purges })
+                .expect("a payload of plain numbers serialises");
         let mut commit = progress.writer.prepare_commit()?;
         commit.set_payload(&payload);
         commit.commit()?;

@@ -20,6 +20,7 @@
 //! records tree, and rebuilt from it, when it is next opened.
 
 mod check;
+mod identities;
 #[cfg(test)]
 mod tests;
 
@@ -32,10 +33,13 @@ use std::time::{Duration, Instant};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use crate::record::{self, Key, Kind, Record, RecordId, Version};
+use crate::identity::{Book, Chain, IdentityError};
+use crate::record::{self, Key, Kind, PublisherId, Record, RecordId, Version};
 
 const OPEN_MARKER: &[u8] = b"open";
 const FORMAT_KEY: &[u8] = b"format";
+/// How many times records were purged (`meta`), so that caches of the store know to rebuild.
+const PURGES_KEY: &[u8] = b"purges";
 /// Format 2 added `publisher_bytes`; a format 1 store gets it when first opened.
 const FORMAT: &[u8] = b"2";
 const FORMAT_WITHOUT_TOTALS: &[u8] = b"1";
@@ -73,12 +77,15 @@ pub enum StoreError {
 }
 
 /// What [`Store::insert`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {
     /// Stored; `head` tells whether it became its key's head.
     New { head: bool },
     /// This exact record (same id) was already held.
     AlreadyHeld,
+    /// Not stored: its organisation's identity log refuses it (or, for a revision, refuses to
+    /// take it in). Whether the sender is to blame is [`IdentityError::is_senders_fault`].
+    Refused(IdentityError),
 }
 
 /// What opening found.
@@ -111,6 +118,9 @@ pub struct Store {
     /// order of their sequence numbers: a reader that resumes after the last sequence number it
     /// saw (the search index does) misses nothing.
     writing: std::sync::Mutex<()>,
+    /// The identity logs held, built at open from the identity revisions and kept up to date
+    /// by inserts (under `writing`).
+    book: std::sync::RwLock<Book>,
     /// The last process did not close the store cleanly (its indexes were checked at open).
     recovered: bool,
     _lock: File,
@@ -152,6 +162,7 @@ impl Store {
             generation: AtomicU64::new(0),
             count: AtomicU64::new(0),
             writing: std::sync::Mutex::new(()),
+            book: Default::default(),
             recovered: false,
             _lock: lock,
             #[cfg(test)]
@@ -174,23 +185,32 @@ impl Store {
         store.meta.insert(OPEN_MARKER, &[1u8][..])?;
         store.db.flush()?;
         store.count.store(store.records.len() as u64, Ordering::Release);
+        store.book = std::sync::RwLock::new(identities::load(&store)?);
         Ok((store, report))
     }
 
     /// Stores a verified record and updates every index in one transaction. The write is
     /// durable only after [`Store::flush`]; several inserts may share one flush.
     pub fn insert(&self, record: &Record) -> Result<Inserted, StoreError> {
-        Ok(self.insert_batch(std::slice::from_ref(record))?[0])
+        let inserted = self.insert_batch(std::slice::from_ref(record))?.into_iter().next();
+        Ok(inserted.expect("one outcome per record"))
     }
 
     /// Stores several verified records in one transaction (all or none), which costs much less
-    /// per record than one transaction each. Returns what happened to each, in order.
+    /// per record than one transaction each, after the identity logs have judged each (in
+    /// order, so a revision early in the batch counts for the records after it). Returns what
+    /// happened to each, in order.
     pub fn insert_batch(&self, batch: &[Record]) -> Result<Vec<Inserted>, StoreError> {
         let _writing = self.writing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (overlay, judged) = identities::judge(self, &self.book.read().unwrap_or_else(|p| p.into_inner()), batch)?;
         let mut writes = Vec::with_capacity(batch.len());
-        for record in batch {
-            // Sequence numbers are drawn outside the transaction, which may run more than once.
-            writes.push(Write::new(record, self.db.generate_id()?));
+        let mut refused = Vec::new();
+        for (record, verdict) in batch.iter().zip(judged.verdicts) {
+            match verdict {
+                // Sequence numbers are drawn outside the transaction, which may run more than once.
+                None => writes.push(Write::new(record, self.db.generate_id()?)),
+                Some(error) => refused.push((writes.len() + refused.len(), error)),
+            }
         }
         let trees = (&self.records, &self.ids, &self.heads, &self.by_time, &self.by_publisher, &self.publisher_bytes);
         let result = trees.transaction(|(records, ids, heads, by_time, by_publisher, publisher_bytes)| {
@@ -225,16 +245,45 @@ impl Store {
             }
             Ok(outcomes)
         });
-        let outcomes = result.map_err(|error| match error {
+        let mut outcomes = result.map_err(|error| match error {
             TransactionError::Abort(error) => error,
             TransactionError::Storage(error) => StoreError::Sled(error),
         })?;
+        for (index, error) in refused {
+            outcomes.insert(index, Inserted::Refused(error));
+        }
+        let mut book = self.book.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        book.merge(overlay);
+        let mut purged = 0;
+        for organisation in &judged.revoking {
+            purged += identities::purge(self, &book, organisation)?;
+        }
+        drop(book);
+        if purged > 0 {
+            let purges = self.purges() + 1;
+            self.meta.insert(PURGES_KEY, &purges.to_be_bytes())?;
+            tracing::warn!(purged, "removed records signed by compromised keys after they were compromised");
+            self.count.fetch_sub(purged as u64, Ordering::AcqRel);
+            self.generation.fetch_add(1, Ordering::Release);
+        }
         let added = outcomes.iter().filter(|outcome| matches!(outcome, Inserted::New { .. })).count() as u64;
         if added > 0 {
             self.count.fetch_add(added, Ordering::AcqRel);
             self.generation.fetch_add(1, Ordering::Release);
         }
         Ok(outcomes)
+    }
+
+    /// How many times records were removed from the store (by a key's compromise): a cache of
+    /// the store built at another count is stale.
+    pub fn purges(&self) -> u64 {
+        let held = self.meta.get(PURGES_KEY).ok().flatten();
+        held.and_then(|bytes| bytes.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes)
+    }
+
+    /// The identity log of an organisation, if any revision of it is held.
+    pub fn identity(&self, organisation: &PublisherId) -> Option<Chain> {
+        self.book.read().unwrap_or_else(|poisoned| poisoned.into_inner()).chain(organisation).cloned()
     }
 
     /// Whether the last process left the store without closing it (then its indexes were

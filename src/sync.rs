@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::reconcile::{self, ItemSet, ReconcileError};
-use crate::record::{self, RecordError, RecordId};
+use crate::record::{self, RecordId};
 use crate::store::StoreError;
 use crate::trust::Scope;
 use crate::wire::{self, FetchRequest, FetchResponse, SyncRequest, SyncResponse};
@@ -333,7 +333,7 @@ impl Session {
     /// Reports a batch handed out by [`Session::on_fetch`] as stored: `stored` records were new,
     /// and `invalid` is the first that broke a record rule, which ends the session as the
     /// peer's fault (the valid ones stay stored: each was verified on its own).
-    pub fn on_stored(&mut self, stored: usize, invalid: Option<RecordError>) -> Result<(), SyncError> {
+    pub fn on_stored(&mut self, stored: usize, invalid: Option<String>) -> Result<(), SyncError> {
         self.storing = self.storing.saturating_sub(1);
         self.report.fetched += stored;
         match invalid {

@@ -9,8 +9,9 @@ mod generated {
 
 pub use generated::{
     Activity, Attachment, Contact, Endorsement, Engagement, Envelope, Event, FetchRequest, FetchResponse, Header,
-    Identity, Indicator, Invite, Link, Offer, Operator, Outcome, Partner, Partnership, Place, Practice, Profile, Ref,
-    Request, Resources, ResultIndicator, Revocation, Stage, SyncRequest, SyncResponse, Tombstone, Transferability,
+    Identity, Indicator, Invite, KeySignature, Link, Offer, Operator, Outcome, Partner, Partnership, Place, Practice,
+    Profile, Ref, Request, Resources, ResultIndicator, Revocation, Stage, SyncRequest, SyncResponse, Tombstone,
+    Transferability,
 };
 
 /// A message that could not be decoded; the text says where decoding stopped.
@@ -41,4 +42,15 @@ pub fn serialize_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Resul
 pub fn deserialize_hex<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
     let text = <String as serde::Deserialize>::deserialize(deserializer)?;
     crate::hex::parse_hex(&text).map_err(serde::de::Error::custom)
+}
+
+/// Serialises a repeated byte field as a list of lowercase hex strings.
+pub fn serialize_hex_list<S: serde::Serializer>(list: &[Vec<u8>], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(list.iter().map(|bytes| crate::hex::to_hex(bytes)))
+}
+
+/// Reads a repeated byte field written by [`serialize_hex_list`].
+pub fn deserialize_hex_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Vec<u8>>, D::Error> {
+    let list = <Vec<String> as serde::Deserialize>::deserialize(deserializer)?;
+    list.iter().map(|text| crate::hex::parse_hex(text).map_err(serde::de::Error::custom)).collect()
 }

@@ -688,7 +688,7 @@ def verify(envelope, now_ms):
         h = decode("Header", h_bytes)
     except DecodeError:
         raise Reject("header-decode")
-    if h["format"] == 0 or h["format"] > 3:
+    if h["format"] == 0 or h["format"] > 3:  # format 4 (§21) is checked by identity_vectors.py
         raise Reject("format")
     if len(h["publisher"]) != 32:
         raise Reject("publisher-length")
@@ -925,7 +925,7 @@ def main():
            note="A valid request body in format 2: kind request is reserved in formats 1 and 2.")
     vector("transfer-practice-format-3", "practice", practice, rule="format",
            note="A valid practice note in format 3: it must be signed in format 1.")
-    vector("transfer-format-4", "request", request, rule="format", fmt=4, note="Format 4 does not exist yet.")
+    vector("transfer-format-5", "request", request, rule="format", fmt=5, note="Format 5 does not exist yet.")
     vector("transfer-request-status-unknown", "request", changed(request, status="pending"), rule="body-field",
            field="status", note="'pending' is not a status of requests.")
     vector("transfer-request-no-language", "request", changed(request, languages=[]), rule="body-field",

@@ -16,7 +16,7 @@ use crate::author::now_ms;
 use crate::ingest::{self, Outcome};
 use crate::net::{During, Exchange, PeerId};
 use crate::reconcile::{Item, ItemSet};
-use crate::record::{self, RecordError, RecordId};
+use crate::record::{self, RecordId};
 use crate::store::StoreError;
 use crate::sync::{Ask, SESSION_DEADLINE, Session, Source, SyncError, SyncReport};
 use crate::trust::Scope;
@@ -181,7 +181,7 @@ fn failed(peer: PeerId, started: Instant, error: SyncError) -> SyncReport {
 }
 
 type Answer = BoxFuture<'static, Result<Vec<u8>, SyncError>>;
-type Stored = tokio::task::JoinHandle<Result<(usize, Option<RecordError>), StoreError>>;
+type Stored = tokio::task::JoinHandle<Result<(usize, Option<String>), StoreError>>;
 
 /// Moves the session's bytes: at most one round and one fetch out, and one batch being stored
 /// while at most one more waits.
@@ -238,12 +238,12 @@ fn ask_peer(shared: &Shared, exchange: Exchange, peer: PeerId, request: Vec<u8>)
 }
 
 /// Verifies and stores one fetched batch; returns how many records were new and the first that
-/// broke a record rule, if one did. Records the trust policy does not keep, or over their
+/// broke a record rule or an identity rule (its text), if one did. Records the trust policy does not keep, or over their
 /// publisher's storage cap, are dropped without fault; so are those of a kind or format from a
 /// newer version, or dated ahead of this node's clock.
-fn store(shared: &Shared, peer: PeerId, envelopes: Vec<Vec<u8>>) -> Result<(usize, Option<RecordError>), StoreError> {
+fn store(shared: &Shared, peer: PeerId, envelopes: Vec<Vec<u8>>) -> Result<(usize, Option<String>), StoreError> {
     let mut stored = 0;
-    let mut invalid: Option<RecordError> = None;
+    let mut invalid: Option<String> = None;
     let from = peer.to_string();
     let policy = shared.policy();
     let mut pending = Pending::new();
@@ -275,7 +275,14 @@ fn store(shared: &Shared, peer: PeerId, envelopes: Vec<Vec<u8>>) -> Result<(usiz
         }
         Outcome::Invalid(error) => {
             super::validate::rejected(shared, &error, &from);
-            invalid.get_or_insert(error);
+            invalid.get_or_insert(error.to_string());
+        }
+        Outcome::Refused { error, .. } if !error.is_senders_fault() => {
+            tracing::info!(%peer, %error, "ignored a fetched record");
+        }
+        Outcome::Refused { error, .. } => {
+            super::validate::rejected(shared, &error, &from);
+            invalid.get_or_insert(error.to_string());
         }
     })?;
     Ok((stored, invalid))

@@ -89,13 +89,38 @@ fn judge(shared: &Shared, verifier: &mut Verifier, batch: &[Inbound]) -> Vec<Ver
                 tracing::debug!(id = %record.id(), "stored an older revision; not forwarding it");
             }
             Inserted::AlreadyHeld => {}
+            // Not the sender's fault: this node lacks revisions, or the identity is forked.
+            Inserted::Refused(error) if !error.is_senders_fault() => {
+                tracing::info!(peer = %source, %error, "ignored a record");
+            }
+            Inserted::Refused(error) => {
+                verdicts[index] = Verdict::Reject;
+                rejected(shared, &error, &source.to_string());
+            }
         }
     }
     verdicts
 }
 
+/// What a record was refused for: a record rule or an identity rule.
+pub(super) trait Refusal: std::fmt::Display {
+    fn rule(&self) -> &'static str;
+}
+
+impl Refusal for RecordError {
+    fn rule(&self) -> &'static str {
+        RecordError::rule(self)
+    }
+}
+
+impl Refusal for crate::identity::IdentityError {
+    fn rule(&self) -> &'static str {
+        crate::identity::IdentityError::rule(self)
+    }
+}
+
 /// Logs and remembers a record refused from a peer.
-pub(super) fn rejected(shared: &Shared, error: &RecordError, from: &str) {
+pub(super) fn rejected(shared: &Shared, error: &impl Refusal, from: &str) {
     tracing::warn!(peer = from, rule = error.rule(), %error, "rejected a record");
     shared.metrics.rejected(error.rule());
     shared.state.rejected(Rejection {

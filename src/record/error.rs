@@ -15,7 +15,7 @@ pub enum RecordError {
     HeaderSize(usize),
     #[error("rule header-decode: the header is not a valid Header message ({0})")]
     HeaderDecode(DecodeError),
-    #[error("rule format: format {0} is not supported here; this node reads formats 1 to 3")]
+    #[error("rule format: format {0} is not supported here; this node reads formats 1 to 4")]
     Format(u32),
     #[error("rule publisher-length: the publisher key is {0} bytes; it must be 32")]
     PublisherLength(usize),
@@ -24,7 +24,7 @@ pub enum RecordError {
     #[error("rule weak-key: the publisher key is a weak (small-order) Ed25519 key")]
     WeakKey,
     #[error(
-        "rule kind: unknown kind {0:?}; format 1 knows profile and practice, format 2 partnership, format 3 request, offer, event, engagement, outcome and endorsement"
+        "rule kind: unknown kind {0:?}; format 1 knows profile and practice, format 2 partnership, format 3 request, offer, event, engagement, outcome and endorsement, format 4 identity"
     )]
     Kind(String),
     #[error("rule kind: a {0} cannot be withdrawn, only replaced by a new revision")]
@@ -49,8 +49,12 @@ pub enum RecordError {
     BodyHash,
     #[error("rule signature-length: the signature is {0} bytes; it must be 64")]
     SignatureLength(usize),
-    #[error("rule signature: the signature does not verify for this header and publisher")]
+    #[error("rule signature: the signature does not verify for this header and the key that signed it")]
     Signature,
+    #[error("rule signer: Header.signer {0}")]
+    Signer(&'static str),
+    #[error("rule signatures: {0}")]
+    Signatures(String),
     #[error("rule body-decode: the body is not a valid {message} message ({error})")]
     BodyDecode { message: &'static str, error: DecodeError },
     #[error("rule body-field: {field}: {problem}")]
@@ -87,6 +91,8 @@ impl RecordError {
             BodyHash => "body-hash",
             SignatureLength(_) => "signature-length",
             Signature => "signature",
+            Signer(_) => "signer",
+            Signatures(_) => "signatures",
             BodyDecode { .. } => "body-decode",
             BodyField { .. } => "body-field",
         }

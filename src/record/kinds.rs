@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{PublisherId, RecordError};
 use crate::wire::{
-    self, Endorsement, Engagement, Event, Offer, Outcome, Partnership, Practice, Profile, Request, Tombstone,
+    self, Endorsement, Engagement, Event, Identity, Offer, Outcome, Partnership, Practice, Profile, Request, Tombstone,
 };
 
 /// What a record's rules may look at beyond its body.
@@ -198,6 +198,9 @@ kinds! {
     Outcome(Outcome) = "outcome", format 3;
     /// A third party vouching for a practice or an outcome (format 3).
     Endorsement(Endorsement) = "endorsement", format 3;
+    /// One revision of an organisation's identity log: which keys sign for it (format 4; slug
+    /// `identity`).
+    Identity(Identity) = "identity", format 4;
 }
 
 impl Kind {

@@ -186,7 +186,12 @@ fn a_record_whose_bytes_were_damaged_is_dropped_on_repair() {
     // A flipped bit in the stored header: the bytes no longer hash to the key they are under.
     let mut header = bad.header_bytes().to_vec();
     header[5] ^= 1;
-    let envelope = crate::wire::Envelope { header, signature: vec![0; 64], body: bad.body_bytes().to_vec() };
+    let envelope = crate::wire::Envelope {
+        header,
+        signature: vec![0; 64],
+        body: bad.body_bytes().to_vec(),
+        signatures: Vec::new(),
+    };
     let sequence = store.ids.get(bad.id().0).unwrap().unwrap();
     let stored = [&bad.id().0[..], &crate::wire::encode(&envelope)].concat();
     store.records.insert(sequence, stored).unwrap();

@@ -188,7 +188,7 @@ fn an_answer_that_breaks_the_protocol_is_the_peers_fault() {
 #[test]
 fn an_invalid_record_ends_the_session_as_the_peers_fault_and_keeps_the_count() {
     let mut session = Session::new("peer".to_owned(), 0, Arc::new(ItemSet::default()), Scope::All).unwrap();
-    let error = session.on_stored(3, Some(RecordError::Signature)).unwrap_err();
+    let error = session.on_stored(3, Some(crate::record::RecordError::Signature.to_string())).unwrap_err();
     assert!(error.is_peer_fault() && error.to_string().contains("rule signature"), "{error}");
     let report = session.finish(Err(error), Duration::from_millis(5));
     assert_eq!((report.fetched, report.peer_fault, report.duration_ms), (3, true, 5));

@@ -91,7 +91,12 @@ fn weak_key() -> Vec<u8> {
     let mut identity = vec![0u8; 32];
     identity[0] = 1;
     header.publisher = identity;
-    wire::encode(&Envelope { header: wire::encode(&header), signature: vec![0; 64], body: valid.body })
+    wire::encode(&Envelope {
+        header: wire::encode(&header),
+        signature: vec![0; 64],
+        body: valid.body,
+        signatures: Vec::new(),
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod fuzz;
 mod hostile;
+mod identities;
 mod hostile_bounds;
 mod hostile_sync;
 mod learning;

@@ -131,3 +131,34 @@ fn each_head_case_gives_its_head_in_the_order_listed() {
         assert_eq!(head.id().to_string(), case["head"].as_str().unwrap(), "{case}");
     }
 }
+
+#[test]
+fn every_identity_case_gets_the_verdicts_the_spec_gives() {
+    use citymesh::identity::{Book, Revision};
+    let file = vectors();
+    let records = valid_records(&file);
+    for vector in file["vectors"].as_array().unwrap().iter().filter(|vector| vector["signers"].is_array()) {
+        let signers: Vec<String> =
+            records[vector["name"].as_str().unwrap()].signers().iter().map(ToString::to_string).collect();
+        let expected: Vec<String> =
+            vector["signers"].as_array().unwrap().iter().map(|key| key.as_str().unwrap().to_owned()).collect();
+        assert_eq!(signers, expected, "{}", vector["name"]);
+    }
+    let cases = file["identity_cases"].as_array().expect("identity_cases");
+    assert!(cases.len() >= 3, "the identity cases look truncated");
+    for case in cases {
+        let mut book = Book::default();
+        for step in case["steps"].as_array().unwrap() {
+            let name = step["record"].as_str().unwrap();
+            let record = &records[name];
+            let verdict = match Revision::of(record) {
+                Some(revision) => book.apply(revision).map(|applied| applied.as_str()),
+                None => book
+                    .authorise(&record.publisher(), &record.signer(), record.kind(), record.timestamp_ms())
+                    .map(|()| "ok"),
+            };
+            let verdict = verdict.unwrap_or_else(|error| error.rule());
+            assert_eq!(verdict, step["verdict"].as_str().unwrap(), "case {}: {name}", case["name"]);
+        }
+    }
+}
