@@ -33,7 +33,7 @@ use crate::view::FindError;
 pub use params::SearchParams;
 pub use records::{Imported, Synced, Withdrawal};
 pub use setup::first_run;
-pub use trust::{Blocked, Blocks, PartnerRemoved, Peers, PolicySet, Unblocked};
+pub use trust::{Blocked, Blocks, IdentityChanged, PartnerRemoved, Peers, PolicySet, Unblocked};
 
 /// Largest import request body.
 const MAX_IMPORT_BODY: usize = 64 * 1024 * 1024;
@@ -79,6 +79,13 @@ impl From<NodeError> for ApiError {
         match error {
             NodeError::Author(error) => error.into(),
             NodeError::Partner(error) => error.into(),
+            NodeError::Identity(error) if error.is_internal() => Self::internal(error),
+            NodeError::Identity(crate::organisation::OrganisationError::Author(error)) => error.into(),
+            NodeError::Identity(
+                error @ (crate::organisation::OrganisationError::NoOperator(_)
+                | crate::organisation::OrganisationError::Forked(_)),
+            ) => Self::new(StatusCode::CONFLICT, "conflict", error),
+            NodeError::Identity(error) => Self::invalid(error),
             NodeError::Find(error) => error.into(),
             NodeError::Match(crate::archive::MatchError::Find(error)) => error.into(),
             NodeError::Match(crate::archive::MatchError::NotMatched(..)) => Self::invalid(error),
@@ -99,7 +106,7 @@ impl From<AuthorError> for ApiError {
             | AuthorError::NoEngagement(_)
             | AuthorError::NoStatus(_) => Self::invalid(error),
             AuthorError::NoSuch { .. } => Self::new(StatusCode::NOT_FOUND, "not-found", error),
-            AuthorError::AlreadyWithdrawn { .. } | AuthorError::Stale { .. } => {
+            AuthorError::AlreadyWithdrawn { .. } | AuthorError::Stale { .. } | AuthorError::Identity(_) => {
                 Self::new(StatusCode::CONFLICT, "conflict", error)
             }
             AuthorError::Store(_) | AuthorError::NotInitialised(_) => Self::internal(error),
@@ -128,6 +135,7 @@ impl From<PartnerError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "conflict", error)
             }
             PartnerError::Store(_) | PartnerError::Files(_) => Self::internal(error),
+            PartnerError::Signed(error) => error.into(),
             _ => Self::invalid(error),
         }
     }
@@ -177,6 +185,7 @@ pub fn app(node: NodeHandle) -> Router {
         .route("/api/v1/blocks", get(trust::blocks).post(trust::block))
         .route("/api/v1/blocks/remove", post(trust::unblock))
         .route("/api/v1/profile", post(trust::set_profile))
+        .route("/api/v1/identity", get(trust::identity).post(trust::change_identity))
         .route("/api/v1/policy", post(trust::set_policy))
         .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/metrics", get(metrics))

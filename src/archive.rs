@@ -21,6 +21,7 @@ use crate::datadir::DataDir;
 use crate::ingest::{self, Outcome};
 use crate::invite::InviteCode;
 use crate::markdown::Note;
+use crate::organisation::OrganisationError;
 use crate::partners::{self, Added, PartnerError, PartnerView};
 use crate::record::{Kind, PublisherId, PublisherKey, Record};
 use crate::search::{Search, SearchError, SearchQuery};
@@ -269,6 +270,26 @@ impl Archive {
     /// What is hidden from the pages.
     pub fn hidden(&self) -> Result<Vec<crate::trust::HiddenEntry>> {
         Ok(self.data.trust_file()?.hidden)
+    }
+
+    /// This node's organisation identity in words.
+    pub fn identity(&self) -> Result<crate::organisation::IdentityView, NotInitialised> {
+        Ok(crate::organisation::view(&self.store, self.key()?.publisher()))
+    }
+
+    /// Signs and stores the identity's next revision with `change` made.
+    pub fn change_identity(
+        &self,
+        change: crate::organisation::Change,
+    ) -> Result<crate::organisation::Changed, OrganisationError> {
+        let key = self.key().map_err(crate::author::AuthorError::from)?;
+        crate::organisation::change(&self.store, key, change, crate::author::now_ms())
+    }
+
+    /// Renews this node's own key in its identity log when it is due.
+    pub fn renew_identity_if_due(&self) -> Result<Option<crate::organisation::Changed>, OrganisationError> {
+        let Some(key) = self.key.as_ref() else { return Ok(None) };
+        crate::organisation::renew_if_due(&self.store, key, crate::author::now_ms())
     }
 
     pub fn block(&self, publisher: &str) -> Result<String, PartnerError> {

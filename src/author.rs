@@ -4,9 +4,10 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
+use crate::identity::IdentityError;
 use crate::markdown::{self, MarkdownError, Written};
 use crate::record::{self, Body, Draft, Key, Kind, KindBody, PublisherKey, Record, RecordError};
-use crate::store::{Store, StoreError};
+use crate::store::{Inserted, Store, StoreError};
 use crate::wire::Tombstone;
 
 /// Milliseconds since the Unix epoch by this machine's clock.
@@ -40,6 +41,19 @@ pub enum AuthorError {
     Field { field: String, problem: String },
     #[error(transparent)]
     NotInitialised(#[from] NotInitialised),
+    /// The organisation's identity log refuses what this node's key signed (an expired or
+    /// revoked key, a kind outside its scopes, a revision the log does not take).
+    #[error("{0}; `citymesh identity show` shows the keys that sign for this organisation")]
+    Identity(#[from] IdentityError),
+}
+
+/// Stores a record this node signed, durably; refused when its organisation's identity log
+/// does not let the key sign it.
+pub fn store_signed(store: &Store, record: &Record) -> Result<(), AuthorError> {
+    match store.insert_durable(record)? {
+        Inserted::Refused(error) => Err(AuthorError::Identity(error)),
+        Inserted::New { .. } | Inserted::AlreadyHeld => Ok(()),
+    }
 }
 
 /// What messages call a kind's records.
@@ -209,7 +223,7 @@ pub fn publish_written(
         body,
     };
     let record = record::sign(key, draft)?;
-    store.insert_durable(&record)?;
+    store_signed(store, &record)?;
     Ok(Published { record, previous })
 }
 
@@ -241,7 +255,7 @@ pub fn withdraw_kind(
         body: Body::Tombstone(Tombstone { reason: reason.trim().to_owned() }),
     };
     let record = record::sign(key, draft)?;
-    store.insert_durable(&record)?;
+    store_signed(store, &record)?;
     Ok(record)
 }
 
@@ -376,6 +390,6 @@ pub fn set_profile(store: &Store, key: &PublisherKey, changes: ProfileChanges) -
         body: Body::Profile(profile),
     };
     let record = record::sign(key, draft)?;
-    store.insert_durable(&record)?;
+    store_signed(store, &record)?;
     Ok(Published { record, previous: if head.is_some() { Previous::Older } else { Previous::None } })
 }

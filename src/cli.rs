@@ -22,6 +22,7 @@ macro_rules! out_part {
 
 mod backend;
 mod demo;
+mod identity;
 mod learning;
 mod publish;
 mod read;
@@ -190,6 +191,17 @@ pub enum Command {
     Policy {
         /// The new policy; shows the current one when left out.
         policy: Option<String>,
+    },
+    /// Show or change who signs for your organisation: its governance keys, the operator keys
+    /// of staff and machines (each with the kinds it may sign and an expiry), and revoked keys.
+    ///
+    /// A data directory from before identities has none: its one key signs for it. The first
+    /// change starts the identity with that key as its governance key and an operator. Partners'
+    /// nodes refuse records signed by a key the identity does not list, or lists for other kinds,
+    /// or that expired or was revoked.
+    Identity {
+        #[command(subcommand)]
+        command: identity::IdentityCommand,
     },
     /// Change this node's public profile (name, type, place, website, languages, contact).
     Profile {
@@ -417,6 +429,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Policy { policy } => trust::policy(&data()?, policy.as_deref()),
         Command::Unblock { publisher } => trust::block(&data()?, &publisher, true),
         Command::Profile { command: ProfileCommand::Set(changes) } => trust::set_profile(&data()?, *changes),
+        Command::Identity { command } => identity::run(&data()?, command),
         Command::Request { command } => learning::run(&data()?, Kind::Request, command),
         Command::Offer { command } => learning::run(&data()?, Kind::Offer, command),
         Command::Event { command } => learning::run(&data()?, Kind::Event, command),

@@ -249,6 +249,16 @@ impl DataDir {
     }
 }
 
+/// Writes a new key file (one line of hex, readable by its owner only); never overwrites one.
+pub fn write_key_file(path: &Path, key: &PublisherKey) -> Result<()> {
+    write_secret(path, &key.seed())
+}
+
+/// Reads a key file that `write_key_file` (or `citymesh init`, as `publisher.key`) wrote.
+pub fn read_key_file(path: &Path) -> Result<PublisherKey> {
+    read_secret(path).map(PublisherKey::from_seed)
+}
+
 fn write_secret(path: &Path, seed: &[u8; 32]) -> Result<()> {
     let mut file = OpenOptions::new()
         .write(true)
@@ -262,7 +272,8 @@ fn write_secret(path: &Path, seed: &[u8; 32]) -> Result<()> {
 }
 
 fn read_secret(path: &Path) -> Result<[u8; 32]> {
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
     let seed = record::parse_hex32(text.trim()).map_err(|_| {
         anyhow::anyhow!("{} is not a citymesh key file: expected one line of 64 hex characters", path.display())
     })?;

@@ -134,6 +134,11 @@ impl IdentityError {
         }
     }
 
+    /// Whether the node may take the record once it holds more of the identity's revisions.
+    pub fn awaits_revisions(&self) -> bool {
+        matches!(self, IdentityError::Unknown { .. } | IdentityError::NoIdentity { .. })
+    }
+
     /// Whether whoever sent the revision or record is to blame. Not when this node is missing
     /// something (revisions it has not received yet) or the organisation forked itself.
     pub fn is_senders_fault(&self) -> bool {

@@ -94,7 +94,9 @@ fn next<M>(queue: &Mutex<Receiver<M>>) -> Option<M> {
 }
 
 /// The storing stage: batches what the workers accepted, as large as is waiting (up to
-/// [`BATCH`]), and flushes every [`FLUSH_EVERY`] records and at the end.
+/// [`BATCH`]), and flushes every [`FLUSH_EVERY`] records and at the end. Records whose
+/// organisation's identity revisions came later in the stream (verification on several
+/// threads reorders it) are set aside and stored again at the end, until nothing more goes in.
 fn store_all<T>(
     store: &Store,
     done: Receiver<(T, Result<Record, Outcome>)>,
@@ -102,6 +104,7 @@ fn store_all<T>(
 ) -> Result<(), StoreError> {
     let (mut tags, mut batch): (Vec<T>, Vec<Record>) = (Vec::new(), Vec::with_capacity(BATCH));
     let mut unflushed: Vec<(T, Outcome)> = Vec::new();
+    let mut waiting_for_identity: Vec<(T, Record, IdentityError)> = Vec::new();
     loop {
         let (finished, waiting) = match done.try_recv() {
             Ok(item) => (false, Some(item)),
@@ -122,15 +125,28 @@ fn store_all<T>(
             None => {}
         }
         if batch.len() >= BATCH || (idle && !batch.is_empty()) {
-            let inserted = store.insert_batch(&batch)?;
-            for ((tag, inserted), record) in tags.drain(..).zip(inserted).zip(batch.drain(..)) {
-                let id = record.id();
-                let outcome = match inserted {
-                    Inserted::New { head } => Outcome::Stored { id, head, record: Box::new(record) },
-                    Inserted::AlreadyHeld => Outcome::AlreadyHeld { id },
-                    Inserted::Refused(error) => Outcome::Refused { id, error },
-                };
-                unflushed.push((tag, outcome));
+            let stored = store_batch(store, tags.drain(..).zip(batch.drain(..)).collect(), &mut unflushed)?;
+            waiting_for_identity.extend(stored);
+        }
+        if finished && !waiting_for_identity.is_empty() {
+            // Once more, in batches, while that stores anything.
+            loop {
+                let before = waiting_for_identity.len();
+                let mut still = Vec::new();
+                let mut items = std::mem::take(&mut waiting_for_identity).into_iter().peekable();
+                while items.peek().is_some() {
+                    let chunk: Vec<(T, Record)> =
+                        items.by_ref().take(BATCH).map(|(tag, record, _)| (tag, record)).collect();
+                    still.extend(store_batch(store, chunk, &mut unflushed)?);
+                }
+                let stuck = still.len() == before;
+                waiting_for_identity = still;
+                if stuck || waiting_for_identity.is_empty() {
+                    break;
+                }
+            }
+            for (tag, record, error) in waiting_for_identity.drain(..) {
+                unflushed.push((tag, Outcome::Refused { id: record.id(), error }));
             }
         }
         if unflushed.len() >= FLUSH_EVERY || (finished && !unflushed.is_empty()) {
@@ -143,6 +159,32 @@ fn store_all<T>(
             return Ok(());
         }
     }
+}
+
+/// Stores one batch, adding what became of each record to `unflushed`; answers the records
+/// refused only because their organisation's identity is not held yet (or not far enough).
+fn store_batch<T>(
+    store: &Store,
+    items: Vec<(T, Record)>,
+    unflushed: &mut Vec<(T, Outcome)>,
+) -> Result<Vec<(T, Record, IdentityError)>, StoreError> {
+    let records: Vec<Record> = items.iter().map(|(_, record)| record.clone()).collect();
+    let inserted = store.insert_batch(&records)?;
+    let mut waiting = Vec::new();
+    for ((tag, record), inserted) in items.into_iter().zip(inserted) {
+        let id = record.id();
+        let outcome = match inserted {
+            Inserted::New { head } => Outcome::Stored { id, head, record: Box::new(record) },
+            Inserted::AlreadyHeld => Outcome::AlreadyHeld { id },
+            Inserted::Refused(error) if error.awaits_revisions() => {
+                waiting.push((tag, record, error));
+                continue;
+            }
+            Inserted::Refused(error) => Outcome::Refused { id, error },
+        };
+        unflushed.push((tag, outcome));
+    }
+    Ok(waiting)
 }
 
 #[cfg(test)]

@@ -73,6 +73,7 @@ pub mod ics;
 pub mod trust;
 pub mod config;
 pub mod author;
+pub mod organisation;
 pub mod invite;
 pub mod datadir;
 pub mod partners;

@@ -51,6 +51,8 @@ pub enum PartnerError {
     Store(#[from] StoreError),
     #[error("{0:#}")]
     Files(#[from] anyhow::Error),
+    #[error(transparent)]
+    Signed(#[from] crate::author::AuthorError),
 }
 
 impl From<crate::author::NotInitialised> for PartnerError {
@@ -125,7 +127,7 @@ fn sign_partnership(
     let revision = head.map_or(1, |head| head.revision() + 1);
     let draft = Draft { kind: Kind::Partnership, slug, revision, timestamp_ms: now_ms(), body };
     let record = record::sign(key, draft)?;
-    store.insert_durable(&record)?;
+    crate::author::store_signed(store, &record)?;
     Ok(Some(record))
 }
 

@@ -113,6 +113,15 @@ const ROUTES: &[Route] = &[
     write("/api/v1/blocks/remove", "Unblock a publisher"),
     write("/api/v1/policy", "Change the trust policy"),
     write("/api/v1/profile", "Sign the next revision of this node's profile with the fields given"),
+    route(
+        "get",
+        "/api/v1/identity",
+        "This organisation's identity: governance keys, operators, revocations, history, fork",
+    ),
+    write(
+        "/api/v1/identity",
+        "Sign the identity's next revision: {change: add-operator|renew|remove-operator, key, label, scopes, days, reason, since_ms}",
+    ),
     route("get", "/api/v1/openapi.json", "This document"),
     route("get", "/metrics", "Prometheus metrics (text format)"),
 ];

@@ -132,3 +132,48 @@ pub(super) async fn set_profile(State(node): State<NodeHandle>, headers: HeaderM
         write_request(&node, &headers, &body, "{\"name\": \"...\", \"website\": \"...\", ...}")?;
     published(&node.set_profile(changes).await?)
 }
+
+/// This organisation's identity in words.
+pub(super) async fn identity(State(node): State<NodeHandle>) -> Answer {
+    ok(&node.identity().await?)
+}
+
+/// What `POST /api/v1/identity` answers: the revision signed, and, when it still needs other
+/// officials' signatures, its envelope in hex with how many have signed and how many must.
+#[derive(Serialize, Deserialize)]
+pub struct IdentityChanged {
+    pub id: String,
+    pub revision: u64,
+    pub stored: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsigned: Option<Unsigned>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct Unsigned {
+    pub envelope_hex: String,
+    pub signed: usize,
+    pub needed: u32,
+}
+
+/// Signs the identity's next revision with the change asked for.
+pub(super) async fn change_identity(State(node): State<NodeHandle>, headers: HeaderMap, body: Bytes) -> Answer {
+    let shape = "{\"change\": \"add-operator\", \"key\": \"...\", \"label\": \"...\"}";
+    let change: crate::organisation::Change = write_request(&node, &headers, &body, shape)?;
+    let changed = node.change_identity(change).await?;
+    let record = changed.record();
+    let (status, unsigned) = match &changed {
+        crate::organisation::Changed::Stored(_) => (StatusCode::CREATED, None),
+        crate::organisation::Changed::Unsigned { record, signed, needed } => {
+            let envelope_hex = crate::hex::to_hex(&record.envelope_bytes());
+            (StatusCode::ACCEPTED, Some(Unsigned { envelope_hex, signed: *signed, needed: *needed }))
+        }
+    };
+    let changed = IdentityChanged {
+        id: record.id().to_string(),
+        revision: record.revision(),
+        stored: unsigned.is_none(),
+        unsigned,
+    };
+    answer(status, &changed)
+}

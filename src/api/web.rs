@@ -12,6 +12,7 @@ mod browse;
 mod compose;
 mod events;
 mod hiding;
+mod identity;
 mod learning;
 mod map;
 mod network;
@@ -48,6 +49,7 @@ pub(super) fn routes() -> Router<NodeHandle> {
         .route("/block", post(hiding::block))
         .route("/unblock", post(hiding::unblock))
         .route("/network", get(network::network))
+        .route("/identity", get(identity::identity))
         .route("/map", get(map::map))
         .route("/board", get(board::board))
         .route("/events", get(events::events))

@@ -38,6 +38,14 @@ pub(super) struct Envelopes {
     pub next: Option<u64>,
 }
 
+/// An identity revision signed: stored, or (`unsigned`: envelope, signed, needed) waiting for
+/// other officials' signatures.
+pub(super) struct IdentityChange {
+    pub id: String,
+    pub revision: u64,
+    pub unsigned: Option<(Vec<u8>, usize, u32)>,
+}
+
 /// A node's state, running or not.
 pub(super) enum NodeStatus {
     Running(Box<Status>),
@@ -355,6 +363,44 @@ impl Backend {
         match self {
             Backend::Node(remote) => remote.post("/api/v1/profile", changes),
             Backend::Local(local) => Ok(local.archive()?.set_profile(changes.clone())?.answer()),
+        }
+    }
+
+    /// This organisation's identity in words.
+    pub(super) fn identity(&self) -> Result<crate::organisation::IdentityView> {
+        match self {
+            Backend::Node(remote) => remote.get("/api/v1/identity", &[]),
+            Backend::Local(local) => Ok(local.archive()?.identity()?),
+        }
+    }
+
+    /// Signs the identity's next revision with `change` made; answers its id and number, and
+    /// when other officials must sign it too, its envelope with how many signed and must.
+    pub(super) fn change_identity(&self, change: crate::organisation::Change) -> Result<IdentityChange> {
+        match self {
+            Backend::Node(remote) => {
+                let changed: crate::api::IdentityChanged = remote.post("/api/v1/identity", &change)?;
+                let unsigned = match changed.unsigned {
+                    Some(unsigned) => Some((
+                        crate::hex::parse_hex(&unsigned.envelope_hex).map_err(anyhow::Error::msg)?,
+                        unsigned.signed,
+                        unsigned.needed,
+                    )),
+                    None => None,
+                };
+                Ok(IdentityChange { id: changed.id, revision: changed.revision, unsigned })
+            }
+            Backend::Local(local) => {
+                let changed = local.archive()?.change_identity(change)?;
+                let record = changed.record();
+                let unsigned = match &changed {
+                    crate::organisation::Changed::Stored(_) => None,
+                    crate::organisation::Changed::Unsigned { record, signed, needed } => {
+                        Some((record.envelope_bytes(), *signed, *needed))
+                    }
+                };
+                Ok(IdentityChange { id: record.id().to_string(), revision: record.revision(), unsigned })
+            }
         }
     }
 

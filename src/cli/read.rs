@@ -185,15 +185,35 @@ pub(super) fn status(data: &DataDir, as_json: bool) -> Result<()> {
     match (&status, as_json) {
         (NodeStatus::Running(status), true) => print_json(status),
         (NodeStatus::Stopped(stopped), true) => print_json(stopped),
-        (NodeStatus::Running(status), false) => print_running(status),
+        (NodeStatus::Running(status), false) => print_running(status).and_then(|()| print_identity(data)),
         (NodeStatus::Stopped(stopped), false) => {
             out!("node:        not running (start it with `citymesh run`)")?;
             out!("publisher:   {}", stopped.publisher.as_deref().unwrap_or_default())?;
             out!("networks:    {}", stopped.networks.join(", "))?;
             out!("records:     {}", stopped.records)?;
-            Ok(())
+            print_identity(data)
         }
     }
+}
+
+/// The identity in a line, and whatever in it needs attention.
+fn print_identity(data: &DataDir) -> Result<()> {
+    let Some(publisher) = data.publisher()? else { return Ok(()) };
+    let view = Backend::open(data)?.identity()?;
+    match view.state.as_str() {
+        "none" => out!("identity:    none yet: this node's key alone signs for the organisation")?,
+        _ => out!(
+            "identity:    revision {}; {} of {} governance keys sign changes; {} operator keys",
+            view.revision,
+            view.threshold,
+            view.governance.len(),
+            view.operators.len()
+        )?,
+    }
+    for warning in crate::organisation::warnings(&view, &publisher, crate::author::now_ms()) {
+        out!("WARNING:     {warning}")?;
+    }
+    Ok(())
 }
 
 fn print_running(status: &crate::node::Status) -> Result<()> {

@@ -45,6 +45,34 @@ pub(super) async fn keep_search_index(shared: Arc<Shared>, shutdown: Cancellatio
     }
 }
 
+/// Renews this node's own key in its organisation's identity when it expires within a month
+/// (a record signed by an expired key is refused everywhere), and gossips the revision.
+fn renew_identity(shared: &Arc<Shared>) {
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        let renewing = Arc::clone(&shared);
+        let renewed = shared.blocking.spawn_blocking(move || renewing.archive.renew_identity_if_due()).await;
+        match renewed {
+            Ok(Ok(Some(crate::organisation::Changed::Unsigned { needed, .. }))) => tracing::warn!(
+                needed,
+                "this node's key expires within a month and renewing it needs the officials' signatures: `citymesh identity renew`"
+            ),
+            Ok(Ok(Some(crate::organisation::Changed::Stored(record)))) => {
+                tracing::info!(revision = record.revision(), "renewed this node's key in the organisation's identity");
+                if let Err(error) = shared.net.publish(record.envelope_bytes()).await {
+                    tracing::warn!(%error, "cannot gossip the identity's new revision; partners fetch it by sync");
+                }
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(error)) => tracing::warn!(
+                %error,
+                "cannot renew this node's key in the organisation's identity; renew it with `citymesh identity renew`"
+            ),
+            Err(error) => tracing::warn!(%error, "the identity renewal stopped"),
+        }
+    });
+}
+
 /// Routes network events: gossip to the validator, requests to be answered, new peers to a
 /// sync and the peers file; and runs the syncs asked for and the periodic one.
 pub(super) async fn on_events(
@@ -59,11 +87,13 @@ pub(super) async fn on_events(
     let interval = Duration::from_secs(shared.archive.config().node.sync_interval_secs);
     let mut periodic = tokio::time::interval(interval);
     periodic.tick().await;
+    renew_identity(&shared);
     loop {
         while work.try_join_next().is_some() {}
         let event = tokio::select! {
             event = events.recv() => event,
             _ = periodic.tick() => {
+                renew_identity(&shared);
                 if let Some(peer) = random_peer(&shared).await {
                     spawn_sync(&mut work, &shared, peer);
                 }

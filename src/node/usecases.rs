@@ -35,6 +35,8 @@ pub enum NodeError {
     #[error(transparent)]
     Partner(#[from] PartnerError),
     #[error(transparent)]
+    Identity(#[from] crate::organisation::OrganisationError),
+    #[error(transparent)]
     Find(#[from] FindError),
     /// Matching could not answer (not a request or offer, or none held).
     #[error(transparent)]
@@ -284,6 +286,24 @@ impl NodeHandle {
             self.gossip(record).await;
         }
         Ok(withdrawal)
+    }
+
+    /// This node's organisation identity in words.
+    pub async fn identity(&self) -> Result<crate::organisation::IdentityView, NodeError> {
+        self.blocking(|shared| shared.archive.identity().map_err(|error| NodeError::Author(error.into()))).await
+    }
+
+    /// Signs the identity's next revision with `change` made; stores and gossips it when this
+    /// node's key meets the threshold.
+    pub async fn change_identity(
+        &self,
+        change: crate::organisation::Change,
+    ) -> Result<crate::organisation::Changed, NodeError> {
+        let changed = self.blocking(move |shared| shared.archive.change_identity(change)).await?;
+        if let crate::organisation::Changed::Stored(record) = &changed {
+            self.gossip(record).await;
+        }
+        Ok(changed)
     }
 
     /// Refuses a publisher's records from now on, whatever the policy; returns its key.

@@ -326,6 +326,7 @@ async fn a_knowledge_officer_publishes_finds_and_reads_a_note_in_a_real_browser(
             ("publish", "/publish"),
             ("partners", "/partners"),
             ("network", "/network"),
+            ("identity", "/identity"),
             ("map", "/map"),
             ("hidden", "/hidden"),
             ("not-found", "/no-such-page"),

@@ -72,3 +72,206 @@ fn import_follows_the_identity_log_and_a_compromise_purges_what_the_key_signed_a
     check_mentions(&city.fails(&["import", path_str(&records)]), &["rule operator-revoked"]);
     assert!(!held(&city, "identity-request-after-compromise"));
 }
+
+fn publisher_of(data: &DataDir) -> String {
+    let status: serde_json::Value = serde_json::from_str(&data.ok(&["status", "--json"])).unwrap();
+    status["publisher"].as_str().expect("an initialised directory has a publisher").to_owned()
+}
+
+fn identity(data: &DataDir) -> serde_json::Value {
+    serde_json::from_str(&data.ok(&["identity", "show", "--json"])).unwrap()
+}
+
+#[test]
+fn an_officer_adds_renews_and_removes_an_operator_and_bad_requests_are_named() {
+    let city = DataDir::initialised("City of Surabaya");
+    let own = publisher_of(&city);
+    check_mentions(&city.ok(&["identity", "show"]), &["No identity log yet", &own]);
+    assert_eq!(identity(&city)["state"], "none");
+    let laptop = publisher_of(&DataDir::initialised("Dewi's laptop"));
+
+    let add = ["identity", "add-operator", &laptop, "--label", "Dewi's laptop", "--scopes", "practice,request"];
+    city.ok(&[&add[..], &["--days", "30"]].concat());
+    let shown = identity(&city);
+    assert_eq!((shown["state"].as_str(), shown["revision"].as_u64()), (Some("active"), Some(1)));
+    assert_eq!(shown["governance"], serde_json::json!([own]));
+    let operators = shown["operators"].as_array().unwrap();
+    assert_eq!(operators.len(), 2, "{shown}");
+    assert_eq!(operators[1]["key"], laptop.as_str());
+    assert_eq!(operators[1]["scopes"], serde_json::json!(["practice", "request"]));
+    // The city's own key still signs everything, so publishing goes on as before.
+    city.publish(EXAMPLE);
+
+    // Each bad request is named, and nothing is signed.
+    let stranger = "11".repeat(32);
+    for (args, expected) in [
+        (vec!["add-operator", "not-a-key", "--label", "x"], "is not a key"),
+        (vec!["add-operator", &laptop, "--label", "again"], "is already an operator"),
+        (vec!["add-operator", &own[..63], "--label", "short"], "is not a key"),
+        (vec!["renew", &stranger, "--days", "30"], "is not an operator"),
+        (vec!["add-operator", &stranger, "--label", "x", "--scopes", "identity"], "is not a kind an operator signs"),
+        (vec!["add-operator", &stranger, "--label", " "], "a label says who or what holds the key"),
+        (vec!["renew", &laptop, "--days", "500"], "500 days is not allowed"),
+        (vec!["remove-operator", &laptop, "--reason", "lost"], "is not a reason"),
+        (vec!["remove-operator", &own, "--reason", "retired"], "cannot remove itself"),
+    ] {
+        check_mentions(&city.fails(&[&["identity"][..], &args].concat()), &[expected]);
+    }
+    assert_eq!(identity(&city)["revision"], 1);
+
+    city.ok(&["identity", "renew", &laptop, "--days", "90"]);
+    city.ok(&["identity", "remove-operator", &laptop, "--reason", "compromised"]);
+    let shown = identity(&city);
+    assert_eq!(shown["revision"], 3);
+    assert_eq!(shown["operators"].as_array().unwrap().len(), 1);
+    assert_eq!(shown["revoked"][0]["key"], laptop.as_str());
+    assert_eq!(shown["revoked"][0]["reason"], "compromised");
+    assert_eq!(shown["history"].as_array().unwrap().len(), 3);
+    check_mentions(&city.ok(&["identity", "show"]), &["Revision 3", "compromised from", "Dewi's laptop"]);
+
+    // A partner's node that imports everything gets the same identity.
+    let export = city.scratch("export");
+    city.ok(&["export", path_str(&export)]);
+    let partner = DataDir::empty();
+    partner.ok(&["import", path_str(&export)]);
+    let head = identity(&city)["history"][2]["id"].as_str().unwrap().to_owned();
+    assert!(partner.run(&["show", &head, "--json"]).status.success());
+}
+
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+fn draft(slug: &str) -> citymesh::record::Draft {
+    citymesh::record::Draft {
+        kind: citymesh::record::Kind::Practice,
+        slug: slug.to_owned(),
+        revision: 1,
+        timestamp_ms: citymesh::author::now_ms(),
+        body: citymesh::record::Body::Practice(example_practice()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operators_note_crosses_the_network_and_its_compromise_purges_it_everywhere() {
+    use citymesh::archive::ImportResult;
+    use citymesh::organisation::Change;
+    use citymesh::record::{PublisherKey, sign_for, to_hex};
+    let a = Node::start("City A", &["main"], &[]).await;
+    let b = Node::start("City B", &["main"], &[a.address().await]).await;
+    eventually("A and B form their gossip mesh", TIMEOUT, || async {
+        a.mesh_peers().await == 1 && b.mesh_peers().await == 1
+    })
+    .await;
+    // A lets a laptop sign for it; the revision reaches B by gossip.
+    let laptop = PublisherKey::from_seed([42; 32]);
+    let add = Change::AddOperator {
+        key: laptop.publisher().to_string(),
+        label: "Dewi's laptop".to_owned(),
+        scopes: Vec::new(),
+        days: Some(30),
+    };
+    let revision = a.node().change_identity(add).await.unwrap().record().clone();
+    eventually("B holds A's identity", TIMEOUT, || async { b.holds(&revision.id()) }).await;
+
+    // The laptop signs a note for A; handed to A, it is gossiped to B, which accepts it.
+    let note = sign_for(a.publisher(), &laptop, draft("laptop-note")).unwrap();
+    let results = a.node().import(vec![to_hex(&note.envelope_bytes())]).await.unwrap();
+    assert!(matches!(results[0], ImportResult::Stored { .. }), "{results:?}");
+    eventually("B stores the laptop's note", TIMEOUT, || async { b.holds(&note.id()) }).await;
+    // A stranger's key signing for A is refused, and named.
+    let forged = sign_for(a.publisher(), &PublisherKey::from_seed([43; 32]), draft("forged-note")).unwrap();
+    let results = b.node().import(vec![to_hex(&forged.envelope_bytes())]).await.unwrap();
+    assert!(matches!(&results[0], ImportResult::Rejected { rule, .. } if rule == "operator"), "{results:?}");
+    assert!(!b.holds(&forged.id()));
+
+    // The laptop is stolen: compromised from before it signed the note. Both nodes drop it.
+    let since_ms = Some(note.timestamp_ms() - 1000);
+    let remove = Change::RemoveOperator { key: laptop.publisher().to_string(), reason: "compromised".into(), since_ms };
+    let revoked = a.node().change_identity(remove).await.unwrap().record().clone();
+    eventually("A and B drop the stolen laptop's note", TIMEOUT, || async {
+        b.holds(&revoked.id()) && !a.holds(&note.id()) && !b.holds(&note.id())
+    })
+    .await;
+    // Both nodes' identity pages and APIs say what happened.
+    let (status, page) = crate::web::get(&a, "/identity").await;
+    assert_eq!(status, 200);
+    check_mentions(
+        &page,
+        &["Revoked keys", "Dewi&#39;s laptop", "compromised: what it signed from then on was removed"],
+    );
+    let (_, view) = crate::web::get_json(&a, "/api/v1/identity").await;
+    assert_eq!((view["revision"].as_u64(), view["revoked"][0]["reason"].as_str()), (Some(2), Some("compromised")));
+    let (_, page) = crate::web::get(&b, "/identity").await;
+    check_mentions(&page, &["No identity log yet"]);
+    let later = sign_for(a.publisher(), &laptop, draft("after-the-theft")).unwrap();
+    let results = b.node().import(vec![to_hex(&later.envelope_bytes())]).await.unwrap();
+    assert!(matches!(&results[0], ImportResult::Rejected { rule, .. } if rule == "operator-revoked"), "{results:?}");
+    for node in [a, b] {
+        node.stop().await;
+    }
+}
+
+#[test]
+fn three_officials_two_of_whom_sign_govern_the_identity_by_passing_a_file() {
+    let city = DataDir::initialised("City of Surabaya");
+    let own = publisher_of(&city);
+    let key_file = |name: &str| city.scratch(name);
+    let official = |name: &str| city.ok(&["identity", "new-key", path_str(&key_file(name))]).trim().to_owned();
+    let (second, third) = (official("second.key"), official("third.key"));
+    check_mentions(&city.fails(&["identity", "new-key", path_str(&key_file("second.key"))]), &["cannot create"]);
+
+    // The first revision must list the city's key first; then two of three must sign.
+    let governance = format!("{second},{own},{third}");
+    let wrong = ["identity", "rotate", "--governance", &governance, "--threshold", "2"];
+    check_mentions(&city.fails(&wrong), &["lists the organisation's own key first"]);
+    let file = city.scratch("revision-1.cmr");
+    let governance = format!("{own},{second},{third}");
+    let rotate = ["identity", "rotate", "--governance", &governance, "--threshold", "2", "--out", path_str(&file)];
+    let output = city.run(&rotate);
+    assert!(output.status.success(), "{output:?}");
+    check_mentions(&String::from_utf8_lossy(&output.stderr), &["needs 2 governance signatures and has 1"]);
+    assert_eq!(identity(&city)["state"], "none", "nothing is in force before the threshold signs");
+    check_mentions(&city.fails(&["identity", "submit", path_str(&file)]), &["rule identity-threshold"]);
+
+    // The second official signs on their machine; the file then goes back to the node.
+    check_mentions(
+        &city.fails(&["identity", "sign", path_str(&file), "--key", path_str(&file)]),
+        &["is not a citymesh key file"],
+    );
+    let signer = city.ok(&["identity", "sign", path_str(&file), "--key", path_str(&key_file("second.key"))]);
+    assert_eq!(signer.trim(), second);
+    city.ok(&["identity", "submit", path_str(&file)]);
+    let shown = identity(&city);
+    assert_eq!((shown["revision"].as_u64(), shown["threshold"].as_u64()), (Some(1), Some(2)), "{shown}");
+    assert_eq!(shown["governance"], serde_json::json!([own, second, third]));
+    assert_eq!(shown["history"][0]["signers"], serde_json::json!([own, second]));
+
+    // Every later change needs two of them too: here the node's key and the third official's.
+    let laptop = "33".repeat(32);
+    let file = city.scratch("revision-2.cmr");
+    city.ok(&["identity", "add-operator", &laptop, "--label", "Dewi's laptop", "--out", path_str(&file)]);
+    assert_eq!(identity(&city)["revision"], 1);
+    city.ok(&["identity", "sign", path_str(&file), "--key", path_str(&key_file("third.key"))]);
+    city.ok(&["identity", "submit", path_str(&file)]);
+    let shown = identity(&city);
+    assert_eq!(shown["revision"], 2);
+    assert!(shown["operators"].as_array().unwrap().iter().any(|operator| operator["key"] == laptop.as_str()));
+    // The city still publishes with its own key, an operator for every kind.
+    city.publish(EXAMPLE);
+    // A note file is not an identity revision.
+    let export = city.scratch("export");
+    city.ok(&["export", path_str(&export)]);
+    let note = fs::read_dir(&export)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            fs::read(path).is_ok_and(|bytes| {
+                citymesh::record::verify(&bytes, i64::MAX / 2)
+                    .is_ok_and(|r| r.kind() == citymesh::record::Kind::Practice)
+            })
+        })
+        .unwrap();
+    check_mentions(
+        &city.fails(&["identity", "sign", path_str(&note), "--key", path_str(&key_file("third.key"))]),
+        &["not an identity revision"],
+    );
+}

@@ -1,0 +1,263 @@
+//! `identity show|add-operator|renew|remove-operator|rotate|sign|submit|new-key`: who signs for
+//! the organisation, through the running node's API when one runs (so the revision is gossiped
+//! at once), else on the data directory (partners receive the revision at the next sync). A
+//! revision that needs several officials' signatures is written to a file that passes from one
+//! official's machine to the next (`identity sign`), then handed to the node (`identity submit`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::backend::Backend;
+use super::read::print_json;
+use crate::datadir::{DataDir, read_key_file, write_key_file};
+use crate::organisation::{Change, DEFAULT_DAYS, IdentityView};
+use crate::record::{Kind, PublisherKey, Record};
+use crate::view::format_time;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum IdentityCommand {
+    /// Show the identity: governance keys and threshold, operators with what they may sign and
+    /// until when, revoked keys, and every revision held.
+    Show {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let another key sign for the organisation: a staff member's laptop, a second node.
+    ///
+    /// The key's holder makes it with their own citymesh (`citymesh init` in their data
+    /// directory prints it) and sends you the public key, never the secret one.
+    AddOperator {
+        /// The operator's public key, 64 hex characters.
+        key: String,
+        /// Who or what holds it, as partners will see it ("Dewi's laptop").
+        #[arg(long)]
+        label: String,
+        /// The kinds it may sign, comma-separated (practice, request, offer, event, ...);
+        /// every kind when left out.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// Days it stays valid, 1 to 396 (13 months); renew it before then.
+        #[arg(long, default_value_t = DEFAULT_DAYS)]
+        days: u32,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Extend an operator key's validity (the node renews its own key by itself).
+    Renew {
+        /// The operator's public key, 64 hex characters.
+        key: String,
+        /// Days from now it stays valid, 1 to 396.
+        #[arg(long, default_value_t = DEFAULT_DAYS)]
+        days: u32,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Take an operator key out of service: retired (a person left, a machine was replaced:
+    /// what it signed stays valid) or compromised (lost or stolen: what it signed from --since-ms
+    /// on is refused and removed at every node).
+    RemoveOperator {
+        /// The operator's public key, 64 hex characters.
+        key: String,
+        /// retired or compromised.
+        #[arg(long)]
+        reason: String,
+        /// For a compromised key: from when its records are refused, as milliseconds since
+        /// 1970 (default: now). Give the time the key may first have been in other hands.
+        #[arg(long)]
+        since_ms: Option<i64>,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Replace the governance keys (the officials who sign changes to the identity) and how
+    /// many of them must sign, e.g. three officials, two of whom must sign.
+    ///
+    /// The current governance keys sign the change: this node's key if it is one, the others
+    /// by `identity sign` on their own machines. Each official makes a key with
+    /// `citymesh identity new-key FILE` and keeps it off the server.
+    Rotate {
+        /// The new governance keys (public keys, 64 hex characters), comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        governance: Vec<String>,
+        /// How many of them must sign each later change (1 to their number).
+        #[arg(long)]
+        threshold: u32,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Add your signature to a partly signed identity revision (a file from `rotate` or any
+    /// other change that needs several officials), on your own machine with your own key.
+    Sign {
+        /// The revision file; it is rewritten with your signature added.
+        file: PathBuf,
+        /// Your key file (from `identity new-key`).
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Hand a revision signed by enough officials to the node, which stores and gossips it.
+    Submit {
+        /// The revision file.
+        file: PathBuf,
+    },
+    /// Make a new key for an official, in a file only you can read; prints its public key.
+    /// Keep the file on your own computer or a USB stick, not on the server.
+    NewKey {
+        /// Where to write it; an existing file is never overwritten.
+        file: PathBuf,
+    },
+}
+
+/// Where a revision that needs other officials' signatures is written.
+#[derive(Debug, clap::Args)]
+pub struct Out {
+    /// The file for a revision that other officials must sign too (default:
+    /// identity-revision-N.cmr in the current directory).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+pub(super) fn run(data: &DataDir, command: IdentityCommand) -> Result<()> {
+    let (change, out) = match command {
+        IdentityCommand::Sign { file, key } => return sign(&file, &key),
+        IdentityCommand::NewKey { file } => return new_key(&file),
+        IdentityCommand::Submit { file } => return submit(data, &file),
+        IdentityCommand::Show { json } => {
+            let view = Backend::open_initialised(data)?.identity()?;
+            return if json { print_json(&view) } else { show(&view) };
+        }
+        IdentityCommand::AddOperator { key, label, scopes, days, out } => {
+            (Change::AddOperator { key, label, scopes, days: Some(days) }, out)
+        }
+        IdentityCommand::Renew { key, days, out } => (Change::Renew { key, days: Some(days) }, out),
+        IdentityCommand::RemoveOperator { key, reason, since_ms, out } => {
+            (Change::RemoveOperator { key, reason, since_ms }, out)
+        }
+        IdentityCommand::Rotate { governance, threshold, out } => (Change::Rotate { governance, threshold }, out),
+    };
+    let backend = Backend::open_initialised(data)?;
+    let changed = backend.change_identity(change)?;
+    out!("{}", changed.id)?;
+    let Some((envelope, signed, needed)) = changed.unsigned else {
+        let delivery = match backend.is_running() {
+            true => "gossiped to partners",
+            false => "partners receive it when the node next syncs",
+        };
+        eprintln!("signed revision {} of the organisation's identity; {delivery}", changed.revision);
+        return Ok(());
+    };
+    let file = out.out.unwrap_or_else(|| PathBuf::from(format!("identity-revision-{}.cmr", changed.revision)));
+    write_new(&file, &envelope)?;
+    eprintln!(
+        "revision {} needs {needed} governance signatures and has {signed}: it is in {}. Each official runs \
+         `citymesh identity sign {} --key THEIR-KEY-FILE`; then `citymesh identity submit {}` hands it to the node.",
+        changed.revision,
+        file.display(),
+        file.display(),
+        file.display()
+    );
+    Ok(())
+}
+
+/// A partly signed revision read from its file, verified as a record.
+fn revision_file(file: &Path) -> Result<Record> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let record = crate::record::verify(&bytes, crate::author::now_ms())
+        .with_context(|| format!("{} is not a valid signed record", file.display()))?;
+    if record.kind() != Kind::Identity {
+        bail!("{} holds a {}, not an identity revision", file.display(), record.kind());
+    }
+    Ok(record)
+}
+
+fn sign(file: &Path, key: &Path) -> Result<()> {
+    let record = revision_file(file)?;
+    let key: PublisherKey = read_key_file(key)?;
+    let signed = record.cosigned(&key)?;
+    let temporary = file.with_extension("cmr.partial");
+    std::fs::write(&temporary, signed.envelope_bytes())
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, file).with_context(|| format!("cannot replace {}", file.display()))?;
+    out!("{}", key.publisher())?;
+    let signers: Vec<String> = signed.signers().iter().map(ToString::to_string).collect();
+    eprintln!(
+        "signed revision {} of {}'s identity; it now carries {} signature(s): {}",
+        signed.revision(),
+        signed.publisher(),
+        signers.len(),
+        signers.join(", ")
+    );
+    Ok(())
+}
+
+fn submit(data: &DataDir, file: &Path) -> Result<()> {
+    let record = revision_file(file)?;
+    let backend = Backend::open_initialised(data)?;
+    match backend.import(vec![record.envelope_bytes()])?.into_iter().next() {
+        Some(crate::archive::ImportResult::Rejected { detail, .. }) => {
+            bail!("the node refused revision {}: {detail}", record.revision())
+        }
+        _ => {
+            out!("{}", record.id())?;
+            eprintln!("revision {} of the organisation's identity is in force", record.revision());
+            Ok(())
+        }
+    }
+}
+
+fn new_key(file: &Path) -> Result<()> {
+    let key = PublisherKey::generate();
+    write_key_file(file, &key)?;
+    out!("{}", key.publisher())?;
+    eprintln!(
+        "wrote a new key to {} (readable by you only). Give the public key above to whoever changes the identity; \
+         keep the file to yourself.",
+        file.display()
+    );
+    Ok(())
+}
+
+/// Writes a file that must not exist yet, so that no one's revision is overwritten.
+fn write_new(file: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut handle =
+        std::fs::OpenOptions::new().write(true).create_new(true).open(file).with_context(|| {
+            format!("cannot create {} (it may exist already: give another with --out)", file.display())
+        })?;
+    handle.write_all(bytes).and_then(|()| handle.sync_all()).with_context(|| format!("cannot write {}", file.display()))
+}
+
+fn show(view: &IdentityView) -> Result<()> {
+    out!("Organisation {}", view.organisation)?;
+    if view.state == "none" {
+        out!("No identity log yet: this key alone signs for the organisation.")?;
+        out!("`citymesh identity add-operator KEY --label TEXT` lets another key sign too.")?;
+        return Ok(());
+    }
+    let node_key = view.organisation.parse().map_err(|_| anyhow::anyhow!("the node answered a malformed key"))?;
+    for warning in crate::organisation::warnings(view, &node_key, crate::author::now_ms()) {
+        out!("WARNING: {warning}")?;
+    }
+    out!("Revision {}; {} of {} governance keys sign a change", view.revision, view.threshold, view.governance.len())?;
+    for key in &view.governance {
+        out!("  governance  {key}")?;
+    }
+    for operator in &view.operators {
+        let scopes = if operator.scopes.len() >= crate::identity::scopable().count() {
+            "every kind".to_owned()
+        } else {
+            operator.scopes.join(", ")
+        };
+        let expires = format_time(operator.expires_ms);
+        out!("  operator    {}  {}: signs {scopes}; valid until {expires}", operator.key, operator.label)?;
+    }
+    for revoked in &view.revoked {
+        let since = format_time(revoked.since_ms);
+        out!("  revoked     {}  {}: {} from {since}", revoked.key, revoked.label, revoked.reason)?;
+    }
+    out!("History:")?;
+    for revision in &view.history {
+        out!("  revision {}  {}  {}", revision.revision, format_time(revision.timestamp_ms), revision.id)?;
+    }
+    Ok(())
+}

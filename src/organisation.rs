@@ -1,0 +1,444 @@
+//! This node's organisation identity as its officers see and change it (DESIGN.md §9): the
+//! identity log shown in words, operators added, renewed and removed, and the node's own key
+//! kept valid. A data directory from before identities has no log: its key alone signs for it.
+//! The first change starts the log with that key as its only governance key (threshold 1) and
+//! as an operator for every kind, so nothing already signed changes meaning (the migration of
+//! DESIGN.md §9). Each change is the log's next revision, signed by the node's key; the store
+//! applies it through the same rules as a revision from a peer.
+//!
+//! A change that needs more governance signatures than this node's key gives (a threshold of 2
+//! of 3 officials, say) is answered as a partly signed revision ([`Changed::Unsigned`]): the
+//! officials add theirs (`Record::cosigned`, `citymesh identity sign`) and any node takes it
+//! in once the threshold has signed.
+//!
+//! Not yet here: recovery, witnesses, erasure and domain binding.
+
+use serde::{Deserialize, Serialize};
+
+use crate::author::{self, AuthorError};
+use crate::identity::{COMPROMISED, Chain, MAX_OPERATOR_MS, RETIRED, founding, scopable};
+use crate::record::{self, Body, Draft, IDENTITY_SLUG, Kind, PublisherId, PublisherKey, Record, parse_hex32};
+use crate::store::{Store, StoreError};
+use crate::wire::{Identity, Operator, Revocation};
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// How long an operator key is valid when no `days` are given: a year.
+pub const DEFAULT_DAYS: u32 = 365;
+/// Longest validity, in days (13 months, as the log allows).
+pub const MAX_DAYS: u32 = (MAX_OPERATOR_MS / DAY_MS) as u32;
+/// The node renews its own key when it expires within this many days.
+pub const RENEW_WITHIN_DAYS: i64 = 30;
+/// The label of the node's own key in a log this module starts.
+const OWN_LABEL: &str = "this node";
+
+/// A change to the organisation's identity, as the CLI and `POST /api/v1/identity` ask for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
+pub enum Change {
+    /// A new operator key (a staff member's laptop, another node) that signs the kinds in
+    /// `scopes` (every kind when empty) for `days` (default 365, at most 396).
+    AddOperator {
+        key: String,
+        label: String,
+        #[serde(default)]
+        scopes: Vec<String>,
+        #[serde(default)]
+        days: Option<u32>,
+    },
+    /// The operator's validity extended to `days` from now.
+    Renew {
+        key: String,
+        #[serde(default)]
+        days: Option<u32>,
+    },
+    /// New governance keys and threshold: who signs the identity's later revisions.
+    Rotate { governance: Vec<String>, threshold: u32 },
+    /// The operator taken out of service: `retired` (its records stay valid) or `compromised`
+    /// (its records from `since_ms`, default now, are refused and purged everywhere).
+    RemoveOperator {
+        key: String,
+        reason: String,
+        #[serde(default)]
+        since_ms: Option<i64>,
+    },
+}
+
+/// Why the identity could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum OrganisationError {
+    #[error("{0:?} is not a key: give the operator's public key as 64 hex characters")]
+    BadKey(String),
+    #[error("{0} is not an operator of this organisation; `citymesh identity show` lists them")]
+    NoOperator(String),
+    #[error("{0} is already an operator; renew it with `citymesh identity renew {0}`")]
+    AlreadyOperator(String),
+    #[error("{0} was revoked; a revoked key cannot sign again: make a new key for that person or machine")]
+    Revoked(String),
+    #[error("scope {0:?} is not a kind an operator signs; allowed: {1}")]
+    BadScope(String, String),
+    #[error("{0} days is not allowed: an operator key is valid for 1 to {MAX_DAYS} days (13 months)")]
+    BadDays(u32),
+    #[error(
+        "{0:?} is not a reason; say retired (its earlier records stay valid) or compromised (its records from --since on are refused and purged)"
+    )]
+    BadReason(String),
+    #[error("a label says who or what holds the key (\"Dewi's laptop\", \"backup server\"), 1 to 100 characters")]
+    BadLabel,
+    #[error("this node's key cannot remove itself; add another operator for the node first")]
+    RemovingSelf,
+    #[error("governance keys: {0}")]
+    BadGovernance(String),
+    #[error(
+        "the identity is forked: two different revisions {0} were signed. Nothing changes until its governance keys settle it"
+    )]
+    Forked(u64),
+    #[error(transparent)]
+    Author(#[from] AuthorError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl OrganisationError {
+    /// Whether the fault is this node's (its store), not what was asked of it.
+    pub fn is_internal(&self) -> bool {
+        match self {
+            OrganisationError::Store(_) => true,
+            OrganisationError::Author(error) => error.is_internal(),
+            _ => false,
+        }
+    }
+}
+
+/// The identity as pages and the CLI show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityView {
+    pub organisation: String,
+    /// `none` (the key alone signs: no log yet), `active` or `forked`.
+    pub state: String,
+    pub revision: u64,
+    pub threshold: u32,
+    pub governance: Vec<String>,
+    pub operators: Vec<OperatorRow>,
+    pub revoked: Vec<RevokedRow>,
+    /// Every revision held, oldest first.
+    pub history: Vec<RevisionRow>,
+    /// The other side of a fork, while there is one.
+    pub fork: Option<RevisionRow>,
+    /// Whether a recovery key was committed to.
+    pub recovery: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorRow {
+    pub key: String,
+    pub label: String,
+    pub scopes: Vec<String>,
+    pub expires_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevokedRow {
+    pub key: String,
+    pub label: String,
+    pub reason: String,
+    pub since_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevisionRow {
+    pub id: String,
+    pub revision: u64,
+    pub timestamp_ms: i64,
+    pub signers: Vec<String>,
+}
+
+/// The organisation's identity in words.
+pub fn view(store: &Store, organisation: PublisherId) -> IdentityView {
+    let hex = |bytes: &[u8]| record::to_hex(bytes);
+    let Some(chain) = store.identity(&organisation) else {
+        return IdentityView {
+            organisation: organisation.to_string(),
+            state: "none".to_owned(),
+            revision: 0,
+            threshold: 1,
+            governance: vec![organisation.to_string()],
+            operators: Vec::new(),
+            revoked: Vec::new(),
+            history: Vec::new(),
+            fork: None,
+            recovery: false,
+        };
+    };
+    let head = &chain.head().body;
+    let row = |revision: &crate::identity::Revision| RevisionRow {
+        id: revision.id.to_string(),
+        revision: revision.revision,
+        timestamp_ms: revision.timestamp_ms,
+        signers: revision.signers.iter().map(ToString::to_string).collect(),
+    };
+    IdentityView {
+        organisation: organisation.to_string(),
+        state: if chain.fork().is_some() { "forked" } else { "active" }.to_owned(),
+        revision: chain.head().revision,
+        threshold: head.threshold,
+        governance: head.governance.iter().map(|key| hex(key)).collect(),
+        operators: head
+            .operators
+            .iter()
+            .map(|operator| OperatorRow {
+                key: hex(&operator.key),
+                label: operator.label.clone(),
+                scopes: operator.scopes.clone(),
+                expires_ms: operator.expires_ms,
+            })
+            .collect(),
+        revoked: head
+            .revoked
+            .iter()
+            .map(|revoked| {
+                let operator = revoked.operator.clone().unwrap_or_default();
+                RevokedRow {
+                    key: hex(&operator.key),
+                    label: operator.label,
+                    reason: revoked.reason.clone(),
+                    since_ms: revoked.since_ms,
+                }
+            })
+            .collect(),
+        history: chain.revisions().iter().map(row).collect(),
+        fork: chain.fork().map(row),
+        recovery: !head.recovery_commitment.is_empty(),
+    }
+}
+
+/// What a change made.
+#[derive(Debug, Clone)]
+pub enum Changed {
+    /// Signed by enough governance keys and stored.
+    Stored(Record),
+    /// Signed by `signed` of the `needed` governance keys: the officials must add theirs.
+    Unsigned { record: Record, signed: usize, needed: u32 },
+}
+
+impl Changed {
+    pub fn record(&self) -> &Record {
+        match self {
+            Changed::Stored(record) | Changed::Unsigned { record, .. } => record,
+        }
+    }
+}
+
+/// What needs someone's attention in the identity, in plain words, most urgent first: a fork,
+/// this node's key not signing for the organisation or about to expire, operators that expired.
+pub fn warnings(view: &IdentityView, node_key: &PublisherId, now_ms: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    if view.state == "none" {
+        return out;
+    }
+    if let Some(fork) = &view.fork {
+        out.push(format!(
+            "The identity is forked: two different revisions {} were signed. Partners accept nothing new from this \
+             organisation until {} of its governance keys sign a revision that settles it.",
+            fork.revision, view.threshold
+        ));
+    }
+    let own = node_key.to_string();
+    match view.operators.iter().find(|operator| operator.key == own) {
+        None => out.push(
+            "This node's key is not an operator of the organisation: partners refuse what it signs. Add it with \
+             `citymesh identity add-operator`."
+                .to_owned(),
+        ),
+        Some(operator) if operator.expires_ms - now_ms < RENEW_WITHIN_DAYS * DAY_MS => out.push(format!(
+            "This node's key expires on {}; after that partners refuse what it signs. Renew it: `citymesh identity renew {own}`.",
+            crate::view::format_time(operator.expires_ms)
+        )),
+        Some(_) => {}
+    }
+    for operator in view.operators.iter().filter(|operator| operator.expires_ms <= now_ms && operator.key != own) {
+        out.push(format!(
+            "{} ({}) expired on {}: renew it or remove it.",
+            operator.label,
+            &operator.key[..16],
+            crate::view::format_time(operator.expires_ms)
+        ));
+    }
+    out
+}
+
+/// Signs the identity's next revision with `change` made, and stores it when this node's key
+/// is enough to meet the threshold.
+pub fn change(store: &Store, key: &PublisherKey, change: Change, now_ms: i64) -> Result<Changed, OrganisationError> {
+    let chain = store.identity(&key.publisher());
+    let (number, mut body) = next_revision(chain.as_ref(), key, now_ms)?;
+    match change {
+        Change::AddOperator { key: operator, label, scopes, days } => {
+            let operator = parse_key(&operator)?;
+            if body.operators.iter().any(|held| held.key == operator) {
+                return Err(OrganisationError::AlreadyOperator(record::to_hex(&operator)));
+            }
+            if revoked(&body, &operator) {
+                return Err(OrganisationError::Revoked(record::to_hex(&operator)));
+            }
+            let label = label.trim().to_owned();
+            if label.is_empty() || label.chars().count() > 100 {
+                return Err(OrganisationError::BadLabel);
+            }
+            let scopes = scopes_of(scopes)?;
+            body.operators.push(Operator { key: operator.to_vec(), scopes, expires_ms: expiry(now_ms, days)?, label });
+        }
+        Change::Renew { key: operator, days } => {
+            let operator = parse_key(&operator)?;
+            let expires_ms = expiry(now_ms, days)?;
+            let held = body.operators.iter_mut().find(|held| held.key == operator);
+            let held = held.ok_or_else(|| OrganisationError::NoOperator(record::to_hex(&operator)))?;
+            held.expires_ms = expires_ms;
+        }
+        Change::Rotate { governance, threshold } => {
+            let mut keys: Vec<Vec<u8>> = Vec::new();
+            for text in governance.iter().flat_map(|text| text.split(',')).map(str::trim).filter(|t| !t.is_empty()) {
+                let parsed = parse_key(text)?.to_vec();
+                if keys.contains(&parsed) {
+                    return Err(OrganisationError::BadGovernance(format!("{text} is listed twice")));
+                }
+                keys.push(parsed);
+            }
+            if keys.is_empty() || keys.len() > crate::identity::MAX_GOVERNANCE {
+                let allowed = crate::identity::MAX_GOVERNANCE;
+                return Err(OrganisationError::BadGovernance(format!("give 1 to {allowed} keys, not {}", keys.len())));
+            }
+            if threshold == 0 || threshold as usize > keys.len() {
+                let problem =
+                    format!("the threshold must be 1 to {} (the number of keys), not {threshold}", keys.len());
+                return Err(OrganisationError::BadGovernance(problem));
+            }
+            if number == 1 && keys[0] != key.publisher().0 {
+                let own = key.publisher();
+                return Err(OrganisationError::BadGovernance(format!(
+                    "the identity's first revision lists the organisation's own key first: start the list with {own}"
+                )));
+            }
+            body.governance = keys;
+            body.threshold = threshold;
+        }
+        Change::RemoveOperator { key: operator, reason, since_ms } => {
+            let operator = parse_key(&operator)?;
+            if operator == key.publisher().0 {
+                return Err(OrganisationError::RemovingSelf);
+            }
+            if reason != RETIRED && reason != COMPROMISED {
+                return Err(OrganisationError::BadReason(reason));
+            }
+            let index = body.operators.iter().position(|held| held.key == operator);
+            let index = index.ok_or_else(|| OrganisationError::NoOperator(record::to_hex(&operator)))?;
+            let removed = body.operators.remove(index);
+            let since_ms = since_ms.unwrap_or(now_ms).max(0);
+            body.revoked.push(Revocation { operator: Some(removed), reason, since_ms });
+        }
+    }
+    // Every operator carried forward must be valid at the new revision's time: the node's own
+    // key is renewed when it is due, and a key that has expired is retired from its expiry.
+    for operator in &mut body.operators {
+        if operator.key == key.publisher().0 && operator.expires_ms - now_ms < RENEW_WITHIN_DAYS * DAY_MS {
+            operator.expires_ms = now_ms + i64::from(DEFAULT_DAYS) * DAY_MS;
+        }
+    }
+    let (expired, valid): (Vec<Operator>, Vec<Operator>) =
+        body.operators.drain(..).partition(|operator| operator.expires_ms <= now_ms);
+    body.operators = valid;
+    for operator in expired {
+        let since_ms = operator.expires_ms.max(0);
+        body.revoked.push(Revocation { operator: Some(operator), reason: RETIRED.to_owned(), since_ms });
+    }
+    sign_revision(store, key, number, body, now_ms)
+}
+
+/// Renews this node's own key when the identity has a log and the key expires within
+/// [`RENEW_WITHIN_DAYS`]; returns the revision, stored or (when the officials must sign it)
+/// not, if one was signed.
+pub fn renew_if_due(store: &Store, key: &PublisherKey, now_ms: i64) -> Result<Option<Changed>, OrganisationError> {
+    let Some(chain) = store.identity(&key.publisher()) else { return Ok(None) };
+    let own = chain.head().body.operators.iter().find(|operator| operator.key == key.publisher().0);
+    let due = own.is_some_and(|own| own.expires_ms - now_ms < RENEW_WITHIN_DAYS * DAY_MS);
+    if !due || chain.fork().is_some() {
+        return Ok(None);
+    }
+    let renew = Change::Renew { key: key.publisher().to_string(), days: Some(DEFAULT_DAYS) };
+    change(store, key, renew, now_ms).map(Some)
+}
+
+/// The number and body of the next revision: the head's body naming the head as previous, or,
+/// with no log yet, the founding revision of the node's key.
+fn next_revision(chain: Option<&Chain>, key: &PublisherKey, now_ms: i64) -> Result<(u64, Identity), OrganisationError> {
+    let Some(chain) = chain else {
+        return Ok((1, founding(key.publisher(), now_ms, OWN_LABEL)));
+    };
+    if chain.fork().is_some() {
+        return Err(OrganisationError::Forked(chain.head().revision));
+    }
+    let head = chain.head();
+    let mut body = head.body.clone();
+    body.previous = head.id.0.to_vec();
+    Ok((head.revision + 1, body))
+}
+
+/// Signs the revision with this node's key and stores it if that meets the threshold of the
+/// revision before it (of its own governance keys, for a first revision).
+fn sign_revision(
+    store: &Store,
+    key: &PublisherKey,
+    revision: u64,
+    body: Identity,
+    now_ms: i64,
+) -> Result<Changed, OrganisationError> {
+    let organisation = key.publisher();
+    let before = store.identity(&organisation).map(|chain| chain.head().body.clone());
+    let governing = before.as_ref().unwrap_or(&body);
+    let signed = usize::from(governing.governance.iter().any(|held| held[..] == organisation.0));
+    let needed = governing.threshold;
+    let draft = Draft {
+        kind: Kind::Identity,
+        slug: IDENTITY_SLUG.to_owned(),
+        revision,
+        timestamp_ms: now_ms,
+        body: Body::Identity(body),
+    };
+    let record = record::sign_for(organisation, key, draft).map_err(AuthorError::from)?;
+    if signed < needed as usize {
+        return Ok(Changed::Unsigned { record, signed, needed });
+    }
+    author::store_signed(store, &record)?;
+    Ok(Changed::Stored(record))
+}
+
+fn parse_key(text: &str) -> Result<[u8; 32], OrganisationError> {
+    parse_hex32(text.trim()).map_err(|_| OrganisationError::BadKey(text.to_owned()))
+}
+
+fn revoked(body: &Identity, key: &[u8; 32]) -> bool {
+    body.revoked.iter().any(|revoked| revoked.operator.as_ref().is_some_and(|operator| operator.key == key))
+}
+
+fn scopes_of(scopes: Vec<String>) -> Result<Vec<String>, OrganisationError> {
+    let allowed = || scopable().map(Kind::as_str).collect::<Vec<_>>().join(", ");
+    if scopes.is_empty() {
+        return Ok(scopable().map(|kind| kind.as_str().to_owned()).collect());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for scope in scopes.iter().flat_map(|scope| scope.split(',')).map(str::trim).filter(|scope| !scope.is_empty()) {
+        let kind = scope.parse::<Kind>().ok().filter(|kind| *kind != Kind::Identity);
+        let Some(kind) = kind else { return Err(OrganisationError::BadScope(scope.to_owned(), allowed())) };
+        if !out.iter().any(|held| held == kind.as_str()) {
+            out.push(kind.as_str().to_owned());
+        }
+    }
+    Ok(out)
+}
+
+fn expiry(now_ms: i64, days: Option<u32>) -> Result<i64, OrganisationError> {
+    let days = days.unwrap_or(DEFAULT_DAYS);
+    if days == 0 || days > MAX_DAYS {
+        return Err(OrganisationError::BadDays(days));
+    }
+    Ok(now_ms + i64::from(days) * DAY_MS)
+}
