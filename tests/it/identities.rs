@@ -275,3 +275,76 @@ fn three_officials_two_of_whom_sign_govern_the_identity_by_passing_a_file() {
         &["not an identity revision"],
     );
 }
+
+/// A note for `organisation` of `kind` signed by `signer`.
+fn operated(
+    organisation: &citymesh::record::PublisherKey,
+    signer: &citymesh::record::PublisherKey,
+    kind: &str,
+    slug: &str,
+) -> Vec<u8> {
+    use citymesh::record::{Body, Draft, Kind, sign_for};
+    let kind: Kind = kind.parse().unwrap();
+    let body = match kind {
+        Kind::Practice => Body::Practice(example_practice()),
+        _ => unreachable!("only notes here"),
+    };
+    let draft = Draft { kind, slug: slug.to_owned(), revision: 1, timestamp_ms: citymesh::author::now_ms(), body };
+    sign_for(organisation.publisher(), signer, draft).unwrap().envelope_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossip_rejects_and_penalises_what_an_identity_refuses_and_waits_on_what_it_lacks() {
+    use citymesh::identity::{MAX_OPERATOR_MS, founding};
+    use citymesh::record::{Body, Draft, IDENTITY_SLUG, Kind, PublisherKey, sign, to_hex};
+    let b = Node::start("City B", &["main"], &[]).await;
+    // B holds the identity of organisation X: its own key, and an operator for notes only...
+    let (x, operator, stranger) =
+        (PublisherKey::from_seed([50; 32]), PublisherKey::from_seed([51; 32]), PublisherKey::from_seed([52; 32]));
+    let now = citymesh::author::now_ms();
+    let mut body = founding(x.publisher(), now - 1000, "X's node");
+    body.operators.push(citymesh::wire::Operator {
+        key: operator.publisher().0.to_vec(),
+        scopes: vec!["request".to_owned()],
+        expires_ms: now - 1000 + MAX_OPERATOR_MS,
+        label: "X's officer".to_owned(),
+    });
+    let draft = Draft {
+        kind: Kind::Identity,
+        slug: IDENTITY_SLUG.into(),
+        revision: 1,
+        timestamp_ms: now - 1000,
+        body: Body::Identity(body),
+    };
+    let revision = sign(&x, draft).unwrap();
+    b.node().import(vec![to_hex(&revision.envelope_bytes())]).await.unwrap();
+    assert!(b.holds(&revision.id()));
+
+    let peer = crate::hostile::test_peer(b.address().await.parse().unwrap()).await;
+    eventually("the test peer joins B's topic", TIMEOUT, || async { b.gossip_peers().await == 1 }).await;
+    // ...so a stranger's note for X and the officer's note (not a request) are rejected, while
+    // a note for an organisation whose identity B lacks is only set aside.
+    let unknown = operated(&PublisherKey::from_seed([53; 32]), &stranger, "practice", "unknown-organisation");
+    let bad = [operated(&x, &stranger, "practice", "stranger"), operated(&x, &operator, "practice", "out-of-scope")];
+    let ids: Vec<_> =
+        bad.iter().chain([&unknown]).map(|envelope| citymesh::record::claimed(envelope).unwrap().0).collect();
+    for envelope in bad.into_iter().chain([unknown]) {
+        peer.send(envelope).await.unwrap();
+    }
+    eventually("B rejects both", TIMEOUT, || async { b.node().rejections().len() == 2 }).await;
+    let rules: Vec<String> = b.node().rejections().into_iter().map(|rejection| rejection.rule).collect();
+    assert!(rules.contains(&"operator".to_owned()) && rules.contains(&"operator-scope".to_owned()), "{rules:?}");
+    let sender: libp2p::PeerId = b.node().rejections()[0].from.parse().unwrap();
+    let score = b.node().peer_score(sender).await.unwrap().unwrap();
+    assert!(score < 0.0, "the sender's score is {score}");
+    // A good note from X's own key, sent after the others, is stored: they were all judged.
+    let good = operated(&x, &x, "practice", "good-one");
+    let good_id = citymesh::record::claimed(&good).unwrap().0;
+    peer.send(good).await.unwrap();
+    eventually("B stores X's own note", TIMEOUT, || async { b.holds(&good_id) }).await;
+    for id in &ids {
+        assert!(!b.holds(id), "B holds {id}");
+    }
+    assert_eq!(b.node().rejections().len(), 2, "the note for an unknown identity is not held against its sender");
+    b.stop().await;
+}
