@@ -12,9 +12,8 @@ use std::time::Instant;
 
 use citymesh::identity::{Applied, Book, MAX_OPERATOR_MS, Revision, founding};
 use citymesh::record::{self, Body, Draft, IDENTITY_SLUG, Kind, PublisherKey, Record};
-use citymesh::wire::{Envelope, Header, Operator, Revocation};
-use common::NOW;
-use ed25519_dalek::{Signature, VerifyingKey};
+use citymesh::wire::{Operator, Revocation};
+use common::{NOW, plain_verify};
 
 mod common;
 
@@ -94,26 +93,6 @@ fn notes(count: usize, signer: &PublisherKey) -> Vec<Vec<u8>> {
             record::sign_for(organisation, signer, draft).unwrap().envelope_bytes()
         })
         .collect()
-}
-
-/// The ceiling: `verify_strict` with the signer's key over the same signed bytes.
-fn plain_verify(envelopes: &[Vec<u8>]) -> f64 {
-    let prepared: Vec<([u8; 32], Vec<u8>, Signature)> = envelopes
-        .iter()
-        .map(|bytes| {
-            let envelope: Envelope = citymesh::wire::decode(bytes).unwrap();
-            let header: Header = citymesh::wire::decode(&envelope.header).unwrap();
-            let signer: [u8; 32] = header.signer.as_slice().try_into().unwrap();
-            let signed = [&b"citymesh/header/v1\0"[..], &envelope.header].concat();
-            (signer, signed, Signature::from_slice(&envelope.signature).unwrap())
-        })
-        .collect();
-    let started = Instant::now();
-    for (key, signed, signature) in &prepared {
-        let key = VerifyingKey::from_bytes(key).expect("a valid key");
-        key.verify_strict(signed, signature).expect("valid signature");
-    }
-    prepared.len() as f64 / started.elapsed().as_secs_f64()
 }
 
 /// Full verification alone (decode, limits, hashes, signature, body rules).
