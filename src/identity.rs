@@ -11,6 +11,7 @@
 //!
 //! No I/O and no clock: revisions carry the times their rules are judged by.
 
+mod recovery;
 #[cfg(test)]
 mod tests;
 
@@ -18,6 +19,8 @@ use std::collections::{HashMap, HashSet};
 
 use crate::record::{Kind, PublisherId, RecordId};
 use crate::wire::{Identity, Operator, Revocation};
+
+pub use recovery::{Pending, RECOVERY_WINDOW_MS, recovery_commitment};
 
 /// Longest an operator key may be valid from the revision that lists it: 13 months, taken as
 /// 396 days, so that a yearly renewal always has a month to spare.
@@ -76,6 +79,14 @@ pub enum IdentityError {
         "rule identity-previous: revision {revision} names {named} as the revision before it, but that is not revision {before} of this identity"
     )]
     Previous { revision: u64, named: String, before: u64 },
+    #[error(
+        "rule identity-recovery-pending: a recovery of this identity is already waiting out its contest window; a second one is not taken"
+    )]
+    RecoveryPending,
+    #[error(
+        "rule identity-recovery-cancelled: this recovery of revision {revision} was cancelled by a revision its governance keys signed"
+    )]
+    RecoveryCancelled { revision: u64 },
     #[error("rule identity-time: the revision is dated before the revision it follows")]
     Time,
     #[error(
@@ -121,6 +132,8 @@ impl IdentityError {
             IdentityError::Threshold { .. } => "identity-threshold",
             IdentityError::Previous { .. } => "identity-previous",
             IdentityError::Time => "identity-time",
+            IdentityError::RecoveryPending => "identity-recovery-pending",
+            IdentityError::RecoveryCancelled { .. } => "identity-recovery-cancelled",
             IdentityError::RevocationDropped { .. } => "identity-revoked-kept",
             IdentityError::RemovedSilently { .. } => "identity-removed",
             IdentityError::Stale { .. } => "identity-stale",
@@ -148,6 +161,8 @@ impl IdentityError {
                 | IdentityError::Unknown { .. }
                 | IdentityError::Frozen { .. }
                 | IdentityError::NoIdentity { .. }
+                | IdentityError::RecoveryPending
+                | IdentityError::RecoveryCancelled { .. }
         )
     }
 }
@@ -163,6 +178,9 @@ pub enum Applied {
     Settled,
     /// This node holds it already.
     Known,
+    /// A recovery signed by the recovery key: it waits out the contest window
+    /// ([`RECOVERY_WINDOW_MS`]) before it replaces the governance keys.
+    Pending,
 }
 
 impl Applied {
@@ -173,6 +191,7 @@ impl Applied {
             Applied::Fork => "fork",
             Applied::Settled => "settled",
             Applied::Known => "known",
+            Applied::Pending => "pending",
         }
     }
 }
@@ -183,13 +202,15 @@ pub struct Chain {
     /// Revision n at index n − 1.
     line: Vec<Revision>,
     fork: Option<Revision>,
+    /// A recovery waiting out its contest window.
+    pending: Option<Pending>,
 }
 
 impl Chain {
     /// Starts a chain from its first revision.
     pub fn start(first: Revision) -> Result<Chain, IdentityError> {
         check_first(&first)?;
-        Ok(Chain { line: vec![first], fork: None })
+        Ok(Chain { line: vec![first], fork: None, pending: None })
     }
 
     /// The newest accepted revision.
@@ -207,18 +228,33 @@ impl Chain {
         self.fork.as_ref()
     }
 
+    /// [`Chain::apply_received`] for a revision received at its own time (tests, vectors).
+    pub fn apply(&mut self, next: Revision) -> Result<Applied, IdentityError> {
+        let received_ms = next.timestamp_ms;
+        self.apply_received(next, received_ms)
+    }
+
     /// Applies a revision: it extends the line when it follows the head and has the threshold
     /// of the head's governance keys; it forks the identity when it has the head's predecessor
     /// and that predecessor's threshold; it settles a fork when it follows either side with
     /// that side's threshold.
-    pub fn apply(&mut self, next: Revision) -> Result<Applied, IdentityError> {
+    ///
+    /// A revision that follows the head signed by the recovery key instead of the threshold is
+    /// held as pending from `received_ms`, this node's clock when it first received it (see
+    /// [`Chain::settle`]); a revision with the threshold cancels a pending recovery.
+    pub fn apply_received(&mut self, next: Revision, received_ms: i64) -> Result<Applied, IdentityError> {
         let head = self.head().revision;
-        if self.line.iter().chain(&self.fork).any(|held| held.id == next.id) {
+        let pending = self.pending.as_ref().map(|pending| &pending.revision);
+        if self.line.iter().chain(&self.fork).chain(pending).any(|held| held.id == next.id) {
             return Ok(Applied::Known);
         }
         if next.revision == head + 1 {
             let forked = self.fork.is_some();
             let settles = self.fork.as_ref().is_some_and(|fork| fork.id.0[..] == next.body.previous[..]);
+            let signed = check_threshold(&self.head().body, &next.signers).is_ok();
+            if !forked && !signed && recovery::is_recovery(self.head(), &next) {
+                return self.hold(next, received_ms);
+            }
             let before = if settles { self.fork.as_ref() } else { self.line.last() };
             let before = before.expect("a chain always has its first revision");
             check_follows(before, &next)?;
@@ -227,10 +263,19 @@ impl Chain {
                 *self.line.last_mut().expect("a chain always has its first revision") = fork;
             }
             self.fork = None;
+            // The governance keys signed: a pending recovery is cancelled.
+            self.pending = None;
             self.line.push(next);
             return Ok(if forked { Applied::Settled } else { Applied::Head });
         }
         if next.revision == head && self.fork.is_none() {
+            let n = self.line.len();
+            if n >= 2
+                && recovery::is_recovery(&self.line[n - 2], &next)
+                && check_threshold(&self.line[n - 2].body, &next.signers).is_err()
+            {
+                return Err(IdentityError::RecoveryCancelled { revision: next.revision });
+            }
             match self.line.len() {
                 1 => check_first(&next)?,
                 n => check_follows(&self.line[n - 2], &next)?,
@@ -315,10 +360,17 @@ impl Book {
         self.chains.extend(other.chains);
     }
 
-    /// Applies a revision to its organisation's chain, starting the chain with a first one.
+    /// [`Book::apply_received`] for a revision received at its own time (tests, vectors).
     pub fn apply(&mut self, revision: Revision) -> Result<Applied, IdentityError> {
+        let received_ms = revision.timestamp_ms;
+        self.apply_received(revision, received_ms)
+    }
+
+    /// Applies a revision received at `received_ms` (by this node's clock) to its
+    /// organisation's chain, starting the chain with a first one.
+    pub fn apply_received(&mut self, revision: Revision, received_ms: i64) -> Result<Applied, IdentityError> {
         match self.chains.get_mut(&revision.organisation) {
-            Some(chain) => chain.apply(revision),
+            Some(chain) => chain.apply_received(revision, received_ms),
             None if revision.revision == 1 => {
                 let organisation = revision.organisation;
                 self.chains.insert(organisation, Chain::start(revision)?);
@@ -395,6 +447,12 @@ fn check_first(first: &Revision) -> Result<(), IdentityError> {
 
 /// Checks a revision against the one it follows.
 fn check_follows(before: &Revision, next: &Revision) -> Result<(), IdentityError> {
+    check_follows_unsigned(before, next)?;
+    check_threshold(&before.body, &next.signers)
+}
+
+/// Checks a revision against the one it follows by every rule but who signed it.
+fn check_follows_unsigned(before: &Revision, next: &Revision) -> Result<(), IdentityError> {
     if before.id.0[..] != next.body.previous[..] {
         let named = crate::hex::to_hex(&next.body.previous);
         return Err(IdentityError::Previous { revision: next.revision, named, before: before.revision });
@@ -403,7 +461,6 @@ fn check_follows(before: &Revision, next: &Revision) -> Result<(), IdentityError
     if next.timestamp_ms < before.timestamp_ms {
         return Err(IdentityError::Time);
     }
-    check_threshold(&before.body, &next.signers)?;
     let now_revoked: HashSet<&[u8]> = next.body.revoked.iter().map(revoked_key).collect();
     if let Some(dropped) = before.body.revoked.iter().map(revoked_key).find(|key| !now_revoked.contains(key)) {
         return Err(IdentityError::RevocationDropped { revision: next.revision, key: crate::hex::to_hex(dropped) });

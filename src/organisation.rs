@@ -11,7 +11,10 @@
 //! officials add theirs (`Record::cosigned`, `citymesh identity sign`) and any node takes it
 //! in once the threshold has signed.
 //!
-//! Not yet here: recovery, witnesses, erasure and domain binding.
+//! Recovery: `Change::SetRecovery` commits the identity to a recovery key kept offline, and
+//! [`recovery`] makes the revision that key signs when the governance keys are lost.
+//!
+//! Not yet here: witnesses, erasure and domain binding.
 
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +56,9 @@ pub enum Change {
     },
     /// New governance keys and threshold: who signs the identity's later revisions.
     Rotate { governance: Vec<String>, threshold: u32 },
+    /// A commitment to the recovery key with this public key, kept offline: it can replace
+    /// lost governance keys after a contest window.
+    SetRecovery { key: String },
     /// The operator taken out of service: `retired` (its records stay valid) or `compromised`
     /// (its records from `since_ms`, default now, are refused and purged everywhere).
     RemoveOperator {
@@ -88,6 +94,14 @@ pub enum OrganisationError {
     RemovingSelf,
     #[error("governance keys: {0}")]
     BadGovernance(String),
+    #[error(
+        "this organisation has no identity log with a recovery key; `citymesh identity recovery-key FILE` makes one"
+    )]
+    NoRecovery,
+    #[error(
+        "this is not the recovery key the identity committed to: check that the file is the one made by `identity recovery-key`"
+    )]
+    NotRecoveryKey,
     #[error(
         "the identity is forked: two different revisions {0} were signed. Nothing changes until its governance keys settle it"
     )]
@@ -126,6 +140,20 @@ pub struct IdentityView {
     pub fork: Option<RevisionRow>,
     /// Whether a recovery key was committed to.
     pub recovery: bool,
+    /// A recovery waiting out its contest window.
+    #[serde(default)]
+    pub pending_recovery: Option<PendingRecovery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingRecovery {
+    pub id: String,
+    pub revision: u64,
+    pub received_ms: i64,
+    /// When it replaces the governance keys unless they sign a revision first.
+    pub applies_ms: i64,
+    pub governance: Vec<String>,
+    pub threshold: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,6 +195,7 @@ pub fn view(store: &Store, organisation: PublisherId) -> IdentityView {
             history: Vec::new(),
             fork: None,
             recovery: false,
+            pending_recovery: None,
         };
     };
     let head = &chain.head().body;
@@ -208,6 +237,14 @@ pub fn view(store: &Store, organisation: PublisherId) -> IdentityView {
         history: chain.revisions().iter().map(row).collect(),
         fork: chain.fork().map(row),
         recovery: !head.recovery_commitment.is_empty(),
+        pending_recovery: chain.pending().map(|pending| PendingRecovery {
+            id: pending.revision.id.to_string(),
+            revision: pending.revision.revision,
+            received_ms: pending.received_ms,
+            applies_ms: pending.applies_ms(),
+            governance: pending.revision.body.governance.iter().map(|key| hex(key)).collect(),
+            threshold: pending.revision.body.threshold,
+        }),
     }
 }
 
@@ -234,6 +271,19 @@ pub fn warnings(view: &IdentityView, node_key: &PublisherId, now_ms: i64) -> Vec
     let mut out = Vec::new();
     if view.state == "none" {
         return out;
+    }
+    if let Some(pending) = &view.pending_recovery {
+        out.push(format!(
+            "A RECOVERY IS PENDING: revision {}, signed with the recovery key, replaces the governance keys with {} \
+             new ones ({} to sign) on {}. If your officials did not ask for it, have {} of them sign any change \
+             before then (for example `citymesh identity renew {}`): that cancels it.",
+            pending.revision,
+            pending.governance.len(),
+            pending.threshold,
+            crate::view::format_time(pending.applies_ms),
+            view.threshold,
+            node_key
+        ));
     }
     if let Some(fork) = &view.fork {
         out.push(format!(
@@ -294,24 +344,12 @@ pub fn change(store: &Store, key: &PublisherKey, change: Change, now_ms: i64) ->
             let held = held.ok_or_else(|| OrganisationError::NoOperator(record::to_hex(&operator)))?;
             held.expires_ms = expires_ms;
         }
+        Change::SetRecovery { key: recovery } => {
+            let recovery = PublisherId(parse_key(&recovery)?);
+            body.recovery_commitment = crate::identity::recovery_commitment(&recovery);
+        }
         Change::Rotate { governance, threshold } => {
-            let mut keys: Vec<Vec<u8>> = Vec::new();
-            for text in governance.iter().flat_map(|text| text.split(',')).map(str::trim).filter(|t| !t.is_empty()) {
-                let parsed = parse_key(text)?.to_vec();
-                if keys.contains(&parsed) {
-                    return Err(OrganisationError::BadGovernance(format!("{text} is listed twice")));
-                }
-                keys.push(parsed);
-            }
-            if keys.is_empty() || keys.len() > crate::identity::MAX_GOVERNANCE {
-                let allowed = crate::identity::MAX_GOVERNANCE;
-                return Err(OrganisationError::BadGovernance(format!("give 1 to {allowed} keys, not {}", keys.len())));
-            }
-            if threshold == 0 || threshold as usize > keys.len() {
-                let problem =
-                    format!("the threshold must be 1 to {} (the number of keys), not {threshold}", keys.len());
-                return Err(OrganisationError::BadGovernance(problem));
-            }
+            let keys = governance_keys(&governance, threshold)?;
             if number == 1 && keys[0] != key.publisher().0 {
                 let own = key.publisher();
                 return Err(OrganisationError::BadGovernance(format!(
@@ -409,6 +447,61 @@ fn sign_revision(
     }
     author::store_signed(store, &record)?;
     Ok(Changed::Stored(record))
+}
+
+/// Governance keys as given (comma-separated or several), checked with their threshold.
+fn governance_keys(governance: &[String], threshold: u32) -> Result<Vec<Vec<u8>>, OrganisationError> {
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    for text in governance.iter().flat_map(|text| text.split(',')).map(str::trim).filter(|t| !t.is_empty()) {
+        let parsed = parse_key(text)?.to_vec();
+        if keys.contains(&parsed) {
+            return Err(OrganisationError::BadGovernance(format!("{text} is listed twice")));
+        }
+        keys.push(parsed);
+    }
+    if keys.is_empty() || keys.len() > crate::identity::MAX_GOVERNANCE {
+        let allowed = crate::identity::MAX_GOVERNANCE;
+        return Err(OrganisationError::BadGovernance(format!("give 1 to {allowed} keys, not {}", keys.len())));
+    }
+    if threshold == 0 || threshold as usize > keys.len() {
+        let problem = format!("the threshold must be 1 to {} (the number of keys), not {threshold}", keys.len());
+        return Err(OrganisationError::BadGovernance(problem));
+    }
+    Ok(keys)
+}
+
+/// A recovery of `organisation`'s identity signed by its recovery key: the next revision with
+/// these governance keys and threshold, for any node to take in (`identity submit`); it takes
+/// effect [`RECOVERY_WINDOW_MS`](crate::identity::RECOVERY_WINDOW_MS) after a node first
+/// receives it, unless the current governance keys sign a revision before then.
+///
+/// `head` is the identity's newest revision, as a node holds it.
+pub fn recovery(
+    head: &Record,
+    recovery_key: &PublisherKey,
+    governance: &[String],
+    threshold: u32,
+    now_ms: i64,
+) -> Result<Record, OrganisationError> {
+    let Some(mut body) = head.identity() else { return Err(OrganisationError::NoRecovery) };
+    if body.recovery_commitment.is_empty() {
+        return Err(OrganisationError::NoRecovery);
+    }
+    if body.recovery_commitment != crate::identity::recovery_commitment(&recovery_key.publisher()) {
+        return Err(OrganisationError::NotRecoveryKey);
+    }
+    let organisation = head.publisher();
+    body.previous = head.id().0.to_vec();
+    body.governance = governance_keys(governance, threshold)?;
+    body.threshold = threshold;
+    let draft = Draft {
+        kind: Kind::Identity,
+        slug: IDENTITY_SLUG.to_owned(),
+        revision: head.revision() + 1,
+        timestamp_ms: now_ms,
+        body: Body::Identity(body),
+    };
+    Ok(record::sign_for(organisation, recovery_key, draft).map_err(AuthorError::from)?)
 }
 
 fn parse_key(text: &str) -> Result<[u8; 32], OrganisationError> {

@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use crate::identity::{Book, Chain, IdentityError};
-use crate::record::{self, Key, Kind, PublisherId, Record, RecordId, Version};
+use crate::identity::{Book, IdentityError};
+use crate::record::{self, Key, Kind, Record, RecordId, Version};
 
 const OPEN_MARKER: &[u8] = b"open";
 const FORMAT_KEY: &[u8] = b"format";
@@ -202,7 +202,11 @@ impl Store {
     /// happened to each, in order.
     pub fn insert_batch(&self, batch: &[Record]) -> Result<Vec<Inserted>, StoreError> {
         let _writing = self.writing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (overlay, judged) = identities::judge(self, &self.book.read().unwrap_or_else(|p| p.into_inner()), batch)?;
+        let now_ms =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        identities::settle(self, &mut self.book.write().unwrap_or_else(|p| p.into_inner()), now_ms)?;
+        let (overlay, judged) =
+            identities::judge(self, &self.book.read().unwrap_or_else(|p| p.into_inner()), batch, now_ms)?;
         let mut writes = Vec::with_capacity(batch.len());
         let mut refused = Vec::new();
         for (record, verdict) in batch.iter().zip(judged.verdicts) {
@@ -252,38 +256,24 @@ impl Store {
         for (index, error) in refused {
             outcomes.insert(index, Inserted::Refused(error));
         }
+        for id in &judged.received {
+            self.meta.insert(identities::received_key(id), &now_ms.to_be_bytes())?;
+        }
         let mut book = self.book.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         book.merge(overlay);
-        let mut purged = 0;
         for organisation in &judged.revoking {
-            purged += identities::purge(self, &book, organisation)?;
+            self.purged(identities::purge(self, &book, organisation)?);
+        }
+        for (organisation, id) in &judged.cancelled {
+            self.purged(identities::remove_ids(self, organisation, &[*id])?);
         }
         drop(book);
-        if purged > 0 {
-            let purges = self.purges() + 1;
-            self.meta.insert(PURGES_KEY, &purges.to_be_bytes())?;
-            tracing::warn!(purged, "removed records signed by compromised keys after they were compromised");
-            self.count.fetch_sub(purged as u64, Ordering::AcqRel);
-            self.generation.fetch_add(1, Ordering::Release);
-        }
         let added = outcomes.iter().filter(|outcome| matches!(outcome, Inserted::New { .. })).count() as u64;
         if added > 0 {
             self.count.fetch_add(added, Ordering::AcqRel);
             self.generation.fetch_add(1, Ordering::Release);
         }
         Ok(outcomes)
-    }
-
-    /// How many times records were removed from the store (by a key's compromise): a cache of
-    /// the store built at another count is stale.
-    pub fn purges(&self) -> u64 {
-        let held = self.meta.get(PURGES_KEY).ok().flatten();
-        held.and_then(|bytes| bytes.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes)
-    }
-
-    /// The identity log of an organisation, if any revision of it is held.
-    pub fn identity(&self, organisation: &PublisherId) -> Option<Chain> {
-        self.book.read().unwrap_or_else(|poisoned| poisoned.into_inner()).chain(organisation).cloned()
     }
 
     /// Whether the last process left the store without closing it (then its indexes were

@@ -193,12 +193,16 @@ def check_first(rev):
 
 
 def check_follows(before, rev):
+    follows_unsigned(before, rev)
+    threshold(before["body"], rev["signers"])
+
+
+def follows_unsigned(before, rev):
     if rev["body"]["previous"] != before["id"]:
         raise Refused("identity-previous")
     check_body(rev)
     if rev["timestamp_ms"] < before["timestamp_ms"]:
         raise Refused("identity-time")
-    threshold(before["body"], rev["signers"])
     now_revoked = {r["operator"]["key"] for r in rev["body"]["revoked"]}
     if any(r["operator"]["key"] not in now_revoked for r in before["body"]["revoked"]):
         raise Refused("identity-revoked-kept")
@@ -207,12 +211,35 @@ def check_follows(before, rev):
         raise Refused("identity-removed")
 
 
+RECOVERY_WINDOW_MS = 7 * DAY
+
+
+def signed_threshold(body, signers):
+    try:
+        threshold(body, signers)
+        return True
+    except Refused:
+        return False
+
+
+def by_recovery_key(before, rev):
+    commitment = before["body"]["recovery_commitment"]
+    return len(commitment) == 32 and any(hashlib.sha256(k).digest() == commitment for k in rev["signers"])
+
+
 class Log:
     def __init__(self):
-        self.line, self.fork = [], None
+        self.line, self.fork, self.pending = [], None, None
+
+    def settle(self, now):
+        if self.pending and now >= self.pending[1] + RECOVERY_WINDOW_MS:
+            self.line.append(self.pending[0])
+            self.pending = None
+            return "recovered"
+        return "waiting"
 
     def apply(self, rev):
-        held = self.line + ([self.fork] if self.fork else [])
+        held = self.line + ([self.fork] if self.fork else []) + ([self.pending[0]] if self.pending else [])
         if any(r["id"] == rev["id"] for r in held):
             return "known"
         if not self.line:
@@ -223,15 +250,27 @@ class Log:
             return "head"
         head = self.line[-1]["revision"]
         if rev["revision"] == head + 1:
+            last = self.line[-1]
+            if not self.fork and not signed_threshold(last["body"], rev["signers"]) and by_recovery_key(last, rev):
+                # A recovery: every rule but the threshold, then the contest window.
+                if self.pending:
+                    raise Refused("identity-recovery-pending")
+                follows_unsigned(last, rev)
+                self.pending = (rev, rev["timestamp_ms"])
+                return "pending"
             if self.fork and rev["body"]["previous"] == self.fork["id"]:
                 check_follows(self.fork, rev)
                 self.line[-1] = self.fork
             else:
                 check_follows(self.line[-1], rev)
-            forked, self.fork = self.fork is not None, None
+            forked, self.fork, self.pending = self.fork is not None, None, None
             self.line.append(rev)
             return "settled" if forked else "head"
         if rev["revision"] == head and not self.fork:
+            if len(self.line) >= 2:
+                before = self.line[-2]
+                if by_recovery_key(before, rev) and not signed_threshold(before["body"], rev["signers"]):
+                    raise Refused("identity-recovery-cancelled")
             if len(self.line) == 1:
                 check_first(rev)
             else:
@@ -359,6 +398,10 @@ def main():
     fork = identity("identity-fork", 2, t2, fork_body, [a, c])
     identity("identity-settles-fork", 3, now - DAY, dict(fork_body, previous=fork), [a, b])
     identity("identity-founder-not-first", 1, t0, dict(first_body, governance=[public(b), org, public(c)]), [a, b])
+    t_recovery = t0 + 2 * DAY
+    recovered_body = dict(first_body, previous=first, governance=[public(d), public(b)], threshold=1)
+    identity("identity-recovery", 2, t_recovery, recovered_body, [recovery])
+    identity("identity-recovery-by-stranger", 2, t_recovery, recovered_body, [x])
 
     operated("identity-request-by-operator", "request", "composting-advice", now - 30 * DAY, request, o1)
     operated("identity-request-after-compromise", "request", "composting-advice-2", now, request, o1)
@@ -463,6 +506,11 @@ def main():
         log = Log()
         out = []
         for record, expected in steps:
+            if isinstance(record, int):
+                verdict = log.settle(record)
+                assert verdict == expected, (name, record, verdict, expected)
+                out.append({"settle_at_ms": record, "verdict": verdict})
+                continue
             h, signers, body = checks[record]
             try:
                 if h["kind"] == "identity":
@@ -514,6 +562,26 @@ def main():
             ("identity-request-by-new-server", "operator"),
         ], "Two revisions 2 with the same predecessor freeze the identity; a revision 3 that follows one of "
            "them, with its threshold, settles it."),
+        case("recovery", [
+            ("identity-founding", "head"),
+            ("identity-recovery-by-stranger", "identity-threshold"),
+            ("identity-recovery", "pending"),
+            ("identity-recovery", "known"),
+            (t_recovery + RECOVERY_WINDOW_MS - 1, "waiting"),
+            ("identity-request-by-operator", "ok"),
+            (t_recovery + RECOVERY_WINDOW_MS, "recovered"),
+            ("identity-rotation", "fork"),
+        ], "Revision 1 commits to the recovery key (seed 5e…); a revision 2 signed by it alone waits 7 days from "
+           "when the node received it (here: its own time) and then replaces the governance keys. Another key "
+           "is no recovery. A revision 2 the old threshold signs after the window forks the identity (as any "
+           "second revision with the same predecessor does): the window is when to answer."),
+        case("recovery-cancelled", [
+            ("identity-founding", "head"),
+            ("identity-recovery", "pending"),
+            ("identity-rotation", "head"),
+            ("identity-recovery", "identity-recovery-cancelled"),
+            (t_recovery + 30 * DAY, "waiting"),
+        ], "A revision signed by the old threshold inside the window cancels the recovery."),
         case("founder", [
             ("identity-founder-not-first", "identity-founder"),
             ("identity-rotation", "identity-unknown"),

@@ -374,6 +374,20 @@ impl Backend {
         }
     }
 
+    /// The identity's newest revision as held, if the organisation has a log.
+    pub(super) fn identity_head(&self) -> Result<Option<crate::record::Record>> {
+        let view = self.identity()?;
+        let Some(head) = view.history.last() else { return Ok(None) };
+        let id: crate::record::RecordId = head.id.parse().map_err(anyhow::Error::msg)?;
+        match self {
+            Backend::Node(remote) => {
+                let bytes = remote.get_bytes(&format!("/api/v1/records/{}/raw", head.id))?;
+                Ok(Some(crate::record::verify(&bytes, crate::author::now_ms())?))
+            }
+            Backend::Local(local) => Ok(local.archive()?.store().get(&id)?),
+        }
+    }
+
     /// Signs the identity's next revision with `change` made; answers its id and number, and
     /// when other officials must sign it too, its envelope with how many signed and must.
     pub(super) fn change_identity(&self, change: crate::organisation::Change) -> Result<IdentityChange> {

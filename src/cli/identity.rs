@@ -100,6 +100,31 @@ pub enum IdentityCommand {
         /// The revision file.
         file: PathBuf,
     },
+    /// Make the organisation's recovery key, in a file only you can read, and commit the
+    /// identity to it. Print the file or copy it to a USB stick and lock it away: after a
+    /// contest window of 7 days it can replace governance keys that were lost.
+    RecoveryKey {
+        /// Where to write it; an existing file is never overwritten.
+        file: PathBuf,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Replace lost governance keys with the recovery key. Partners' nodes apply the revision
+    /// 7 days after they receive it, unless the current governance keys sign a change first
+    /// (then it is cancelled), and show it loudly meanwhile.
+    Recover {
+        /// The recovery key file made by `identity recovery-key`.
+        #[arg(long)]
+        recovery_key: PathBuf,
+        /// The new governance keys (public keys, 64 hex characters), comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        governance: Vec<String>,
+        /// How many of them must sign each later change.
+        #[arg(long)]
+        threshold: u32,
+        #[command(flatten)]
+        out: Out,
+    },
     /// Make a new key for an official, in a file only you can read; prints its public key.
     /// Keep the file on your own computer or a USB stick, not on the server.
     NewKey {
@@ -119,6 +144,20 @@ pub struct Out {
 
 pub(super) fn run(data: &DataDir, command: IdentityCommand) -> Result<()> {
     let (change, out) = match command {
+        IdentityCommand::Recover { recovery_key, governance, threshold, out } => {
+            return recover(data, &recovery_key, &governance, threshold, out);
+        }
+        IdentityCommand::RecoveryKey { file, out } => {
+            let key = PublisherKey::generate();
+            write_key_file(&file, &key)?;
+            eprintln!(
+                "wrote the recovery key to {}. Keep it offline (print it, or copy it to a USB stick, and lock it \
+                 away), then delete it from this computer: whoever holds it can take over the identity if your \
+                 officials do not answer within 7 days.",
+                file.display()
+            );
+            (Change::SetRecovery { key: key.publisher().to_string() }, out)
+        }
         IdentityCommand::Sign { file, key } => return sign(&file, &key),
         IdentityCommand::NewKey { file } => return new_key(&file),
         IdentityCommand::Submit { file } => return submit(data, &file),
@@ -153,6 +192,24 @@ pub(super) fn run(data: &DataDir, command: IdentityCommand) -> Result<()> {
          `citymesh identity sign {} --key THEIR-KEY-FILE`; then `citymesh identity submit {}` hands it to the node.",
         changed.revision,
         file.display(),
+        file.display(),
+        file.display()
+    );
+    Ok(())
+}
+
+fn recover(data: &DataDir, recovery_key: &Path, governance: &[String], threshold: u32, out: Out) -> Result<()> {
+    let key = read_key_file(recovery_key)?;
+    let backend = Backend::open_initialised(data)?;
+    let head = backend.identity_head()?.context("the organisation has no identity log, so nothing to recover")?;
+    let record = crate::organisation::recovery(&head, &key, governance, threshold, crate::author::now_ms())?;
+    let file = out.out.unwrap_or_else(|| PathBuf::from(format!("identity-recovery-{}.cmr", record.revision())));
+    write_new(&file, &record.envelope_bytes())?;
+    out!("{}", record.id())?;
+    eprintln!(
+        "wrote recovery revision {} to {}. `citymesh identity submit {}` hands it to a node; partners apply it 7 \
+         days after they receive it unless the current officials sign a change before then.",
+        record.revision(),
         file.display(),
         file.display()
     );
@@ -199,7 +256,15 @@ fn submit(data: &DataDir, file: &Path) -> Result<()> {
         }
         _ => {
             out!("{}", record.id())?;
-            eprintln!("revision {} of the organisation's identity is in force", record.revision());
+            let view = backend.identity()?;
+            match view.pending_recovery.filter(|pending| pending.id == record.id().to_string()) {
+                Some(pending) => eprintln!(
+                    "recovery revision {} is held: it replaces the governance keys on {} unless they sign a change first",
+                    record.revision(),
+                    format_time(pending.applies_ms)
+                ),
+                None => eprintln!("revision {} of the organisation's identity is in force", record.revision()),
+            }
             Ok(())
         }
     }

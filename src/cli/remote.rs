@@ -58,6 +58,19 @@ impl Remote {
         self.answer(request.call(), path)
     }
 
+    /// A GET whose answer is bytes (a record's envelope).
+    pub(super) fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
+        let mut response = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .call()
+            .with_context(|| format!("the running node did not answer {path}"))?;
+        if !response.status().is_success() {
+            return Err(anyhow!("the running node answered {path} with {}", response.status()));
+        }
+        response.body_mut().with_config().limit(MAX_ANSWER).read_to_vec().with_context(|| format!("cannot read {path}"))
+    }
+
     /// Sends a write, with the token; the answer read as `T`.
     pub(super) fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
         let token =

@@ -283,3 +283,57 @@ impl Book {
         book
     }
 }
+
+/// First revision committed to the recovery key 9.
+fn recoverable() -> Revision {
+    let mut revision = first();
+    revision.body.recovery_commitment = recovery_commitment(&key(9));
+    revision
+}
+
+/// The recovery key 9 replaces the lost governance keys with keys 4, 5, 6.
+fn recovery(before: &Revision, tag: u8, timestamp_ms: i64) -> Revision {
+    next(before, tag, timestamp_ms, &[9], |body| {
+        body.governance = vec![key(4).0.to_vec(), key(5).0.to_vec(), key(6).0.to_vec()];
+    })
+}
+
+#[test]
+fn a_recovery_waits_out_its_window_then_replaces_the_governance_keys() {
+    let mut chain = Chain::start(recoverable()).unwrap();
+    let recovered = recovery(chain.head(), 0xe1, T0 + DAY);
+    let received = T0 + 2 * DAY;
+    assert_eq!(chain.apply_received(recovered.clone(), received), Ok(Applied::Pending));
+    assert_eq!(chain.head().revision, 1, "nothing changes during the window");
+    assert_eq!(chain.pending().unwrap().applies_ms(), received + RECOVERY_WINDOW_MS);
+    assert_eq!(chain.apply_received(recovered.clone(), received + DAY), Ok(Applied::Known));
+    // A second recovery is not taken while the first waits.
+    let other = recovery(chain.head(), 0xe2, T0 + DAY);
+    assert_eq!(chain.apply_received(other, received), Err(IdentityError::RecoveryPending));
+    assert!(!chain.settle(received + RECOVERY_WINDOW_MS - 1));
+    assert!(chain.settle(received + RECOVERY_WINDOW_MS));
+    assert_eq!(chain.head().id, recovered.id);
+    assert!(chain.pending().is_none());
+    // The new keys govern from now on; the old ones no longer do.
+    let by_new = next(chain.head(), 0xe3, T0 + 20 * DAY, &[4, 5], |_| {});
+    assert_eq!(chain.apply(by_new), Ok(Applied::Head));
+}
+
+#[test]
+fn the_old_threshold_cancels_a_recovery_inside_its_window() {
+    let mut chain = Chain::start(recoverable()).unwrap();
+    let stolen = recovery(chain.head(), 0xe1, T0 + DAY);
+    assert_eq!(chain.apply_received(stolen, T0 + DAY), Ok(Applied::Pending));
+    let answer = next(chain.head(), 0xe4, T0 + 2 * DAY, &[1, 3], |body| body.recovery_commitment = vec![8; 32]);
+    assert_eq!(chain.apply(answer.clone()), Ok(Applied::Head));
+    assert!(chain.pending().is_none(), "the officials' revision cancelled the recovery");
+    assert!(!chain.settle(T0 + 30 * DAY));
+    assert_eq!(chain.head().id, answer.id);
+    // A key that is not the committed one is no recovery: it is a revision without the threshold.
+    let mut chain = Chain::start(recoverable()).unwrap();
+    let forged = next(chain.head(), 0xe5, T0 + DAY, &[8], |_| {});
+    assert_eq!(chain.apply(forged).unwrap_err(), IdentityError::Threshold { signed: 0, needed: 2 });
+    // A recovery must still follow every other rule (here: it drops an operator silently).
+    let careless = next(chain.head(), 0xe6, T0 + DAY, &[9], |body| body.operators.clear());
+    assert!(matches!(chain.apply(careless).unwrap_err(), IdentityError::RemovedSilently { .. }));
+}

@@ -51,7 +51,16 @@ fn renew_identity(shared: &Arc<Shared>) {
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
         let renewing = Arc::clone(&shared);
-        let renewed = shared.blocking.spawn_blocking(move || renewing.archive.renew_identity_if_due()).await;
+        let renewed = shared
+            .blocking
+            .spawn_blocking(move || {
+                let store = renewing.archive.store();
+                if let Err(error) = store.settle_recoveries(now_ms()) {
+                    tracing::warn!(%error, "cannot apply the recoveries whose contest window passed");
+                }
+                renewing.archive.renew_identity_if_due()
+            })
+            .await;
         match renewed {
             Ok(Ok(Some(crate::organisation::Changed::Unsigned { needed, .. }))) => tracing::warn!(
                 needed,

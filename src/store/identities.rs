@@ -7,23 +7,31 @@
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::Ordering;
 
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{Store, StoreError, damaged, head_key, history_key, parse_total, time_key, trailing_id, version_bytes};
-use crate::identity::{Applied, Book, COMPROMISED, IdentityError, Revision};
+use super::{
+    PURGES_KEY, Store, StoreError, damaged, head_key, history_key, parse_total, time_key, trailing_id, version_bytes,
+};
+use crate::identity::{Applied, Book, COMPROMISED, Chain, IdentityError, Revision};
 use crate::record::{Kind, PublisherId, Record, RecordId, Version};
 
 /// Builds the book from the identity revisions held, each log's revisions in order (two of the
 /// same number, a fork, in the order of their ids).
 pub(super) fn load(store: &Store) -> Result<Book, StoreError> {
     let mut book = Book::default();
+    let received = |id: &RecordId| -> Result<Option<i64>, StoreError> {
+        let held = store.meta.get(received_key(id))?;
+        Ok(held.and_then(|bytes| bytes.as_ref().try_into().ok()).map(i64::from_be_bytes))
+    };
     for head in store.heads(Some(Kind::Identity))? {
         let mut revisions: Vec<Revision> = store.history(&head.key())?.iter().filter_map(Revision::of).collect();
         revisions.sort_by_key(|revision| (revision.revision, revision.id));
         for revision in revisions {
-            if let Err(error) = book.apply(revision) {
+            let received_ms = received(&revision.id)?.unwrap_or(revision.timestamp_ms);
+            if let Err(error) = book.apply_received(revision, received_ms) {
                 // Only what the log accepted was stored; a log that no longer applies was
                 // written by a version with other rules.
                 tracing::warn!(organisation = %head.publisher(), %error, "an identity revision held no longer applies");
@@ -37,10 +45,15 @@ pub(super) fn load(store: &Store) -> Result<Book, StoreError> {
 /// Judged against an overlay of the book that takes in the batch's own revisions first, in
 /// the order of their numbers, so that a batch fetched in any order (sync fetches by id) holds
 /// together. Records already held are not judged again.
-pub(super) fn judge(store: &Store, book: &Book, batch: &[Record]) -> Result<(Book, Judged), StoreError> {
+pub(super) fn judge(store: &Store, book: &Book, batch: &[Record], now_ms: i64) -> Result<(Book, Judged), StoreError> {
     let organisations: HashSet<PublisherId> = batch.iter().map(Record::publisher).collect();
     let mut overlay = book.overlay(&organisations);
-    let mut judged = Judged { verdicts: vec![None; batch.len()], revoking: BTreeSet::new() };
+    let mut judged = Judged {
+        verdicts: vec![None; batch.len()],
+        revoking: BTreeSet::new(),
+        received: Vec::new(),
+        cancelled: Vec::new(),
+    };
     let mut revisions: Vec<(usize, Revision)> = Vec::new();
     let mut others = Vec::new();
     for (index, record) in batch.iter().enumerate() {
@@ -55,9 +68,18 @@ pub(super) fn judge(store: &Store, book: &Book, batch: &[Record]) -> Result<(Boo
     revisions.sort_by_key(|(_, revision)| (revision.organisation, revision.revision, revision.id));
     for (index, revision) in revisions {
         let organisation = revision.organisation;
-        let compromised = !compromised(&revision).is_empty();
-        match overlay.apply(revision) {
+        let pending = overlay.chain(&organisation).and_then(|chain| chain.pending()).map(|held| held.revision.id);
+        let (id, compromised) = (revision.id, !compromised(&revision).is_empty());
+        match overlay.apply_received(revision, now_ms) {
             Ok(Applied::Head | Applied::Settled) if compromised => drop(judged.revoking.insert(organisation)),
+            Ok(Applied::Pending) => judged.received.push(id),
+            Ok(Applied::Head | Applied::Settled) if pending.is_some() => {
+                // The governance keys answered: the recovery is cancelled, and goes.
+                judged.cancelled.extend(pending.map(|id| (organisation, id)));
+                if compromised {
+                    judged.revoking.insert(organisation);
+                }
+            }
             Ok(_) => {}
             Err(error) => judged.verdicts[index] = Some(error),
         }
@@ -74,6 +96,26 @@ pub(super) fn judge(store: &Store, book: &Book, batch: &[Record]) -> Result<(Boo
 pub(super) struct Judged {
     pub verdicts: Vec<Option<IdentityError>>,
     pub revoking: BTreeSet<PublisherId>,
+    /// Recoveries now waiting out their window, received now.
+    pub received: Vec<RecordId>,
+    /// Recoveries the governance keys cancelled: no longer part of any log.
+    pub cancelled: Vec<(PublisherId, RecordId)>,
+}
+
+/// Where the time a recovery was first received is kept (`meta`): its window runs from then.
+pub(super) fn received_key(id: &RecordId) -> Vec<u8> {
+    [&b"received/"[..], &id.0].concat()
+}
+
+/// Applies the recoveries whose window has passed at `now_ms`, purging what keys they mark
+/// compromised signed; answers the organisations recovered.
+pub(super) fn settle(store: &Store, book: &mut Book, now_ms: i64) -> Result<Vec<PublisherId>, StoreError> {
+    let settled = book.settle(now_ms);
+    for organisation in &settled {
+        tracing::warn!(%organisation, "a recovery replaced an organisation's governance keys after its contest window");
+        store.purged(purge(store, book, organisation)?);
+    }
+    Ok(settled)
 }
 
 fn compromised(revision: &Revision) -> Vec<&[u8]> {
@@ -99,6 +141,23 @@ pub(super) fn purge(store: &Store, book: &Book, organisation: &PublisherId) -> R
             doomed.push((id, record));
         }
     }
+    remove(store, organisation, doomed)
+}
+
+/// Removes records of `organisation` by id, if held: see [`purge`].
+pub(super) fn remove_ids(store: &Store, organisation: &PublisherId, ids: &[RecordId]) -> Result<usize, StoreError> {
+    let mut doomed = Vec::new();
+    for id in ids {
+        if let Some(record) = store.get(id)? {
+            doomed.push((*id, record));
+        }
+    }
+    remove(store, organisation, doomed)
+}
+
+/// Removes these records of `organisation` from every index in one transaction, heads
+/// recomputed from what is left; answers how many.
+fn remove(store: &Store, organisation: &PublisherId, doomed: Vec<(RecordId, Record)>) -> Result<usize, StoreError> {
     if doomed.is_empty() {
         return Ok(0);
     }
@@ -142,4 +201,42 @@ pub(super) fn purge(store: &Store, book: &Book, organisation: &PublisherId) -> R
         TransactionError::Storage(error) => StoreError::Sled(error),
     })?;
     Ok(doomed.len())
+}
+
+impl Store {
+    /// Applies the recoveries whose contest window has passed at `now_ms` (the node calls this
+    /// now and then; every write does too); answers the organisations recovered.
+    pub fn settle_recoveries(&self, now_ms: i64) -> Result<Vec<PublisherId>, StoreError> {
+        let _writing = self.writing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        settle(self, &mut self.book.write().unwrap_or_else(|p| p.into_inner()), now_ms)
+    }
+
+    /// Counts `purged` records removed, so that caches of the store know to rebuild.
+    pub(super) fn purged(&self, purged: usize) {
+        if purged == 0 {
+            return;
+        }
+        let purges = self.purges() + 1;
+        if let Err(error) = self.meta.insert(PURGES_KEY, &purges.to_be_bytes()) {
+            tracing::error!(%error, "cannot count a purge; the search index may show removed records until rebuilt");
+        }
+        tracing::warn!(
+            purged,
+            "removed records the identity logs no longer allow (a compromised key's, a cancelled recovery)"
+        );
+        self.count.fetch_sub(purged as u64, Ordering::AcqRel);
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many times records were removed from the store (by a key's compromise): a cache of
+    /// the store built at another count is stale.
+    pub fn purges(&self) -> u64 {
+        let held = self.meta.get(PURGES_KEY).ok().flatten();
+        held.and_then(|bytes| bytes.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes)
+    }
+
+    /// The identity log of an organisation, if any revision of it is held.
+    pub fn identity(&self, organisation: &PublisherId) -> Option<Chain> {
+        self.book.read().unwrap_or_else(|poisoned| poisoned.into_inner()).chain(organisation).cloned()
+    }
 }

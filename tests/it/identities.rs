@@ -73,6 +73,10 @@ fn import_follows_the_identity_log_and_a_compromise_purges_what_the_key_signed_a
     assert!(!held(&city, "identity-request-after-compromise"));
 }
 
+fn args(strings: &[String]) -> Vec<&str> {
+    strings.iter().map(String::as_str).collect()
+}
+
 fn publisher_of(data: &DataDir) -> String {
     let status: serde_json::Value = serde_json::from_str(&data.ok(&["status", "--json"])).unwrap();
     status["publisher"].as_str().expect("an initialised directory has a publisher").to_owned()
@@ -347,4 +351,45 @@ async fn gossip_rejects_and_penalises_what_an_identity_refuses_and_waits_on_what
     }
     assert_eq!(b.node().rejections().len(), 2, "the note for an unknown identity is not held against its sender");
     b.stop().await;
+}
+
+#[test]
+fn a_recovery_key_replaces_lost_governance_keys_unless_the_officials_answer_in_time() {
+    let city = DataDir::initialised("City of Surabaya");
+    let own = publisher_of(&city);
+    let recovery_key = city.scratch("recovery.key");
+    city.ok(&["identity", "recovery-key", path_str(&recovery_key)]);
+    assert_eq!(identity(&city)["recovery"], true);
+    let new_key = |name: &str| city.ok(&["identity", "new-key", path_str(&city.scratch(name))]).trim().to_owned();
+    let governance = format!("{},{}", new_key("a.key"), new_key("b.key"));
+
+    // The wrong key is named; the right one makes a recovery revision to hand to a node.
+    let file = city.scratch("recovery.cmr");
+    let recover = |key: &std::path::Path| {
+        ["identity", "recover", "--recovery-key", path_str(key), "--governance", &governance, "--threshold", "2"]
+            .iter()
+            .map(|text| text.to_string())
+            .chain(["--out".to_owned(), path_str(&file).to_owned()])
+            .collect::<Vec<String>>()
+    };
+    let wrong = recover(&city.scratch("a.key"));
+    check_mentions(&city.fails(&args(&wrong)), &["not the recovery key the identity committed to"]);
+    city.ok(&args(&recover(&recovery_key)));
+    let output = city.run(&["identity", "submit", path_str(&file)]);
+    assert!(output.status.success(), "{output:?}");
+    check_mentions(&String::from_utf8_lossy(&output.stderr), &["recovery revision 2 is held"]);
+    let shown = identity(&city);
+    assert_eq!(shown["revision"], 1, "the recovery waits out its window");
+    assert_eq!(shown["pending_recovery"]["revision"], 2);
+    assert_eq!(shown["pending_recovery"]["governance"].as_array().unwrap().len(), 2);
+    check_mentions(&city.ok(&["identity", "show"]), &["A RECOVERY IS PENDING"]);
+    check_mentions(&city.ok(&["status"]), &["WARNING:     A RECOVERY IS PENDING"]);
+
+    // The officials (here the node's key, the one governance key) answer: the recovery is gone.
+    city.ok(&["identity", "renew", &own, "--days", "300"]);
+    let shown = identity(&city);
+    assert_eq!((shown["revision"].as_u64(), shown["pending_recovery"].is_null()), (Some(2), true), "{shown}");
+    // The cancelled recovery is dropped, and refused if offered again (not held against whoever
+    // offers it: a partner may not have heard of the cancellation yet).
+    check_mentions(&city.fails(&["identity", "submit", path_str(&file)]), &["rule identity-recovery-cancelled"]);
 }

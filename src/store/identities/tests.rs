@@ -154,3 +154,37 @@ fn a_batch_holds_together_in_any_order() {
     assert_eq!(outcomes[3], Inserted::New { head: false });
     assert_eq!(store.len(), 3);
 }
+
+#[test]
+fn a_recovery_is_held_until_its_window_passes_even_across_a_restart() {
+    use crate::identity::{RECOVERY_WINDOW_MS, recovery_commitment};
+    let dir = tempfile::tempdir().unwrap();
+    let recovery_key = PublisherKey::from_seed([24; 32]);
+    let mut body = first().identity().unwrap();
+    body.recovery_commitment = recovery_commitment(&recovery_key.publisher());
+    let committed = revision(1, T0, body.clone());
+    body.previous = committed.id().0.to_vec();
+    body.governance = vec![city().publisher().0.to_vec(), laptop().publisher().0.to_vec()];
+    let draft = Draft {
+        kind: Kind::Identity,
+        slug: IDENTITY_SLUG.to_owned(),
+        revision: 2,
+        timestamp_ms: T0 + HOUR,
+        body: Body::Identity(body),
+    };
+    let recovered = sign_for(city().publisher(), &recovery_key, draft).unwrap();
+    let applies = {
+        let store = open(dir.path());
+        store.insert_batch(&[committed.clone(), recovered.clone()]).unwrap();
+        let chain = store.identity(&city().publisher()).unwrap();
+        assert_eq!(chain.head().id, committed.id(), "the recovery waits");
+        chain.pending().unwrap().applies_ms()
+    };
+    let store = open(dir.path());
+    let chain = store.identity(&city().publisher()).unwrap();
+    assert_eq!(chain.pending().unwrap().applies_ms(), applies, "the window runs from first receipt, across restarts");
+    assert!(store.settle_recoveries(applies - 1).unwrap().is_empty());
+    assert_eq!(store.settle_recoveries(applies).unwrap(), vec![city().publisher()]);
+    assert_eq!(store.identity(&city().publisher()).unwrap().head().id, recovered.id());
+    assert!(applies >= T0 + HOUR + RECOVERY_WINDOW_MS);
+}
