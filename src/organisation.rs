@@ -16,7 +16,11 @@
 //!
 //! Not yet here: witnesses, erasure and domain binding.
 
+mod recovery;
+
 use serde::{Deserialize, Serialize};
+
+pub use recovery::{PHRASE_WORDS, recovery, recovery_key_from_words, recovery_words};
 
 use crate::author::{self, AuthorError};
 use crate::identity::{COMPROMISED, Chain, MAX_OPERATOR_MS, RETIRED, founding, scopable};
@@ -102,6 +106,8 @@ pub enum OrganisationError {
         "this is not the recovery key the identity committed to: check that the file is the one made by `identity recovery-key`"
     )]
     NotRecoveryKey,
+    #[error("recovery phrase: {0}")]
+    Phrase(String),
     #[error(
         "the identity is forked: two different revisions {0} were signed. Nothing changes until its governance keys settle it"
     )]
@@ -468,40 +474,6 @@ fn governance_keys(governance: &[String], threshold: u32) -> Result<Vec<Vec<u8>>
         return Err(OrganisationError::BadGovernance(problem));
     }
     Ok(keys)
-}
-
-/// A recovery of `organisation`'s identity signed by its recovery key: the next revision with
-/// these governance keys and threshold, for any node to take in (`identity submit`); it takes
-/// effect [`RECOVERY_WINDOW_MS`](crate::identity::RECOVERY_WINDOW_MS) after a node first
-/// receives it, unless the current governance keys sign a revision before then.
-///
-/// `head` is the identity's newest revision, as a node holds it.
-pub fn recovery(
-    head: &Record,
-    recovery_key: &PublisherKey,
-    governance: &[String],
-    threshold: u32,
-    now_ms: i64,
-) -> Result<Record, OrganisationError> {
-    let Some(mut body) = head.identity() else { return Err(OrganisationError::NoRecovery) };
-    if body.recovery_commitment.is_empty() {
-        return Err(OrganisationError::NoRecovery);
-    }
-    if body.recovery_commitment != crate::identity::recovery_commitment(&recovery_key.publisher()) {
-        return Err(OrganisationError::NotRecoveryKey);
-    }
-    let organisation = head.publisher();
-    body.previous = head.id().0.to_vec();
-    body.governance = governance_keys(governance, threshold)?;
-    body.threshold = threshold;
-    let draft = Draft {
-        kind: Kind::Identity,
-        slug: IDENTITY_SLUG.to_owned(),
-        revision: head.revision() + 1,
-        timestamp_ms: now_ms,
-        body: Body::Identity(body),
-    };
-    Ok(record::sign_for(organisation, recovery_key, draft).map_err(AuthorError::from)?)
 }
 
 fn parse_key(text: &str) -> Result<[u8; 32], OrganisationError> {

@@ -100,12 +100,13 @@ pub enum IdentityCommand {
         /// The revision file.
         file: PathBuf,
     },
-    /// Make the organisation's recovery key, in a file only you can read, and commit the
-    /// identity to it. Print the file or copy it to a USB stick and lock it away: after a
-    /// contest window of 7 days it can replace governance keys that were lost.
+    /// Make the organisation's recovery key and commit the identity to it. It is printed once,
+    /// as 24 words: write them down or print them and lock them away. After a contest window
+    /// of 7 days they can replace governance keys that were lost.
     RecoveryKey {
-        /// Where to write it; an existing file is never overwritten.
-        file: PathBuf,
+        /// Also write the key to this file (only you can read it), e.g. on a USB stick.
+        #[arg(long)]
+        file: Option<PathBuf>,
         #[command(flatten)]
         out: Out,
     },
@@ -113,9 +114,12 @@ pub enum IdentityCommand {
     /// 7 days after they receive it, unless the current governance keys sign a change first
     /// (then it is cancelled), and show it loudly meanwhile.
     Recover {
-        /// The recovery key file made by `identity recovery-key`.
+        /// The 24 recovery words, in quotes.
+        #[arg(long, required_unless_present = "recovery_key", conflicts_with = "recovery_key")]
+        words: Option<String>,
+        /// A file holding the recovery words or the key (from `identity recovery-key --file`).
         #[arg(long)]
-        recovery_key: PathBuf,
+        recovery_key: Option<PathBuf>,
         /// The new governance keys (public keys, 64 hex characters), comma-separated.
         #[arg(long, value_delimiter = ',', required = true)]
         governance: Vec<String>,
@@ -143,18 +147,27 @@ pub struct Out {
 }
 
 pub(super) fn run(data: &DataDir, command: IdentityCommand) -> Result<()> {
+    // `recovery-key` prints its words on standard output, and nothing else there.
+    let prints_words = matches!(command, IdentityCommand::RecoveryKey { .. });
     let (change, out) = match command {
-        IdentityCommand::Recover { recovery_key, governance, threshold, out } => {
-            return recover(data, &recovery_key, &governance, threshold, out);
+        IdentityCommand::Recover { words, recovery_key, governance, threshold, out } => {
+            let key = match (words, recovery_key) {
+                (Some(words), _) => crate::organisation::recovery_key_from_words(&words)?,
+                (None, Some(file)) => recovery_key_file(&file)?,
+                (None, None) => bail!("give the recovery words (--words \"...\") or the file that holds them"),
+            };
+            return recover(data, &key, &governance, threshold, out);
         }
         IdentityCommand::RecoveryKey { file, out } => {
             let key = PublisherKey::generate();
-            write_key_file(&file, &key)?;
+            if let Some(file) = &file {
+                write_key_file(file, &key)?;
+            }
+            out!("{}", crate::organisation::recovery_words(&key))?;
             eprintln!(
-                "wrote the recovery key to {}. Keep it offline (print it, or copy it to a USB stick, and lock it \
-                 away), then delete it from this computer: whoever holds it can take over the identity if your \
-                 officials do not answer within 7 days.",
-                file.display()
+                "These 24 words are the organisation's recovery key, shown this once. Write them down or print \
+                 them and lock them away, off this computer: whoever holds them can replace your governance keys \
+                 if your officials do not answer within 7 days."
             );
             (Change::SetRecovery { key: key.publisher().to_string() }, out)
         }
@@ -176,7 +189,9 @@ pub(super) fn run(data: &DataDir, command: IdentityCommand) -> Result<()> {
     };
     let backend = Backend::open_initialised(data)?;
     let changed = backend.change_identity(change)?;
-    out!("{}", changed.id)?;
+    if !prints_words {
+        out!("{}", changed.id)?;
+    }
     let Some((envelope, signed, needed)) = changed.unsigned else {
         let delivery = match backend.is_running() {
             true => "gossiped to partners",
@@ -198,11 +213,20 @@ pub(super) fn run(data: &DataDir, command: IdentityCommand) -> Result<()> {
     Ok(())
 }
 
-fn recover(data: &DataDir, recovery_key: &Path, governance: &[String], threshold: u32, out: Out) -> Result<()> {
-    let key = read_key_file(recovery_key)?;
+/// A recovery key from a file of words or a key file.
+fn recovery_key_file(file: &Path) -> Result<PublisherKey> {
+    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = String::from_utf8_lossy(&text);
+    if text.split_whitespace().count() > 1 {
+        return Ok(crate::organisation::recovery_key_from_words(&text)?);
+    }
+    read_key_file(file)
+}
+
+fn recover(data: &DataDir, key: &PublisherKey, governance: &[String], threshold: u32, out: Out) -> Result<()> {
     let backend = Backend::open_initialised(data)?;
     let head = backend.identity_head()?.context("the organisation has no identity log, so nothing to recover")?;
-    let record = crate::organisation::recovery(&head, &key, governance, threshold, crate::author::now_ms())?;
+    let record = crate::organisation::recovery(&head, key, governance, threshold, crate::author::now_ms())?;
     let file = out.out.unwrap_or_else(|| PathBuf::from(format!("identity-recovery-{}.cmr", record.revision())));
     write_new(&file, &record.envelope_bytes())?;
     out!("{}", record.id())?;

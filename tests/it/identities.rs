@@ -358,7 +358,8 @@ fn a_recovery_key_replaces_lost_governance_keys_unless_the_officials_answer_in_t
     let city = DataDir::initialised("City of Surabaya");
     let own = publisher_of(&city);
     let recovery_key = city.scratch("recovery.key");
-    city.ok(&["identity", "recovery-key", path_str(&recovery_key)]);
+    let words = city.ok(&["identity", "recovery-key", "--file", path_str(&recovery_key)]).trim().to_owned();
+    assert_eq!(words.split(' ').count(), 24, "{words}");
     assert_eq!(identity(&city)["recovery"], true);
     let new_key = |name: &str| city.ok(&["identity", "new-key", path_str(&city.scratch(name))]).trim().to_owned();
     let governance = format!("{},{}", new_key("a.key"), new_key("b.key"));
@@ -374,6 +375,21 @@ fn a_recovery_key_replaces_lost_governance_keys_unless_the_officials_answer_in_t
     };
     let wrong = recover(&city.scratch("a.key"));
     check_mentions(&city.fails(&args(&wrong)), &["not the recovery key the identity committed to"]);
+    // A typo in the words is named, and nothing is written.
+    let mut typo: Vec<&str> = words.split(' ').collect();
+    typo[4] = "citymesh";
+    let by_words = |words: &str| -> Vec<String> {
+        ["identity", "recover", "--words", words, "--governance", &governance, "--threshold", "2", "--out"]
+            .iter()
+            .map(|text| text.to_string())
+            .chain([path_str(&file).to_owned()])
+            .collect()
+    };
+    check_mentions(&city.fails(&args(&by_words(&typo.join(" ")))), &["word 5 (\"citymesh\") is not a recovery word"]);
+    assert!(!file.exists());
+    // The key file made beside the words works as well as the words.
+    assert_eq!(city.ok(&args(&by_words(&words))).len(), 65);
+    fs::remove_file(&file).unwrap();
     city.ok(&args(&recover(&recovery_key)));
     let output = city.run(&["identity", "submit", path_str(&file)]);
     assert!(output.status.success(), "{output:?}");
