@@ -6,10 +6,8 @@
 //! A [`Book`] holds the chains of many organisations and gives the same answer for publishers
 //! with no log, whose one key is themselves (every format 1 to 3 publisher).
 //!
-//! Revisions and operator-signed records travel in header format 4 (`proto/README.md` §21);
-//! what this module decides does not depend on how they travel.
-//!
-//! No I/O and no clock: revisions carry the times their rules are judged by.
+//! Revisions travel in header format 4 (`proto/README.md` §21). No I/O and no clock: revisions
+//! carry the times their rules are judged by, and the node its clock (recovery, `recovery.rs`).
 
 mod recovery;
 #[cfg(test)]
@@ -53,6 +51,8 @@ pub struct Revision {
 impl Revision {
     /// The revision a verified identity record carries; `None` for any other record.
     pub fn of(record: &crate::record::Record) -> Option<Revision> {
+        // Checked first: every record a node stores passes here, and most are no revision.
+        (record.kind() == Kind::Identity).then_some(())?;
         Some(Revision {
             id: record.id(),
             organisation: record.publisher(),
