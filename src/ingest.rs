@@ -125,7 +125,7 @@ fn store_all<T>(
             None => {}
         }
         if batch.len() >= BATCH || (idle && !batch.is_empty()) {
-            let stored = store_batch(store, tags.drain(..).zip(batch.drain(..)).collect(), &mut unflushed)?;
+            let stored = store_batch(store, std::mem::take(&mut tags), std::mem::take(&mut batch), &mut unflushed)?;
             waiting_for_identity.extend(stored);
         }
         if finished && !waiting_for_identity.is_empty() {
@@ -135,9 +135,9 @@ fn store_all<T>(
                 let mut still = Vec::new();
                 let mut items = std::mem::take(&mut waiting_for_identity).into_iter().peekable();
                 while items.peek().is_some() {
-                    let chunk: Vec<(T, Record)> =
-                        items.by_ref().take(BATCH).map(|(tag, record, _)| (tag, record)).collect();
-                    still.extend(store_batch(store, chunk, &mut unflushed)?);
+                    let (chunk_tags, chunk): (Vec<T>, Vec<Record>) =
+                        items.by_ref().take(BATCH).map(|(tag, record, _)| (tag, record)).unzip();
+                    still.extend(store_batch(store, chunk_tags, chunk, &mut unflushed)?);
                 }
                 let stuck = still.len() == before;
                 waiting_for_identity = still;
@@ -165,13 +165,13 @@ fn store_all<T>(
 /// refused only because their organisation's identity is not held yet (or not far enough).
 fn store_batch<T>(
     store: &Store,
-    items: Vec<(T, Record)>,
+    tags: Vec<T>,
+    records: Vec<Record>,
     unflushed: &mut Vec<(T, Outcome)>,
 ) -> Result<Vec<(T, Record, IdentityError)>, StoreError> {
-    let records: Vec<Record> = items.iter().map(|(_, record)| record.clone()).collect();
     let inserted = store.insert_batch(&records)?;
     let mut waiting = Vec::new();
-    for ((tag, record), inserted) in items.into_iter().zip(inserted) {
+    for ((tag, record), inserted) in tags.into_iter().zip(records).zip(inserted) {
         let id = record.id();
         let outcome = match inserted {
             Inserted::New { head } => Outcome::Stored { id, head, record: Box::new(record) },

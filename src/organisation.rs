@@ -170,6 +170,16 @@ pub struct OperatorRow {
     pub expires_ms: i64,
 }
 
+impl OperatorRow {
+    /// What the key may sign, in words: "every kind", or the kinds listed.
+    pub fn scopes_in_words(&self) -> String {
+        match self.scopes.len() >= scopable().count() {
+            true => "every kind".to_owned(),
+            false => self.scopes.join(", "),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RevokedRow {
     pub key: String,
@@ -188,7 +198,6 @@ pub struct RevisionRow {
 
 /// The organisation's identity in words.
 pub fn view(store: &Store, organisation: PublisherId) -> IdentityView {
-    let hex = |bytes: &[u8]| record::to_hex(bytes);
     let Some(chain) = store.identity(&organisation) else {
         return IdentityView {
             organisation: organisation.to_string(),
@@ -216,12 +225,12 @@ pub fn view(store: &Store, organisation: PublisherId) -> IdentityView {
         state: if chain.fork().is_some() { "forked" } else { "active" }.to_owned(),
         revision: chain.head().revision,
         threshold: head.threshold,
-        governance: head.governance.iter().map(|key| hex(key)).collect(),
+        governance: head.governance.iter().map(|key| record::to_hex(key)).collect(),
         operators: head
             .operators
             .iter()
             .map(|operator| OperatorRow {
-                key: hex(&operator.key),
+                key: record::to_hex(&operator.key),
                 label: operator.label.clone(),
                 scopes: operator.scopes.clone(),
                 expires_ms: operator.expires_ms,
@@ -233,7 +242,7 @@ pub fn view(store: &Store, organisation: PublisherId) -> IdentityView {
             .map(|revoked| {
                 let operator = revoked.operator.clone().unwrap_or_default();
                 RevokedRow {
-                    key: hex(&operator.key),
+                    key: record::to_hex(&operator.key),
                     label: operator.label,
                     reason: revoked.reason.clone(),
                     since_ms: revoked.since_ms,
@@ -248,7 +257,7 @@ pub fn view(store: &Store, organisation: PublisherId) -> IdentityView {
             revision: pending.revision.revision,
             received_ms: pending.received_ms,
             applies_ms: pending.applies_ms(),
-            governance: pending.revision.body.governance.iter().map(|key| hex(key)).collect(),
+            governance: pending.revision.body.governance.iter().map(|key| record::to_hex(key)).collect(),
             threshold: pending.revision.body.threshold,
         }),
     }

@@ -332,11 +332,7 @@ fn show(view: &IdentityView) -> Result<()> {
         out!("  governance  {key}")?;
     }
     for operator in &view.operators {
-        let scopes = if operator.scopes.len() >= crate::identity::scopable().count() {
-            "every kind".to_owned()
-        } else {
-            operator.scopes.join(", ")
-        };
+        let scopes = operator.scopes_in_words();
         let expires = format_time(operator.expires_ms);
         out!("  operator    {}  {}: signs {scopes}; valid until {expires}", operator.key, operator.label)?;
     }

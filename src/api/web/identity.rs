@@ -48,18 +48,13 @@ struct IdentityPage {
 pub(super) async fn identity(State(node): State<NodeHandle>, headers: HeaderMap) -> Response {
     page(&node, &headers, "network", |node, chrome| async move {
         let view = node.identity().await?;
-        let every_kind = crate::identity::scopable().count();
         let operators = view
             .operators
             .iter()
             .map(|operator| OperatorRow {
                 key: operator.key.clone(),
                 label: operator.label.clone(),
-                scopes: if operator.scopes.len() >= every_kind {
-                    "every kind".to_owned()
-                } else {
-                    operator.scopes.join(", ")
-                },
+                scopes: operator.scopes_in_words(),
                 until: format_time(operator.expires_ms),
             })
             .collect();

@@ -157,7 +157,7 @@ fn a_batch_holds_together_in_any_order() {
 
 #[test]
 fn a_recovery_is_held_until_its_window_passes_even_across_a_restart() {
-    use crate::identity::{RECOVERY_WINDOW_MS, recovery_commitment};
+    use crate::identity::recovery_commitment;
     let dir = tempfile::tempdir().unwrap();
     let recovery_key = PublisherKey::from_seed([24; 32]);
     let mut body = first().identity().unwrap();
@@ -186,5 +186,4 @@ fn a_recovery_is_held_until_its_window_passes_even_across_a_restart() {
     assert!(store.settle_recoveries(applies - 1).unwrap().is_empty());
     assert_eq!(store.settle_recoveries(applies).unwrap(), vec![city().publisher()]);
     assert_eq!(store.identity(&city().publisher()).unwrap().head().id, recovered.id());
-    assert!(applies >= T0 + HOUR + RECOVERY_WINDOW_MS);
 }
