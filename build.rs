@@ -26,6 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Identity.previous",
         "Identity.recovery_commitment",
         "Operator.key",
+        "Receipt.organisation",
     ] {
         config.field_attribute(format!(".citymesh.v1.{field}"), hex);
     }

@@ -272,9 +272,24 @@ impl Archive {
         Ok(self.data.trust_file()?.hidden)
     }
 
-    /// This node's organisation identity in words.
-    pub fn identity(&self) -> Result<crate::organisation::IdentityView, NotInitialised> {
-        Ok(crate::organisation::view(&self.store, self.key()?.publisher()))
+    /// An organisation's identity in words, with its partners' receipts: this node's own
+    /// when `organisation` is `None`.
+    pub fn identity(
+        &self,
+        organisation: Option<PublisherId>,
+    ) -> Result<crate::organisation::IdentityView, OrganisationError> {
+        let organisation = match organisation {
+            Some(organisation) => organisation,
+            None => self.key().map_err(AuthorError::from)?.publisher(),
+        };
+        Ok(crate::organisation::view(&self.store, &self.names(), organisation)?)
+    }
+
+    /// Receipts this node's key signs for the identity revisions of other organisations it
+    /// holds and has not receipted yet (some at a time); answers them, for gossip.
+    pub fn witness_identities(&self) -> Result<Vec<Record>, OrganisationError> {
+        let Some(key) = self.key.as_ref() else { return Ok(Vec::new()) };
+        crate::organisation::witness(&self.store, key, author::now_ms())
     }
 
     /// Signs and stores the identity's next revision with `change` made.

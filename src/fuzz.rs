@@ -235,3 +235,9 @@ impl Drop for Api {
         }
     }
 }
+
+/// A draft signed with `key` as its own publisher, its rules unchecked: for tests of what a
+/// node does with records that break the rules after the signature.
+pub fn sign_unchecked(key: &PublisherKey, draft: record::Draft) -> Vec<u8> {
+    record::draft_envelope(key.publisher(), key, draft)
+}

@@ -7,7 +7,7 @@
 //! with no log, whose one key is themselves (every format 1 to 3 publisher).
 //!
 //! Revisions travel in header format 4 (`proto/README.md` §21). No I/O and no clock: revisions
-//! carry the times their rules are judged by, and the node its clock (recovery, `recovery.rs`).
+//! carry the times they are judged by, and the node its clock (recovery, `recovery.rs`).
 
 mod recovery;
 #[cfg(test)]
@@ -20,8 +20,7 @@ use crate::wire::{Identity, Operator, Revocation};
 
 pub use recovery::{Pending, RECOVERY_WINDOW_MS, recovery_commitment};
 
-/// Longest an operator key may be valid from the revision that lists it: 13 months, taken as
-/// 396 days, so that a yearly renewal always has a month to spare.
+/// Longest an operator key may be valid from the revision that lists it: 13 months (396 days).
 pub const MAX_OPERATOR_MS: i64 = 396 * 24 * 60 * 60 * 1000;
 /// Governance keys at most.
 pub const MAX_GOVERNANCE: usize = 16;
@@ -290,9 +289,9 @@ impl Chain {
     }
 
     /// Whether a record of `kind` signed by `signer` at `timestamp_ms` is the organisation's:
-    /// the signer must be an operator, with the kind in its scopes and not expired, in the
-    /// revision in force at that time (the newest dated at or before it; the first for
-    /// anything older), and not revoked from that time on in the head.
+    /// the signer must be an operator, with the kind in its scopes (any operator signs a
+    /// receipt) and not expired, in the revision in force at that time (the newest dated at or
+    /// before it; the first for anything older), and not revoked from that time on in the head.
     pub fn authorise(&self, signer: &PublisherId, kind: Kind, timestamp_ms: i64) -> Result<(), IdentityError> {
         if self.fork.is_some() {
             return Err(IdentityError::Frozen { revision: self.head().revision });
@@ -317,7 +316,7 @@ impl Chain {
                 body.revoked.iter().filter_map(|revoked| revoked.operator.as_ref()).find(|o| is_key(&o.key, signer))
             })
             .ok_or_else(|| IdentityError::NotOperator { key: signer.to_string() })?;
-        if !operator.scopes.iter().any(|scope| scope == kind.as_str()) {
+        if kind != Kind::Receipt && !operator.scopes.iter().any(|scope| scope == kind.as_str()) {
             let scopes = operator.scopes.join(", ");
             return Err(IdentityError::OutOfScope { key: signer.to_string(), kind: kind.as_str(), scopes });
         }
@@ -561,9 +560,10 @@ fn check_operator(path: &str, operator: &Operator, timestamp_ms: i64) -> Result<
     Ok(())
 }
 
-/// The kinds an operator may be given: every kind but identity, which only governance keys sign.
+/// The kinds an operator may be given: every kind but identity, which only governance keys
+/// sign, and receipt, which every operator signs (what its node saw, not what it says).
 pub fn scopable() -> impl Iterator<Item = Kind> {
-    Kind::ALL.iter().copied().filter(|kind| *kind != Kind::Identity)
+    Kind::ALL.iter().copied().filter(|kind| !matches!(kind, Kind::Identity | Kind::Receipt))
 }
 
 fn check_key(path: &str, key: &[u8]) -> Result<(), IdentityError> {

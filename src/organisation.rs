@@ -14,18 +14,24 @@
 //! Recovery: `Change::SetRecovery` commits the identity to a recovery key kept offline, and
 //! [`recovery`] makes the revision that key signs when the governance keys are lost.
 //!
-//! Not yet here: witnesses, erasure and domain binding.
+//! Witnesses: [`witness`] receipts the revisions of other organisations' logs held here, and
+//! the view shows the receipts partners made of this one's.
+//!
+//! Not yet here: erasure and domain binding.
 
 mod recovery;
+mod witness;
 
 use serde::{Deserialize, Serialize};
 
 pub use recovery::{PHRASE_WORDS, recovery, recovery_key_from_words, recovery_words};
+pub use witness::{ConflictRow, MAX_RECEIPTS_PER_CALL, WitnessRow, witness};
 
 use crate::author::{self, AuthorError};
 use crate::identity::{COMPROMISED, Chain, MAX_OPERATOR_MS, RETIRED, founding, scopable};
 use crate::record::{self, Body, Draft, IDENTITY_SLUG, Kind, PublisherId, PublisherKey, Record, parse_hex32};
 use crate::store::{Store, StoreError};
+use crate::view::Names;
 use crate::wire::{Identity, Operator, Revocation};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -149,6 +155,10 @@ pub struct IdentityView {
     /// A recovery waiting out its contest window.
     #[serde(default)]
     pub pending_recovery: Option<PendingRecovery>,
+    /// Revisions partners saw that differ from the ones held here with the same numbers: a
+    /// fork this node has not been sent.
+    #[serde(default)]
+    pub conflicts: Vec<ConflictRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,12 +204,15 @@ pub struct RevisionRow {
     pub revision: u64,
     pub timestamp_ms: i64,
     pub signers: Vec<String>,
+    /// The partners' receipts of it, earliest first.
+    #[serde(default)]
+    pub witnesses: Vec<WitnessRow>,
 }
 
-/// The organisation's identity in words.
-pub fn view(store: &Store, organisation: PublisherId) -> IdentityView {
+/// The organisation's identity in words, with its partners' receipts.
+pub fn view(store: &Store, names: &Names, organisation: PublisherId) -> Result<IdentityView, StoreError> {
     let Some(chain) = store.identity(&organisation) else {
-        return IdentityView {
+        return Ok(IdentityView {
             organisation: organisation.to_string(),
             state: "none".to_owned(),
             revision: 0,
@@ -211,16 +224,19 @@ pub fn view(store: &Store, organisation: PublisherId) -> IdentityView {
             fork: None,
             recovery: false,
             pending_recovery: None,
-        };
+            conflicts: Vec::new(),
+        });
     };
     let head = &chain.head().body;
-    let row = |revision: &crate::identity::Revision| RevisionRow {
+    let (mut witnesses, conflicts) = witness::witnesses(store, names, &chain)?;
+    let mut row = |revision: &crate::identity::Revision| RevisionRow {
         id: revision.id.to_string(),
         revision: revision.revision,
         timestamp_ms: revision.timestamp_ms,
         signers: revision.signers.iter().map(ToString::to_string).collect(),
+        witnesses: witnesses.remove(&revision.id).unwrap_or_default(),
     };
-    IdentityView {
+    Ok(IdentityView {
         organisation: organisation.to_string(),
         state: if chain.fork().is_some() { "forked" } else { "active" }.to_owned(),
         revision: chain.head().revision,
@@ -249,8 +265,8 @@ pub fn view(store: &Store, organisation: PublisherId) -> IdentityView {
                 }
             })
             .collect(),
-        history: chain.revisions().iter().map(row).collect(),
-        fork: chain.fork().map(row),
+        history: chain.revisions().iter().map(&mut row).collect(),
+        fork: chain.fork().map(&mut row),
         recovery: !head.recovery_commitment.is_empty(),
         pending_recovery: chain.pending().map(|pending| PendingRecovery {
             id: pending.revision.id.to_string(),
@@ -260,7 +276,8 @@ pub fn view(store: &Store, organisation: PublisherId) -> IdentityView {
             governance: pending.revision.body.governance.iter().map(|key| record::to_hex(key)).collect(),
             threshold: pending.revision.body.threshold,
         }),
-    }
+        conflicts,
+    })
 }
 
 /// What a change made.
@@ -307,6 +324,7 @@ pub fn warnings(view: &IdentityView, node_key: &PublisherId, now_ms: i64) -> Vec
             fork.revision, view.threshold
         ));
     }
+    out.extend(view.conflicts.iter().map(conflict_warning));
     let own = node_key.to_string();
     match view.operators.iter().find(|operator| operator.key == own) {
         None => out.push(
@@ -329,6 +347,39 @@ pub fn warnings(view: &IdentityView, node_key: &PublisherId, now_ms: i64) -> Vec
         ));
     }
     out
+}
+
+/// What needs a reader's attention in another organisation's identity: a fork, seen here or by
+/// a partner, and a pending recovery.
+pub fn others_warnings(view: &IdentityView) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(pending) = &view.pending_recovery {
+        out.push(format!(
+            "A recovery is pending: revision {}, signed with the organisation's recovery key, replaces its governance \
+             keys on {} unless they sign a revision before then. Check with the organisation that it asked for it.",
+            pending.revision,
+            crate::view::format_time(pending.applies_ms)
+        ));
+    }
+    if let Some(fork) = &view.fork {
+        out.push(format!(
+            "The identity is forked: two different revisions {} were signed. Nothing new is accepted from this \
+             organisation until {} of its governance keys sign a revision that settles it.",
+            fork.revision, view.threshold
+        ));
+    }
+    out.extend(view.conflicts.iter().map(conflict_warning));
+    out
+}
+
+fn conflict_warning(conflict: &ConflictRow) -> String {
+    format!(
+        "{}'s node holds a different revision {} of this identity ({}…) than this node does: two revisions with one \
+         number were signed, a fork. This node freezes the identity when it receives the other revision.",
+        conflict.witness.name,
+        conflict.revision,
+        &conflict.id[..16]
+    )
 }
 
 /// Signs the identity's next revision with `change` made, and stores it when this node's key

@@ -9,6 +9,7 @@ mod body;
 mod error;
 mod ids;
 mod kinds;
+mod receipt;
 mod signers;
 mod transfer;
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use crate::hex::{BadId, parse_hex, parse_hex32, to_hex};
 pub use error::RecordError;
 pub use ids::{ByPublisher, KeyHasher, PublisherId, RecordId};
 pub use kinds::{Body, Context, Kind, KindBody};
+pub use receipt::RECEIPTED_KINDS;
 pub use signers::{IDENTITY_SLUG, MAX_SIGNATURES};
 pub use transfer::current_stage;
 
@@ -35,9 +37,10 @@ pub const FORMAT: u32 = 1;
 /// format 3 is format 2 plus the knowledge-transfer kinds (request, offer, event, engagement,
 /// outcome, endorsement), format 4 is format 3 plus organisation identities: kind `identity`,
 /// signed by several keys, and records of any kind signed by an operator key for the
-/// organisation (`Header.signer`).
-pub const MAX_FORMAT: u32 = 4;
-/// The format of identity revisions and of records signed by an operator key.
+/// organisation (`Header.signer`), format 5 is format 4 plus kind `receipt` (partners'
+/// receipts of an identity's revisions).
+pub const MAX_FORMAT: u32 = 5;
+/// The format that introduced identity revisions and records signed by an operator key.
 pub const SIGNER_FORMAT: u32 = 4;
 /// Largest header, in bytes.
 pub const MAX_HEADER_BYTES: usize = 4 * 1024;
@@ -139,13 +142,19 @@ pub fn sign(key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
 }
 
 /// Signs a draft for `organisation` with `key`: in the draft kind's own format when the key is
-/// the organisation's, and in format 4 naming the key as the signer when it is one of its
-/// operators. An identity revision gets `key`'s signature; [`Record::cosigned`] adds more.
+/// the organisation's, and in format 4 (or the kind's, if later) naming the key as the signer
+/// when it is one of its operators. An identity revision gets `key`'s signature; [`Record::cosigned`] adds more.
 pub fn sign_for(organisation: PublisherId, key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
+    let timestamp_ms = draft.timestamp_ms;
+    verify(&draft_envelope(organisation, key, draft), timestamp_ms)
+}
+
+/// The envelope of a draft signed for `organisation` with `key`, unchecked (see [`sign_for`]).
+pub(crate) fn draft_envelope(organisation: PublisherId, key: &PublisherKey, draft: Draft) -> Vec<u8> {
     let (body, tombstone) = (draft.body.encode(), matches!(draft.body, Body::Tombstone(_)));
     let by_operator = key.publisher() != organisation && draft.kind != Kind::Identity;
     let header = Header {
-        format: if by_operator { SIGNER_FORMAT } else { draft.kind.format() },
+        format: lowest_format(draft.kind, by_operator),
         publisher: organisation.0.to_vec(),
         kind: draft.kind.as_str().to_owned(),
         slug: draft.slug,
@@ -157,11 +166,10 @@ pub fn sign_for(organisation: PublisherId, key: &PublisherKey, draft: Draft) -> 
         signer: if by_operator { key.publisher().0.to_vec() } else { Vec::new() },
     };
     let header = wire::encode(&header);
-    let envelope = match draft.kind {
+    match draft.kind {
         Kind::Identity => signers::identity_envelope(&[key], header, body),
         _ => signed_envelope(key, header, body),
-    };
-    verify(&envelope, draft.timestamp_ms)
+    }
 }
 
 /// The envelope of these header and body bytes with `key`'s signature, whatever they hold
@@ -281,7 +289,7 @@ impl Decoded {
             return Err(RecordError::Kind(self.header.kind.clone()));
         }
         let signer = signers::signer(&self.header, kind, self.publisher)?;
-        if kind.format() < format && !(format == SIGNER_FORMAT && signer != self.publisher) {
+        if format > lowest_format(kind, signer != self.publisher) {
             // Expressible in an older format, so it must be signed in it.
             return Err(RecordError::Format(format));
         }
@@ -299,6 +307,15 @@ impl Decoded {
             signatures,
             body: self.body,
         })
+    }
+}
+
+/// The format a record of `kind` is signed in: the kind's own, or format 4 if that is later and
+/// an operator key signs it (rule `format`).
+fn lowest_format(kind: Kind, by_operator: bool) -> u32 {
+    match by_operator {
+        true => kind.format().max(SIGNER_FORMAT),
+        false => kind.format(),
     }
 }
 

@@ -10,7 +10,7 @@ mod generated {
 pub use generated::{
     Activity, Attachment, Contact, Endorsement, Engagement, Envelope, Event, FetchRequest, FetchResponse, Header,
     Identity, Indicator, Invite, KeySignature, Link, Offer, Operator, Outcome, Partner, Partnership, Place, Practice,
-    Profile, Ref, Request, Resources, ResultIndicator, Revocation, Stage, SyncRequest, SyncResponse, Tombstone,
+    Profile, Receipt, Ref, Request, Resources, ResultIndicator, Revocation, Stage, SyncRequest, SyncResponse, Tombstone,
     Transferability,
 };
 

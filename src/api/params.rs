@@ -139,3 +139,13 @@ impl SearchParams {
         Ok(SearchQuery { text: self.q, filters, hidden: Vec::new(), limit, offset })
     }
 }
+
+/// The organisation a page or route asks about, if any.
+pub(super) fn organisation(hex: Option<String>) -> Result<Option<crate::record::PublisherId>, ApiError> {
+    let parse = |hex: String| {
+        hex.trim().parse().map_err(|_| {
+            ApiError::invalid(format!("organisation {hex:?} is not a key; give the organisation's key as 64 hex characters"))
+        })
+    };
+    hex.filter(|hex| !hex.trim().is_empty()).map(parse).transpose()
+}

@@ -1,11 +1,13 @@
 //! Routes for partners, the blocklist, the trust policy, invite codes, peers and the profile.
 
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::{Answer, answer, ok, published, write_request};
+use super::params::organisation;
+use super::{Answer, ApiError, answer, ok, published, write_request};
 use crate::author::ProfileChanges;
 use crate::node::{NodeHandle, PeerView};
 use crate::trust::BlockEntry;
@@ -133,9 +135,18 @@ pub(super) async fn set_profile(State(node): State<NodeHandle>, headers: HeaderM
     published(&node.set_profile(changes).await?)
 }
 
-/// This organisation's identity in words.
-pub(super) async fn identity(State(node): State<NodeHandle>) -> Answer {
-    ok(&node.identity().await?)
+#[derive(Deserialize)]
+pub(super) struct IdentityQuery {
+    /// Another organisation's key, 64 hex characters; this node's own when absent.
+    organisation: Option<String>,
+}
+
+/// An organisation's identity in words, with its partners' receipts: this node's own, or
+/// `?organisation=KEY`'s.
+pub(super) async fn identity(State(node): State<NodeHandle>, query: Result<Query<IdentityQuery>, QueryRejection>) -> Answer {
+    let Query(query) =
+        query.map_err(|rejection| ApiError::invalid(format!("{}; parameters: organisation", rejection.body_text())))?;
+    ok(&node.identity(organisation(query.organisation)?).await?)
 }
 
 /// What `POST /api/v1/identity` answers: the revision signed, and, when it still needs other

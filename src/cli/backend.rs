@@ -370,7 +370,7 @@ impl Backend {
     pub(super) fn identity(&self) -> Result<crate::organisation::IdentityView> {
         match self {
             Backend::Node(remote) => remote.get("/api/v1/identity", &[]),
-            Backend::Local(local) => Ok(local.archive()?.identity()?),
+            Backend::Local(local) => Ok(local.archive()?.identity(None)?),
         }
     }
 

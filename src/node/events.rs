@@ -46,38 +46,54 @@ pub(super) async fn keep_search_index(shared: Arc<Shared>, shutdown: Cancellatio
 }
 
 /// Renews this node's own key in its organisation's identity when it expires within a month
-/// (a record signed by an expired key is refused everywhere), and gossips the revision.
+/// (a record signed by an expired key is refused everywhere), receipts the revisions of other
+/// organisations' identities it holds (partners as witnesses), and gossips what it signed.
 fn renew_identity(shared: &Arc<Shared>) {
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
         let renewing = Arc::clone(&shared);
-        let renewed = shared
+        let done = shared
             .blocking
             .spawn_blocking(move || {
-                let store = renewing.archive.store();
-                if let Err(error) = store.settle_recoveries(now_ms()) {
+                let archive = &renewing.archive;
+                if let Err(error) = archive.store().settle_recoveries(now_ms()) {
                     tracing::warn!(%error, "cannot apply the recoveries whose contest window passed");
                 }
-                renewing.archive.renew_identity_if_due()
+                let receipts = archive.witness_identities().unwrap_or_else(|error| {
+                    tracing::warn!(%error, "cannot receipt the identity revisions of partners held here");
+                    Vec::new()
+                });
+                (archive.renew_identity_if_due(), receipts)
             })
             .await;
+        let (renewed, receipts) = match done {
+            Ok(done) => done,
+            Err(error) => return tracing::warn!(%error, "the identity renewal stopped"),
+        };
+        if !receipts.is_empty() {
+            tracing::info!(receipts = receipts.len(), "witnessed partners' identity revisions");
+        }
+        for receipt in &receipts {
+            if let Err(error) = shared.net.publish(receipt.envelope_bytes()).await {
+                tracing::debug!(%error, "cannot gossip a receipt; partners fetch it by sync");
+            }
+        }
         match renewed {
-            Ok(Ok(Some(crate::organisation::Changed::Unsigned { needed, .. }))) => tracing::warn!(
+            Ok(Some(crate::organisation::Changed::Unsigned { needed, .. })) => tracing::warn!(
                 needed,
                 "this node's key expires within a month and renewing it needs the officials' signatures: `citymesh identity renew`"
             ),
-            Ok(Ok(Some(crate::organisation::Changed::Stored(record)))) => {
+            Ok(Some(crate::organisation::Changed::Stored(record))) => {
                 tracing::info!(revision = record.revision(), "renewed this node's key in the organisation's identity");
                 if let Err(error) = shared.net.publish(record.envelope_bytes()).await {
                     tracing::warn!(%error, "cannot gossip the identity's new revision; partners fetch it by sync");
                 }
             }
-            Ok(Ok(None)) => {}
-            Ok(Err(error)) => tracing::warn!(
+            Ok(None) => {}
+            Err(error) => tracing::warn!(
                 %error,
                 "cannot renew this node's key in the organisation's identity; renew it with `citymesh identity renew`"
             ),
-            Err(error) => tracing::warn!(%error, "the identity renewal stopped"),
         }
     });
 }

@@ -288,9 +288,12 @@ impl NodeHandle {
         Ok(withdrawal)
     }
 
-    /// This node's organisation identity in words.
-    pub async fn identity(&self) -> Result<crate::organisation::IdentityView, NodeError> {
-        self.blocking(|shared| shared.archive.identity().map_err(|error| NodeError::Author(error.into()))).await
+    /// An organisation's identity in words (this node's own when `organisation` is `None`).
+    pub async fn identity(
+        &self,
+        organisation: Option<PublisherId>,
+    ) -> Result<crate::organisation::IdentityView, NodeError> {
+        self.blocking(move |shared| shared.archive.identity(organisation).map_err(NodeError::from)).await
     }
 
     /// Signs the identity's next revision with `change` made; stores and gossips it when this

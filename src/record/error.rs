@@ -15,7 +15,7 @@ pub enum RecordError {
     HeaderSize(usize),
     #[error("rule header-decode: the header is not a valid Header message ({0})")]
     HeaderDecode(DecodeError),
-    #[error("rule format: format {0} is not supported here; this node reads formats 1 to 4")]
+    #[error("rule format: format {0} is not supported here; this node reads formats 1 to 5")]
     Format(u32),
     #[error("rule publisher-length: the publisher key is {0} bytes; it must be 32")]
     PublisherLength(usize),
@@ -24,7 +24,7 @@ pub enum RecordError {
     #[error("rule weak-key: the publisher key is a weak (small-order) Ed25519 key")]
     WeakKey,
     #[error(
-        "rule kind: unknown kind {0:?}; format 1 knows profile and practice, format 2 partnership, format 3 request, offer, event, engagement, outcome and endorsement, format 4 identity"
+        "rule kind: unknown kind {0:?}; format 1 knows profile and practice, format 2 partnership, format 3 request, offer, event, engagement, outcome and endorsement, format 4 identity, format 5 receipt"
     )]
     Kind(String),
     #[error("rule kind: a {0} cannot be withdrawn, only replaced by a new revision")]

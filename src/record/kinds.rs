@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{PublisherId, RecordError};
 use crate::wire::{
-    self, Endorsement, Engagement, Event, Identity, Offer, Outcome, Partnership, Practice, Profile, Request, Tombstone,
+    self, Endorsement, Engagement, Event, Identity, Offer, Outcome, Partnership, Practice, Profile, Receipt, Request, Tombstone,
 };
 
 /// What a record's rules may look at beyond its body.
@@ -201,6 +201,9 @@ kinds! {
     /// One revision of an organisation's identity log: which keys sign for it (format 4; slug
     /// `identity`).
     Identity(Identity) = "identity", format 4;
+    /// A node's statement that it holds another organisation's record (format 5; slug: the
+    /// record's id in hex): partners' receipts witness an identity's revisions.
+    Receipt(Receipt) = "receipt", format 5;
 }
 
 impl Kind {

@@ -41,9 +41,10 @@ impl KindBody for Identity {
     }
 }
 
-/// The key that signed a record (rule `signer`): in format 4, `Header.signer` for every kind
-/// but identity, where it must be empty; before format 4 the publisher, whatever field 10
-/// holds (older verifiers skip it).
+/// The key that signed a record (rule `signer`): from format 4, `Header.signer` for every kind
+/// but identity, where it must be empty, and for a kind of format 5 or later empty meaning the
+/// publisher itself; before format 4 the publisher, whatever field 10 holds (older verifiers
+/// skip it).
 pub(super) fn signer(header: &Header, kind: Kind, publisher: PublisherId) -> Result<PublisherId, RecordError> {
     if header.format < SIGNER_FORMAT {
         return Ok(publisher);
@@ -55,6 +56,7 @@ pub(super) fn signer(header: &Header, kind: Kind, publisher: PublisherId) -> Res
         };
     }
     let signer: [u8; 32] = match header.signer.len() {
+        0 if kind.format() > SIGNER_FORMAT => return Ok(publisher),
         0 => return Err(RecordError::Signer("is required in format 4 (the operator key that signed)")),
         32 => header.signer.as_slice().try_into().expect("32 bytes"),
         _ => return Err(RecordError::Signer("must be 32 bytes, an Ed25519 public key")),

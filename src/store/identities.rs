@@ -235,6 +235,11 @@ impl Store {
         held.and_then(|bytes| bytes.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes)
     }
 
+    /// The organisations whose identity logs are held.
+    pub fn identities(&self) -> Vec<PublisherId> {
+        self.book.read().unwrap_or_else(|poisoned| poisoned.into_inner()).organisations().copied().collect()
+    }
+
     /// The identity log of an organisation, if any revision of it is held.
     pub fn identity(&self, organisation: &PublisherId) -> Option<Chain> {
         self.book.read().unwrap_or_else(|poisoned| poisoned.into_inner()).chain(organisation).cloned()

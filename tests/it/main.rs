@@ -20,3 +20,4 @@ mod run;
 mod spec;
 mod tidy;
 mod web;
+mod witnesses;

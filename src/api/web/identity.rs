@@ -1,16 +1,17 @@
-//! The identity page: who signs for this node's organisation (governance keys, operators and
-//! what each may sign until when, revoked keys, the history), with anything that needs
-//! attention (a fork, this node's key about to expire) said first.
+//! The identity page: who signs for this node's organisation, or another's
+//! (`?organisation=KEY`): governance keys, operators and what each may sign until when, revoked
+//! keys, the history with the partners that witnessed each revision, and anything that needs
+//! attention (a fork, a pending recovery, this node's key about to expire) said first.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{Chrome, html, page};
+use super::{Chrome, WebError, html, page};
 use crate::author::now_ms;
 use crate::node::NodeHandle;
-use crate::organisation::{IdentityView, warnings};
+use crate::organisation::{IdentityView, others_warnings, warnings};
 use crate::view::format_time;
 
 struct OperatorRow {
@@ -31,6 +32,8 @@ struct HistoryRow {
     revision: u64,
     when: String,
     signers: usize,
+    /// "Surabaya on 3 Dec 2026 10:00, …", or empty.
+    witnessed: String,
 }
 
 #[derive(Template)]
@@ -38,6 +41,8 @@ struct HistoryRow {
 struct IdentityPage {
     chrome: Chrome,
     title: String,
+    /// The organisation's name when it is another's; empty for this node's own.
+    other: String,
     view: IdentityView,
     warnings: Vec<String>,
     operators: Vec<OperatorRow>,
@@ -45,9 +50,18 @@ struct IdentityPage {
     history: Vec<HistoryRow>,
 }
 
-pub(super) async fn identity(State(node): State<NodeHandle>, headers: HeaderMap) -> Response {
+pub(super) async fn identity(State(node): State<NodeHandle>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     page(&node, &headers, "network", |node, chrome| async move {
-        let view = node.identity().await?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+        let asked = pairs.into_iter().find(|(name, _)| name == "organisation").map(|(_, value)| value);
+        let organisation = crate::api::params::organisation(asked).map_err(|error| WebError {
+            status: StatusCode::BAD_REQUEST,
+            title: "Not an organisation's key",
+            message: error.to_string(),
+        })?;
+        let organisation = organisation.filter(|organisation| *organisation != node.publisher());
+        let view = node.identity(organisation).await?;
         let operators = view
             .operators
             .iter()
@@ -78,11 +92,22 @@ pub(super) async fn identity(State(node): State<NodeHandle>, headers: HeaderMap)
                 revision: row.revision,
                 when: format_time(row.timestamp_ms),
                 signers: row.signers.len(),
+                witnessed: row
+                    .witnesses
+                    .iter()
+                    .map(|witness| format!("{} on {}", witness.name, format_time(witness.seen_ms)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
             .collect();
-        let warnings = warnings(&view, &node.publisher(), now_ms());
-        let title = "Identity".to_owned();
-        let page = IdentityPage { chrome, title, view, warnings, operators, revoked, history };
+        let (title, other, warnings) = match organisation {
+            None => ("Identity".to_owned(), String::new(), warnings(&view, &node.publisher(), now_ms())),
+            Some(organisation) => {
+                let name = node.name_of(organisation).await;
+                (format!("{name}'s identity"), name, others_warnings(&view))
+            }
+        };
+        let page = IdentityPage { chrome, title, other, view, warnings, operators, revoked, history };
         Ok(html(StatusCode::OK, &page))
     })
     .await
