@@ -280,13 +280,17 @@ impl Decoded {
         Ok(Decoded { header_bytes, header, signature, signatures, body, publisher: PublisherId(publisher) })
     }
 
-    /// Checks the rules `kind` and `signer` and computes the id.
+    /// Checks the rules `kind`, `format` and `signer` (steps 9 to 9c) and computes the id.
     fn into_record(self) -> Result<Record, RecordError> {
         let kind: Kind = self.header.kind.parse()?;
         let format = self.header.format;
         if kind.format() > format {
             // Reserved in this format (partnership in format 1).
             return Err(RecordError::Kind(self.header.kind.clone()));
+        }
+        if format > kind.format().max(SIGNER_FORMAT) {
+            // Later than any format the record could need, whoever signed it.
+            return Err(RecordError::Format(format));
         }
         let signer = signers::signer(&self.header, kind, self.publisher)?;
         if format > lowest_format(kind, signer != self.publisher) {

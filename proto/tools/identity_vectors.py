@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Adds the format-4 `identity-` vectors (organisation identities, proto/README.md §21) to
 proto/test-vectors.json: envelope vectors, each checked by this program's own reading of §8
-with the format-4 steps 9a, 9b, 17a and 18, and `identity_cases`, sequences of records whose
+with the format-4 steps 9a to 9c, 17a and 18, and `identity_cases`, sequences of records whose
 verdicts under the identity log's rules (§21) this program works out itself.
 
 Written from proto/README.md and the field numbers of proto/citymesh.proto alone. It shares the
@@ -46,6 +46,11 @@ tv.SCHEMAS["Identity"] = {
 }
 KIND_FORMAT = dict(tv.KIND_FORMAT, identity=4)
 FIXED_SLUG = {"profile": "profile", "identity": "identity"}
+NOT_WITHDRAWABLE = {"profile", "identity"}
+# The newest format read, and the body checks of kinds after format 4 (each given the decoded
+# body and header): receipt_vectors.py adds format 5 here.
+MAX_FORMAT = 4
+LATER_CHECKS = {}
 Reject = tv.Reject
 
 
@@ -64,7 +69,8 @@ def signed_by(key, header, signature):
 
 
 def verify(envelope, now_ms):
-    """§8 steps 2 to 20 with format 4. Returns (header, signers)."""
+    """§8 steps 2 to 20 with format 4 (and later formats added to MAX_FORMAT, KIND_FORMAT and
+    LATER_CHECKS). Returns (header, signers, body)."""
     try:
         e = tv.decode("Envelope", envelope)
     except tv.DecodeError:
@@ -77,7 +83,7 @@ def verify(envelope, now_ms):
     except tv.DecodeError:
         raise Reject("header-decode")
     fmt, kind = h["format"], h["kind"]
-    if fmt == 0 or fmt > 4:
+    if fmt == 0 or fmt > MAX_FORMAT:
         raise Reject("format")
     if len(h["publisher"]) != 32:
         raise Reject("publisher-length")
@@ -87,16 +93,19 @@ def verify(envelope, now_ms):
     if tv.small_order(point):
         raise Reject("weak-key")
     introduced = KIND_FORMAT.get(kind)
-    if introduced is None or introduced > fmt or (kind in FIXED_SLUG and h["tombstone"]):
+    if introduced is None or introduced > fmt or (kind in NOT_WITHDRAWABLE and h["tombstone"]):
         raise Reject("kind")
+    if fmt > max(introduced, 4):  # step 9a
+        raise Reject("format")
     signer = b""
-    if fmt == 4:  # step 9a
+    if fmt >= 4:  # step 9b
         signer = h["signer"]
         if kind == "identity" and signer:
             raise Reject("signer")
-        if kind != "identity" and (len(signer) != 32 or signer == h["publisher"]):
+        own_key_allowed = introduced > 4 and not signer
+        if kind != "identity" and not own_key_allowed and (len(signer) != 32 or signer == h["publisher"]):
             raise Reject("signer")
-    if introduced < fmt and not (fmt == 4 and signer):  # step 9b
+    if fmt > (max(introduced, 4) if signer else introduced):  # step 9c
         raise Reject("format")
     if not tv.SLUG.fullmatch(h["slug"]) or (kind in FIXED_SLUG and h["slug"] != FIXED_SLUG[kind]):
         raise Reject("slug")
@@ -134,7 +143,9 @@ def verify(envelope, now_ms):
         decoded = tv.decode(message, body)
     except tv.DecodeError:
         raise Reject("body-decode")
-    if kind != "identity" and not h["tombstone"]:
+    if kind in LATER_CHECKS and not h["tombstone"]:
+        LATER_CHECKS[kind](decoded, h)
+    elif kind != "identity" and not h["tombstone"]:
         tv.BODY_CHECKS[kind](decoded, h["publisher"])
     return h, signers, decoded
 
@@ -465,7 +476,7 @@ def main():
     weak = bytes([1]) + bytes(31)
     rejected("identity-x-format-3", reheaded(format=3), "kind", "Kind identity before format 4 is reserved.")
     rejected("identity-x-signer-set", reheaded(signer=public(o1)), "signer",
-             "An identity revision's Header.signer must be empty (step 9a).")
+             "An identity revision's Header.signer must be empty (step 9b).")
     rejected("identity-x-slug", reheaded(slug="identity-2"), "slug", "An identity revision's slug is identity.")
     rejected("identity-x-tombstone", reheaded(tombstone=True), "kind", "An identity cannot be withdrawn.")
     rejected("identity-x-single-signature-field", with_parts(signature=good[0]["signature"]), "signatures",
@@ -499,7 +510,8 @@ def main():
                  signer=weak)
     request_with("identity-x-signer-did-not-sign", "signature", "Header.signer names operator 02, but "
                  "operator 01 signed.", signer=public(o2))
-    request_with("identity-x-format-5", "format", "Format 5 is not defined.", format=5)
+    request_with("identity-x-format-5", "format", "An operator's request in format 5, later than both 4 and "
+                 "the kind's format 3 (step 9a; step 5 where format 5 is unknown).", format=5)
 
     # The log's verdicts, record after record (§21).
     def case(name, steps, note):

@@ -144,7 +144,9 @@ impl SearchParams {
 pub(super) fn organisation(hex: Option<String>) -> Result<Option<crate::record::PublisherId>, ApiError> {
     let parse = |hex: String| {
         hex.trim().parse().map_err(|_| {
-            ApiError::invalid(format!("organisation {hex:?} is not a key; give the organisation's key as 64 hex characters"))
+            ApiError::invalid(format!(
+                "organisation {hex:?} is not a key; give the organisation's key as 64 hex characters"
+            ))
         })
     };
     hex.filter(|hex| !hex.trim().is_empty()).map(parse).transpose()

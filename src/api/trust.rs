@@ -143,7 +143,10 @@ pub(super) struct IdentityQuery {
 
 /// An organisation's identity in words, with its partners' receipts: this node's own, or
 /// `?organisation=KEY`'s.
-pub(super) async fn identity(State(node): State<NodeHandle>, query: Result<Query<IdentityQuery>, QueryRejection>) -> Answer {
+pub(super) async fn identity(
+    State(node): State<NodeHandle>,
+    query: Result<Query<IdentityQuery>, QueryRejection>,
+) -> Answer {
     let Query(query) =
         query.map_err(|rejection| ApiError::invalid(format!("{}; parameters: organisation", rejection.body_text())))?;
     ok(&node.identity(organisation(query.organisation)?).await?)

@@ -59,7 +59,8 @@ pub fn witness(store: &Store, key: &PublisherKey, now_ms: i64) -> Result<Vec<Rec
                 subject_kind: Kind::Identity.as_str().to_owned(),
                 revision: revision.revision,
             };
-            let draft = Draft { slug, revision: 1, timestamp_ms: now_ms, kind: Kind::Receipt, body: Body::Receipt(body) };
+            let draft =
+                Draft { slug, revision: 1, timestamp_ms: now_ms, kind: Kind::Receipt, body: Body::Receipt(body) };
             let receipt = record::sign(key, draft).map_err(author::AuthorError::from)?;
             author::store_signed(store, &receipt)?;
             made.push(receipt);
@@ -86,8 +87,11 @@ pub(super) fn witnesses(
             continue;
         }
         let publisher = receipt.publisher();
-        let witness =
-            WitnessRow { publisher: publisher.to_string(), name: names.of(&publisher), seen_ms: receipt.timestamp_ms() };
+        let witness = WitnessRow {
+            publisher: publisher.to_string(),
+            name: names.of(&publisher),
+            seen_ms: receipt.timestamp_ms(),
+        };
         if held.contains(&subject) {
             seen.entry(subject).or_default().push(witness);
         } else if numbers.contains(&body.revision) {
@@ -132,7 +136,10 @@ mod tests {
         let chain = store.identity(&other.publisher()).unwrap();
         let (seen, conflicts) = witnesses(&store, &Names::new(&store), &chain).unwrap();
         let rows = &seen[&revision_of(&other).id()];
-        assert_eq!((rows.len(), rows[0].publisher.as_str(), rows[0].seen_ms), (1, &*own.publisher().to_string(), T0 + 1000));
+        assert_eq!(
+            (rows.len(), rows[0].publisher.as_str(), rows[0].seen_ms),
+            (1, &*own.publisher().to_string(), T0 + 1000)
+        );
         assert!(conflicts.is_empty());
     }
 }

@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use super::{PublisherId, RecordError};
 use crate::wire::{
-    self, Endorsement, Engagement, Event, Identity, Offer, Outcome, Partnership, Practice, Profile, Receipt, Request, Tombstone,
+    self, Endorsement, Engagement, Event, Identity, Offer, Outcome, Partnership, Practice, Profile, Receipt, Request,
+    Tombstone,
 };
 
 /// What a record's rules may look at beyond its body.

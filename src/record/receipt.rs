@@ -25,9 +25,8 @@ impl KindBody for Receipt {
             problems.add("slug", format!("{:?} {problem}", context.slug));
         }
         match self.organisation.len() {
-            32 if self.organisation == context.publisher.0 => {
-                problems.add("organisation", "is the publisher itself; a receipt witnesses another organisation's record")
-            }
+            32 if self.organisation == context.publisher.0 => problems
+                .add("organisation", "is the publisher itself; a receipt witnesses another organisation's record"),
             32 => {}
             0 => problems.add("organisation", "is required (the 32-byte key of the organisation receipted)"),
             other => problems.add("organisation", format!("is {other} bytes; a key is 32")),
