@@ -116,7 +116,7 @@ const ROUTES: &[Route] = &[
     route(
         "get",
         "/api/v1/identity",
-        "This organisation's identity: governance keys, operators, revocations, history, fork",
+        "An organisation's identity (this node's, or ?organisation=KEY's): governance keys, operators, revocations, history with each revision's witnesses, fork, conflicting receipts",
     ),
     write(
         "/api/v1/identity",

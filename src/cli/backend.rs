@@ -366,17 +366,31 @@ impl Backend {
         }
     }
 
-    /// This organisation's identity in words.
-    pub(super) fn identity(&self) -> Result<crate::organisation::IdentityView> {
+    /// An organisation's identity in words: this one's, or another's (its key in hex).
+    pub(super) fn identity(&self, organisation: Option<String>) -> Result<crate::organisation::IdentityView> {
         match self {
-            Backend::Node(remote) => remote.get("/api/v1/identity", &[]),
-            Backend::Local(local) => Ok(local.archive()?.identity(None)?),
+            Backend::Node(remote) => {
+                let query: Vec<(&str, String)> = organisation.into_iter().map(|key| ("organisation", key)).collect();
+                remote.get("/api/v1/identity", &query)
+            }
+            Backend::Local(local) => {
+                let organisation = organisation
+                    .map(|key| {
+                        key.trim().parse().map_err(|_| {
+                            anyhow::anyhow!(
+                                "--organisation {key:?} is not a key; give the organisation's key as 64 hex characters"
+                            )
+                        })
+                    })
+                    .transpose()?;
+                Ok(local.archive()?.identity(organisation)?)
+            }
         }
     }
 
     /// The identity's newest revision as held, if the organisation has a log.
     pub(super) fn identity_head(&self) -> Result<Option<crate::record::Record>> {
-        let view = self.identity()?;
+        let view = self.identity(None)?;
         let Some(head) = view.history.last() else { return Ok(None) };
         let id: crate::record::RecordId = head.id.parse().map_err(anyhow::Error::msg)?;
         match self {

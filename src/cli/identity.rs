@@ -18,8 +18,11 @@ use crate::view::format_time;
 #[derive(Debug, clap::Subcommand)]
 pub enum IdentityCommand {
     /// Show the identity: governance keys and threshold, operators with what they may sign and
-    /// until when, revoked keys, and every revision held.
+    /// until when, revoked keys, and every revision held with the partners that witnessed it.
     Show {
+        /// Another organisation's identity, as this node holds it (its key, 64 hex characters).
+        #[arg(long, value_name = "KEY")]
+        organisation: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -174,9 +177,10 @@ pub(super) fn run(data: &DataDir, command: IdentityCommand) -> Result<()> {
         IdentityCommand::Sign { file, key } => return sign(&file, &key),
         IdentityCommand::NewKey { file } => return new_key(&file),
         IdentityCommand::Submit { file } => return submit(data, &file),
-        IdentityCommand::Show { json } => {
-            let view = Backend::open_initialised(data)?.identity()?;
-            return if json { print_json(&view) } else { show(&view) };
+        IdentityCommand::Show { organisation, json } => {
+            let own = organisation.is_none();
+            let view = Backend::open_initialised(data)?.identity(organisation)?;
+            return if json { print_json(&view) } else { show(&view, own) };
         }
         IdentityCommand::AddOperator { key, label, scopes, days, out } => {
             (Change::AddOperator { key, label, scopes, days: Some(days) }, out)
@@ -280,7 +284,7 @@ fn submit(data: &DataDir, file: &Path) -> Result<()> {
         }
         _ => {
             out!("{}", record.id())?;
-            let view = backend.identity()?;
+            let view = backend.identity(None)?;
             match view.pending_recovery.filter(|pending| pending.id == record.id().to_string()) {
                 Some(pending) => eprintln!(
                     "recovery revision {} is held: it replaces the governance keys on {} unless they sign a change first",
@@ -316,15 +320,22 @@ fn write_new(file: &Path, bytes: &[u8]) -> Result<()> {
     handle.write_all(bytes).and_then(|()| handle.sync_all()).with_context(|| format!("cannot write {}", file.display()))
 }
 
-fn show(view: &IdentityView) -> Result<()> {
+/// Prints the identity; `own` when it is this node's organisation's.
+fn show(view: &IdentityView, own: bool) -> Result<()> {
     out!("Organisation {}", view.organisation)?;
     if view.state == "none" {
-        out!("No identity log yet: this key alone signs for the organisation.")?;
-        out!("`citymesh identity add-operator KEY --label TEXT` lets another key sign too.")?;
+        out!("No identity log held: this key alone signs for the organisation.")?;
+        if own {
+            out!("`citymesh identity add-operator KEY --label TEXT` lets another key sign too.")?;
+        }
         return Ok(());
     }
     let node_key = view.organisation.parse().map_err(|_| anyhow::anyhow!("the node answered a malformed key"))?;
-    for warning in crate::organisation::warnings(view, &node_key, crate::author::now_ms()) {
+    let warnings = match own {
+        true => crate::organisation::warnings(view, &node_key, crate::author::now_ms()),
+        false => crate::organisation::others_warnings(view),
+    };
+    for warning in warnings {
         out!("WARNING: {warning}")?;
     }
     out!("Revision {}; {} of {} governance keys sign a change", view.revision, view.threshold, view.governance.len())?;
@@ -343,6 +354,9 @@ fn show(view: &IdentityView) -> Result<()> {
     out!("History:")?;
     for revision in &view.history {
         out!("  revision {}  {}  {}", revision.revision, format_time(revision.timestamp_ms), revision.id)?;
+        for witness in &revision.witnesses {
+            out!("    witnessed by {} on {}", witness.name, format_time(witness.seen_ms))?;
+        }
     }
     Ok(())
 }

@@ -199,7 +199,7 @@ pub(super) fn status(data: &DataDir, as_json: bool) -> Result<()> {
 /// The identity in a line, and whatever in it needs attention.
 fn print_identity(data: &DataDir) -> Result<()> {
     let Some(publisher) = data.publisher()? else { return Ok(()) };
-    let view = Backend::open(data)?.identity()?;
+    let view = Backend::open(data)?.identity(None)?;
     match view.state.as_str() {
         "none" => out!("identity:    none yet: this node's key alone signs for the organisation")?,
         _ => out!(
