@@ -32,6 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let hex_list = "#[serde(serialize_with = \"crate::wire::serialize_hex_list\", deserialize_with = \"crate::wire::deserialize_hex_list\")]";
     config.field_attribute(".citymesh.v1.Identity.governance", hex_list);
+    config.field_attribute(".citymesh.v1.Erasure.ids", hex_list);
     config.compile_fds(descriptors)?;
     Ok(())
 }

@@ -33,7 +33,7 @@ use crate::view::FindError;
 pub use params::SearchParams;
 pub use records::{Imported, Synced, Withdrawal};
 pub use setup::first_run;
-pub use trust::{Blocked, Blocks, IdentityChanged, PartnerRemoved, Peers, PolicySet, Unblocked};
+pub use trust::{Blocked, Blocks, Erasure, IdentityChanged, PartnerRemoved, Peers, PolicySet, Unblocked};
 
 /// Largest import request body.
 const MAX_IMPORT_BODY: usize = 64 * 1024 * 1024;
@@ -119,6 +119,7 @@ impl From<FindError> for ApiError {
         match error {
             FindError::NoSuchId(_) | FindError::NoSuchSlug(_) => Self::new(StatusCode::NOT_FOUND, "not-found", error),
             FindError::NotATarget(_) => Self::invalid(error),
+            FindError::Erased { .. } => Self::new(StatusCode::GONE, "erased", error),
             FindError::Ambiguous { .. } => Self::new(StatusCode::CONFLICT, "ambiguous", error),
             FindError::Store(error) => Self::internal(error),
         }
@@ -186,6 +187,7 @@ pub fn app(node: NodeHandle) -> Router {
         .route("/api/v1/blocks/remove", post(trust::unblock))
         .route("/api/v1/profile", post(trust::set_profile))
         .route("/api/v1/identity", get(trust::identity).post(trust::change_identity))
+        .route("/api/v1/erasures", post(trust::erase))
         .route("/api/v1/policy", post(trust::set_policy))
         .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/metrics", get(metrics))

@@ -285,6 +285,13 @@ impl Archive {
         Ok(crate::organisation::view(&self.store, &self.names(), organisation)?)
     }
 
+    /// Signs and stores an erasure of these superseded revisions of this organisation's
+    /// records (ids in hex): every node that takes it in drops their bodies.
+    pub fn erase(&self, ids: &[String], reason: &str) -> Result<Record, OrganisationError> {
+        let key = self.key().map_err(AuthorError::from)?;
+        crate::organisation::erase(&self.store, key, ids, reason, author::now_ms())
+    }
+
     /// Receipts this node's key signs for the identity revisions of other organisations it
     /// holds and has not receipted yet (some at a time); answers them, for gossip.
     pub fn witness_identities(&self) -> Result<Vec<Record>, OrganisationError> {

@@ -426,7 +426,7 @@ macro_rules! with_described {
                 type $T = $crate::wire::Endorsement;
                 $then
             }
-            Kind::Profile | Kind::Partnership | Kind::Identity | Kind::Receipt => $else,
+            Kind::Profile | Kind::Partnership | Kind::Identity | Kind::Receipt | Kind::Erasure => $else,
         }
     }};
 }

@@ -17,15 +17,20 @@
 //! Witnesses: [`witness`] receipts the revisions of other organisations' logs held here, and
 //! the view shows the receipts partners made of this one's.
 //!
-//! Not yet here: erasure and domain binding.
+//! Erasure: [`erase`] signs the organisation's request that nodes drop the bodies of some of
+//! its superseded revisions; the view shows at how many partners' nodes each was done.
+//!
+//! Not yet here: domain binding.
 
+mod erasure;
 mod recovery;
 mod witness;
 
 use serde::{Deserialize, Serialize};
 
+pub use erasure::erase;
 pub use recovery::{PHRASE_WORDS, recovery, recovery_key_from_words, recovery_words};
-pub use witness::{ConflictRow, MAX_RECEIPTS_PER_CALL, WitnessRow, witness};
+pub use witness::{ConflictRow, ErasureRow, MAX_RECEIPTS_PER_CALL, WitnessRow, witness};
 
 use crate::author::{self, AuthorError};
 use crate::identity::{COMPROMISED, Chain, MAX_OPERATOR_MS, RETIRED, founding, scopable};
@@ -118,6 +123,8 @@ pub enum OrganisationError {
         "the identity is forked: two different revisions {0} were signed. Nothing changes until its governance keys settle it"
     )]
     Forked(u64),
+    #[error("erasure: {0}")]
+    Erase(String),
     #[error(transparent)]
     Author(#[from] AuthorError),
     #[error(transparent)]
@@ -159,6 +166,9 @@ pub struct IdentityView {
     /// fork this node has not been sent.
     #[serde(default)]
     pub conflicts: Vec<ConflictRow>,
+    /// The organisation's erasures, newest first, with the partners' nodes that did them.
+    #[serde(default)]
+    pub erasures: Vec<ErasureRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -211,7 +221,10 @@ pub struct RevisionRow {
 
 /// The organisation's identity in words, with its partners' receipts.
 pub fn view(store: &Store, names: &Names, organisation: PublisherId) -> Result<IdentityView, StoreError> {
-    let Some(chain) = store.identity(&organisation) else {
+    let chain = store.identity(&organisation);
+    let mut receipts = witness::receipts(store, names, organisation, chain.as_ref())?;
+    let erasures = witness::erasures(store, organisation, &mut receipts)?;
+    let Some(chain) = chain else {
         return Ok(IdentityView {
             organisation: organisation.to_string(),
             state: "none".to_owned(),
@@ -225,16 +238,16 @@ pub fn view(store: &Store, names: &Names, organisation: PublisherId) -> Result<I
             recovery: false,
             pending_recovery: None,
             conflicts: Vec::new(),
+            erasures,
         });
     };
     let head = &chain.head().body;
-    let (mut witnesses, conflicts) = witness::witnesses(store, names, &chain)?;
     let mut row = |revision: &crate::identity::Revision| RevisionRow {
         id: revision.id.to_string(),
         revision: revision.revision,
         timestamp_ms: revision.timestamp_ms,
         signers: revision.signers.iter().map(ToString::to_string).collect(),
-        witnesses: witnesses.remove(&revision.id).unwrap_or_default(),
+        witnesses: receipts.seen.remove(&revision.id).unwrap_or_default(),
     };
     Ok(IdentityView {
         organisation: organisation.to_string(),
@@ -276,7 +289,8 @@ pub fn view(store: &Store, names: &Names, organisation: PublisherId) -> Result<I
             governance: pending.revision.body.governance.iter().map(|key| record::to_hex(key)).collect(),
             threshold: pending.revision.body.threshold,
         }),
-        conflicts,
+        conflicts: receipts.conflicts,
+        erasures,
     })
 }
 
@@ -409,6 +423,11 @@ pub fn change(store: &Store, key: &PublisherKey, change: Change, now_ms: i64) ->
             let held = body.operators.iter_mut().find(|held| held.key == operator);
             let held = held.ok_or_else(|| OrganisationError::NoOperator(record::to_hex(&operator)))?;
             held.expires_ms = expires_ms;
+            // A key that signed every kind of its time signs the kinds added since (erasure).
+            let mut every_older = scopable().filter(|kind| kind.format() <= crate::record::SIGNER_FORMAT);
+            if every_older.all(|kind| held.scopes.iter().any(|scope| scope == kind.as_str())) {
+                held.scopes = scopable().map(|kind| kind.as_str().to_owned()).collect();
+            }
         }
         Change::SetRecovery { key: recovery } => {
             let recovery = PublisherId(parse_key(&recovery)?);

@@ -27,7 +27,7 @@ pub use crate::hex::{BadId, parse_hex, parse_hex32, to_hex};
 pub use error::RecordError;
 pub use ids::{ByPublisher, KeyHasher, PublisherId, RecordId};
 pub use kinds::{Body, Context, Kind, KindBody};
-pub use receipt::RECEIPTED_KINDS;
+pub use receipt::{MAX_ERASED, MAX_ERASURE_REASON_CHARS, RECEIPTED_KINDS};
 pub use signers::{IDENTITY_SLUG, MAX_SIGNATURES};
 pub use transfer::current_stage;
 
@@ -37,8 +37,8 @@ pub const FORMAT: u32 = 1;
 /// format 3 is format 2 plus the knowledge-transfer kinds (request, offer, event, engagement,
 /// outcome, endorsement), format 4 is format 3 plus organisation identities: kind `identity`,
 /// signed by several keys, and records of any kind signed by an operator key for the
-/// organisation (`Header.signer`), format 5 is format 4 plus kind `receipt` (partners'
-/// receipts of an identity's revisions).
+/// organisation (`Header.signer`), format 5 is format 4 plus kinds `receipt` (partners'
+/// receipts of an identity's revisions and of erasures) and `erasure`.
 pub const MAX_FORMAT: u32 = 5;
 /// The format that introduced identity revisions and records signed by an operator key.
 pub const SIGNER_FORMAT: u32 = 4;
@@ -457,6 +457,41 @@ impl Record {
             signatures: self.signatures.clone(),
         })
     }
+
+    /// The envelope without its body: what a node keeps of a revision its publisher erased.
+    /// Its header and signatures still verify ([`verify_erased`]).
+    pub fn erased_envelope_bytes(&self) -> Vec<u8> {
+        wire::encode(&Envelope {
+            header: self.header_bytes.clone(),
+            signature: self.signature.clone(),
+            body: Vec::new(),
+            signatures: self.signatures.clone(),
+        })
+    }
+}
+
+/// Checks what a node keeps of an erased revision, an envelope without its body, against every
+/// rule of `proto/README.md` §8 but those on the body (steps 14 to 16, 19 and 20): the header
+/// is well formed and its signatures verify. The record answered has an empty body.
+pub fn verify_erased(envelope: &[u8], now_ms: i64) -> Result<Record, RecordError> {
+    let mut verifier = Verifier::default();
+    let decoded = Decoded::read(envelope)?;
+    verifier.key(&decoded.publisher)?;
+    let record = decoded.into_record()?;
+    record.check_header(now_ms)?;
+    if record.header.body_sha256.len() != 32 {
+        return Err(RecordError::BodyHashLength(record.header.body_sha256.len()));
+    }
+    if !record.body.is_empty() {
+        return Err(RecordError::BodyLength { declared: 0, actual: record.body.len() });
+    }
+    if record.kind == Kind::Identity {
+        signers::check_signatures(&mut verifier, &record)?;
+    } else {
+        let key = verifier.signer_key(&record)?;
+        record.check_signature(&record.signature, &key)?;
+    }
+    Ok(record)
 }
 
 /// True for a valid slug: `[a-z0-9][a-z0-9-]{0,63}`.

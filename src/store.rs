@@ -13,6 +13,7 @@
 //! - `publisher_bytes`: publisher (32) → bytes of its envelopes held (8), so a storage cap is
 //!   checked without reading the publisher's records.
 //! - `meta`: the store's own bookkeeping (format, the open marker).
+//! - `erased`: what is kept of revisions their publishers erased (`store/erasures.rs`).
 //!
 //! Every insert is one transaction over the six record trees. Callers acknowledge a write only
 //! after [`Store::flush`]. A marker in `meta` is set while the store is open and cleared on a
@@ -20,6 +21,7 @@
 //! records tree, and rebuilt from it, when it is next opened.
 
 mod check;
+mod erasures;
 mod identities;
 #[cfg(test)]
 mod tests;
@@ -35,6 +37,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use crate::identity::{Book, IdentityError};
 use crate::record::{self, Key, Kind, Record, RecordId, Version};
+
+pub use erasures::{Erased, erasable};
 
 const OPEN_MARKER: &[u8] = b"open";
 const FORMAT_KEY: &[u8] = b"format";
@@ -109,6 +113,7 @@ pub struct Store {
     by_publisher: sled::Tree,
     publisher_bytes: sled::Tree,
     meta: sled::Tree,
+    erased: sled::Tree,
     /// Grows whenever a record is added: a cache of what the store holds is fresh while this
     /// has not changed.
     generation: AtomicU64,
@@ -158,6 +163,7 @@ impl Store {
             by_publisher: db.open_tree("by_publisher")?,
             publisher_bytes: db.open_tree("publisher_bytes")?,
             meta,
+            erased: db.open_tree("erased")?,
             db,
             generation: AtomicU64::new(0),
             count: AtomicU64::new(0),
@@ -186,6 +192,7 @@ impl Store {
         store.db.flush()?;
         store.count.store(store.records.len() as u64, Ordering::Release);
         store.book = std::sync::RwLock::new(identities::load(&store)?);
+        store.purged(erasures::finish(&store)?);
         Ok((store, report))
     }
 
@@ -205,8 +212,13 @@ impl Store {
         let now_ms =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         identities::settle(self, &mut self.book.write().unwrap_or_else(|p| p.into_inner()), now_ms)?;
-        let (overlay, judged) =
+        let (overlay, mut judged) =
             identities::judge(self, &self.book.read().unwrap_or_else(|p| p.into_inner()), batch, now_ms)?;
+        for (record, verdict) in batch.iter().zip(judged.verdicts.iter_mut()) {
+            if verdict.is_none() {
+                *verdict = erasures::refusal(self, record)?;
+            }
+        }
         let mut writes = Vec::with_capacity(batch.len());
         let mut refused = Vec::new();
         for (record, verdict) in batch.iter().zip(judged.verdicts) {
@@ -268,6 +280,11 @@ impl Store {
             self.purged(identities::remove_ids(self, organisation, &[*id])?);
         }
         drop(book);
+        for (record, outcome) in batch.iter().zip(&outcomes) {
+            if record.kind() == Kind::Erasure && matches!(outcome, Inserted::New { .. }) {
+                self.purged(erasures::apply(self, record)?);
+            }
+        }
         let added = outcomes.iter().filter(|outcome| matches!(outcome, Inserted::New { .. })).count() as u64;
         if added > 0 {
             self.count.fetch_add(added, Ordering::AcqRel);

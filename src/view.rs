@@ -32,6 +32,10 @@ pub fn to_json(view: &impl Serialize) -> serde_json::Value {
 pub enum FindError {
     #[error("no record with id {0} is held here")]
     NoSuchId(RecordId),
+    #[error(
+        "record {id} was erased by its publisher (erasure {erasure}): this node keeps its header and signature, not its body"
+    )]
+    Erased { id: RecordId, erasure: RecordId },
     #[error("no record with slug {0:?} is held here; `citymesh list` shows what is")]
     NoSuchSlug(String),
     #[error("{0:?} is neither a record id (64 hex characters) nor a slug (a-z, 0-9, '-')")]
@@ -340,6 +344,11 @@ pub fn find_kind(store: &Store, own: Option<PublisherId>, kinds: &[Kind], target
         && let Some(record) = store.get(&id)?
     {
         return Ok(record);
+    }
+    if let Ok(id) = as_id
+        && let Some(erased) = store.erased(&id)?
+    {
+        return Err(FindError::Erased { id, erasure: erased.erasure });
     }
     if let Some((publisher, slug)) = target.split_once('/')
         && let Ok(publisher) = publisher.parse::<PublisherId>()

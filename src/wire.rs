@@ -8,9 +8,9 @@ mod generated {
 }
 
 pub use generated::{
-    Activity, Attachment, Contact, Endorsement, Engagement, Envelope, Event, FetchRequest, FetchResponse, Header,
-    Identity, Indicator, Invite, KeySignature, Link, Offer, Operator, Outcome, Partner, Partnership, Place, Practice,
-    Profile, Receipt, Ref, Request, Resources, ResultIndicator, Revocation, Stage, SyncRequest, SyncResponse,
+    Activity, Attachment, Contact, Endorsement, Engagement, Envelope, Erasure, Event, FetchRequest, FetchResponse,
+    Header, Identity, Indicator, Invite, KeySignature, Link, Offer, Operator, Outcome, Partner, Partnership, Place,
+    Practice, Profile, Receipt, Ref, Request, Resources, ResultIndicator, Revocation, Stage, SyncRequest, SyncResponse,
     Tombstone, Transferability,
 };
 

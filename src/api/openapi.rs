@@ -122,6 +122,10 @@ const ROUTES: &[Route] = &[
         "/api/v1/identity",
         "Sign the identity's next revision: {change: add-operator|renew|remove-operator, key, label, scopes, days, reason, since_ms}",
     ),
+    write(
+        "/api/v1/erasures",
+        "Erase superseded revisions of this organisation's records: {ids: [...], reason}; nodes drop their bodies and receipt it",
+    ),
     route("get", "/api/v1/openapi.json", "This document"),
     route("get", "/metrics", "Prometheus metrics (text format)"),
 ];

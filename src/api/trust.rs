@@ -170,6 +170,31 @@ pub struct Unsigned {
     pub needed: u32,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EraseRequest {
+    ids: Vec<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// What `POST /api/v1/erasures` answers.
+#[derive(Serialize, Deserialize)]
+pub struct Erasure {
+    pub id: String,
+    /// How many revisions it lists.
+    pub records: usize,
+}
+
+/// Signs and gossips an erasure of superseded revisions of this organisation's records.
+pub(super) async fn erase(State(node): State<NodeHandle>, headers: HeaderMap, body: Bytes) -> Answer {
+    let shape = "{\"ids\": [\"64 hex characters\", ...], \"reason\": \"...\"}";
+    let request: EraseRequest = write_request(&node, &headers, &body, shape)?;
+    let records = request.ids.len();
+    let erasure = node.erase(request.ids, request.reason).await?;
+    answer(StatusCode::CREATED, &Erasure { id: erasure.id().to_string(), records })
+}
+
 /// Signs the identity's next revision with the change asked for.
 pub(super) async fn change_identity(State(node): State<NodeHandle>, headers: HeaderMap, body: Bytes) -> Answer {
     let shape = "{\"change\": \"add-operator\", \"key\": \"...\", \"label\": \"...\"}";

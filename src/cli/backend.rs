@@ -366,6 +366,21 @@ impl Backend {
         }
     }
 
+    /// Signs an erasure of these revisions; answers its id and how many it lists.
+    pub(super) fn erase(&self, ids: Vec<String>, reason: &str) -> Result<(String, usize)> {
+        match self {
+            Backend::Node(remote) => {
+                let answer: crate::api::Erasure =
+                    remote.post("/api/v1/erasures", &json!({ "ids": ids, "reason": reason }))?;
+                Ok((answer.id, answer.records))
+            }
+            Backend::Local(local) => {
+                let erasure = local.archive()?.erase(&ids, reason)?;
+                Ok((erasure.id().to_string(), ids.len()))
+            }
+        }
+    }
+
     /// An organisation's identity in words: this one's, or another's (its key in hex).
     pub(super) fn identity(&self, organisation: Option<String>) -> Result<crate::organisation::IdentityView> {
         match self {

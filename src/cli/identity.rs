@@ -113,6 +113,21 @@ pub enum IdentityCommand {
         #[command(flatten)]
         out: Out,
     },
+    /// Erase superseded revisions of your organisation's records (personal data in an old
+    /// contact, say): every partner's node drops their bodies, keeps their headers and
+    /// signatures, refuses the bodies if offered again, and confirms with a receipt;
+    /// `identity show` says at how many partners' nodes it was done.
+    ///
+    /// Publish a new revision without the data first: the current revision cannot be erased.
+    /// An erasure cannot be undone.
+    Erase {
+        /// The ids of the revisions to erase (`citymesh show SLUG --history` lists them).
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// Why, in words partners will see ("personal data in contacts").
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Replace lost governance keys with the recovery key. Partners' nodes apply the revision
     /// 7 days after they receive it, unless the current governance keys sign a change first
     /// (then it is cancelled), and show it loudly meanwhile.
@@ -177,6 +192,20 @@ pub(super) fn run(data: &DataDir, command: IdentityCommand) -> Result<()> {
         IdentityCommand::Sign { file, key } => return sign(&file, &key),
         IdentityCommand::NewKey { file } => return new_key(&file),
         IdentityCommand::Submit { file } => return submit(data, &file),
+        IdentityCommand::Erase { ids, reason } => {
+            let backend = Backend::open_initialised(data)?;
+            let (id, records) = backend.erase(ids, &reason)?;
+            out!("{id}")?;
+            let delivery = match backend.is_running() {
+                true => "gossiped to partners, whose nodes drop those bodies and confirm with a receipt",
+                false => "partners receive it when the node next syncs",
+            };
+            eprintln!(
+                "signed an erasure of {records} revision{}; {delivery}. `citymesh identity show` says where it was done.",
+                if records == 1 { "" } else { "s" }
+            );
+            return Ok(());
+        }
         IdentityCommand::Show { organisation, json } => {
             let own = organisation.is_none();
             let view = Backend::open_initialised(data)?.identity(organisation)?;
@@ -328,7 +357,7 @@ fn show(view: &IdentityView, own: bool) -> Result<()> {
         if own {
             out!("`citymesh identity add-operator KEY --label TEXT` lets another key sign too.")?;
         }
-        return Ok(());
+        return show_erasures(view);
     }
     let node_key = view.organisation.parse().map_err(|_| anyhow::anyhow!("the node answered a malformed key"))?;
     let warnings = match own {
@@ -357,6 +386,23 @@ fn show(view: &IdentityView, own: bool) -> Result<()> {
         for witness in &revision.witnesses {
             out!("    witnessed by {} on {}", witness.name, format_time(witness.seen_ms))?;
         }
+    }
+    show_erasures(view)
+}
+
+fn show_erasures(view: &IdentityView) -> Result<()> {
+    if !view.erasures.is_empty() {
+        out!("Erasures:")?;
+    }
+    for erasure in &view.erasures {
+        let partners = erasure.partner_nodes.max(erasure.erased_at.len());
+        out!(
+            "  {}  {} revisions erased at {} of {partners} partner nodes  {}",
+            format_time(erasure.timestamp_ms),
+            erasure.records,
+            erasure.erased_at.len(),
+            erasure.id
+        )?;
     }
     Ok(())
 }

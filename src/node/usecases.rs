@@ -309,6 +309,14 @@ impl NodeHandle {
         Ok(changed)
     }
 
+    /// Signs, stores and gossips an erasure of these superseded revisions of this
+    /// organisation's records.
+    pub async fn erase(&self, ids: Vec<String>, reason: String) -> Result<Record, NodeError> {
+        let erasure = self.blocking(move |shared| shared.archive.erase(&ids, &reason)).await?;
+        self.gossip(&erasure).await;
+        Ok(erasure)
+    }
+
     /// Refuses a publisher's records from now on, whatever the policy; returns its key.
     pub async fn block(&self, publisher: String) -> Result<String, NodeError> {
         self.change_trust(move |archive| archive.block(&publisher)).await

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::OrganisationError;
 use crate::author;
 use crate::identity::Chain;
-use crate::record::{self, Body, Draft, Key, Kind, PublisherKey, Record, RecordId};
+use crate::record::{self, Body, Draft, Key, Kind, PublisherId, PublisherKey, Record, RecordId};
 use crate::store::{Store, StoreError};
 use crate::view::Names;
 use crate::wire::Receipt;
@@ -29,6 +29,43 @@ pub struct WitnessRow {
     pub seen_ms: i64,
 }
 
+/// One of the organisation's erasures, with the nodes that did what it asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErasureRow {
+    pub id: String,
+    pub timestamp_ms: i64,
+    pub reason: String,
+    /// How many revisions it lists.
+    pub records: usize,
+    /// The partners' nodes that dropped those bodies, earliest first.
+    pub erased_at: Vec<WitnessRow>,
+    /// The partners' nodes known to witness the organisation (that receipted any of its
+    /// records): "erased at 3 of 4".
+    pub partner_nodes: usize,
+}
+
+/// The organisation's erasures held here, newest first, with their receipts.
+pub(super) fn erasures(
+    store: &Store,
+    organisation: PublisherId,
+    receipts: &mut Receipts,
+) -> Result<Vec<ErasureRow>, StoreError> {
+    let mut out = Vec::new();
+    for erasure in store.heads(Some(Kind::Erasure))?.into_iter().filter(|erasure| erasure.publisher() == organisation) {
+        let Ok(Body::Erasure(body)) = erasure.parse_body() else { continue };
+        out.push(ErasureRow {
+            id: erasure.id().to_string(),
+            timestamp_ms: erasure.timestamp_ms(),
+            reason: body.reason,
+            records: body.ids.len(),
+            erased_at: receipts.seen.remove(&erasure.id()).unwrap_or_default(),
+            partner_nodes: receipts.witnesses,
+        });
+    }
+    out.sort_by_key(|row| std::cmp::Reverse(row.timestamp_ms));
+    Ok(out)
+}
+
 /// A partner's receipt of a revision this node does not hold, numbered like one it does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConflictRow {
@@ -38,71 +75,90 @@ pub struct ConflictRow {
     pub witness: WitnessRow,
 }
 
-/// Signs and stores a receipt of each identity revision of another organisation held here that
-/// this node has not receipted yet (at most [`MAX_RECEIPTS_PER_CALL`]); answers them, for
-/// gossip.
+/// Signs and stores a receipt of each identity revision and each erasure of another
+/// organisation held here that this node has not receipted yet (at most
+/// [`MAX_RECEIPTS_PER_CALL`]); answers them, for gossip. An erasure is applied when it is
+/// stored, so holding one is having done what it asks.
 pub fn witness(store: &Store, key: &PublisherKey, now_ms: i64) -> Result<Vec<Record>, OrganisationError> {
     let own = key.publisher();
-    let mut made = Vec::new();
-    for organisation in store.identities() {
-        let Some(chain) = store.identity(&organisation).filter(|_| organisation != own) else { continue };
+    let mut owed: Vec<(PublisherId, Kind, u64, RecordId)> = Vec::new();
+    for organisation in store.identities().into_iter().filter(|organisation| *organisation != own) {
+        let Some(chain) = store.identity(&organisation) else { continue };
         for revision in chain.revisions().iter().chain(chain.fork()) {
-            if made.len() >= MAX_RECEIPTS_PER_CALL {
-                return Ok(made);
-            }
-            let slug = revision.id.to_string();
-            if store.head(&Key { publisher: own, kind: Kind::Receipt, slug: slug.clone() })?.is_some() {
-                continue;
-            }
-            let body = Receipt {
-                organisation: organisation.0.to_vec(),
-                subject_kind: Kind::Identity.as_str().to_owned(),
-                revision: revision.revision,
-            };
-            let draft =
-                Draft { slug, revision: 1, timestamp_ms: now_ms, kind: Kind::Receipt, body: Body::Receipt(body) };
-            let receipt = record::sign(key, draft).map_err(author::AuthorError::from)?;
-            author::store_signed(store, &receipt)?;
-            made.push(receipt);
+            owed.push((organisation, Kind::Identity, revision.revision, revision.id));
         }
+    }
+    for erasure in store.heads(Some(Kind::Erasure))?.into_iter().filter(|erasure| erasure.publisher() != own) {
+        owed.push((erasure.publisher(), Kind::Erasure, erasure.revision(), erasure.id()));
+    }
+    let mut made = Vec::new();
+    for (organisation, kind, revision, id) in owed {
+        if made.len() >= MAX_RECEIPTS_PER_CALL {
+            break;
+        }
+        let slug = id.to_string();
+        if store.head(&Key { publisher: own, kind: Kind::Receipt, slug: slug.clone() })?.is_some() {
+            continue;
+        }
+        let body = Receipt { organisation: organisation.0.to_vec(), subject_kind: kind.as_str().to_owned(), revision };
+        let draft = Draft { slug, revision: 1, timestamp_ms: now_ms, kind: Kind::Receipt, body: Body::Receipt(body) };
+        let receipt = record::sign(key, draft).map_err(author::AuthorError::from)?;
+        author::store_signed(store, &receipt)?;
+        made.push(receipt);
     }
     Ok(made)
 }
 
-/// The partners' receipts of an organisation's identity revisions: who saw each revision held
-/// here, and the revisions seen elsewhere that conflict with one held here.
-pub(super) fn witnesses(
+/// The receipts held of an organisation's records.
+pub(super) struct Receipts {
+    /// By the id of the record receipted, earliest first.
+    pub seen: HashMap<RecordId, Vec<WitnessRow>>,
+    /// Receipts of identity revisions this node does not hold, numbered like ones it does.
+    pub conflicts: Vec<ConflictRow>,
+    /// The nodes that receipted any of the organisation's records: its partners' nodes known
+    /// to witness it.
+    pub witnesses: usize,
+}
+
+/// The partners' receipts of an organisation's identity revisions and erasures: who saw each
+/// when, and the revisions seen elsewhere that conflict with one held here.
+pub(super) fn receipts(
     store: &Store,
     names: &Names,
-    chain: &Chain,
-) -> Result<(HashMap<RecordId, Vec<WitnessRow>>, Vec<ConflictRow>), StoreError> {
-    let organisation = chain.head().organisation;
-    let held: HashSet<RecordId> = chain.revisions().iter().chain(chain.fork()).map(|revision| revision.id).collect();
-    let numbers: HashSet<u64> = chain.revisions().iter().map(|revision| revision.revision).collect();
-    let (mut seen, mut conflicts): (HashMap<RecordId, Vec<WitnessRow>>, Vec<ConflictRow>) = Default::default();
+    organisation: PublisherId,
+    chain: Option<&Chain>,
+) -> Result<Receipts, StoreError> {
+    let revisions = chain.map(|chain| chain.revisions().iter().chain(chain.fork())).into_iter().flatten();
+    let held: HashSet<RecordId> = revisions.clone().map(|revision| revision.id).collect();
+    let numbers: HashSet<u64> = revisions.map(|revision| revision.revision).collect();
+    let mut out = Receipts { seen: HashMap::new(), conflicts: Vec::new(), witnesses: 0 };
+    let mut witnesses = HashSet::new();
     for receipt in store.heads(Some(Kind::Receipt))? {
         let Ok(Body::Receipt(body)) = receipt.parse_body() else { continue };
         let Some(subject) = Receipt::subject(receipt.slug()) else { continue };
-        if body.organisation != organisation.0 || body.subject_kind != Kind::Identity.as_str() {
+        if body.organisation != organisation.0 {
             continue;
         }
         let publisher = receipt.publisher();
+        witnesses.insert(publisher);
         let witness = WitnessRow {
             publisher: publisher.to_string(),
             name: names.of(&publisher),
             seen_ms: receipt.timestamp_ms(),
         };
-        if held.contains(&subject) {
-            seen.entry(subject).or_default().push(witness);
-        } else if numbers.contains(&body.revision) {
-            conflicts.push(ConflictRow { revision: body.revision, id: subject.to_string(), witness });
+        let is_revision = body.subject_kind == Kind::Identity.as_str();
+        if is_revision && !held.contains(&subject) && numbers.contains(&body.revision) {
+            out.conflicts.push(ConflictRow { revision: body.revision, id: subject.to_string(), witness });
+        } else {
+            out.seen.entry(subject).or_default().push(witness);
         }
     }
-    for rows in seen.values_mut() {
+    for rows in out.seen.values_mut() {
         rows.sort_by_key(|row| row.seen_ms);
     }
-    conflicts.sort_by_key(|conflict| (conflict.revision, conflict.witness.seen_ms));
-    Ok((seen, conflicts))
+    out.conflicts.sort_by_key(|conflict| (conflict.revision, conflict.witness.seen_ms));
+    out.witnesses = witnesses.len();
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -134,12 +190,10 @@ mod tests {
         assert!(witness(&store, &own, T0 + 2000).unwrap().is_empty(), "and only once");
 
         let chain = store.identity(&other.publisher()).unwrap();
-        let (seen, conflicts) = witnesses(&store, &Names::new(&store), &chain).unwrap();
-        let rows = &seen[&revision_of(&other).id()];
-        assert_eq!(
-            (rows.len(), rows[0].publisher.as_str(), rows[0].seen_ms),
-            (1, &*own.publisher().to_string(), T0 + 1000)
-        );
-        assert!(conflicts.is_empty());
+        let receipts = receipts(&store, &Names::new(&store), other.publisher(), Some(&chain)).unwrap();
+        let rows = &receipts.seen[&revision_of(&other).id()];
+        let own_key = own.publisher().to_string();
+        assert_eq!((rows.len(), rows[0].publisher.as_str(), rows[0].seen_ms), (1, own_key.as_str(), T0 + 1000));
+        assert_eq!((receipts.conflicts.len(), receipts.witnesses), (0, 1));
     }
 }

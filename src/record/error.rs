@@ -24,7 +24,7 @@ pub enum RecordError {
     #[error("rule weak-key: the publisher key is a weak (small-order) Ed25519 key")]
     WeakKey,
     #[error(
-        "rule kind: unknown kind {0:?}; format 1 knows profile and practice, format 2 partnership, format 3 request, offer, event, engagement, outcome and endorsement, format 4 identity, format 5 receipt"
+        "rule kind: unknown kind {0:?}; format 1 knows profile and practice, format 2 partnership, format 3 request, offer, event, engagement, outcome and endorsement, format 4 identity, format 5 receipt and erasure"
     )]
     Kind(String),
     #[error("rule kind: a {0} cannot be withdrawn, only replaced by a new revision")]

@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use super::{PublisherId, RecordError};
 use crate::wire::{
-    self, Endorsement, Engagement, Event, Identity, Offer, Outcome, Partnership, Practice, Profile, Receipt, Request,
-    Tombstone,
+    self, Endorsement, Engagement, Erasure, Event, Identity, Offer, Outcome, Partnership, Practice, Profile, Receipt,
+    Request, Tombstone,
 };
 
 /// What a record's rules may look at beyond its body.
@@ -205,6 +205,9 @@ kinds! {
     /// A node's statement that it holds another organisation's record (format 5; slug: the
     /// record's id in hex): partners' receipts witness an identity's revisions.
     Receipt(Receipt) = "receipt", format 5;
+    /// The publisher asking nodes to drop the bodies of some of its superseded revisions
+    /// (format 5).
+    Erasure(Erasure) = "erasure", format 5;
 }
 
 impl Kind {

@@ -1,14 +1,20 @@
-//! Format 5: receipts. A node states that it holds another organisation's record, at the
+//! Format 5: receipts and erasures. A node states that it holds another organisation's record, at the
 //! receipt's timestamp by its own clock; partners' receipts of an identity's revisions are its
 //! witnesses (DESIGN.md §9): time stamps the organisation cannot forge, and two receipts of
-//! different revisions with one number show a fork to everyone.
+//! different revisions with one number show a fork to everyone. An erasure lists the ids of
+//! superseded revisions of the publisher's own records whose bodies nodes drop (the store
+//! applies it, `store/erasures.rs`); a receipt of the erasure says a node did.
 
 use super::body::Problems;
 use super::{Context, KindBody, RecordError, RecordId};
-use crate::wire::Receipt;
+use crate::wire::{Erasure, Receipt};
 
 /// The kinds a receipt may name in format 5.
-pub const RECEIPTED_KINDS: &[&str] = &["identity"];
+pub const RECEIPTED_KINDS: &[&str] = &["identity", "erasure"];
+/// Ids an erasure lists at most.
+pub const MAX_ERASED: usize = 1000;
+/// Longest reason an erasure gives, in characters.
+pub const MAX_ERASURE_REASON_CHARS: usize = 500;
 
 impl KindBody for Receipt {
     const MESSAGE: &'static str = "Receipt";
@@ -53,5 +59,37 @@ impl Receipt {
     /// The id of the record receipted, from the receipt's slug.
     pub fn subject(slug: &str) -> Option<RecordId> {
         slug.parse().ok()
+    }
+}
+
+impl KindBody for Erasure {
+    const MESSAGE: &'static str = "Erasure";
+    const WITHDRAWABLE: bool = false;
+
+    fn check(&self, context: &Context) -> Result<(), RecordError> {
+        self.problems(context).into_iter().next().map_or(Ok(()), Err)
+    }
+
+    fn problems(&self, _: &Context) -> Vec<RecordError> {
+        let mut problems = Problems::default();
+        if self.ids.is_empty() || self.ids.len() > MAX_ERASED {
+            problems.add("ids", format!("lists {} ids; list 1 to {MAX_ERASED}", self.ids.len()));
+        }
+        for (index, id) in self.ids.iter().enumerate() {
+            if id.len() != 32 {
+                problems.add(format!("ids[{index}]"), format!("is {} bytes; a record id is 32", id.len()));
+            } else if self.ids[..index].contains(id) {
+                problems.add(format!("ids[{index}]"), "is listed twice");
+            }
+        }
+        if self.reason.chars().count() > MAX_ERASURE_REASON_CHARS {
+            problems.add("reason", format!("at most {MAX_ERASURE_REASON_CHARS} characters"));
+        }
+        problems.0
+    }
+
+    fn title(&self) -> String {
+        let n = self.ids.len();
+        format!("erasure of {n} superseded revision{}", if n == 1 { "" } else { "s" })
     }
 }

@@ -157,7 +157,11 @@ pub(super) fn remove_ids(store: &Store, organisation: &PublisherId, ids: &[Recor
 
 /// Removes these records of `organisation` from every index in one transaction, heads
 /// recomputed from what is left; answers how many.
-fn remove(store: &Store, organisation: &PublisherId, doomed: Vec<(RecordId, Record)>) -> Result<usize, StoreError> {
+pub(super) fn remove(
+    store: &Store,
+    organisation: &PublisherId,
+    doomed: Vec<(RecordId, Record)>,
+) -> Result<usize, StoreError> {
     if doomed.is_empty() {
         return Ok(0);
     }
@@ -222,7 +226,7 @@ impl Store {
         }
         tracing::warn!(
             purged,
-            "removed records the identity logs no longer allow (a compromised key's, a cancelled recovery)"
+            "removed records: a compromised key's, a cancelled recovery, or revisions their publisher erased"
         );
         self.count.fetch_sub(purged as u64, Ordering::AcqRel);
         self.generation.fetch_add(1, Ordering::Release);

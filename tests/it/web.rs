@@ -200,6 +200,17 @@ async fn the_api_answers_errors_and_raw_bytes_through_the_router() {
     node.stop().await;
 }
 
+/// A JSON post with the node's API token.
+pub(crate) async fn post_json(node: &Node, path: &str, body: &str) -> (StatusCode, Value) {
+    let request = Request::post(path)
+        .header(header::AUTHORIZATION, format!("Bearer {}", node.node().token()))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    let (status, _, body) = call(node, request).await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
 /// A form post with a session cookie.
 pub(crate) fn form(path: &str, cookie: &str, fields: &[(&str, &str)]) -> Request<Body> {
     Request::post(path)

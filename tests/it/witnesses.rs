@@ -112,3 +112,97 @@ async fn partners_witness_each_revision_and_a_receipt_of_another_revision_shows_
         node.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_drops_superseded_bodies_everywhere_keeps_their_headers_and_is_receipted() {
+    const TCP: &str = "/ip4/127.0.0.1/tcp/0";
+    let a = Node::start_with("City A", &["main"], &[], TCP, FAST_TICK).await;
+    let b = Node::start_with("City B", &["main"], &[a.address().await], TCP, FAST_TICK).await;
+    eventually("A and B form their gossip mesh", TIMEOUT, || async {
+        a.mesh_peers().await == 1 && b.mesh_peers().await == 1
+    })
+    .await;
+    // A's note named a person's address; revision 2 no longer does.
+    let with_contact = example_with("mailto:waste-unit@example.org", "mailto:dewi.private@example.org");
+    let first = a.publish(&with_contact).await;
+    let second = a.publish(&example_with("status: ongoing", "status: completed")).await;
+    eventually("B holds both revisions", TIMEOUT, || async { b.holds(&first) && b.holds(&second) }).await;
+    let first_envelope = a.node().store().envelope(&first).unwrap().unwrap();
+
+    // Bad requests are named, and nothing is signed.
+    for (ids, says) in [
+        (vec![second.to_string()], "is the current revision of practice \"community-composting\""),
+        (vec!["nope".to_owned()], "\"nope\" is not a record id"),
+        (vec!["ab".repeat(32)], "this node holds no record"),
+        (Vec::new(), "name 1 to 1000 revisions"),
+    ] {
+        let error = a.node().erase(ids, String::new()).await.unwrap_err().to_string();
+        assert!(error.contains(says), "{error}");
+    }
+    let (status, answer) = crate::web::post_json(&a, "/api/v1/erasures", r#"{"ids": ["x"], "oops": 1}"#).await;
+    assert_eq!(status, 400, "{answer}");
+
+    let erasure = a.node().erase(vec![first.to_string()], "personal data in contacts".to_owned()).await.unwrap();
+    assert!(!a.holds(&first) && a.holds(&second) && a.holds(&erasure.id()));
+    eventually("B drops the erased body too", TIMEOUT, || async { b.holds(&erasure.id()) && !b.holds(&first) }).await;
+    assert!(b.holds(&second), "the current revision stays");
+    // Both keep the header and signature, which still verify.
+    for node in [&a, &b] {
+        let kept = node.node().store().erased(&first).unwrap().expect("the erased revision is remembered");
+        assert_eq!(kept.erasure, erasure.id());
+        let header = kept.header.expect("its header is kept");
+        let verified = citymesh::record::verify_erased(&header.envelope_bytes(), citymesh::author::now_ms()).unwrap();
+        assert_eq!((verified.id(), verified.revision()), (first, 1));
+    }
+    // The body offered again is refused, without blaming whoever offers it.
+    let results = b.node().import(vec![to_hex(&first_envelope)]).await.unwrap();
+    assert!(matches!(&results[0], ImportResult::Rejected { rule, .. } if rule == "erased"), "{results:?}");
+    assert!(!b.holds(&first));
+    let (status, answer) = crate::web::get_json(&b, &format!("/api/v1/records/{first}")).await;
+    assert_eq!(status, 410, "{answer}");
+    assert!(answer.to_string().contains("was erased by its publisher"), "{answer}");
+
+    // B confirms with a receipt; A's identity page counts it.
+    eventually("A's identity shows the erasure done at B", TIMEOUT, || async {
+        let (_, view) = crate::web::get_json(&a, "/api/v1/identity").await;
+        view["erasures"][0]["erased_at"].as_array().is_some_and(|rows| rows.len() == 1)
+    })
+    .await;
+    let (_, view) = crate::web::get_json(&a, "/api/v1/identity").await;
+    assert_eq!(view["erasures"][0]["records"].as_u64(), Some(1), "{view}");
+    assert_eq!(view["erasures"][0]["erased_at"][0]["name"].as_str(), Some("City B"));
+    let (_, page) = crate::web::get(&a, "/identity").await;
+    check_mentions(
+        &page,
+        &["Erasures", "1 revision (personal data in contacts), erased at 1 of 1 partner node (City B)"],
+    );
+    for node in [a, b] {
+        node.stop().await;
+    }
+}
+
+#[test]
+fn an_erasure_signed_by_an_operator_without_that_scope_is_refused() {
+    let city = DataDir::initialised("City");
+    let laptop = PublisherKey::from_seed([61; 32]);
+    let key = laptop.publisher().to_string();
+    city.ok(&["identity", "add-operator", &key, "--label", "Dewi's laptop", "--scopes", "practice"]);
+    let body = citymesh::wire::Erasure { ids: vec![vec![9; 32]], reason: String::new() };
+    let draft = Draft {
+        kind: Kind::Erasure,
+        slug: "erasure-1".to_owned(),
+        revision: 1,
+        timestamp_ms: citymesh::author::now_ms(),
+        body: Body::Erasure(body),
+    };
+    let organisation = city.ok(&["identity", "show", "--json"]);
+    let organisation: serde_json::Value = serde_json::from_str(&organisation).unwrap();
+    let organisation = organisation["organisation"].as_str().unwrap().parse().unwrap();
+    let erasure = citymesh::record::sign_for(organisation, &laptop, draft).unwrap();
+    let dir = city.scratch("erasure");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("erasure.cmr"), erasure.envelope_bytes()).unwrap();
+    let said = city.fails(&["import", path_str(&dir)]);
+    check_mentions(&said, &["rule operator-scope", "not erasure"]);
+    assert!(!city.run(&["show", &erasure.id().to_string()]).status.success(), "nothing is stored");
+}

@@ -36,6 +36,14 @@ struct HistoryRow {
     witnessed: String,
 }
 
+struct ErasureRow {
+    when: String,
+    records: usize,
+    reason: String,
+    /// "erased at 2 of 3 partner nodes (Surabaya, Kota Tua)".
+    done: String,
+}
+
 #[derive(Template)]
 #[template(path = "identity.html")]
 struct IdentityPage {
@@ -48,6 +56,7 @@ struct IdentityPage {
     operators: Vec<OperatorRow>,
     revoked: Vec<RevokedRow>,
     history: Vec<HistoryRow>,
+    erasures: Vec<ErasureRow>,
 }
 
 pub(super) async fn identity(State(node): State<NodeHandle>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
@@ -100,6 +109,25 @@ pub(super) async fn identity(State(node): State<NodeHandle>, headers: HeaderMap,
                     .join(", "),
             })
             .collect();
+        let erasures = view
+            .erasures
+            .iter()
+            .map(|row| {
+                let names: Vec<&str> = row.erased_at.iter().map(|witness| witness.name.as_str()).collect();
+                let partners = row.partner_nodes.max(row.erased_at.len());
+                let node_word = if partners == 1 { "node" } else { "nodes" };
+                let mut done = format!("erased at {} of {partners} partner {node_word}", row.erased_at.len());
+                if !names.is_empty() {
+                    done.push_str(&format!(" ({})", names.join(", ")));
+                }
+                ErasureRow {
+                    when: format_time(row.timestamp_ms),
+                    records: row.records,
+                    reason: row.reason.clone(),
+                    done,
+                }
+            })
+            .collect();
         let (title, other, warnings) = match organisation {
             None => ("Identity".to_owned(), String::new(), warnings(&view, &node.publisher(), now_ms())),
             Some(organisation) => {
@@ -107,7 +135,7 @@ pub(super) async fn identity(State(node): State<NodeHandle>, headers: HeaderMap,
                 (format!("{name}'s identity"), name, others_warnings(&view))
             }
         };
-        let page = IdentityPage { chrome, title, other, view, warnings, operators, revoked, history };
+        let page = IdentityPage { chrome, title, other, view, warnings, operators, revoked, history, erasures };
         Ok(html(StatusCode::OK, &page))
     })
     .await
