@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Adds the format-5 `receipt-` vectors (partners' receipts of identity revisions,
-proto/README.md §12.19 and §21) to proto/test-vectors.json, each checked by this program's own
+"""Adds the format-5 `receipt-` and `erasure-` vectors (partners' receipts of identity revisions
+and erasures, proto/README.md §12.19, §12.20 and §21) to proto/test-vectors.json, each checked by this program's own
 reading of §8 with format 5: the format-4 verifier of identity_vectors.py (the same independent
 implementation, in Python with PyNaCl, sharing no code with the Rust node) told of format 5,
-kind `receipt` and its field rules, written from proto/README.md and the field numbers of
+kinds `receipt` and `erasure` and their field rules, written from proto/README.md and the field numbers of
 proto/citymesh.proto alone. Run from the repository root, after identity_vectors.py (needs
 `pip install pynacl`):
 
     python3 proto/tools/receipt_vectors.py
 
-It replaces any vectors whose names start with "receipt-" and leaves the rest of the file as
+It replaces any vectors whose names start with "receipt-" or "erasure-" and leaves the rest of the file as
 it is. Its output depends on nothing but the file it reads.
 """
 
@@ -25,14 +25,15 @@ import transfer_vectors as tv  # noqa: E402
 
 DAY = iv.DAY
 HEX_ID = re.compile(r"[0-9a-f]{64}")
-RECEIPTED_KINDS = ["identity"]
+RECEIPTED_KINDS = ["identity", "erasure"]
 
 # Format 5 (citymesh.proto): kind receipt and its message.
 tv.SCHEMAS["Receipt"] = {1: ("organisation", "bytes"), 2: ("subject_kind", "string"), 3: ("revision", "uint64")}
-tv.BODY_MESSAGE["receipt"] = "Receipt"
-iv.KIND_FORMAT["receipt"] = 5
+tv.SCHEMAS["Erasure"] = {1: ("ids", "*bytes"), 2: ("reason", "string")}
+tv.BODY_MESSAGE.update(receipt="Receipt", erasure="Erasure")
+iv.KIND_FORMAT.update(receipt=5, erasure=5)
 iv.MAX_FORMAT = 5
-iv.NOT_WITHDRAWABLE.add("receipt")
+iv.NOT_WITHDRAWABLE.update({"receipt", "erasure"})
 
 
 def check_receipt(body, header):
@@ -47,7 +48,19 @@ def check_receipt(body, header):
         tv.bad("revision")
 
 
-iv.LATER_CHECKS["receipt"] = check_receipt
+def check_erasure(body, header):
+    """§12.20, in field-number order."""
+    ids = body["ids"]
+    if not 1 <= len(ids) <= 1000:
+        tv.bad("ids")
+    for index, id in enumerate(ids):
+        if len(id) != 32 or id in ids[:index]:
+            tv.bad(f"ids[{index}]")
+    if len(body["reason"]) > 500:
+        tv.bad("reason")
+
+
+iv.LATER_CHECKS.update(receipt=check_receipt, erasure=check_erasure)
 
 
 def main():
@@ -61,9 +74,10 @@ def main():
     ts = now - 30 * DAY
     vectors = []
 
-    def envelope(body, slug=subject, fmt=5, key=witness, signer=b"", kind="receipt", tombstone=False):
-        body_bytes = tv.encode("Receipt", body)
-        publisher = iv.public(witness)
+    def envelope(body, slug=subject, fmt=5, key=witness, signer=b"", kind="receipt", tombstone=False,
+                 publisher=None):
+        body_bytes = tv.encode(tv.BODY_MESSAGE[kind], body)
+        publisher = iv.public(witness) if publisher is None else publisher
         head = tv.encode("Header", {
             "format": fmt, "publisher": publisher, "kind": kind, "slug": slug, "revision": 1, "timestamp_ms": ts,
             "body_sha256": hashlib.sha256(body_bytes).digest(), "body_len": len(body_bytes),
@@ -117,7 +131,37 @@ def main():
              "Revisions start at 1.", "revision")
     rejected("receipt-x-format-6", envelope(receipt, fmt=6), "format", "Format 6 is not defined.")
 
-    data["vectors"] = [v for v in data["vectors"] if not v["name"].startswith("receipt-")] + vectors
+    # Erasures, by organisation A (seed a1…) of two revisions (their ids need not be held to verify).
+    a = iv.seed(0xA1)
+    erased = [bytes([0xE1]) * 32, bytes([0xE2]) * 32]
+    erasure = {"ids": erased, "reason": "personal data in contacts"}
+
+    def erasure_envelope(body, **options):
+        options = dict({"slug": "erasure-1", "key": a, "kind": "erasure", "publisher": organisation}, **options)
+        return envelope(body, **options)
+
+    valid("erasure-of-two", erasure_envelope(erasure),
+          "Organisation A asks nodes to drop the bodies of two of its superseded revisions (ids e1… and e2…).")
+    erasure_id = hashlib.sha256(tv.decode("Envelope", erasure_envelope(erasure))["header"]).hexdigest()
+    valid("erasure-receipt", envelope(dict(receipt, subject_kind="erasure"), slug=erasure_id),
+          "Witness 77… says it dropped what erasure-of-two lists.")
+    rejected("erasure-x-format-4", erasure_envelope(erasure, fmt=4, key=operator, signer=iv.public(operator)),
+             "kind", "Kind erasure before format 5 is reserved.")
+    rejected("erasure-x-tombstone", erasure_envelope(erasure, tombstone=True), "kind",
+             "An erasure cannot be withdrawn: what was erased stays erased.")
+    rejected("erasure-x-no-ids", erasure_envelope(dict(erasure, ids=[])), "body-field", "An erasure lists 1 to "
+             "1,000 ids.", "ids")
+    rejected("erasure-x-short-id", erasure_envelope(dict(erasure, ids=[erased[0], erased[1][:31]])), "body-field",
+             "A record id is 32 bytes.", "ids[1]")
+    rejected("erasure-x-id-twice", erasure_envelope(dict(erasure, ids=[erased[0], erased[0]])), "body-field",
+             "Each id once.", "ids[1]")
+    many = [index.to_bytes(32, "big") for index in range(1001)]
+    rejected("erasure-x-too-many", erasure_envelope(dict(erasure, ids=many)), "body-field",
+             "1,001 ids: at most 1,000.", "ids")
+    rejected("erasure-x-long-reason", erasure_envelope(dict(erasure, reason="x" * 501)), "body-field",
+             "A reason of 501 characters.", "reason")
+
+    data["vectors"] = [v for v in data["vectors"] if not v["name"].startswith(("receipt-", "erasure-"))] + vectors
     with open(iv.PATH, "w") as f:
         json.dump(data, f, indent=1, ensure_ascii=False)
         f.write("\n")

@@ -353,9 +353,12 @@ fn write_new(file: &Path, bytes: &[u8]) -> Result<()> {
 fn show(view: &IdentityView, own: bool) -> Result<()> {
     out!("Organisation {}", view.organisation)?;
     if view.state == "none" {
-        out!("No identity log held: this key alone signs for the organisation.")?;
-        if own {
-            out!("`citymesh identity add-operator KEY --label TEXT` lets another key sign too.")?;
+        match own {
+            true => {
+                out!("No identity log yet: this key alone signs for the organisation.")?;
+                out!("`citymesh identity add-operator KEY --label TEXT` lets another key sign too.")?;
+            }
+            false => out!("No identity log held: this key alone signs for the organisation.")?,
         }
         return show_erasures(view);
     }
