@@ -90,13 +90,15 @@ pub enum IdentityCommand {
         out: Out,
     },
     /// Add your signature to a partly signed identity revision (a file from `rotate` or any
-    /// other change that needs several officials), on your own machine with your own key.
+    /// other change that needs several officials): on your own machine with your own key, or
+    /// several officials at one machine, each giving their key (`--key A --key B`).
+    #[command(alias = "cosign")]
     Sign {
-        /// The revision file; it is rewritten with your signature added.
+        /// The revision file; it is rewritten with the signatures added.
         file: PathBuf,
-        /// Your key file (from `identity new-key`).
-        #[arg(long)]
-        key: PathBuf,
+        /// A key file (from `identity new-key`); give it once per official signing here.
+        #[arg(long, required = true)]
+        key: Vec<PathBuf>,
     },
     /// Hand a revision signed by enough officials to the node, which stores and gossips it.
     Submit {
@@ -284,15 +286,17 @@ fn revision_file(file: &Path) -> Result<Record> {
     Ok(record)
 }
 
-fn sign(file: &Path, key: &Path) -> Result<()> {
-    let record = revision_file(file)?;
-    let key: PublisherKey = read_key_file(key)?;
-    let signed = record.cosigned(&key)?;
+fn sign(file: &Path, keys: &[PathBuf]) -> Result<()> {
+    let mut signed = revision_file(file)?;
+    for key in keys {
+        let key: PublisherKey = read_key_file(key)?;
+        signed = signed.cosigned(&key)?;
+        out!("{}", key.publisher())?;
+    }
     let temporary = file.with_extension("cmr.partial");
     std::fs::write(&temporary, signed.envelope_bytes())
         .with_context(|| format!("cannot write {}", temporary.display()))?;
     std::fs::rename(&temporary, file).with_context(|| format!("cannot replace {}", file.display()))?;
-    out!("{}", key.publisher())?;
     let signers: Vec<String> = signed.signers().iter().map(ToString::to_string).collect();
     eprintln!(
         "signed revision {} of {}'s identity; it now carries {} signature(s): {}",

@@ -259,6 +259,19 @@ fn three_officials_two_of_whom_sign_govern_the_identity_by_passing_a_file() {
     let shown = identity(&city);
     assert_eq!(shown["revision"], 2);
     assert!(shown["operators"].as_array().unwrap().iter().any(|operator| operator["key"] == laptop.as_str()));
+    // Officials at one machine sign together; a bad key file signs nothing.
+    let file = city.scratch("revision-3.cmr");
+    city.ok(&["identity", "renew", &laptop, "--days", "60", "--out", path_str(&file)]);
+    let (second_key, third_key) = (key_file("second.key"), key_file("third.key"));
+    let (second_key, third_key) = (path_str(&second_key), path_str(&third_key));
+    check_mentions(
+        &city.fails(&["identity", "cosign", path_str(&file), "--key", second_key, "--key", path_str(&file)]),
+        &["is not a citymesh key file"],
+    );
+    let signers = city.ok(&["identity", "cosign", path_str(&file), "--key", second_key, "--key", third_key]);
+    assert_eq!(signers.lines().collect::<Vec<_>>(), [second.as_str(), third.as_str()]);
+    city.ok(&["identity", "submit", path_str(&file)]);
+    assert_eq!(identity(&city)["history"][2]["signers"], serde_json::json!([own, second, third]));
     // The city still publishes with its own key, an operator for every kind.
     city.publish(EXAMPLE);
     // A note file is not an identity revision.
