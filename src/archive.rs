@@ -292,11 +292,13 @@ impl Archive {
         crate::organisation::erase(&self.store, key, ids, reason, author::now_ms())
     }
 
-    /// Receipts this node's key signs for the identity revisions of other organisations it
-    /// holds and has not receipted yet (some at a time); answers them, for gossip.
-    pub fn witness_identities(&self) -> Result<Vec<Record>, OrganisationError> {
+    /// Receipts this node's key signs for the identity revisions and erasures of its partners
+    /// that it holds and has not receipted yet (some at a time); answers them, for gossip.
+    pub fn witness_identities(&self) -> Result<Vec<Record>> {
         let Some(key) = self.key.as_ref() else { return Ok(Vec::new()) };
-        crate::organisation::witness(&self.store, key, author::now_ms())
+        let policy = self.policy()?;
+        let is_partner = |organisation: &PublisherId| policy.is_partner(&organisation.0);
+        Ok(crate::organisation::witness(&self.store, key, is_partner, author::now_ms())?)
     }
 
     /// Signs and stores the identity's next revision with `change` made.

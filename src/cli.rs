@@ -37,7 +37,7 @@ use clap::{Parser, Subcommand};
 
 use crate::datadir::DataDir;
 use crate::node::SyncAnswer;
-use crate::record::Kind;
+use crate::record::{Kind, PublisherKey};
 use crate::sync::SyncReport;
 use crate::view::format_time;
 use crate::vocab;
@@ -360,6 +360,11 @@ pub struct InitArgs {
     /// Your city or place name (needs --country).
     #[arg(long, requires = "country")]
     pub place: Option<String>,
+    /// Start without an identity log, as data directories made before identities: the key
+    /// alone signs for the organisation until the first `citymesh identity` change, and no
+    /// recovery key is made.
+    #[arg(long)]
+    pub without_identity: bool,
 }
 
 fn parse_kind(text: &str) -> Result<Kind, String> {
@@ -448,9 +453,24 @@ fn init(data: &DataDir, args: InitArgs) -> Result<()> {
     let named = args.name.is_some();
     let name = args.name.unwrap_or_else(|| UNNAMED.to_owned());
     let profile = Profile { name, organisation_type: args.organisation_type, place, ..Profile::default() };
-    let (key, _) = data.initialise(profile)?;
+    let (key, store) = data.initialise(profile)?;
     out!("{}", key.publisher())?;
     eprintln!("initialised {} for publisher {}", data.root().display(), key.publisher());
+    if !args.without_identity {
+        // The identity's first revision: this key governs and operates, committed to a new
+        // recovery key that is shown once and never stored.
+        let recovery = PublisherKey::generate();
+        let commit = crate::organisation::Change::SetRecovery { key: recovery.publisher().to_string() };
+        crate::organisation::change(&store, &key, commit, crate::author::now_ms())?;
+        store.flush()?;
+        eprintln!(
+            "\nYour organisation's identity is made: this node's key governs it and signs for it. Its recovery \
+             key, shown this once as 24 words, replaces lost governance keys if they are ever lost. Write the \
+             words down or print them, and lock them away off this computer:\n\n    {}\n\nLater, add your \
+             officials' keys so that several of them govern the identity: `citymesh identity rotate --help`.\n",
+            crate::organisation::recovery_words(&recovery)
+        );
+    }
     if !named {
         eprintln!(
             "No --name was given, so partners see \"{UNNAMED}\". Give your organisation's name with \

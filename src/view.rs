@@ -213,6 +213,10 @@ impl Filter {
         {
             return false;
         }
+        // Receipts are the nodes' bookkeeping, listed only when asked for by kind.
+        if self.kind.is_none() && record.kind() == Kind::Receipt {
+            return false;
+        }
         if !self.on_body() {
             return true;
         }

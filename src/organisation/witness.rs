@@ -75,20 +75,27 @@ pub struct ConflictRow {
     pub witness: WitnessRow,
 }
 
-/// Signs and stores a receipt of each identity revision and each erasure of another
-/// organisation held here that this node has not receipted yet (at most
-/// [`MAX_RECEIPTS_PER_CALL`]); answers them, for gossip. An erasure is applied when it is
-/// stored, so holding one is having done what it asks.
-pub fn witness(store: &Store, key: &PublisherKey, now_ms: i64) -> Result<Vec<Record>, OrganisationError> {
+/// Signs and stores a receipt of each identity revision and each erasure of a partner held
+/// here that this node has not receipted yet (at most [`MAX_RECEIPTS_PER_CALL`]); answers
+/// them, for gossip. Only partners are witnessed, so that receipts grow with partnerships, not
+/// with the square of the network. An erasure is applied when it is stored, so holding one is
+/// having done what it asks.
+pub fn witness(
+    store: &Store,
+    key: &PublisherKey,
+    is_partner: impl Fn(&PublisherId) -> bool,
+    now_ms: i64,
+) -> Result<Vec<Record>, OrganisationError> {
     let own = key.publisher();
+    let witnessed = |organisation: &PublisherId| *organisation != own && is_partner(organisation);
     let mut owed: Vec<(PublisherId, Kind, u64, RecordId)> = Vec::new();
-    for organisation in store.identities().into_iter().filter(|organisation| *organisation != own) {
+    for organisation in store.identities().into_iter().filter(witnessed) {
         let Some(chain) = store.identity(&organisation) else { continue };
         for revision in chain.revisions().iter().chain(chain.fork()) {
             owed.push((organisation, Kind::Identity, revision.revision, revision.id));
         }
     }
-    for erasure in store.heads(Some(Kind::Erasure))?.into_iter().filter(|erasure| erasure.publisher() != own) {
+    for erasure in store.heads(Some(Kind::Erasure))?.into_iter().filter(|erasure| witnessed(&erasure.publisher())) {
         owed.push((erasure.publisher(), Kind::Erasure, erasure.revision(), erasure.id()));
     }
     let mut made = Vec::new();
@@ -184,10 +191,11 @@ mod tests {
         for key in [&own, &other] {
             author::store_signed(&store, &revision_of(key)).unwrap();
         }
-        let made = witness(&store, &own, T0 + 1000).unwrap();
+        assert!(witness(&store, &own, |_| false, T0 + 1000).unwrap().is_empty(), "only partners are witnessed");
+        let made = witness(&store, &own, |_| true, T0 + 1000).unwrap();
         assert_eq!(made.len(), 1, "only the other organisation's revision is receipted");
         assert_eq!(made[0].slug(), revision_of(&other).id().to_string());
-        assert!(witness(&store, &own, T0 + 2000).unwrap().is_empty(), "and only once");
+        assert!(witness(&store, &own, |_| true, T0 + 2000).unwrap().is_empty(), "and only once");
 
         let chain = store.identity(&other.publisher()).unwrap();
         let receipts = receipts(&store, &Names::new(&store), other.publisher(), Some(&chain)).unwrap();

@@ -63,7 +63,8 @@ async fn listings_filter_page_and_name_bad_parameters_and_writes_need_the_token(
             assert_eq!((status, ids(&page)), (200, expected.iter().map(|s| s.to_string()).collect()), "{query}");
         }
         let (_, mine) = get(&base, &format!("/api/v1/records?publisher={publisher}"));
-        assert_eq!(mine["records"].as_array().unwrap().len(), 4);
+        // Three notes, the profile and the identity `init` made.
+        assert_eq!(mine["records"].as_array().unwrap().len(), 5);
 
         for (query, named) in [
             ("theme=tourism", "theme"),

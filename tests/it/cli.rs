@@ -37,7 +37,8 @@ fn init_publish_revise_withdraw_export_and_import_into_a_fresh_directory() {
     city.ok(&["export", path_str(&export)]);
     let names: Vec<String> =
         fs::read_dir(&export).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    assert_eq!(names.iter().filter(|name| name.ends_with(".cmr")).count(), 5, "{names:?}");
+    // Profile, identity, the note's two revisions and withdrawal... and rain-gardens.
+    assert_eq!(names.iter().filter(|name| name.ends_with(".cmr")).count(), 6, "{names:?}");
     assert_eq!(names.iter().filter(|name| name.ends_with(".md")).collect::<Vec<_>>(), ["rain-gardens.md"]);
     assert!(names.contains(&format!("{first}.cmr")));
 
@@ -46,10 +47,10 @@ fn init_publish_revise_withdraw_export_and_import_into_a_fresh_directory() {
     assert_eq!(restored.list(), city.list());
     let again = restored.run(&["import", path_str(&export)]);
     assert!(again.status.success());
-    check_mentions(&String::from_utf8_lossy(&again.stderr), &["0 new records", "5 already held"]);
+    check_mentions(&String::from_utf8_lossy(&again.stderr), &["0 new records", "6 already held"]);
     // The readable export publishes again as it is, without changes.
     let republished = city.ok(&["publish", path_str(&export.join("rain-gardens.md"))]);
-    assert_eq!(restored.list().as_array().unwrap().len(), 3);
+    assert_eq!(restored.list().as_array().unwrap().len(), 4);
     check_id(&republished);
 }
 
@@ -87,13 +88,13 @@ fn a_tampered_record_file_is_rejected_with_its_rule_while_the_rest_import() {
             &format!("rejected {id}.cmr: rule body-hash"),
             "rejected garbage.cmr: rule envelope-decode",
             &format!("renamed.cmr holds record {id}"),
-            "2 new records",
+            "3 new records",
             "2 rejected",
         ],
     );
-    // The profile and the intact copy of the note; nothing of the tampered file.
+    // The profile, the identity and the intact copy of the note; nothing of the tampered file.
     let listed = restored.list();
-    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!(listed.as_array().unwrap().len(), 3);
 }
 
 #[test]

@@ -44,10 +44,18 @@ impl DataDir {
         Self { dir: tempfile::tempdir().expect("a temporary directory") }
     }
 
-    /// A data directory after `citymesh init`.
+    /// A data directory after `citymesh init`: a profile and the identity's first revision.
     pub fn initialised(name: &str) -> Self {
         let data = Self::empty();
         data.ok(&["init", "--name", name, "--country", "ID", "--place", "Surabaya"]);
+        data
+    }
+
+    /// A data directory as made before identities (`init --without-identity`): its key alone
+    /// signs until the first identity change migrates it.
+    pub fn legacy(name: &str) -> Self {
+        let data = Self::empty();
+        data.ok(&["init", "--name", name, "--country", "ID", "--place", "Surabaya", "--without-identity"]);
         data
     }
 

@@ -126,7 +126,7 @@ fn after_a_partition_heals_every_node_holds_the_same_heads_within_30_seconds() {
     // first start, so the time to start the processes counts too.
     let healed = Instant::now();
     let running = start_group(&cities, &all);
-    let expected_keys = NODES /* profiles */ + NODES /* shared */ + NODES /* side notes */;
+    let expected_keys = NODES /* profiles */ + NODES /* identities */ + NODES /* shared */ + NODES /* side notes */;
     let mut views: Vec<BTreeMap<(String, String, String), String>> = Vec::new();
     eventually_blocking("every node holds the same heads", HEAL.saturating_sub(healed.elapsed()), || {
         views = running.values().map(heads).collect();

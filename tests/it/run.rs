@@ -12,7 +12,7 @@ fn the_cli_works_through_a_running_node_which_stops_cleanly_on_sigterm() {
     let listed = city.list();
     assert!(listed.as_array().unwrap().iter().any(|row| row["id"] == id.as_str()), "{listed}");
     check_mentions(&city.ok(&["show", "community-composting", "--history"]), &[&id, "verified", "## Approach"]);
-    check_mentions(&city.ok(&["status"]), &["running", "records:     2", "main"]);
+    check_mentions(&city.ok(&["status"]), &["running", "records:     3", "main"]);
     // Search goes through the node's API (the node holds the index).
     check_mentions(&city.ok(&["search", "compost", "--theme", "solid-waste"]), &["1 note matches", "*compost*", &id]);
     check_mentions(
@@ -22,7 +22,7 @@ fn the_cli_works_through_a_running_node_which_stops_cleanly_on_sigterm() {
     let export = city.scratch("export");
     city.ok(&["export", path_str(&export)]);
     let stderr = String::from_utf8_lossy(&city.run(&["import", path_str(&export)]).stderr).into_owned();
-    check_mentions(&stderr, &["0 new records", "2 already held"]);
+    check_mentions(&stderr, &["0 new records", "3 already held"]);
     check_id(&city.ok(&["withdraw", "community-composting", "--reason", "replaced"]));
 
     check_mentions(&city.fails(&RUN), &["is in use by another citymesh process"]);
@@ -34,7 +34,7 @@ fn the_cli_works_through_a_running_node_which_stops_cleanly_on_sigterm() {
     check_mentions(&log, &["citymesh is running for", "Web page: http://127.0.0.1:", "stopping"]);
     assert!(!api_file.exists(), "a stopped node leaves its API address behind");
     // The store is released: commands open it directly again.
-    assert_eq!(city.list().as_array().unwrap().len(), 2);
+    assert_eq!(city.list().as_array().unwrap().len(), 3);
     check_mentions(&city.fails(&["sync"]), &["no node is running", "citymesh run"]);
     // The API and the web page stay on loopback unless config.toml says otherwise.
     let open = ["run", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "0.0.0.0:0"];

@@ -161,7 +161,7 @@ async fn the_api_answers_errors_and_raw_bytes_through_the_router() {
         "citymesh_keys{kind=\"practice\"} 1",
         "citymesh_keys{kind=\"profile\"} 1",
         "citymesh_notes 1",
-        "citymesh_records 2",
+        "citymesh_records 3",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
     }

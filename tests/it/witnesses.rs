@@ -1,5 +1,4 @@
-//! Partners as witnesses: a node receipts the identity revisions of other organisations it
-//! holds; the receipts come back to the organisation, whose identity page and API show who saw
+//! Partners as witnesses: a node receipts the identity revisions of its partners it holds; the receipts come back to the organisation, whose identity page and API show who saw
 //! each revision when, and a receipt of a different revision with the same number shows there
 //! as a fork. Receipts that break their rules are refused and named.
 
@@ -32,7 +31,8 @@ fn receipt(by: &PublisherKey, slug: &str, organisation: Vec<u8>, subject_kind: &
 async fn partners_witness_each_revision_and_a_receipt_of_another_revision_shows_a_fork() {
     const TCP: &str = "/ip4/127.0.0.1/tcp/0";
     let a = Node::start_with("City A", &["main"], &[], TCP, FAST_TICK).await;
-    let b = Node::start_with("City B", &["main"], &[a.address().await], TCP, FAST_TICK).await;
+    let b_config = format!("{FAST_TICK}[trust]\npartners = [\"{}\"]\n", a.publisher());
+    let b = Node::start_with("City B", &["main"], &[a.address().await], TCP, &b_config).await;
     eventually("A and B form their gossip mesh", TIMEOUT, || async {
         a.mesh_peers().await == 1 && b.mesh_peers().await == 1
     })
@@ -67,9 +67,11 @@ async fn partners_witness_each_revision_and_a_receipt_of_another_revision_shows_
     let (status, page) = crate::web::get(&b, &format!("/identity?organisation={}", a.publisher())).await;
     assert_eq!(status, 200);
     check_mentions(&page, &["City A&#39;s identity", "Dewi&#39;s laptop", "Witnessed by City B on"]);
-    // B's node receipted once, however many ticks passed.
-    let b_receipts = || b.node().store().heads(Some(Kind::Receipt)).unwrap();
-    assert_eq!(b_receipts().len(), 1);
+    // B's node receipts each of A's two revisions (`init` made the first).
+    eventually("B receipts both of A's revisions", TIMEOUT, || async {
+        b.node().store().heads(Some(Kind::Receipt)).unwrap().len() == 2
+    })
+    .await;
 
     // A third node says it holds another revision 1 of A's identity: a fork A has not seen.
     let c = PublisherKey::from_seed([60; 32]);
@@ -117,7 +119,8 @@ async fn partners_witness_each_revision_and_a_receipt_of_another_revision_shows_
 async fn an_erasure_drops_superseded_bodies_everywhere_keeps_their_headers_and_is_receipted() {
     const TCP: &str = "/ip4/127.0.0.1/tcp/0";
     let a = Node::start_with("City A", &["main"], &[], TCP, FAST_TICK).await;
-    let b = Node::start_with("City B", &["main"], &[a.address().await], TCP, FAST_TICK).await;
+    let b_config = format!("{FAST_TICK}[trust]\npartners = [\"{}\"]\n", a.publisher());
+    let b = Node::start_with("City B", &["main"], &[a.address().await], TCP, &b_config).await;
     eventually("A and B form their gossip mesh", TIMEOUT, || async {
         a.mesh_peers().await == 1 && b.mesh_peers().await == 1
     })
