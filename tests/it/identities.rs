@@ -423,3 +423,30 @@ fn a_recovery_key_replaces_lost_governance_keys_unless_the_officials_answer_in_t
     // offers it: a partner may not have heard of the cancellation yet).
     check_mentions(&city.fails(&["identity", "submit", path_str(&file)]), &["rule identity-recovery-cancelled"]);
 }
+
+#[test]
+fn init_makes_the_identity_and_shows_its_recovery_words_once_and_they_recover_it() {
+    let city = DataDir::empty();
+    let output = city.run(&["init", "--name", "City of Surabaya"]);
+    assert!(output.status.success(), "{output:?}");
+    let said = String::from_utf8_lossy(&output.stderr);
+    check_mentions(&said, &["Your organisation's identity is made", "shown this once as 24 words"]);
+    // The words are the indented line; they are kept nowhere in the data directory.
+    let words = said.lines().find(|line| line.starts_with("    ")).unwrap().trim().to_owned();
+    assert_eq!(words.split(' ').count(), 24, "{said}");
+    let shown = identity(&city);
+    assert_eq!(
+        (shown["state"].as_str(), shown["revision"].as_u64(), shown["recovery"].as_bool()),
+        (Some("active"), Some(1), Some(true))
+    );
+    assert!(!city.ok(&["identity", "show"]).contains(&words));
+    // They make the recovery revision: they are the key the identity committed to.
+    let new_key = city.ok(&["identity", "new-key", path_str(&city.scratch("a.key"))]).trim().to_owned();
+    let file = city.scratch("recovery.cmr");
+    let recover = ["identity", "recover", "--words", &words, "--governance", &new_key, "--threshold", "1"];
+    city.ok(&[&recover[..], &["--out", path_str(&file)]].concat());
+    assert!(file.exists());
+    // Without an identity, as before identities: the key alone signs.
+    let legacy = DataDir::legacy("Recife");
+    assert_eq!(identity(&legacy)["state"], "none");
+}
