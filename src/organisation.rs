@@ -14,8 +14,8 @@
 //! Recovery: `Change::SetRecovery` commits the identity to a recovery key kept offline, and
 //! [`recovery`] makes the revision that key signs when the governance keys are lost.
 //!
-//! Witnesses: [`witness`] receipts the revisions of other organisations' logs held here, and
-//! the view shows the receipts partners made of this one's.
+//! Witnesses: [`witness`] receipts the revisions of partners' logs (and their erasures) held
+//! here, and the view shows the receipts partners made of this organisation's.
 //!
 //! Erasure: [`erase`] signs the organisation's request that nodes drop the bodies of some of
 //! its superseded revisions; the view shows at how many partners' nodes each was done.

@@ -143,7 +143,8 @@ pub fn sign(key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
 
 /// Signs a draft for `organisation` with `key`: in the draft kind's own format when the key is
 /// the organisation's, and in format 4 (or the kind's, if later) naming the key as the signer
-/// when it is one of its operators. An identity revision gets `key`'s signature; [`Record::cosigned`] adds more.
+/// when it is one of its operators. An identity revision gets `key`'s signature;
+/// [`Record::cosigned`] adds more.
 pub fn sign_for(organisation: PublisherId, key: &PublisherKey, draft: Draft) -> Result<Record, RecordError> {
     let timestamp_ms = draft.timestamp_ms;
     verify(&draft_envelope(organisation, key, draft), timestamp_ms)
@@ -204,14 +205,18 @@ impl Verifier {
         let record = decoded.into_record()?;
         record.check_header(now_ms)?;
         record.check_body_bytes()?;
-        if record.kind == Kind::Identity {
-            signers::check_signatures(self, &record)?;
-        } else {
-            let key = self.signer_key(&record)?;
-            record.check_signature(&record.signature, &key)?;
-        }
+        self.check_signed(&record)?;
         record.parse_body()?;
         Ok(record)
+    }
+
+    /// Rules `signature-length` and `signature` (or `signatures`, for an identity revision).
+    fn check_signed(&mut self, record: &Record) -> Result<(), RecordError> {
+        if record.kind == Kind::Identity {
+            return signers::check_signatures(self, record);
+        }
+        let key = self.signer_key(record)?;
+        record.check_signature(&record.signature, &key)
     }
 
     /// The key that signed a record other than an identity revision (rule `signer` for an
@@ -485,12 +490,7 @@ pub fn verify_erased(envelope: &[u8], now_ms: i64) -> Result<Record, RecordError
     if !record.body.is_empty() {
         return Err(RecordError::BodyLength { declared: 0, actual: record.body.len() });
     }
-    if record.kind == Kind::Identity {
-        signers::check_signatures(&mut verifier, &record)?;
-    } else {
-        let key = verifier.signer_key(&record)?;
-        record.check_signature(&record.signature, &key)?;
-    }
+    verifier.check_signed(&record)?;
     Ok(record)
 }
 

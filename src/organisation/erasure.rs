@@ -28,6 +28,14 @@ pub fn erase(
         return bad(format!("the reason is at most {MAX_ERASURE_REASON_CHARS} characters"));
     }
     let own = key.publisher();
+    if let Some(chain) = store.identity(&own)
+        && let Err(crate::identity::IdentityError::OutOfScope { .. }) = chain.authorise(&own, Kind::Erasure, now_ms)
+    {
+        return bad(format!(
+            "this node's key may not sign erasures yet (its scopes predate them): `citymesh identity renew {own}` \
+             extends a key that signs every kind to the kinds added since; then erase again"
+        ));
+    }
     let mut listed: Vec<Vec<u8>> = Vec::with_capacity(ids.len());
     for text in ids {
         let Ok(id) = text.trim().parse::<RecordId>() else {
