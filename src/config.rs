@@ -73,6 +73,11 @@ pub struct TrustConfig {
     pub peer_mib_per_minute: u64,
     /// Most MiB held per publisher that is not a partner, under `open`.
     pub publisher_storage_mib: u64,
+    /// Certificate authorities (a PEM file) trusted when checking identities' domains, instead
+    /// of the public ones; empty for the public ones.
+    pub domain_ca_file: String,
+    /// The port domains are checked at over HTTPS.
+    pub domain_port: u16,
 }
 
 impl Default for TrustConfig {
@@ -85,6 +90,8 @@ impl Default for TrustConfig {
             peer_records_per_minute: 6000,
             peer_mib_per_minute: 64,
             publisher_storage_mib: 256,
+            domain_ca_file: String::new(),
+            domain_port: 443,
         }
     }
 }
@@ -193,6 +200,9 @@ impl Config {
             return Err(format!("store.flush_every_ms is {}; allowed: 1 to 60000", self.store.flush_every_ms));
         }
         let trust = &self.trust;
+        if trust.domain_port == 0 {
+            return Err("trust.domain_port is 0; allowed: 1 to 65535 (443 for HTTPS)".to_owned());
+        }
         crate::trust::PolicyKind::parse(&trust.policy)?;
         for text in &trust.partners {
             crate::hex::parse_hex32(text).map_err(|_| {

@@ -327,6 +327,7 @@ pub fn founding(key: PublisherId, timestamp_ms: i64, label: &str) -> Identity {
         }],
         recovery_commitment: Vec::new(),
         revoked: Vec::new(),
+        domain: String::new(),
     }
 }
 

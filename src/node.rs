@@ -14,6 +14,7 @@
 //! ([`guard`]), loses gossip score and, at three, is banned for a while.
 
 mod budget;
+mod domains;
 mod events;
 mod guard;
 mod learning;
@@ -126,6 +127,8 @@ struct Shared {
     /// Work running off the async runtime (store reads and writes): waited for when the node
     /// stops, so that none holds the store after it.
     blocking: TaskTracker,
+    /// What the node found at identities' domains.
+    domains: domains::Domains,
 }
 
 impl Shared {
@@ -244,6 +247,10 @@ impl RunningNode {
         // The index is opened now (rebuilt if it must be) and catches up in the background.
         archive.search_index()?;
         let budgets = budget::Budgets::new(&archive.config().trust);
+        let trust = &archive.config().trust;
+        let ca_file = Some(trust.domain_ca_file.as_str()).filter(|file| !file.is_empty()).map(std::path::Path::new);
+        let checker = crate::organisation::DomainChecker::new(ca_file, trust.domain_port)
+            .map_err(|problem| anyhow::anyhow!("trust.domain_ca_file: {problem}"))?;
         let policy = archive.policy()?;
         let (net, events) = net::start(net_config, shutdown.clone())?;
         let (sync_now, sync_requests) = mpsc::channel(SYNC_REQUESTS);
@@ -266,6 +273,7 @@ impl RunningNode {
             state: state::State::default(),
             accepted: broadcast::channel(256).0,
             blocking: TaskTracker::new(),
+            domains: domains::Domains::new(checker),
         });
         let (inbox, validator_inbox) = mpsc::channel(VALIDATION_QUEUE);
         let validator = {

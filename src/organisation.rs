@@ -20,14 +20,17 @@
 //! Erasure: [`erase`] signs the organisation's request that nodes drop the bodies of some of
 //! its superseded revisions; the view shows at how many partners' nodes each was done.
 //!
-//! Not yet here: domain binding.
+//! Domain binding: `Change::SetDomain` names the city's website in the identity, and
+//! [`DomainChecker`] looks for the organisation's key there.
 
+mod domain;
 mod erasure;
 mod recovery;
 mod witness;
 
 use serde::{Deserialize, Serialize};
 
+pub use domain::{DomainCheck, DomainChecker, WELL_KNOWN_PATH, domain_name, domain_status};
 pub use erasure::erase;
 pub use recovery::{PHRASE_WORDS, recovery, recovery_key_from_words, recovery_words};
 pub use witness::{ConflictRow, ErasureRow, MAX_RECEIPTS_PER_CALL, WitnessRow, witness};
@@ -74,6 +77,9 @@ pub enum Change {
     /// A commitment to the recovery key with this public key, kept offline: it can replace
     /// lost governance keys after a contest window.
     SetRecovery { key: String },
+    /// The city's website domain, where it serves its key at `/.well-known/citymesh`; empty
+    /// removes it.
+    SetDomain { domain: String },
     /// The operator taken out of service: `retired` (its records stay valid) or `compromised`
     /// (its records from `since_ms`, default now, are refused and purged everywhere).
     RemoveOperator {
@@ -125,6 +131,10 @@ pub enum OrganisationError {
     Forked(u64),
     #[error("erasure: {0}")]
     Erase(String),
+    #[error(
+        "{0:?} is not a domain name: give the website's name, such as surabaya.go.id (letters, digits, '-' and dots)"
+    )]
+    BadDomain(String),
     #[error(transparent)]
     Author(#[from] AuthorError),
     #[error(transparent)]
@@ -159,6 +169,12 @@ pub struct IdentityView {
     pub fork: Option<RevisionRow>,
     /// Whether a recovery key was committed to.
     pub recovery: bool,
+    /// The website domain the identity names, if any.
+    #[serde(default)]
+    pub domain: String,
+    /// What this node found when it last checked the domain (a running node checks).
+    #[serde(default)]
+    pub domain_check: Option<DomainCheck>,
     /// A recovery waiting out its contest window.
     #[serde(default)]
     pub pending_recovery: Option<PendingRecovery>,
@@ -236,6 +252,8 @@ pub fn view(store: &Store, names: &Names, organisation: PublisherId) -> Result<I
             history: Vec::new(),
             fork: None,
             recovery: false,
+            domain: String::new(),
+            domain_check: None,
             pending_recovery: None,
             conflicts: Vec::new(),
             erasures,
@@ -281,6 +299,8 @@ pub fn view(store: &Store, names: &Names, organisation: PublisherId) -> Result<I
         history: chain.revisions().iter().map(&mut row).collect(),
         fork: chain.fork().map(&mut row),
         recovery: !head.recovery_commitment.is_empty(),
+        domain: head.domain.clone(),
+        domain_check: None,
         pending_recovery: chain.pending().map(|pending| PendingRecovery {
             id: pending.revision.id.to_string(),
             revision: pending.revision.revision,
@@ -429,6 +449,7 @@ pub fn change(store: &Store, key: &PublisherKey, change: Change, now_ms: i64) ->
                 held.scopes = scopable().map(|kind| kind.as_str().to_owned()).collect();
             }
         }
+        Change::SetDomain { domain } => body.domain = domain_name(&domain)?,
         Change::SetRecovery { key: recovery } => {
             let recovery = PublisherId(parse_key(&recovery)?);
             body.recovery_commitment = crate::identity::recovery_commitment(&recovery);

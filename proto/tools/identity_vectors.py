@@ -43,6 +43,7 @@ tv.SCHEMAS["Revocation"] = {1: ("operator", "Operator"), 2: ("reason", "string")
 tv.SCHEMAS["Identity"] = {
     1: ("previous", "bytes"), 2: ("governance", "*bytes"), 3: ("threshold", "uint32"),
     4: ("operators", "*Operator"), 5: ("recovery_commitment", "bytes"), 6: ("revoked", "*Revocation"),
+    7: ("domain", "string"),
 }
 KIND_FORMAT = dict(tv.KIND_FORMAT, identity=4)
 FIXED_SLUG = {"profile": "profile", "identity": "identity"}

@@ -9,7 +9,7 @@ proto/citymesh.proto alone. Run from the repository root, after identity_vectors
 
     python3 proto/tools/receipt_vectors.py
 
-It replaces any vectors whose names start with "receipt-" or "erasure-" and leaves the rest of the file as
+It replaces any vectors whose names start with "receipt-", "erasure-" or "domain-" and leaves the rest of the file as
 it is. Its output depends on nothing but the file it reads.
 """
 
@@ -161,7 +161,23 @@ def main():
     rejected("erasure-x-long-reason", erasure_envelope(dict(erasure, reason="x" * 501)), "body-field",
              "A reason of 501 characters.", "reason")
 
-    data["vectors"] = [v for v in data["vectors"] if not v["name"].startswith(("receipt-", "erasure-"))] + vectors
+    # An identity naming its website (Identity.domain, added to format 4 in this edition).
+    city = iv.seed(0xE7)
+    body = {"previous": b"", "governance": [iv.public(city)], "threshold": 1, "operators": [
+        {"key": iv.public(city), "scopes": ["practice"], "expires_ms": ts + 300 * DAY, "label": "city node"}],
+        "recovery_commitment": b"", "revoked": [], "domain": "surabaya.go.id"}
+    body_bytes = tv.encode("Identity", body)
+    head = tv.encode("Header", {
+        "format": 4, "publisher": iv.public(city), "kind": "identity", "slug": "identity", "revision": 1,
+        "timestamp_ms": ts, "body_sha256": hashlib.sha256(body_bytes).digest(), "body_len": len(body_bytes),
+        "tombstone": False, "signer": b""})
+    signature = {"key": iv.public(city), "signature": city.sign(iv.PREFIX + head).signature}
+    valid("domain-identity", tv.encode("Envelope", {"header": head, "signature": b"", "body": body_bytes,
+                                                    "signatures": [signature]}),
+          "Revision 1 of the identity of key e7…, naming its website surabaya.go.id (Identity.domain, field 7).")
+
+    prefixes = ("receipt-", "erasure-", "domain-")
+    data["vectors"] = [v for v in data["vectors"] if not v["name"].startswith(prefixes)] + vectors
     with open(iv.PATH, "w") as f:
         json.dump(data, f, indent=1, ensure_ascii=False)
         f.write("\n")

@@ -115,6 +115,16 @@ pub enum IdentityCommand {
         #[command(flatten)]
         out: Out,
     },
+    /// Name your city's website in the identity. Serve the organisation's key (`citymesh
+    /// status` prints it as "publisher") as the first line of
+    /// https://DOMAIN/.well-known/citymesh: running nodes, yours and your partners', that find it
+    /// there show the identity as "domain verified". `""` removes the domain.
+    SetDomain {
+        /// The website's domain name, such as surabaya.go.id.
+        domain: String,
+        #[command(flatten)]
+        out: Out,
+    },
     /// Erase superseded revisions of your organisation's records (personal data in an old
     /// contact, say): every partner's node drops their bodies, keeps their headers and
     /// signatures, refuses the bodies if offered again, and confirms with a receipt;
@@ -221,6 +231,7 @@ pub(super) fn run(data: &DataDir, command: IdentityCommand) -> Result<()> {
             (Change::RemoveOperator { key, reason, since_ms }, out)
         }
         IdentityCommand::Rotate { governance, threshold, out } => (Change::Rotate { governance, threshold }, out),
+        IdentityCommand::SetDomain { domain, out } => (Change::SetDomain { domain }, out),
     };
     let backend = Backend::open_initialised(data)?;
     let changed = backend.change_identity(change)?;
@@ -375,6 +386,9 @@ fn show(view: &IdentityView, own: bool) -> Result<()> {
         out!("WARNING: {warning}")?;
     }
     out!("Revision {}; {} of {} governance keys sign a change", view.revision, view.threshold, view.governance.len())?;
+    if !view.domain.is_empty() {
+        out!("Website: {}: {}", view.domain, crate::organisation::domain_status(view))?;
+    }
     for key in &view.governance {
         out!("  governance  {key}")?;
     }

@@ -34,6 +34,7 @@ fn first() -> Revision {
             operators: vec![operator(10, &[Kind::Practice, Kind::Profile], T0 + 300 * DAY)],
             recovery_commitment: vec![7; 32],
             revoked: Vec::new(),
+            domain: String::new(),
         },
     }
 }

@@ -63,6 +63,7 @@ fn renew_identity(shared: &Arc<Shared>) {
                     tracing::warn!(%error, "cannot receipt the identity revisions of partners held here");
                     Vec::new()
                 });
+                super::domains::check_due(&renewing);
                 (archive.renew_identity_if_due(), receipts)
             })
             .await;

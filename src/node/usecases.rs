@@ -293,7 +293,13 @@ impl NodeHandle {
         &self,
         organisation: Option<PublisherId>,
     ) -> Result<crate::organisation::IdentityView, NodeError> {
-        self.blocking(move |shared| shared.archive.identity(organisation).map_err(NodeError::from)).await
+        self.blocking(move |shared| {
+            let organisation = organisation.unwrap_or_else(|| shared.own());
+            let mut view = shared.archive.identity(Some(organisation))?;
+            view.domain_check = shared.domains.last(&organisation, &view.domain);
+            Ok::<_, NodeError>(view)
+        })
+        .await
     }
 
     /// Signs the identity's next revision with `change` made; stores and gossips it when this

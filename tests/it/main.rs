@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod cli;
 mod crash;
+mod domains;
 mod fuzz;
 mod hostile;
 mod identities;

@@ -78,6 +78,10 @@ fn every_vector_gets_the_verdict_the_spec_gives() {
     let coordinates = place("place-coordinates");
     assert_eq!((coordinates.latitude.as_str(), coordinates.longitude.as_str()), ("-7.2575", "112.7521"));
     assert_eq!(place("place-coordinates-malformed").latitude, "123.4");
+    // An identity naming its website carries the domain (Identity field 7).
+    let vector = all.iter().find(|vector| vector["name"] == "domain-identity").unwrap();
+    let record = record::verify(&unhex(vector["envelope_hex"].as_str().unwrap()), now).unwrap();
+    assert_eq!(record.identity().map(|identity| identity.domain).as_deref(), Some("surabaya.go.id"));
 }
 
 #[test]

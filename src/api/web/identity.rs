@@ -51,6 +51,8 @@ struct IdentityPage {
     title: String,
     /// The organisation's name when it is another's; empty for this node's own.
     other: String,
+    /// What is known of the identity's domain, in words.
+    domain_status: String,
     view: IdentityView,
     warnings: Vec<String>,
     operators: Vec<OperatorRow>,
@@ -135,7 +137,9 @@ pub(super) async fn identity(State(node): State<NodeHandle>, headers: HeaderMap,
                 (format!("{name}'s identity"), name, others_warnings(&view))
             }
         };
-        let page = IdentityPage { chrome, title, other, view, warnings, operators, revoked, history, erasures };
+        let domain_status = crate::organisation::domain_status(&view);
+        let page =
+            IdentityPage { chrome, title, other, domain_status, view, warnings, operators, revoked, history, erasures };
         Ok(html(StatusCode::OK, &page))
     })
     .await
