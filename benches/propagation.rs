@@ -90,7 +90,8 @@ fn verify_time() -> Duration {
     let (key, store) = data
         .initialise(Profile { name: "Floor".into(), organisation_type: "ngo".into(), ..Profile::default() })
         .expect("init");
-    let published = author::publish(&store, &key, &data.config().expect("config"), NOTE).expect("publish");
+    let published = author::publish(&store, &citymesh::record::Signer::own(key), &data.config().expect("config"), NOTE)
+        .expect("publish");
     let envelope = published.record.envelope_bytes();
     let started = Instant::now();
     for _ in 0..200 {

@@ -23,7 +23,7 @@ use crate::invite::InviteCode;
 use crate::markdown::Note;
 use crate::organisation::OrganisationError;
 use crate::partners::{self, Added, PartnerError, PartnerView};
-use crate::record::{Kind, PublisherId, PublisherKey, Record};
+use crate::record::{Kind, PublisherId, Record, Signer};
 use crate::search::{Search, SearchError, SearchQuery};
 use crate::store::{Store, StoreError};
 use crate::trust::{BlockEntry, PartnerEntry, Policy, PolicyKind};
@@ -89,8 +89,9 @@ impl ImportResult {
 pub struct Archive {
     data: DataDir,
     config: Config,
-    /// The publisher key; a directory made by `import` alone has none until `init`.
-    key: Option<PublisherKey>,
+    /// The key this node signs with and the organisation it signs for; a directory made by
+    /// `import` alone has none until `init`.
+    key: Option<Signer>,
     store: Store,
     search: OnceLock<Search>,
     /// Profiles and partnerships, as pages read them on every request.
@@ -115,7 +116,7 @@ impl Archive {
 
     /// Like [`Archive::open_or_create`], with the settings already read.
     pub fn open_with(data: DataDir, config: Config) -> Result<Archive> {
-        let key = if data.is_initialised() { Some(data.publisher_key()?) } else { None };
+        let key = if data.is_initialised() { Some(data.signer()?) } else { None };
         let store = data.open_store(&config)?;
         Ok(Archive {
             data,
@@ -142,11 +143,11 @@ impl Archive {
 
     /// This node's publisher, if the directory has a key.
     pub fn publisher(&self) -> Option<PublisherId> {
-        self.key.as_ref().map(PublisherKey::publisher)
+        self.key.as_ref().map(Signer::publisher)
     }
 
-    /// The key this node signs with.
-    pub fn key(&self) -> Result<&PublisherKey, NotInitialised> {
+    /// The key this node signs with, for its organisation.
+    pub fn key(&self) -> Result<&Signer, NotInitialised> {
         self.key.as_ref().ok_or_else(|| NotInitialised(self.data.root().display().to_string()))
     }
 

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::config::Config;
 use crate::identity::IdentityError;
 use crate::markdown::{self, MarkdownError, Written};
-use crate::record::{self, Body, Draft, Key, Kind, KindBody, PublisherKey, Record, RecordError};
+use crate::record::{self, Body, Draft, Key, Kind, KindBody, Record, RecordError, Signer};
 use crate::store::{Inserted, Store, StoreError};
 use crate::wire::Tombstone;
 
@@ -131,7 +131,7 @@ impl Publication {
 
 /// Signs a Markdown note as the next revision of its slug and stores it durably; an unchanged
 /// note is not signed again.
-pub fn publish(store: &Store, key: &PublisherKey, config: &Config, text: &str) -> Result<Published, AuthorError> {
+pub fn publish(store: &Store, key: &Signer, config: &Config, text: &str) -> Result<Published, AuthorError> {
     publish_over(store, key, config, text, None)
 }
 
@@ -140,7 +140,7 @@ pub fn publish(store: &Store, key: &PublisherKey, config: &Config, text: &str) -
 /// note when it says nothing).
 pub fn publish_over(
     store: &Store,
-    key: &PublisherKey,
+    key: &Signer,
     config: &Config,
     text: &str,
     base: Option<u64>,
@@ -168,7 +168,7 @@ pub fn fill_defaults(practice: &mut crate::wire::Practice, defaults: &crate::con
 /// Like [`publish_over`], for a note already read (from the web page's form, say).
 pub fn publish_note(
     store: &Store,
-    key: &PublisherKey,
+    key: &Signer,
     config: &Config,
     note: markdown::Note,
     base: Option<u64>,
@@ -181,7 +181,7 @@ pub fn publish_note(
 /// an unchanged record is not signed again.
 pub fn publish_written(
     store: &Store,
-    key: &PublisherKey,
+    key: &Signer,
     config: &Config,
     mut written: Written,
     base: Option<u64>,
@@ -222,24 +222,18 @@ pub fn publish_written(
         timestamp_ms: now_ms(),
         body,
     };
-    let record = record::sign(key, draft)?;
+    let record = key.sign(draft)?;
     store_signed(store, &record)?;
     Ok(Published { record, previous })
 }
 
 /// Signs a withdrawal of one of this publisher's notes and stores it durably.
-pub fn withdraw(store: &Store, key: &PublisherKey, slug: &str, reason: &str) -> Result<Record, AuthorError> {
+pub fn withdraw(store: &Store, key: &Signer, slug: &str, reason: &str) -> Result<Record, AuthorError> {
     withdraw_kind(store, key, Kind::Practice, slug, reason)
 }
 
 /// Signs a withdrawal of one of this publisher's records of `kind` and stores it durably.
-pub fn withdraw_kind(
-    store: &Store,
-    key: &PublisherKey,
-    kind: Kind,
-    slug: &str,
-    reason: &str,
-) -> Result<Record, AuthorError> {
+pub fn withdraw_kind(store: &Store, key: &Signer, kind: Kind, slug: &str, reason: &str) -> Result<Record, AuthorError> {
     let record_key = Key { publisher: key.publisher(), kind, slug: slug.to_owned() };
     let Some(head) = store.head(&record_key)? else {
         return Err(AuthorError::NoSuch { kind, slug: slug.to_owned() });
@@ -254,7 +248,7 @@ pub fn withdraw_kind(
         timestamp_ms: now_ms(),
         body: Body::Tombstone(Tombstone { reason: reason.trim().to_owned() }),
     };
-    let record = record::sign(key, draft)?;
+    let record = key.sign(draft)?;
     store_signed(store, &record)?;
     Ok(record)
 }
@@ -263,7 +257,7 @@ pub fn withdraw_kind(
 /// status changed (`closed`, `cancelled` ...); the rules check the status.
 pub fn set_status(
     store: &Store,
-    key: &PublisherKey,
+    key: &Signer,
     config: &Config,
     kind: Kind,
     slug: &str,
@@ -327,7 +321,7 @@ pub struct ProfileChanges {
 /// Signs the next revision of this publisher's profile with `changes` applied and stores it
 /// durably; returns it, or the current one when nothing changed. The record rules check every
 /// field (the error names the field and what is allowed).
-pub fn set_profile(store: &Store, key: &PublisherKey, changes: ProfileChanges) -> Result<Published, AuthorError> {
+pub fn set_profile(store: &Store, key: &Signer, changes: ProfileChanges) -> Result<Published, AuthorError> {
     let record_key = Key { publisher: key.publisher(), kind: Kind::Profile, slug: record::PROFILE_SLUG.to_owned() };
     let head = store.head(&record_key)?;
     let mut profile = match head.as_ref().map(Record::parse_body).transpose()? {
@@ -389,7 +383,7 @@ pub fn set_profile(store: &Store, key: &PublisherKey, changes: ProfileChanges) -
         timestamp_ms: now_ms(),
         body: Body::Profile(profile),
     };
-    let record = record::sign(key, draft)?;
+    let record = key.sign(draft)?;
     store_signed(store, &record)?;
     Ok(Published { record, previous: if head.is_some() { Previous::Older } else { Previous::None } })
 }

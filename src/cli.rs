@@ -37,7 +37,7 @@ use clap::{Parser, Subcommand};
 
 use crate::datadir::DataDir;
 use crate::node::SyncAnswer;
-use crate::record::{Kind, PublisherKey};
+use crate::record::{Kind, PublisherKey, Signer};
 use crate::sync::SyncReport;
 use crate::view::format_time;
 use crate::vocab;
@@ -365,6 +365,13 @@ pub struct InitArgs {
     /// recovery key is made.
     #[arg(long)]
     pub without_identity: bool,
+    /// Make this a data directory for an operator of an existing organisation (a staff
+    /// member's laptop, a second node) instead of a new organisation: its new key signs for
+    /// the organisation once one of the organisation's officers adds it
+    /// (`citymesh identity add-operator KEY` on the organisation's node). Give the
+    /// organisation's key, 64 hex characters.
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["name", "country", "place", "without_identity"])]
+    pub operator_of: Option<String>,
 }
 
 fn parse_kind(text: &str) -> Result<Kind, String> {
@@ -449,6 +456,22 @@ pub fn run(cli: Cli) -> Result<()> {
 const UNNAMED: &str = "Unnamed organisation";
 
 fn init(data: &DataDir, args: InitArgs) -> Result<()> {
+    if let Some(organisation) = &args.operator_of {
+        let organisation = organisation.trim().parse().map_err(|_| {
+            anyhow::anyhow!("--operator-of {organisation:?} is not an organisation's key; give its 64 hex characters")
+        })?;
+        let (signer, _) = data.initialise_operator(organisation)?;
+        out!("{}", signer.key().publisher())?;
+        eprintln!(
+            "initialised {} as an operator of organisation {organisation}. Ask one of its officers to add the key \
+             above on the organisation's node: `citymesh identity add-operator {} --label \"...\"`; once this node \
+             holds that revision (it arrives by sync, or `citymesh import`), what you publish here is the \
+             organisation's.",
+            data.root().display(),
+            signer.key().publisher()
+        );
+        return Ok(());
+    }
     let place = args.country.map(|country| Place { country, name: args.place.unwrap_or_default(), ..Place::default() });
     let named = args.name.is_some();
     let name = args.name.unwrap_or_else(|| UNNAMED.to_owned());
@@ -461,7 +484,7 @@ fn init(data: &DataDir, args: InitArgs) -> Result<()> {
         // recovery key that is shown once and never stored.
         let recovery = PublisherKey::generate();
         let commit = crate::organisation::Change::SetRecovery { key: recovery.publisher().to_string() };
-        crate::organisation::change(&store, &key, commit, crate::author::now_ms())?;
+        crate::organisation::change(&store, &Signer::own(key), commit, crate::author::now_ms())?;
         store.flush()?;
         eprintln!(
             "\nYour organisation's identity is made: this node's key governs it and signs for it. Its recovery \

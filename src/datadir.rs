@@ -10,12 +10,14 @@ use anyhow::{Context, Result, bail};
 
 use crate::author::NotInitialised;
 use crate::config::{self, Config};
-use crate::record::{self, Body, Draft, Kind, PROFILE_SLUG, PublisherKey};
+use crate::record::{self, Body, Draft, Kind, PROFILE_SLUG, PublisherKey, Signer};
 use crate::store::{Store, StoreError};
 use crate::wire::Profile;
 
 const CONFIG_FILE: &str = "config.toml";
 const PUBLISHER_KEY_FILE: &str = "publisher.key";
+/// In an operator's data directory: the organisation its key signs for (64 hex characters).
+const ORGANISATION_FILE: &str = "organisation";
 const NODE_KEY_FILE: &str = "node.key";
 const STORE_DIR: &str = "store";
 const SEARCH_DIR: &str = "search";
@@ -58,6 +60,11 @@ impl DataDir {
     /// Creates the directory, the publisher and node keys and the settings file. Refuses to
     /// touch a directory that already holds a publisher key.
     pub fn create(&self) -> Result<PublisherKey> {
+        self.create_for(None)
+    }
+
+    /// Like [`DataDir::create`]; with an organisation, the key signs for it as an operator.
+    fn create_for(&self, organisation: Option<record::PublisherId>) -> Result<PublisherKey> {
         if self.is_initialised() {
             bail!(
                 "{} is already a citymesh data directory; choose another with --data-dir or CITYMESH_HOME",
@@ -73,9 +80,39 @@ impl DataDir {
             fs::write(self.config_path(), config::DEFAULT_TOML)
                 .with_context(|| format!("cannot write {}", self.config_path().display()))?;
         }
+        if let Some(organisation) = organisation {
+            let path = self.root.join(ORGANISATION_FILE);
+            fs::write(&path, format!("{organisation}\n"))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
         // The publisher key is written last: its presence marks the directory as initialised.
         write_secret(&self.root.join(PUBLISHER_KEY_FILE), &publisher.seed())?;
         Ok(publisher)
+    }
+
+    /// Makes this a data directory for an operator of `organisation` (a staff member's laptop,
+    /// a second node): its key signs the organisation's records once the organisation's
+    /// identity lists it. No profile: the organisation has one.
+    pub fn initialise_operator(&self, organisation: record::PublisherId) -> Result<(Signer, Store)> {
+        let key = self.create_for(Some(organisation))?;
+        let store = self.open_store(&self.config()?)?;
+        Ok((Signer::operator(organisation, key), store))
+    }
+
+    /// The key this node signs with and the organisation it signs for.
+    pub fn signer(&self) -> Result<Signer> {
+        let key = self.publisher_key()?;
+        let path = self.root.join(ORGANISATION_FILE);
+        match fs::read_to_string(&path) {
+            Ok(text) => {
+                let organisation = text.trim().parse().map_err(|_| {
+                    anyhow::anyhow!("{} does not hold an organisation's key (64 hex characters)", path.display())
+                })?;
+                Ok(Signer::operator(organisation, key))
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Signer::own(key)),
+            Err(error) => Err(anyhow::anyhow!("cannot read {}: {error}", path.display())),
+        }
     }
 
     /// Makes this a data directory for a new publisher with this profile (keys, settings and a
@@ -120,7 +157,7 @@ impl DataDir {
         if !self.is_initialised() {
             return Ok(None);
         }
-        Ok(Some(self.publisher_key()?.publisher()))
+        Ok(Some(self.signer()?.publisher()))
     }
 
     /// Reads and checks the settings.

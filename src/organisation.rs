@@ -37,7 +37,7 @@ pub use witness::{ConflictRow, ErasureRow, MAX_RECEIPTS_PER_CALL, WitnessRow, wi
 
 use crate::author::{self, AuthorError};
 use crate::identity::{COMPROMISED, Chain, MAX_OPERATOR_MS, RETIRED, founding, scopable};
-use crate::record::{self, Body, Draft, IDENTITY_SLUG, Kind, PublisherId, PublisherKey, Record, parse_hex32};
+use crate::record::{self, Body, Draft, IDENTITY_SLUG, Kind, PublisherId, Record, Signer, parse_hex32};
 use crate::store::{Store, StoreError};
 use crate::view::Names;
 use crate::wire::{Identity, Operator, Revocation};
@@ -131,6 +131,10 @@ pub enum OrganisationError {
     Forked(u64),
     #[error("erasure: {0}")]
     Erase(String),
+    #[error(
+        "this node's key is an operator of the organisation, not one of its governance keys: change the identity (and renew this key) on the organisation's own node"
+    )]
+    OperatorOnly,
     #[error(
         "{0:?} is not a domain name: give the website's name, such as surabaya.go.id (letters, digits, '-' and dots)"
     )]
@@ -418,7 +422,11 @@ fn conflict_warning(conflict: &ConflictRow) -> String {
 
 /// Signs the identity's next revision with `change` made, and stores it when this node's key
 /// is enough to meet the threshold.
-pub fn change(store: &Store, key: &PublisherKey, change: Change, now_ms: i64) -> Result<Changed, OrganisationError> {
+pub fn change(store: &Store, key: &Signer, change: Change, now_ms: i64) -> Result<Changed, OrganisationError> {
+    if key.is_operator() {
+        return Err(OrganisationError::OperatorOnly);
+    }
+    let own = key.key().publisher();
     let chain = store.identity(&key.publisher());
     let (number, mut body) = next_revision(chain.as_ref(), key, now_ms)?;
     match change {
@@ -467,7 +475,7 @@ pub fn change(store: &Store, key: &PublisherKey, change: Change, now_ms: i64) ->
         }
         Change::RemoveOperator { key: operator, reason, since_ms } => {
             let operator = parse_key(&operator)?;
-            if operator == key.publisher().0 {
+            if operator == own.0 {
                 return Err(OrganisationError::RemovingSelf);
             }
             if reason != RETIRED && reason != COMPROMISED {
@@ -483,7 +491,7 @@ pub fn change(store: &Store, key: &PublisherKey, change: Change, now_ms: i64) ->
     // Every operator carried forward must be valid at the new revision's time: the node's own
     // key is renewed when it is due, and a key that has expired is retired from its expiry.
     for operator in &mut body.operators {
-        if operator.key == key.publisher().0 && operator.expires_ms - now_ms < RENEW_WITHIN_DAYS * DAY_MS {
+        if operator.key == own.0 && operator.expires_ms - now_ms < RENEW_WITHIN_DAYS * DAY_MS {
             operator.expires_ms = now_ms + i64::from(DEFAULT_DAYS) * DAY_MS;
         }
     }
@@ -500,20 +508,24 @@ pub fn change(store: &Store, key: &PublisherKey, change: Change, now_ms: i64) ->
 /// Renews this node's own key when the identity has a log and the key expires within
 /// [`RENEW_WITHIN_DAYS`]; returns the revision, stored or (when the officials must sign it)
 /// not, if one was signed.
-pub fn renew_if_due(store: &Store, key: &PublisherKey, now_ms: i64) -> Result<Option<Changed>, OrganisationError> {
+pub fn renew_if_due(store: &Store, key: &Signer, now_ms: i64) -> Result<Option<Changed>, OrganisationError> {
     let Some(chain) = store.identity(&key.publisher()) else { return Ok(None) };
-    let own = chain.head().body.operators.iter().find(|operator| operator.key == key.publisher().0);
+    let signing = key.key().publisher();
+    let own = chain.head().body.operators.iter().find(|operator| operator.key == signing.0);
     let due = own.is_some_and(|own| own.expires_ms - now_ms < RENEW_WITHIN_DAYS * DAY_MS);
     if !due || chain.fork().is_some() {
         return Ok(None);
     }
-    let renew = Change::Renew { key: key.publisher().to_string(), days: Some(DEFAULT_DAYS) };
+    if key.is_operator() {
+        return Err(OrganisationError::OperatorOnly);
+    }
+    let renew = Change::Renew { key: signing.to_string(), days: Some(DEFAULT_DAYS) };
     change(store, key, renew, now_ms).map(Some)
 }
 
 /// The number and body of the next revision: the head's body naming the head as previous, or,
 /// with no log yet, the founding revision of the node's key.
-fn next_revision(chain: Option<&Chain>, key: &PublisherKey, now_ms: i64) -> Result<(u64, Identity), OrganisationError> {
+fn next_revision(chain: Option<&Chain>, key: &Signer, now_ms: i64) -> Result<(u64, Identity), OrganisationError> {
     let Some(chain) = chain else {
         return Ok((1, founding(key.publisher(), now_ms, OWN_LABEL)));
     };
@@ -530,7 +542,7 @@ fn next_revision(chain: Option<&Chain>, key: &PublisherKey, now_ms: i64) -> Resu
 /// revision before it (of its own governance keys, for a first revision).
 fn sign_revision(
     store: &Store,
-    key: &PublisherKey,
+    key: &Signer,
     revision: u64,
     body: Identity,
     now_ms: i64,
@@ -547,7 +559,7 @@ fn sign_revision(
         timestamp_ms: now_ms,
         body: Body::Identity(body),
     };
-    let record = record::sign_for(organisation, key, draft).map_err(AuthorError::from)?;
+    let record = key.sign(draft).map_err(AuthorError::from)?;
     if signed < needed as usize {
         return Ok(Changed::Unsigned { record, signed, needed });
     }

@@ -11,9 +11,7 @@ use crate::author::now_ms;
 use crate::config::Config;
 use crate::datadir::DataDir;
 use crate::invite::{InviteCode, InviteError};
-use crate::record::{
-    self, Body, Draft, Key, Kind, PublisherId, PublisherKey, Record, RecordError, parse_hex32, to_hex,
-};
+use crate::record::{Body, Draft, Key, Kind, PublisherId, Record, RecordError, Signer, parse_hex32, to_hex};
 use crate::store::{Store, StoreError};
 use crate::trust::{BlockEntry, HiddenEntry, PartnerEntry, Policy, PolicyKind, TrustInputs};
 use crate::wire::{Partnership, Tombstone};
@@ -109,7 +107,7 @@ pub struct Added {
 /// Signs the next revision of our partnership record for `partner` (a tombstone to end it).
 fn sign_partnership(
     store: &Store,
-    key: &PublisherKey,
+    key: &Signer,
     partner: &[u8; 32],
     end: bool,
 ) -> Result<Option<Record>, PartnerError> {
@@ -126,14 +124,14 @@ fn sign_partnership(
     };
     let revision = head.map_or(1, |head| head.revision() + 1);
     let draft = Draft { kind: Kind::Partnership, slug, revision, timestamp_ms: now_ms(), body };
-    let record = record::sign(key, draft)?;
+    let record = key.sign(draft)?;
     crate::author::store_signed(store, &record)?;
     Ok(Some(record))
 }
 
 /// Makes the invite's publisher a partner (or updates its addresses and label) and signs a
 /// partnership record naming it.
-pub fn add(data: &DataDir, store: &Store, key: &PublisherKey, code: &str, label: &str) -> Result<Added, PartnerError> {
+pub fn add(data: &DataDir, store: &Store, key: &Signer, code: &str, label: &str) -> Result<Added, PartnerError> {
     let invite = InviteCode::decode(code)?;
     if invite.publisher == key.publisher() {
         return Err(PartnerError::Own);
@@ -160,7 +158,7 @@ pub fn add(data: &DataDir, store: &Store, key: &PublisherKey, code: &str, label:
 /// Makes a publisher whose partnership record names this one a partner in return, and signs a
 /// partnership record naming it. There is no invite code, so no address: its node is met when
 /// it connects, as it does, holding this node's address.
-pub fn accept(data: &DataDir, store: &Store, key: &PublisherKey, publisher: &str) -> Result<Added, PartnerError> {
+pub fn accept(data: &DataDir, store: &Store, key: &Signer, publisher: &str) -> Result<Added, PartnerError> {
     let partner = publisher_key(publisher)?;
     let hex = to_hex(&partner);
     if partner == key.publisher().0 {
@@ -258,7 +256,7 @@ pub fn remove(
     data: &DataDir,
     config: &Config,
     store: &Store,
-    key: &PublisherKey,
+    key: &Signer,
     publisher: &str,
 ) -> Result<Option<Record>, PartnerError> {
     let partner = publisher_key(publisher)?;

@@ -18,7 +18,7 @@ pub(crate) mod tests;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::wire::{self, Envelope, Header};
@@ -133,6 +133,45 @@ pub struct Key {
     pub publisher: PublisherId,
     pub kind: Kind,
     pub slug: String,
+}
+
+/// The key a node signs with and the organisation it signs for: its key's own, or another
+/// organisation's, for which the key is an operator (format 4, `Header.signer`).
+pub struct Signer {
+    organisation: PublisherId,
+    key: PublisherKey,
+}
+
+impl Signer {
+    /// A key that signs for itself (the organisation it names).
+    pub fn own(key: PublisherKey) -> Signer {
+        Signer { organisation: key.publisher(), key }
+    }
+
+    /// A key that signs for `organisation` as one of its operators.
+    pub fn operator(organisation: PublisherId, key: PublisherKey) -> Signer {
+        Signer { organisation, key }
+    }
+
+    /// The organisation its records are published for.
+    pub fn publisher(&self) -> PublisherId {
+        self.organisation
+    }
+
+    /// The key that signs.
+    pub fn key(&self) -> &PublisherKey {
+        &self.key
+    }
+
+    /// Whether the key is an operator for another organisation's identity, not its own.
+    pub fn is_operator(&self) -> bool {
+        self.key.publisher() != self.organisation
+    }
+
+    /// Signs a draft for the organisation (see [`sign_for`]).
+    pub fn sign(&self, draft: Draft) -> Result<Record, RecordError> {
+        sign_for(self.organisation, &self.key, draft)
+    }
 }
 
 /// Signs a draft as its own publisher. The result passes [`verify`] at the draft's own

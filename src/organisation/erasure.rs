@@ -5,7 +5,7 @@
 
 use super::OrganisationError;
 use crate::author;
-use crate::record::{self, Body, Draft, Kind, MAX_ERASED, MAX_ERASURE_REASON_CHARS, PublisherKey, Record, RecordId};
+use crate::record::{Body, Draft, Kind, MAX_ERASED, MAX_ERASURE_REASON_CHARS, Record, RecordId, Signer};
 use crate::store::{Store, erasable};
 use crate::wire::Erasure;
 
@@ -14,7 +14,7 @@ use crate::wire::Erasure;
 /// revision. Answers the erasure, for gossip.
 pub fn erase(
     store: &Store,
-    key: &PublisherKey,
+    key: &Signer,
     ids: &[String],
     reason: &str,
     now_ms: i64,
@@ -73,7 +73,7 @@ pub fn erase(
         kind: Kind::Erasure,
         body: Body::Erasure(body),
     };
-    let erasure = record::sign(key, draft).map_err(author::AuthorError::from)?;
+    let erasure = key.sign(draft).map_err(author::AuthorError::from)?;
     author::store_signed(store, &erasure)?;
     Ok(erasure)
 }

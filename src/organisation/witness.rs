@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::OrganisationError;
 use crate::author;
 use crate::identity::Chain;
-use crate::record::{self, Body, Draft, Key, Kind, PublisherId, PublisherKey, Record, RecordId};
+use crate::record::{Body, Draft, Key, Kind, PublisherId, Record, RecordId, Signer};
 use crate::store::{Store, StoreError};
 use crate::view::Names;
 use crate::wire::Receipt;
@@ -82,7 +82,7 @@ pub struct ConflictRow {
 /// having done what it asks.
 pub fn witness(
     store: &Store,
-    key: &PublisherKey,
+    key: &Signer,
     is_partner: impl Fn(&PublisherId) -> bool,
     now_ms: i64,
 ) -> Result<Vec<Record>, OrganisationError> {
@@ -109,7 +109,7 @@ pub fn witness(
         }
         let body = Receipt { organisation: organisation.0.to_vec(), subject_kind: kind.as_str().to_owned(), revision };
         let draft = Draft { slug, revision: 1, timestamp_ms: now_ms, kind: Kind::Receipt, body: Body::Receipt(body) };
-        let receipt = record::sign(key, draft).map_err(author::AuthorError::from)?;
+        let receipt = key.sign(draft).map_err(author::AuthorError::from)?;
         author::store_signed(store, &receipt)?;
         made.push(receipt);
     }
@@ -172,7 +172,7 @@ pub(super) fn receipts(
 mod tests {
     use super::*;
     use crate::identity::founding;
-    use crate::record::{IDENTITY_SLUG, sign};
+    use crate::record::{IDENTITY_SLUG, PublisherKey, sign};
     use crate::store::StoreOptions;
 
     const T0: i64 = 1_767_225_600_000;
@@ -191,11 +191,17 @@ mod tests {
         for key in [&own, &other] {
             author::store_signed(&store, &revision_of(key)).unwrap();
         }
-        assert!(witness(&store, &own, |_| false, T0 + 1000).unwrap().is_empty(), "only partners are witnessed");
-        let made = witness(&store, &own, |_| true, T0 + 1000).unwrap();
+        assert!(
+            witness(&store, &Signer::own(PublisherKey::from_seed([1; 32])), |_| false, T0 + 1000).unwrap().is_empty(),
+            "only partners are witnessed"
+        );
+        let made = witness(&store, &Signer::own(PublisherKey::from_seed([1; 32])), |_| true, T0 + 1000).unwrap();
         assert_eq!(made.len(), 1, "only the other organisation's revision is receipted");
         assert_eq!(made[0].slug(), revision_of(&other).id().to_string());
-        assert!(witness(&store, &own, |_| true, T0 + 2000).unwrap().is_empty(), "and only once");
+        assert!(
+            witness(&store, &Signer::own(PublisherKey::from_seed([1; 32])), |_| true, T0 + 2000).unwrap().is_empty(),
+            "and only once"
+        );
 
         let chain = store.identity(&other.publisher()).unwrap();
         let receipts = receipts(&store, &Names::new(&store), other.publisher(), Some(&chain)).unwrap();

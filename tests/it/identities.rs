@@ -450,3 +450,38 @@ fn init_makes_the_identity_and_shows_its_recovery_words_once_and_they_recover_it
     let legacy = DataDir::legacy("Recife");
     assert_eq!(identity(&legacy)["state"], "none");
 }
+
+#[test]
+fn a_staff_laptop_made_an_operator_publishes_for_the_organisation_within_its_scopes() {
+    let city = DataDir::initialised("City of Surabaya");
+    let organisation = publisher_of(&city);
+    let laptop = DataDir::empty();
+    check_mentions(&laptop.fails(&["init", "--operator-of", "nope"]), &["is not an organisation's key"]);
+    let output = laptop.run(&["init", "--operator-of", &organisation]);
+    assert!(output.status.success(), "{output:?}");
+    let laptop_key = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    check_mentions(&String::from_utf8_lossy(&output.stderr), &["citymesh identity add-operator"]);
+    // Before the organisation lists the key, nothing the laptop signs is the organisation's.
+    check_mentions(&laptop.fails(&["publish", path_str(&laptop.write("note.md", EXAMPLE))]), &["identity"]);
+
+    city.ok(&["identity", "add-operator", &laptop_key, "--label", "Dewi's laptop", "--scopes", "practice"]);
+    let export = city.scratch("city-export");
+    city.ok(&["export", path_str(&export)]);
+    laptop.ok(&["import", path_str(&export)]);
+    let id = check_id(&laptop.publish(EXAMPLE));
+    let shown: serde_json::Value = serde_json::from_str(&laptop.ok(&["show", &id, "--json"])).unwrap();
+    assert_eq!(shown["publisher"], organisation.as_str(), "{shown}");
+    // Outside its scopes, and for the identity itself, the laptop is refused, and told why.
+    let request = include_str!("../../config/examples/composting-request.md").replace("{surabaya}", &organisation);
+    check_mentions(&laptop.fails(&["publish", path_str(&laptop.write("request.md", &request))]), &["operator-scope"]);
+    check_mentions(
+        &laptop.fails(&["identity", "add-operator", &"44".repeat(32), "--label", "someone"]),
+        &["an operator of the organisation, not one of its governance keys"],
+    );
+    // The city takes the laptop's note in as its own.
+    let from_laptop = laptop.scratch("laptop-export");
+    laptop.ok(&["export", path_str(&from_laptop)]);
+    city.ok(&["import", path_str(&from_laptop)]);
+    let shown: serde_json::Value = serde_json::from_str(&city.ok(&["show", &id, "--json"])).unwrap();
+    assert_eq!(shown["publisher"], organisation.as_str());
+}
