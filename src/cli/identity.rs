@@ -83,9 +83,10 @@ pub enum IdentityCommand {
         /// The new governance keys (public keys, 64 hex characters), comma-separated.
         #[arg(long, value_delimiter = ',', required = true)]
         governance: Vec<String>,
-        /// How many of them must sign each later change (1 to their number).
+        /// How many of them must sign each later change (1 to their number); a majority when
+        /// left out (2 of 3, 3 of 5).
         #[arg(long)]
-        threshold: u32,
+        threshold: Option<u32>,
         #[command(flatten)]
         out: Out,
     },
@@ -230,7 +231,10 @@ pub(super) fn run(data: &DataDir, command: IdentityCommand) -> Result<()> {
         IdentityCommand::RemoveOperator { key, reason, since_ms, out } => {
             (Change::RemoveOperator { key, reason, since_ms }, out)
         }
-        IdentityCommand::Rotate { governance, threshold, out } => (Change::Rotate { governance, threshold }, out),
+        IdentityCommand::Rotate { governance, threshold, out } => {
+            let threshold = threshold.unwrap_or(governance.len() as u32 / 2 + 1);
+            (Change::Rotate { governance, threshold }, out)
+        }
         IdentityCommand::SetDomain { domain, out } => (Change::SetDomain { domain }, out),
     };
     let backend = Backend::open_initialised(data)?;
