@@ -269,6 +269,12 @@ async fn names_not_keys_no_impersonation_and_hiding_with_an_undo() {
     assert_eq!(found["hits"][0]["publisher_name"], "Curitiba (the real one)", "{found}");
     let (_, partners) = get(&a, "/partners").await;
     assert!(partners.contains("Curitiba (the real one)") && partners.contains("calls itself Curitiba"), "{partners}");
+    // Each partner links to its identity as this node holds it.
+    let identity_link = format!("<a href=\"/identity?organisation={real_key}\">who signs for it</a>");
+    assert!(partners.contains(&identity_link), "{partners}");
+    let (status, identity) = get(&a, &format!("/identity?organisation={real_key}")).await;
+    assert_eq!(status, 200);
+    assert!(identity.contains("Curitiba (the real one)"), "{identity}");
     // A partner city with coordinates in its profile is a dot on the map.
     let changes = citymesh::author::ProfileChanges {
         country: Some("BR".to_owned()),
