@@ -1,8 +1,8 @@
 //! Partners as witnesses (DESIGN.md §9, `proto/README.md` §21): this node receipts every
-//! revision of another organisation's identity log it holds, and reads the receipts partners
-//! made of an identity, so that its page shows who saw each revision when, and any revision a
-//! partner saw that differs from the one held here with the same number (a fork this node may
-//! not have been sent yet).
+//! revision of its partners' identity logs it holds, and every erasure of theirs it applied, and
+//! reads the receipts partners made of an organisation's records, so that its page shows who saw
+//! each revision when, where each erasure was done, and any revision a partner saw that differs
+//! from the one held here with the same number (a fork this node may not have been sent yet).
 
 use std::collections::{HashMap, HashSet};
 
@@ -42,28 +42,6 @@ pub struct ErasureRow {
     /// The partners' nodes known to witness the organisation (that receipted any of its
     /// records): "erased at 3 of 4".
     pub partner_nodes: usize,
-}
-
-/// The organisation's erasures held here, newest first, with their receipts.
-pub(super) fn erasures(
-    store: &Store,
-    organisation: PublisherId,
-    receipts: &mut Receipts,
-) -> Result<Vec<ErasureRow>, StoreError> {
-    let mut out = Vec::new();
-    for erasure in store.heads(Some(Kind::Erasure))?.into_iter().filter(|erasure| erasure.publisher() == organisation) {
-        let Ok(Body::Erasure(body)) = erasure.parse_body() else { continue };
-        out.push(ErasureRow {
-            id: erasure.id().to_string(),
-            timestamp_ms: erasure.timestamp_ms(),
-            reason: body.reason,
-            records: body.ids.len(),
-            erased_at: receipts.seen.remove(&erasure.id()).unwrap_or_default(),
-            partner_nodes: receipts.witnesses,
-        });
-    }
-    out.sort_by_key(|row| std::cmp::Reverse(row.timestamp_ms));
-    Ok(out)
 }
 
 /// A partner's receipt of a revision this node does not hold, numbered like one it does.
@@ -165,6 +143,28 @@ pub(super) fn receipts(
     }
     out.conflicts.sort_by_key(|conflict| (conflict.revision, conflict.witness.seen_ms));
     out.witnesses = witnesses.len();
+    Ok(out)
+}
+
+/// The organisation's erasures held here, newest first, with their receipts.
+pub(super) fn erasures(
+    store: &Store,
+    organisation: PublisherId,
+    receipts: &mut Receipts,
+) -> Result<Vec<ErasureRow>, StoreError> {
+    let mut out = Vec::new();
+    for erasure in store.heads(Some(Kind::Erasure))?.into_iter().filter(|erasure| erasure.publisher() == organisation) {
+        let Ok(Body::Erasure(body)) = erasure.parse_body() else { continue };
+        out.push(ErasureRow {
+            id: erasure.id().to_string(),
+            timestamp_ms: erasure.timestamp_ms(),
+            reason: body.reason,
+            records: body.ids.len(),
+            erased_at: receipts.seen.remove(&erasure.id()).unwrap_or_default(),
+            partner_nodes: receipts.witnesses,
+        });
+    }
+    out.sort_by_key(|row| std::cmp::Reverse(row.timestamp_ms));
     Ok(out)
 }
 
