@@ -262,7 +262,10 @@ async fn replayed_revisions_and_equivocating_twins_leave_every_node_with_the_sam
             && [&one, &two, &twin_b].iter().all(|record| b.holds(&record.id()))
     })
     .await;
+    // Sync pulls, and a node forwards only a new head: if A hears B's twin before its own and
+    // B's has the smaller id, A never forwards its own, so each node pulls from the other.
     a.sync_with(&b).await;
+    b.sync_with(&a).await;
     eventually("both nodes hold every revision", TIMEOUT, || async { all.iter().all(|id| a.holds(id) && b.holds(id)) })
         .await;
     for node in [&a, &b] {
