@@ -15,14 +15,17 @@
 //! - `meta`: the store's own bookkeeping (format, the open marker).
 //! - `erased`: what is kept of revisions their publishers erased (`store/erasures.rs`).
 //!
-//! Every insert is one transaction over the six record trees. Callers acknowledge a write only
-//! after [`Store::flush`]. A marker in `meta` is set while the store is open and cleared on a
+//! One writer at a time (`Store::writing`) writes a batch of records with one `apply_batch` per
+//! tree, the records tree first, then `ids`, then the other indexes, so a reader never finds an
+//! index entry whose record it cannot read; no multi-tree transaction (DESIGN.md §5). Callers
+//! acknowledge a write only after [`Store::flush`]. A marker in `meta` is set while the store is open and cleared on a
 //! clean close, so a store that was not closed cleanly has its indexes checked against the
 //! records tree, and rebuilt from it, when it is next opened.
 
 mod check;
 mod erasures;
 mod identities;
+mod write;
 #[cfg(test)]
 mod tests;
 
@@ -31,9 +34,6 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use crate::identity::{Book, IdentityError};
 use crate::record::{self, Key, Kind, Record, RecordId, Version};
@@ -196,15 +196,15 @@ impl Store {
         Ok((store, report))
     }
 
-    /// Stores a verified record and updates every index in one transaction. The write is
+    /// Stores a verified record and updates every index. The write is
     /// durable only after [`Store::flush`]; several inserts may share one flush.
     pub fn insert(&self, record: &Record) -> Result<Inserted, StoreError> {
         let inserted = self.insert_batch(std::slice::from_ref(record))?.into_iter().next();
         Ok(inserted.expect("one outcome per record"))
     }
 
-    /// Stores several verified records in one transaction (all or none), which costs much less
-    /// per record than one transaction each, after the identity logs have judged each (in
+    /// Stores several verified records in one batch per tree, which costs much less per record
+    /// than a batch each, after the identity logs have judged each (in
     /// order, so a revision early in the batch counts for the records after it). Returns what
     /// happened to each, in order.
     pub fn insert_batch(&self, batch: &[Record]) -> Result<Vec<Inserted>, StoreError> {
@@ -223,48 +223,11 @@ impl Store {
         let mut refused = Vec::new();
         for (record, verdict) in batch.iter().zip(judged.verdicts) {
             match verdict {
-                // Sequence numbers are drawn outside the transaction, which may run more than once.
-                None => writes.push(Write::new(record, self.db.generate_id()?)),
+                None => writes.push(write::Write::new(record, self.db.generate_id()?)),
                 Some(error) => refused.push((writes.len() + refused.len(), error)),
             }
         }
-        let trees = (&self.records, &self.ids, &self.heads, &self.by_time, &self.by_publisher, &self.publisher_bytes);
-        let result = trees.transaction(|(records, ids, heads, by_time, by_publisher, publisher_bytes)| {
-            let mut outcomes = Vec::with_capacity(writes.len());
-            let mut added: BTreeMap<[u8; 32], u64> = BTreeMap::new();
-            for write in &writes {
-                // One lookup for both the check and the write: put back what was there, if anything.
-                if let Some(held) = ids.insert(&write.id, &write.sequence)? {
-                    ids.insert(&write.id, held)?;
-                    outcomes.push(Inserted::AlreadyHeld);
-                    continue;
-                }
-                records.insert(&write.sequence, write.stored.as_slice())?;
-                by_time.insert(write.time_key.as_slice(), &[])?;
-                by_publisher.insert(write.history_key.as_slice(), &[])?;
-                let becomes_head = match heads.get(&write.head_key)? {
-                    None => true,
-                    Some(current) => {
-                        write.version > parse_version(&current).map_err(ConflictableTransactionError::Abort)?
-                    }
-                };
-                if becomes_head {
-                    heads.insert(write.head_key.as_slice(), version_bytes(write.version))?;
-                }
-                *added.entry(write.publisher).or_default() += write.envelope_len;
-                outcomes.push(Inserted::New { head: becomes_head });
-            }
-            for (publisher, bytes) in &added {
-                let held = publisher_bytes.get(publisher)?.map_or(Ok(0), |held| parse_total(&held));
-                let held = held.map_err(ConflictableTransactionError::Abort)?;
-                publisher_bytes.insert(&publisher[..], &(held + bytes).to_be_bytes())?;
-            }
-            Ok(outcomes)
-        });
-        let mut outcomes = result.map_err(|error| match error {
-            TransactionError::Abort(error) => error,
-            TransactionError::Storage(error) => StoreError::Sled(error),
-        })?;
+        let mut outcomes = self.write_indexed(&writes)?;
         for (index, error) in refused {
             outcomes.insert(index, Inserted::Refused(error));
         }
@@ -505,39 +468,6 @@ fn open_db(dir: &Path, options: &StoreOptions) -> Result<sled::Db, StoreError> {
                 std::thread::sleep(Duration::from_millis(10));
             }
             result => return Ok(result?),
-        }
-    }
-}
-
-/// Everything one insert writes, computed before the transaction (which may run more than once).
-struct Write {
-    sequence: [u8; 8],
-    id: [u8; 32],
-    publisher: [u8; 32],
-    /// The envelope's length: what the publisher's total grows by.
-    envelope_len: u64,
-    version: Version,
-    /// The id followed by the envelope bytes: the `records` value.
-    stored: Vec<u8>,
-    head_key: Vec<u8>,
-    time_key: Vec<u8>,
-    history_key: Vec<u8>,
-}
-
-impl Write {
-    fn new(record: &Record, sequence: u64) -> Self {
-        let key = record.key();
-        let envelope = record.envelope_bytes();
-        Write {
-            sequence: sequence.to_be_bytes(),
-            id: record.id().0,
-            publisher: record.publisher().0,
-            envelope_len: envelope.len() as u64,
-            version: record.version(),
-            stored: [&record.id().0[..], &envelope].concat(),
-            head_key: head_key(&key),
-            time_key: time_key(record.timestamp_ms(), record.id()),
-            history_key: history_key(&key, record.version()),
         }
     }
 }
