@@ -1,12 +1,11 @@
-//! The ingest pipeline: many envelopes in, verified records stored. Verification (the
-//! signature check dominates) runs on worker threads, one per core; the calling thread stores
-//! what they accept in batched transactions and flushes in groups, so storage never becomes
-//! the bottleneck. `import` uses it; the network's receive path will too.
+//! The ingest pipeline: many envelopes in, verified records stored in the order they came.
+//! Verification (the signature check dominates) runs on worker threads, one per core, each
+//! record checked on its own with `verify_strict`; the calling thread stores what they accept
+//! in batches and flushes in groups. `import` and sync use it.
 //!
 //! Every queue between the stages is bounded, so a fast reader cannot fill memory.
 
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
-use std::sync::{Arc, Mutex};
 use std::thread;
 
 use crate::identity::IdentityError;
@@ -44,27 +43,20 @@ where
     I: IntoIterator<Item = (T, Result<Vec<u8>, String>)>,
     I::IntoIter: Send,
 {
-    // One core stores; the others verify.
-    let workers = thread::available_parallelism().map_or(1, usize::from).saturating_sub(1).max(1);
-    let (work_in, work_out) = sync_channel::<(T, Result<Vec<u8>, String>)>(QUEUE);
-    let (done_in, done_out) = sync_channel::<(T, Result<Record, Outcome>)>(QUEUE);
-    // Each stage owns its ends of the queues, so when one stage stops (the store failed, say)
-    // the others see a closed queue and stop too, instead of waiting forever.
-    let work_out = Arc::new(Mutex::new(work_out));
+    // A verifier per core: storing takes less than a core, and the verifiers use the rest.
+    let cores = thread::available_parallelism().map_or(1, usize::from);
     let items = items.into_iter();
     thread::scope(|scope| {
-        spawn(scope, "ingest-read", move || {
-            for item in items {
-                if work_in.send(item).is_err() {
-                    break;
-                }
-            }
-        });
-        for _ in 0..workers {
-            let (work_out, done_in) = (Arc::clone(&work_out), done_in.clone());
-            spawn(scope, "ingest-verify", move || {
+        // Item n goes to lane n mod the lanes, each a verifier with a queue in and one out; the
+        // storing stage takes the lanes' answers in the same turn, so records are stored in
+        // the order they came, however many verifiers there are.
+        let (mut to_verifiers, mut from_verifiers) = (Vec::new(), Vec::new());
+        for _ in 0..cores {
+            let (work_in, work_out) = sync_channel::<(T, Result<Vec<u8>, String>)>(QUEUE / cores + 1);
+            let (done_in, done_out) = sync_channel::<(T, Result<Record, Outcome>)>(QUEUE / cores + 1);
+            let started = spawn(scope, "ingest-verify", move || {
                 let mut verifier = Verifier::default();
-                while let Some((tag, bytes)) = next(&work_out) {
+                while let Ok((tag, bytes)) = work_out.recv() {
                     let verdict = match bytes {
                         Ok(bytes) => verifier.verify(&bytes, now_ms).map_err(Outcome::Invalid),
                         Err(reason) => Err(Outcome::Unreadable(reason)),
@@ -74,32 +66,70 @@ where
                     }
                 }
             });
+            if started {
+                to_verifiers.push(work_in);
+                from_verifiers.push(done_out);
+            }
         }
-        drop((done_in, work_out));
-        store_all(store, done_out, &mut report)
+        // Each stage owns its ends of the queues, so when one stage stops (the store failed, say)
+        // the others see a closed queue and stop too, instead of waiting forever.
+        spawn(scope, "ingest-read", move || {
+            for (item, lane) in items.zip((0..to_verifiers.len()).cycle()) {
+                if to_verifiers[lane].send(item).is_err() {
+                    break;
+                }
+            }
+        });
+        store_all(store, &mut Lanes { lanes: from_verifiers, next: 0 }, &mut report)
     })
+}
+
+/// The verifiers' answers, taken lane by lane in turn: the order the items came in.
+struct Lanes<M> {
+    lanes: Vec<Receiver<M>>,
+    next: usize,
+}
+
+impl<M> Lanes<M> {
+    fn try_recv(&mut self) -> Result<M, TryRecvError> {
+        let lane = self.lanes.get(self.next).ok_or(TryRecvError::Disconnected)?;
+        let item = lane.try_recv()?;
+        self.next = (self.next + 1) % self.lanes.len();
+        Ok(item)
+    }
+
+    /// Waits for the next answer; `None` once every item is answered.
+    fn recv(&mut self) -> Option<M> {
+        let item = self.lanes.get(self.next)?.recv().ok()?;
+        self.next = (self.next + 1) % self.lanes.len();
+        Some(item)
+    }
 }
 
 /// Starts a named thread (names show in `top -H` and profilers). Spawning fails only when the
 /// system is out of threads; the work is then done by the threads that did start, or, if none
 /// did, the pipeline ends with every item unreported, which the caller's counts show.
-fn spawn<'scope, 'env>(scope: &'scope thread::Scope<'scope, 'env>, name: &str, work: impl FnOnce() + Send + 'scope) {
-    if let Err(error) = thread::Builder::new().name(name.to_owned()).spawn_scoped(scope, work) {
-        tracing::error!(%error, "cannot start thread {name}");
+fn spawn<'scope, 'env>(
+    scope: &'scope thread::Scope<'scope, 'env>,
+    name: &str,
+    work: impl FnOnce() + Send + 'scope,
+) -> bool {
+    match thread::Builder::new().name(name.to_owned()).spawn_scoped(scope, work) {
+        Ok(_) => true,
+        Err(error) => {
+            tracing::error!(%error, "cannot start thread {name}");
+            false
+        }
     }
-}
-
-fn next<M>(queue: &Mutex<Receiver<M>>) -> Option<M> {
-    queue.lock().ok()?.recv().ok()
 }
 
 /// The storing stage: batches what the workers accepted, as large as is waiting (up to
 /// [`BATCH`]), and flushes every [`FLUSH_EVERY`] records and at the end. Records whose
-/// organisation's identity revisions came later in the stream (verification on several
-/// threads reorders it) are set aside and stored again at the end, until nothing more goes in.
+/// organisation's identity revisions came later in the stream are set aside and stored again
+/// at the end, until nothing more goes in.
 fn store_all<T>(
     store: &Store,
-    done: Receiver<(T, Result<Record, Outcome>)>,
+    done: &mut Lanes<(T, Result<Record, Outcome>)>,
     report: &mut impl FnMut(T, Outcome),
 ) -> Result<(), StoreError> {
     let (mut tags, mut batch): (Vec<T>, Vec<Record>) = (Vec::new(), Vec::with_capacity(BATCH));
@@ -109,8 +139,8 @@ fn store_all<T>(
         let (finished, waiting) = match done.try_recv() {
             Ok(item) => (false, Some(item)),
             Err(TryRecvError::Empty) if batch.is_empty() => match done.recv() {
-                Ok(item) => (false, Some(item)),
-                Err(_) => (true, None),
+                Some(item) => (false, Some(item)),
+                None => (true, None),
             },
             Err(TryRecvError::Empty) => (false, None),
             Err(TryRecvError::Disconnected) => (true, None),
@@ -196,6 +226,40 @@ mod tests {
     fn envelope(slug: &str) -> Vec<u8> {
         let body = Body::Practice(crate::record::tests::practice(slug));
         let draft = Draft { kind: Kind::Practice, slug: slug.to_owned(), revision: 1, timestamp_ms: 1, body };
+        sign(&PublisherKey::from_seed([3; 32]), draft).unwrap().envelope_bytes()
+    }
+
+    #[test]
+    fn records_are_stored_in_the_order_they_came_whatever_the_verifiers_take() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path(), &StoreOptions::default()).unwrap();
+        // Every tenth item is a long note, slower to hash and decode than the rest.
+        let envelopes: Vec<Vec<u8>> = (0..1500)
+            .map(|n| if n % 10 == 0 { long_envelope(&format!("note-{n}")) } else { envelope(&format!("note-{n}")) })
+            .collect();
+        let items = envelopes.iter().enumerate().map(|(n, bytes)| (n, Ok(bytes.clone())));
+        let mut reported = Vec::new();
+        ingest(&store, items, 1, |n, outcome| {
+            assert!(matches!(outcome, Outcome::Stored { .. }), "{outcome:?}");
+            reported.push(n);
+        })
+        .unwrap();
+        let expected: Vec<usize> = (0..envelopes.len()).collect();
+        assert_eq!(reported, expected, "outcomes come in the order of the items");
+        let stored: Vec<Vec<u8>> = store.records().map(|record| record.unwrap().envelope_bytes()).collect();
+        assert!(stored == envelopes, "the records tree holds the records in the order they came");
+    }
+
+    fn long_envelope(slug: &str) -> Vec<u8> {
+        let mut practice = crate::record::tests::practice(slug);
+        practice.approach = "A long account of the practice. ".repeat(1500);
+        let draft = Draft {
+            kind: Kind::Practice,
+            slug: slug.to_owned(),
+            revision: 1,
+            timestamp_ms: 1,
+            body: Body::Practice(practice),
+        };
         sign(&PublisherKey::from_seed([3; 32]), draft).unwrap().envelope_bytes()
     }
 
