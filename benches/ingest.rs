@@ -1,9 +1,9 @@
 //! `cargo bench --bench ingest`: verify and store 100,000 signed practice notes with ~2 KiB
-//! bodies, and compare the rate with the ceiling measured in the same run: a plain
-//! `verify_strict` loop over the same records on one thread. Signature checking should
-//! dominate, so the ratio of the ingest pipeline (what `import` runs) should be at least 0.7.
-//! The pipeline verifies on every core, which is how it stays near or above the one-core
-//! ceiling although it also stores; the one-by-one figure shows the cost of storage alone.
+//! bodies, and compare the rates with ceilings measured in the same run: a plain
+//! `verify_strict` loop over the same records on one thread, and the same loop on every core
+//! at once. The ingest pipeline (what `import` and sync run) verifies on every core while one
+//! thread stores; its target is 0.6 of the every-core ceiling. The one-by-one and storage-only
+//! figures show the cost of storage alone.
 //!
 //! Set CITYMESH_BENCH_RECORDS to change the count.
 
@@ -12,7 +12,7 @@ use std::time::Instant;
 use citymesh::ingest::{self, Outcome};
 use citymesh::record;
 use citymesh::store::{Store, StoreOptions};
-use common::{NOW, make_envelopes, plain_verify};
+use common::{NOW, make_envelopes, plain_verify, plain_verify_every_core};
 
 mod common;
 
@@ -28,7 +28,7 @@ fn verify_only(envelopes: &[Vec<u8>]) -> f64 {
     envelopes.len() as f64 / started.elapsed().as_secs_f64()
 }
 
-/// One record at a time on one thread: verify, insert in its own transaction, group flush.
+/// One record at a time on one thread: verify, insert on its own, group flush.
 fn ingest_sequential(envelopes: &[Vec<u8>]) -> f64 {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let (store, _) = Store::open(dir.path(), &StoreOptions::default()).expect("open the store");
@@ -46,7 +46,7 @@ fn ingest_sequential(envelopes: &[Vec<u8>]) -> f64 {
     rate
 }
 
-/// Storage alone: already verified records, in transactions of 256, group flushes.
+/// Storage alone: already verified records, in batches of 256, group flushes.
 fn store_only(envelopes: &[Vec<u8>]) -> f64 {
     let records: Vec<_> = envelopes.iter().map(|bytes| record::verify(bytes, NOW).expect("valid record")).collect();
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -62,7 +62,7 @@ fn store_only(envelopes: &[Vec<u8>]) -> f64 {
     records.len() as f64 / started.elapsed().as_secs_f64()
 }
 
-/// The ingest pipeline `import` uses: parallel verification, batched transactions, group flush.
+/// The ingest pipeline `import` and sync use: a verifier per core, batched storage in order, group flush.
 fn ingest_pipeline(envelopes: &[Vec<u8>]) -> f64 {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut options = StoreOptions::default();
@@ -101,7 +101,10 @@ fn main() {
     let ingested = ingest_pipeline(&envelopes);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!("  ingest pipeline ({cores} cores)       {ingested:>10.0} records/s  ratio {:.2}", ingested / ceiling);
-    let target = 0.7;
-    let verdict = if ingested / ceiling >= target { "meets" } else { "MISSES" };
-    println!("  ingest ratio {:.2} {verdict} the target of {target}", ingested / ceiling);
+    let every_core = plain_verify_every_core(&envelopes);
+    println!("  ceiling on all {cores} cores at once  {every_core:>10.0} records/s");
+    let target = 0.6;
+    let ratio = ingested / every_core;
+    let verdict = if ratio >= target { "meets" } else { "MISSES" };
+    println!("  ingest ratio {ratio:.2} of every core's ceiling {verdict} the target of {target}");
 }
