@@ -318,6 +318,11 @@ impl Store {
         }
     }
 
+    /// The revision and id of a key's current head, from the heads index alone.
+    pub fn head_version(&self, key: &Key) -> Result<Option<Version>, StoreError> {
+        self.heads.get(head_key(key))?.map(|value| parse_version(&value)).transpose()
+    }
+
     /// Every head, optionally of one kind, ordered by publisher, kind and slug.
     pub fn heads(&self, kind: Option<Kind>) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();

@@ -91,7 +91,12 @@ impl FewHeads {
                     }
                     // The store's head rule decides, whatever order records arrived in.
                     let key = record.key();
-                    let head = store.head(&key)?;
+                    let head = match store.head_version(&key)? {
+                        None => None,
+                        // Usually the record just read: no need to read and decode it again.
+                        Some(head) if head.id == record.id() => Some(record.clone()),
+                        Some(_) => store.head(&key)?,
+                    };
                     if matched(kind) {
                         state.set_facts(key.clone(), head.as_ref().and_then(Facts::of));
                     }
