@@ -2,8 +2,8 @@
 //! counts and filters agree with the notes; a missing, damaged or stale index is rebuilt.
 
 use super::*;
-use crate::record::{Body, Draft, PublisherKey, sign};
-use crate::store::StoreOptions;
+use crate::record::{Body, Draft, PublisherKey, Record, sign};
+use crate::store::{Store, StoreOptions};
 use crate::wire::{Place, Practice, Tombstone};
 
 const T0: i64 = 1_767_225_600_000;
