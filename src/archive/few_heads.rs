@@ -40,9 +40,9 @@ struct State {
     at: HashMap<Key, usize>,
     /// Where each publisher is and the languages it works in, from its current profile.
     organisations: ByPublisher<PublisherId, Organisation>,
-    /// Who claims each name (lower case), from the current profiles; made again after a
-    /// profile changes.
-    claims: Option<Arc<HashMap<String, Vec<PublisherId>>>>,
+    /// Who claims each name (lower case), from the current profiles, and the store's
+    /// generation it was made at.
+    claims: Option<(u64, Arc<HashMap<String, Vec<PublisherId>>>)>,
     /// Made again after an engagement, outcome or endorsement changes.
     transfers: Option<Arc<TransferState>>,
 }
@@ -101,15 +101,12 @@ impl FewHeads {
                         state.set_facts(key.clone(), head.as_ref().and_then(Facts::of));
                     }
                     match kind {
-                        Kind::Profile => {
-                            state.claims = None;
-                            match head.as_ref().map(Record::parse_body) {
-                                Some(Ok(Body::Profile(profile))) => {
-                                    state.organisations.insert(key.publisher, Organisation::of(&profile));
-                                }
-                                _ => drop(state.organisations.remove(&key.publisher)),
+                        Kind::Profile => match head.as_ref().map(Record::parse_body) {
+                            Some(Ok(Body::Profile(profile))) => {
+                                state.organisations.insert(key.publisher, Organisation::of(&profile));
                             }
-                        }
+                            _ => drop(state.organisations.remove(&key.publisher)),
+                        },
                         Kind::Engagement | Kind::Outcome | Kind::Endorsement => state.transfers = None,
                         _ => {}
                     }
@@ -167,16 +164,19 @@ impl FewHeads {
         Ok(made)
     }
 
-    /// Who claims each name in the current profiles (lower case).
+    /// Who claims each name in the current profiles (lower case). Made from the profile heads
+    /// alone, without bringing the rest up to date, so that naming a peer (which every new
+    /// connection does) never waits for a restarted node to read every record it holds.
     pub(super) fn claims(&self, store: &Store) -> Result<Arc<HashMap<String, Vec<PublisherId>>>, StoreError> {
-        if let Some(cached) = self.read(store, |state| state.claims.clone())? {
-            return Ok(cached);
+        let generation = store.generation();
+        let cached = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).claims.clone();
+        if let Some((_, claims)) = cached.filter(|(at, _)| *at == generation) {
+            return Ok(claims);
         }
-        let made = Arc::new(crate::view::claims(self.of_kind(store, Kind::Profile)?));
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if state.generation == Some(store.generation()) {
-            state.claims = Some(made.clone());
-        }
+        let made = Arc::new(crate::view::claims(store.heads(Some(Kind::Profile))?));
+        // Labelled with the generation read before the profiles: a record stored meanwhile
+        // makes the next ask make it again.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).claims = Some((generation, made.clone()));
         Ok(made)
     }
 
