@@ -42,6 +42,8 @@ pub use erasures::{Erased, erasable};
 
 const OPEN_MARKER: &[u8] = b"open";
 const FORMAT_KEY: &[u8] = b"format";
+/// Records held, kept here (`meta`) by a clean close so that the next open need not count them.
+const COUNT_KEY: &[u8] = b"count";
 /// How many times records were purged (`meta`), so that caches of the store know to rebuild.
 const PURGES_KEY: &[u8] = b"purges";
 /// Format 2 added `publisher_bytes`; a format 1 store gets it when first opened.
@@ -188,9 +190,15 @@ impl Store {
             report.rebuilt = repair.rebuilt;
             report.dropped = repair.dropped;
         }
+        // The count a clean close left, taken away so that a process that does not keep it
+        // (an older release) cannot leave a stale one; otherwise counted.
+        let count = match (store.meta.remove(COUNT_KEY)?, store.recovered) {
+            (Some(count), false) => parse_total(&count)?,
+            _ => store.records.len() as u64,
+        };
+        store.count.store(count, Ordering::Release);
         store.meta.insert(OPEN_MARKER, &[1u8][..])?;
         store.db.flush()?;
-        store.count.store(store.records.len() as u64, Ordering::Release);
         store.book = std::sync::RwLock::new(identities::load(&store)?);
         store.purged(erasures::finish(&store)?);
         Ok((store, report))
@@ -323,20 +331,27 @@ impl Store {
         self.heads.get(head_key(key))?.map(|value| parse_version(&value)).transpose()
     }
 
-    /// Every head, optionally of one kind, ordered by publisher, kind and slug.
+    /// Every head, optionally of one kind, ordered by publisher, kind and slug. Of one kind, it
+    /// reads only that kind's heads: one range of the heads index per publisher held.
     pub fn heads(&self, kind: Option<Kind>) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();
-        for entry in self.heads.iter() {
-            let (key, value) = entry?;
-            // Head keys are publisher (32) ‖ kind ‖ 0x00 ‖ slug.
-            let of_kind = |kind: Kind| {
-                key.get(32..).is_some_and(|rest| rest.starts_with(&[kind.as_str().as_bytes(), &[0]].concat()))
-            };
-            if kind.is_some_and(|kind| !of_kind(kind)) {
-                continue;
-            }
-            let version = parse_version(&value)?;
+        let mut take = |value: &[u8]| -> Result<(), StoreError> {
+            let version = parse_version(value)?;
             out.push(self.get(&version.id)?.ok_or_else(|| damaged(&version.id.0, "head points at a missing record"))?);
+            Ok(())
+        };
+        let Some(kind) = kind else {
+            for entry in self.heads.iter() {
+                take(&entry?.1)?;
+            }
+            return Ok(out);
+        };
+        for publisher in self.publisher_bytes.iter().keys() {
+            // Head keys are publisher (32) ‖ kind ‖ 0x00 ‖ slug.
+            let prefix = [publisher?.as_ref(), kind.as_str().as_bytes(), &[0]].concat();
+            for entry in self.heads.scan_prefix(prefix) {
+                take(&entry?.1)?;
+            }
         }
         Ok(out)
     }
@@ -442,13 +457,20 @@ impl Store {
 }
 
 impl Drop for Store {
-    /// A clean close: flush, then clear the open marker so the next open skips the check.
+    /// A clean close: keep the count of records, flush, then clear the open marker so the
+    /// next open skips the check and the count.
     fn drop(&mut self) {
         #[cfg(test)]
         if self.skip_clean_close.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
-        let closed = self.db.flush().and_then(|_| self.meta.remove(OPEN_MARKER)).and_then(|_| self.db.flush());
+        let count = self.count.load(Ordering::Acquire).to_be_bytes();
+        let closed = self
+            .meta
+            .insert(COUNT_KEY, &count)
+            .and_then(|_| self.db.flush())
+            .and_then(|_| self.meta.remove(OPEN_MARKER))
+            .and_then(|_| self.db.flush());
         if let Err(error) = closed {
             tracing::warn!(%error, "the store did not close cleanly; its indexes will be checked at next start");
         }

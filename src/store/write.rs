@@ -45,16 +45,17 @@ impl Store {
         for (write, _) in &fresh {
             self.ids.insert(write.id, &write.sequence)?;
         }
+        // The totals before the heads: `Store::heads` of a kind finds publishers by their totals.
+        for (publisher, bytes) in &added {
+            let held = self.publisher_bytes(publisher)?;
+            self.publisher_bytes.insert(&publisher[..], &(held + bytes).to_be_bytes())?;
+        }
         for (write, becomes_head) in &fresh {
             self.by_time.insert(write.time_key.as_slice(), &[])?;
             self.by_publisher.insert(write.history_key.as_slice(), &[])?;
             if *becomes_head && heads.get(write.head_key.as_slice()) == Some(&write.version) {
                 self.heads.insert(write.head_key.as_slice(), version_bytes(write.version))?;
             }
-        }
-        for (publisher, bytes) in &added {
-            let held = self.publisher_bytes(publisher)?;
-            self.publisher_bytes.insert(&publisher[..], &(held + bytes).to_be_bytes())?;
         }
         Ok(outcomes)
     }
