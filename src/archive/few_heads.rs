@@ -28,6 +28,9 @@ pub(super) struct FewHeads {
     state: Mutex<State>,
 }
 
+/// Who claims each name (lower case).
+type Claims = Arc<HashMap<String, Vec<PublisherId>>>;
+
 #[derive(Default)]
 struct State {
     /// The last arrival read (`None`: none yet).
@@ -42,7 +45,7 @@ struct State {
     organisations: ByPublisher<PublisherId, Organisation>,
     /// Who claims each name (lower case), from the current profiles, and the store's
     /// generation it was made at.
-    claims: Option<(u64, Arc<HashMap<String, Vec<PublisherId>>>)>,
+    claims: Option<(u64, Claims)>,
     /// Made again after an engagement, outcome or endorsement changes.
     transfers: Option<Arc<TransferState>>,
 }
@@ -167,7 +170,7 @@ impl FewHeads {
     /// Who claims each name in the current profiles (lower case). Made from the profile heads
     /// alone, without bringing the rest up to date, so that naming a peer (which every new
     /// connection does) never waits for a restarted node to read every record it holds.
-    pub(super) fn claims(&self, store: &Store) -> Result<Arc<HashMap<String, Vec<PublisherId>>>, StoreError> {
+    pub(super) fn claims(&self, store: &Store) -> Result<Claims, StoreError> {
         let generation = store.generation();
         let cached = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).claims.clone();
         if let Some((_, claims)) = cached.filter(|(at, _)| *at == generation) {
