@@ -12,7 +12,8 @@
 //! - `by_publisher`: publisher (32) ‖ kind ‖ 0x00 ‖ slug ‖ 0x00 ‖ revision (8) ‖ id (32) → empty.
 //! - `publisher_bytes`: publisher (32) → bytes of its envelopes held (8), so a storage cap is
 //!   checked without reading the publisher's records.
-//! - `meta`: the store's own bookkeeping (format, the open marker).
+//! - `meta`: the store's own bookkeeping (format, the open marker, the count of records a
+//!   clean close left).
 //! - `erased`: what is kept of revisions their publishers erased (`store/erasures.rs`).
 //!
 //! One writer at a time (`Store::writing`) writes a batch of records with one `apply_batch` per
