@@ -136,6 +136,34 @@ fn what_a_size_capped_answer_leaves_out_is_asked_for_again() {
     assert_eq!((report.fetched, after.0.len()), (40, 40));
 }
 
+#[test]
+fn a_fetch_answer_counts_envelope_bytes_in_request_order_and_zero_ids_get_an_empty_answer() {
+    // Envelopes of exactly 256 KiB: 16 fill the 4 MiB to the byte, which encoded (a tag and a
+    // length each) would not fit. Asked for newest first, with an id not held in between.
+    let mut body = 256 * 1024;
+    for _ in 0..3 {
+        body = body + 256 * 1024 - envelope(1, 10, body).len();
+    }
+    assert_eq!(envelope(1, 10, body).len(), 256 * 1024);
+    let source = held(1, 10..40, body);
+    let mut ids: Vec<Vec<u8>> = source.0.keys().rev().map(|id| id.to_vec()).collect();
+    ids.insert(1, vec![9; 32]);
+    let answer = answer_fetch(&source, &wire::encode(&FetchRequest { ids: ids.clone() })).unwrap();
+    let answer: FetchResponse = wire::decode(&answer).unwrap();
+    let size = source.0.values().next().unwrap().2.len();
+    // proto/README.md §19.7: the envelopes' own bytes count, not the encoded answer's.
+    assert_eq!((size, answer.envelopes.len()), (256 * 1024, 16));
+    let sent: Vec<[u8; 32]> = answer.envelopes.iter().map(|envelope| claimed_id(envelope)).collect();
+    let held_in_order: Vec<[u8; 32]> = ids
+        .iter()
+        .filter_map(|id| <[u8; 32]>::try_from(id.as_slice()).ok())
+        .filter(|id| source.0.contains_key(id))
+        .collect();
+    assert_eq!(sent, held_in_order[..sent.len()], "in request order, the id not held left out");
+    let empty = answer_fetch(&source, &wire::encode(&FetchRequest { ids: Vec::new() })).unwrap();
+    assert!(empty.is_empty(), "zero ids: an empty FetchResponse, a frame of length 0");
+}
+
 /// A session whose peer answers rounds honestly and fetches with `answer`.
 fn with_fetch_answer(answer: impl Fn(&FetchRequest) -> FetchResponse) -> SyncError {
     let theirs = held(1, 0..10, 10);
