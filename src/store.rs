@@ -395,6 +395,26 @@ impl Store {
         })
     }
 
+    /// `(timestamp_ms, id)` of every record held dated at or before `until_ms` (all without
+    /// it), newest first (and, within one millisecond, by id from the highest): what listings
+    /// read a page from.
+    pub fn newest_first(
+        &self,
+        until_ms: Option<u64>,
+    ) -> impl Iterator<Item = Result<(u64, RecordId), StoreError>> + '_ {
+        let entries = match until_ms.and_then(|until| until.checked_add(1)) {
+            Some(end) => self.by_time.range(..end.to_be_bytes().to_vec()),
+            None => self.by_time.iter(),
+        };
+        entries.keys().rev().map(|key| {
+            let key = key?;
+            match key.split_first_chunk::<8>() {
+                Some((timestamp, id)) if id.len() == 32 => Ok((u64::from_be_bytes(*timestamp), trailing_id(id)?)),
+                _ => Err(damaged(&key, "a time index entry has the wrong length")),
+            }
+        })
+    }
+
     /// Bytes of one publisher's envelopes held (every revision), read from a running total.
     pub fn publisher_bytes(&self, publisher: &[u8; 32]) -> Result<u64, StoreError> {
         self.publisher_bytes.get(publisher)?.map_or(Ok(0), |total| parse_total(&total))

@@ -275,6 +275,20 @@ pub fn page(
     after: Option<Cursor>,
     limit: usize,
 ) -> Result<Page, StoreError> {
+    match page_newest_first(store, names, filter, after, limit)? {
+        Some(page) => Ok(page),
+        None => page_of_every_head(store, names, filter, after, limit),
+    }
+}
+
+/// A page made by reading every head (of the filter's kind) and sorting them.
+fn page_of_every_head(
+    store: &Store,
+    names: &Names,
+    filter: &Filter,
+    after: Option<Cursor>,
+    limit: usize,
+) -> Result<Page, StoreError> {
     let mut heads: Vec<Record> = store
         .heads(filter.kind)?
         .into_iter()
@@ -287,6 +301,64 @@ pub fn page(
     let next = if more { heads.last().map(Cursor::of) } else { None };
     let records = heads.iter().map(|record| Summary::of(record, names)).collect();
     Ok(Page { records, next_cursor: next.map(|cursor| cursor.to_string()) })
+}
+
+/// Entries of the time index a listing reads at most to fill a page before it falls back to
+/// reading every head (a filter that few recent records match).
+const SCAN_LIMIT: usize = 20_000;
+
+/// A page read from the time index, newest first, keeping the records that are their key's
+/// head and match the filter: it reads about as many records as the page shows, whatever the
+/// store holds. `None` when [`SCAN_LIMIT`] entries did not fill the page.
+fn page_newest_first(
+    store: &Store,
+    names: &Names,
+    filter: &Filter,
+    after: Option<Cursor>,
+    limit: usize,
+) -> Result<Option<Page>, StoreError> {
+    let mut rows: Vec<Record> = Vec::new();
+    // Entries of one millisecond, which listings order by id from the lowest.
+    let (mut instant, mut same_instant): (Option<u64>, Vec<RecordId>) = (None, Vec::new());
+    let keep = |ids: &mut Vec<RecordId>, rows: &mut Vec<Record>| -> Result<(), StoreError> {
+        ids.sort();
+        for id in ids.drain(..) {
+            if rows.len() > limit {
+                break;
+            }
+            let Some(record) = store.get(&id)? else { continue };
+            let head = store.head_version(&record.key())?;
+            if after.is_some_and(|after| Cursor::of(&record).order() <= after.order())
+                || head.is_none_or(|head| head.id != id)
+                || !filter.matches(&record)
+            {
+                continue;
+            }
+            rows.push(record);
+        }
+        Ok(())
+    };
+    let until = after.map(|after| after.timestamp_ms.max(0) as u64);
+    for (scanned, entry) in store.newest_first(until).enumerate() {
+        let (timestamp, id) = entry?;
+        if instant != Some(timestamp) {
+            keep(&mut same_instant, &mut rows)?;
+            if rows.len() > limit {
+                break;
+            }
+            instant = Some(timestamp);
+        }
+        if scanned == SCAN_LIMIT {
+            return Ok(None);
+        }
+        same_instant.push(id);
+    }
+    keep(&mut same_instant, &mut rows)?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more { rows.last().map(Cursor::of) } else { None };
+    let records = rows.iter().map(|record| Summary::of(record, names)).collect();
+    Ok(Some(Page { records, next_cursor: next.map(|cursor| cursor.to_string()) }))
 }
 
 /// Records in arrival order, a page at a time, with their exact bytes: what an export writes.
@@ -453,11 +525,4 @@ pub fn format_time(timestamp_ms: i64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn times_are_shown_as_utc_dates() {
-        assert_eq!(super::format_time(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(super::format_time(1_767_225_600_000), "2026-01-01 00:00:00 UTC");
-        assert_eq!(super::format_time(951_782_400_000 + 86_399_000), "2000-02-29 23:59:59 UTC");
-    }
-}
+mod tests;
