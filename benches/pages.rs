@@ -3,6 +3,8 @@
 //! router as the server answers them. Measures p50/p99 server time of the home page, browse
 //! with a facet, browse with words and a facet, a note's page and the map, and each page's
 //! weight (the HTML, and the stylesheet and script every page loads). Target: p99 < 50 ms.
+//! Then the API's listing (`GET /api/v1/records`), its first page and its 100th, 20 rows a
+//! page. Target: p99 < 20 ms.
 //!
 //! Set CITYMESH_BENCH_NOTES to change the count.
 
@@ -197,6 +199,37 @@ fn main() {
                 p99.as_secs_f64() * 1e3,
                 p99.as_secs_f64() / TARGET_P99.as_secs_f64(),
                 weight
+            );
+        }
+        // The API's listing, newest first: its first page and its 100th, reached by cursors.
+        let mut path = "/api/v1/records?limit=20".to_owned();
+        let mut hundredth = String::new();
+        for page in 1..=100 {
+            if page == 100 {
+                hundredth = path.clone();
+            }
+            let request = Request::get(path.as_str()).body(HttpBody::empty()).expect("a request");
+            let response = app.clone().oneshot(request).await.expect("an answer");
+            let bytes = response.into_body().collect().await.expect("a body").to_bytes();
+            let answer: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+            let cursor = answer["next_cursor"].as_str().expect("a next page").to_owned();
+            path = format!("/api/v1/records?limit=20&cursor={cursor}");
+        }
+        for (name, path) in [("API list, first page", "/api/v1/records?limit=20"), ("API list, 100th page", &hundredth)] {
+            let mut times = Vec::with_capacity(REQUESTS);
+            for _ in 0..REQUESTS {
+                let started = Instant::now();
+                let (status, _) = call(&app, path).await;
+                times.push(started.elapsed());
+                assert_eq!(status, StatusCode::OK, "{path}");
+            }
+            times.sort();
+            let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+            println!(
+                "{name:<24} p50 {:>7.2} ms   p99 {:>7.2} ms   p99/target of 20 ms {:.2}",
+                p50.as_secs_f64() * 1e3,
+                p99.as_secs_f64() * 1e3,
+                p99.as_secs_f64() / 0.020
             );
         }
         shutdown.cancel();
