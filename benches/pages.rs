@@ -215,7 +215,8 @@ fn main() {
             let cursor = answer["next_cursor"].as_str().expect("a next page").to_owned();
             path = format!("/api/v1/records?limit=20&cursor={cursor}");
         }
-        for (name, path) in [("API list, first page", "/api/v1/records?limit=20"), ("API list, 100th page", &hundredth)] {
+        for (name, path) in [("API list, first page", "/api/v1/records?limit=20"), ("API list, 100th page", &hundredth)]
+        {
             let mut times = Vec::with_capacity(REQUESTS);
             for _ in 0..REQUESTS {
                 let started = Instant::now();
