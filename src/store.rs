@@ -386,13 +386,7 @@ impl Store {
 
     /// `(timestamp_ms, id)` of every record held, in ascending order: the set sync reconciles.
     pub fn time_index(&self) -> impl Iterator<Item = Result<(u64, RecordId), StoreError>> + '_ {
-        self.by_time.iter().keys().map(|key| {
-            let key = key?;
-            match key.split_first_chunk::<8>() {
-                Some((timestamp, id)) if id.len() == 32 => Ok((u64::from_be_bytes(*timestamp), trailing_id(id)?)),
-                _ => Err(damaged(&key, "a time index entry has the wrong length")),
-            }
-        })
+        self.by_time.iter().keys().map(|key| parse_time_key(&key?))
     }
 
     /// `(timestamp_ms, id)` of every record held dated at or before `until_ms` (all without
@@ -406,13 +400,7 @@ impl Store {
             Some(end) => self.by_time.range(..end.to_be_bytes().to_vec()),
             None => self.by_time.iter(),
         };
-        entries.keys().rev().map(|key| {
-            let key = key?;
-            match key.split_first_chunk::<8>() {
-                Some((timestamp, id)) if id.len() == 32 => Ok((u64::from_be_bytes(*timestamp), trailing_id(id)?)),
-                _ => Err(damaged(&key, "a time index entry has the wrong length")),
-            }
-        })
+        entries.keys().rev().map(|key| parse_time_key(&key?))
     }
 
     /// Bytes of one publisher's envelopes held (every revision), read from a running total.
@@ -547,6 +535,14 @@ fn history_key(key: &Key, version: Version) -> Vec<u8> {
 fn time_key(timestamp_ms: i64, id: RecordId) -> Vec<u8> {
     // Verified records never have a negative timestamp (rule `timestamp`).
     [&(timestamp_ms as u64).to_be_bytes()[..], &id.0].concat()
+}
+
+/// A `by_time` key: the timestamp and the id.
+fn parse_time_key(key: &[u8]) -> Result<(u64, RecordId), StoreError> {
+    match key.split_first_chunk::<8>() {
+        Some((timestamp, id)) if id.len() == 32 => Ok((u64::from_be_bytes(*timestamp), trailing_id(id)?)),
+        _ => Err(damaged(key, "a time index entry has the wrong length")),
+    }
 }
 
 fn version_bytes(version: Version) -> Vec<u8> {
