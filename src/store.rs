@@ -126,6 +126,9 @@ pub struct Store {
     /// order of their sequence numbers: a reader that resumes after the last sequence number it
     /// saw (the search index does) misses nothing.
     writing: std::sync::Mutex<()>,
+    /// Keys with a head, by kind: counted from the heads index when first asked (under
+    /// `writing`), then kept by every write and removal.
+    head_counts: std::sync::Mutex<Option<BTreeMap<String, u64>>>,
     /// The identity logs held, built at open from the identity revisions and kept up to date
     /// by inserts (under `writing`).
     book: std::sync::RwLock<Book>,
@@ -171,6 +174,7 @@ impl Store {
             generation: AtomicU64::new(0),
             count: AtomicU64::new(0),
             writing: std::sync::Mutex::new(()),
+            head_counts: Default::default(),
             book: Default::default(),
             recovered: false,
             _lock: lock,
@@ -358,17 +362,30 @@ impl Store {
     }
 
     /// How many keys have a head, by kind (a withdrawn note's key counts: its head is the
-    /// withdrawal). Reads the heads index only, no records.
+    /// withdrawal). Counted from the heads index (no records) the first time, then kept by
+    /// every write and removal, so `/metrics` does not scan the store.
     pub fn head_counts(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        let _writing = self.writing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut kept = self.head_counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(counts) = kept.as_ref() {
+            return Ok(counts.clone());
+        }
         let mut counts = BTreeMap::new();
         for key in self.heads.iter().keys() {
-            let key = key?;
-            // Head keys are publisher (32) ‖ kind ‖ 0x00 ‖ slug.
-            let rest = key.get(32..).unwrap_or_default();
-            let kind = rest.split(|byte| *byte == 0).next().unwrap_or_default();
-            *counts.entry(String::from_utf8_lossy(kind).into_owned()).or_insert(0) += 1;
+            *counts.entry(head_key_kind(&key?)).or_insert(0) += 1;
         }
+        *kept = Some(counts.clone());
         Ok(counts)
+    }
+
+    /// A key of `kind` gained its first head (`by` 1) or lost its last one (-1): keeps the counts
+    /// [`Store::head_counts`] answers, once they are made. Called under `writing`.
+    fn count_head(&self, head_key: &[u8], by: i64) {
+        let mut kept = self.head_counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(counts) = kept.as_mut() {
+            let count = counts.entry(head_key_kind(head_key)).or_insert(0);
+            *count = count.saturating_add_signed(by);
+        }
     }
 
     /// Every revision held of a key, oldest revision first.
@@ -535,6 +552,12 @@ fn history_key(key: &Key, version: Version) -> Vec<u8> {
 fn time_key(timestamp_ms: i64, id: RecordId) -> Vec<u8> {
     // Verified records never have a negative timestamp (rule `timestamp`).
     [&(timestamp_ms as u64).to_be_bytes()[..], &id.0].concat()
+}
+
+/// The kind a head key names: publisher (32) ‖ kind ‖ 0x00 ‖ slug.
+fn head_key_kind(key: &[u8]) -> String {
+    let rest = key.get(32..).unwrap_or_default();
+    String::from_utf8_lossy(rest.split(|byte| *byte == 0).next().unwrap_or_default()).into_owned()
 }
 
 /// A `by_time` key: the timestamp and the id.

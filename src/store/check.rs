@@ -56,6 +56,7 @@ pub(super) fn check_and_repair(store: &Store) -> Result<Repair, StoreError> {
     if !agrees {
         tracing::warn!("the store's indexes disagree with its records; rebuilding them");
         rebuild(store, &expected)?;
+        *store.head_counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
     store.flush()?;
     Ok(Repair { rebuilt: !agrees, dropped: damaged.len() as u64 })

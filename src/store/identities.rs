@@ -204,6 +204,9 @@ pub(super) fn remove(
         TransactionError::Abort(error) => error,
         TransactionError::Storage(error) => StoreError::Sled(error),
     })?;
+    for (key, _) in heads_after.iter().filter(|(_, head)| head.is_none()) {
+        store.count_head(key, -1);
+    }
     Ok(doomed.len())
 }
 

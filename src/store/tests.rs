@@ -104,6 +104,9 @@ fn check_agrees(store: &Store, model: &Model) {
     assert_eq!(times, expected);
     assert_eq!(store.len(), model.held.len());
     assert_eq!(store.heads(Some(Kind::Practice)).unwrap().len(), model.heads.len());
+    // The counts kept since they were first asked for in this process agree too.
+    let counted: u64 = store.head_counts().unwrap().values().sum();
+    assert_eq!(counted as usize, model.heads.len(), "head counts");
     for publisher in pool().iter().map(|record| record.publisher().0).collect::<BTreeSet<_>>() {
         let held: u64 = pool()
             .iter()

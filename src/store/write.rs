@@ -53,8 +53,11 @@ impl Store {
         for (write, becomes_head) in &fresh {
             self.by_time.insert(write.time_key.as_slice(), &[])?;
             self.by_publisher.insert(write.history_key.as_slice(), &[])?;
-            if *becomes_head && heads.get(write.head_key.as_slice()) == Some(&write.version) {
-                self.heads.insert(write.head_key.as_slice(), version_bytes(write.version))?;
+            if *becomes_head
+                && heads.get(write.head_key.as_slice()) == Some(&write.version)
+                && self.heads.insert(write.head_key.as_slice(), version_bytes(write.version))?.is_none()
+            {
+                self.count_head(&write.head_key, 1);
             }
         }
         Ok(outcomes)

@@ -119,7 +119,11 @@ fn a_compromised_key_loses_what_it_signed_from_then_on() {
     store.insert_batch(&[first(), before.clone(), after.clone(), only_after.clone(), own.clone()]).unwrap();
     let bytes = store.publisher_bytes(&city().publisher().0).unwrap();
     assert_eq!(store.len(), 5);
+    // Identity 1, practice 3 (composting, bus-lanes, markets): counted now, then kept.
+    assert_eq!(store.head_counts().unwrap().get("practice"), Some(&3));
     assert_eq!(store.insert(&compromise(T0 + 3 * HOUR)).unwrap(), Inserted::New { head: true });
+    assert_eq!(store.head_counts().unwrap().get("practice"), Some(&2), "bus-lanes has no head left");
+    assert_eq!(store.head_counts().unwrap().get("identity"), Some(&1), "a new revision of a key held");
     // The later revision and the later note are gone; the earlier one is the head again.
     assert!(!store.contains(&after.id()).unwrap());
     assert!(!store.contains(&only_after.id()).unwrap());
