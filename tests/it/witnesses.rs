@@ -15,6 +15,20 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// The node receipts what it holds on its periodic tick: every second here.
 const FAST_TICK: &str = "sync_interval_secs = 1\n";
 
+/// City A, and City B which keeps A as a partner (so B witnesses A), ticking every second,
+/// in one gossip mesh.
+async fn a_and_its_partner_b() -> (Node, Node) {
+    const TCP: &str = "/ip4/127.0.0.1/tcp/0";
+    let a = Node::start_with("City A", &["main"], &[], TCP, FAST_TICK).await;
+    let b_config = format!("{FAST_TICK}[trust]\npartners = [\"{}\"]\n", a.publisher());
+    let b = Node::start_with("City B", &["main"], &[a.address().await], TCP, &b_config).await;
+    eventually("A and B form their gossip mesh", TIMEOUT, || async {
+        a.mesh_peers().await == 1 && b.mesh_peers().await == 1
+    })
+    .await;
+    (a, b)
+}
+
 fn receipt(by: &PublisherKey, slug: &str, organisation: Vec<u8>, subject_kind: &str, revision: u64) -> String {
     let body = Receipt { organisation, subject_kind: subject_kind.to_owned(), revision };
     let draft = Draft {
@@ -29,14 +43,7 @@ fn receipt(by: &PublisherKey, slug: &str, organisation: Vec<u8>, subject_kind: &
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partners_witness_each_revision_and_a_receipt_of_another_revision_shows_a_fork() {
-    const TCP: &str = "/ip4/127.0.0.1/tcp/0";
-    let a = Node::start_with("City A", &["main"], &[], TCP, FAST_TICK).await;
-    let b_config = format!("{FAST_TICK}[trust]\npartners = [\"{}\"]\n", a.publisher());
-    let b = Node::start_with("City B", &["main"], &[a.address().await], TCP, &b_config).await;
-    eventually("A and B form their gossip mesh", TIMEOUT, || async {
-        a.mesh_peers().await == 1 && b.mesh_peers().await == 1
-    })
-    .await;
+    let (a, b) = a_and_its_partner_b().await;
     let add = Change::AddOperator {
         key: PublisherKey::from_seed([42; 32]).publisher().to_string(),
         label: "Dewi's laptop".to_owned(),
@@ -117,14 +124,7 @@ async fn partners_witness_each_revision_and_a_receipt_of_another_revision_shows_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erasure_drops_superseded_bodies_everywhere_keeps_their_headers_and_is_receipted() {
-    const TCP: &str = "/ip4/127.0.0.1/tcp/0";
-    let a = Node::start_with("City A", &["main"], &[], TCP, FAST_TICK).await;
-    let b_config = format!("{FAST_TICK}[trust]\npartners = [\"{}\"]\n", a.publisher());
-    let b = Node::start_with("City B", &["main"], &[a.address().await], TCP, &b_config).await;
-    eventually("A and B form their gossip mesh", TIMEOUT, || async {
-        a.mesh_peers().await == 1 && b.mesh_peers().await == 1
-    })
-    .await;
+    let (a, b) = a_and_its_partner_b().await;
     // A's note named a person's address; revision 2 no longer does.
     let with_contact = example_with("mailto:waste-unit@example.org", "mailto:dewi.private@example.org");
     let first = a.publish(&with_contact).await;
