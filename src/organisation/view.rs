@@ -193,14 +193,7 @@ pub fn warnings(view: &IdentityView, node_key: &PublisherId, now_ms: i64) -> Vec
             node_key
         ));
     }
-    if let Some(fork) = &view.fork {
-        out.push(format!(
-            "The identity is forked: two different revisions {} were signed. Partners accept nothing new from this \
-             organisation until {} of its governance keys sign a revision that settles it.",
-            fork.revision, view.threshold
-        ));
-    }
-    out.extend(view.conflicts.iter().map(conflict_warning));
+    out.extend(fork_warnings(view, "Partners accept nothing new"));
     let own = node_key.to_string();
     match view.operators.iter().find(|operator| operator.key == own) {
         None => out.push(
@@ -237,15 +230,21 @@ pub fn others_warnings(view: &IdentityView) -> Vec<String> {
             crate::view::format_time(pending.applies_ms)
         ));
     }
-    if let Some(fork) = &view.fork {
-        out.push(format!(
-            "The identity is forked: two different revisions {} were signed. Nothing new is accepted from this \
-             organisation until {} of its governance keys sign a revision that settles it.",
-            fork.revision, view.threshold
-        ));
-    }
-    out.extend(view.conflicts.iter().map(conflict_warning));
+    out.extend(fork_warnings(view, "Nothing new is accepted"));
     out
+}
+
+/// A fork held here (`refusing` says who refuses what follows), then each revision a partner
+/// witnessed that differs from the one held here.
+fn fork_warnings(view: &IdentityView, refusing: &str) -> Vec<String> {
+    let held = view.fork.iter().map(|fork| {
+        format!(
+            "The identity is forked: two different revisions {} were signed. {refusing} from this organisation until \
+             {} of its governance keys sign a revision that settles it.",
+            fork.revision, view.threshold
+        )
+    });
+    held.chain(view.conflicts.iter().map(conflict_warning)).collect()
 }
 
 fn conflict_warning(conflict: &ConflictRow) -> String {
