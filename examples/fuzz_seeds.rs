@@ -91,7 +91,7 @@ fn main() -> Result<()> {
             "reconciliation",
             &wire::encode(&SyncRequest { publishers: vec![vec![1; 32]], all: false, negentropy: message }),
         )?;
-        write("reconciliation", &wire::encode(&SyncResponse { negentropy: answer.clone() }))?;
+        write("reconciliation", &wire::encode(&SyncResponse { negentropy: answer.clone(), versions: Vec::new() }))?;
         match initiator.reconcile(&answer, &mut have, &mut need)? {
             Some(next) => message = next,
             None => break,

@@ -20,7 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use behaviour::{MAX_STREAMS_PER_CONNECTION, MAX_TRANSMIT_SIZE as MAX_GOSSIP_MESSAGE};
 /// For tests that speak the exchanges from outside.
-pub use exchange::{FETCH_PROTOCOL, MAX_FETCH_REQUEST, MAX_REQUEST, MAX_RESPONSE, SYNC_PROTOCOL};
+pub use exchange::{
+    Answer, FETCH_PROTOCOL, FETCH_PROTOCOL_2, MAX_FETCH_REQUEST, MAX_REQUEST, MAX_RESPONSE, Refusal, SYNC_PROTOCOL,
+    SYNC_PROTOCOL_2, Version, decode_answer, encode_answer,
+};
 pub use libp2p::{Multiaddr, PeerId};
 
 /// Commands waiting for the swarm task, at most.
@@ -94,12 +97,12 @@ pub enum Verdict {
     Reject,
 }
 
-/// The two request-response exchanges between nodes.
+/// The two request-response exchanges between nodes, each in versions 1 and 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Exchange {
-    /// `/citymesh/sync/1`: one reconciliation round.
+    /// `/citymesh/sync/2` or `/1`: one reconciliation round.
     Sync,
-    /// `/citymesh/fetch/1`: records by id.
+    /// `/citymesh/fetch/2` or `/1`: records by id.
     Fetch,
 }
 
@@ -116,9 +119,10 @@ impl Exchange {
 #[derive(Debug)]
 pub enum Event {
     Received(Inbound),
-    /// A peer asks; answer with [`NetHandle::respond`] and this `id`.
+    /// A peer asks, in `version` of the exchange; answer with [`NetHandle::respond`] and this `id`.
     Request {
         exchange: Exchange,
+        version: Version,
         peer: PeerId,
         id: u64,
         data: Vec<u8>,
@@ -170,9 +174,8 @@ pub struct NetStatus {
 
 enum Command {
     Publish { data: Vec<u8>, reply: oneshot::Sender<usize> },
-    Ask { exchange: Exchange, peer: PeerId, data: Vec<u8>, reply: oneshot::Sender<Result<Vec<u8>, String>> },
-    Respond { id: u64, data: Vec<u8> },
-    Refuse { id: u64 },
+    Ask { exchange: Exchange, peer: PeerId, data: Vec<u8>, reply: oneshot::Sender<Result<Answer, String>> },
+    Respond { id: u64, answer: Answer },
     Dial { address: Multiaddr },
     Validated { message_id: MessageId, source: PeerId, verdict: Verdict },
     Status { reply: oneshot::Sender<NetStatus> },
@@ -222,25 +225,18 @@ impl NetHandle {
         }
     }
 
-    /// Sends a request to a peer and waits for its answer (or the failure, as text).
-    pub async fn ask(&self, exchange: Exchange, peer: PeerId, data: Vec<u8>) -> Result<Vec<u8>> {
+    /// Sends a request to a peer and waits for its answer or refusal (or the failure, as text).
+    pub async fn ask(&self, exchange: Exchange, peer: PeerId, data: Vec<u8>) -> Result<Answer> {
         let (reply, answer) = oneshot::channel();
         self.commands.send(Command::Ask { exchange, peer, data, reply }).await.context("the network has stopped")?;
         answer.await.context("the network has stopped")?.map_err(|error| anyhow::anyhow!("{peer}: {error}"))
     }
 
-    /// Answers a peer's request. Never waits; an answer the swarm cannot take is dropped and
-    /// the peer's request fails.
-    pub fn respond(&self, id: u64, data: Vec<u8>) {
-        if self.commands.try_send(Command::Respond { id, data }).is_err() {
+    /// Answers a peer's request (a refusal or a fault too). Never waits; an answer the swarm
+    /// cannot take is dropped and the peer's request fails.
+    pub fn respond(&self, id: u64, answer: Answer) {
+        if self.commands.try_send(Command::Respond { id, answer }).is_err() {
             tracing::debug!("the network is busy; an answer was dropped");
-        }
-    }
-
-    /// Declines a peer's request: its stream is closed without an answer.
-    pub fn refuse(&self, id: u64) {
-        if self.commands.try_send(Command::Refuse { id }).is_err() {
-            tracing::debug!("the network is busy; a refusal was dropped");
         }
     }
 

@@ -166,10 +166,16 @@ impl<'a> Session<'a> {
     /// The responder's answer to a message. A message in another protocol version gets the
     /// one-byte answer naming the version this node speaks, as the protocol says.
     pub fn respond(&mut self, message: &[u8]) -> Result<Vec<u8>, ReconcileError> {
-        match self.process(message, &mut Vec::new(), &mut Vec::new()) {
+        match self.answer(message) {
             Err(ReconcileError::UnsupportedVersion(_)) => Ok(vec![PROTOCOL_VERSION]),
             other => other,
         }
+    }
+
+    /// The responder's answer to a message; a message in another protocol version is
+    /// [`ReconcileError::UnsupportedVersion`], for an answer that says so in other words.
+    pub fn answer(&mut self, message: &[u8]) -> Result<Vec<u8>, ReconcileError> {
+        self.process(message, &mut Vec::new(), &mut Vec::new())
     }
 
     /// The initiator's handling of an answer: ids only we hold go to `have`, ids only they hold

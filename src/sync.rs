@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::net::Version;
 use crate::reconcile::{self, ItemSet, ReconcileError};
 use crate::record::{self, RecordId};
 use crate::store::StoreError;
@@ -69,6 +70,9 @@ pub enum SyncError {
     /// The peer speaks another version of the protocol: nobody's fault.
     #[error(transparent)]
     Version(ReconcileError),
+    /// The peer declined for now: nobody's fault.
+    #[error("the peer refused: {}; it asks to be asked again in {} s", .0.reason, .0.retry_after.as_secs_f64().ceil())]
+    Refused(crate::net::Refusal),
     /// This node could not go on (a task it needed stopped).
     #[error("{0}")]
     Local(String),
@@ -129,20 +133,30 @@ fn requested_scope(request: &SyncRequest) -> Result<Scope, SyncError> {
     Ok(Scope::Publishers(publishers))
 }
 
-/// Answers a peer's reconciliation round (`/citymesh/sync/1`).
-pub fn answer_round(source: &impl Source, request: &[u8]) -> Result<Vec<u8>, SyncError> {
+/// Answers a peer's reconciliation round (`/citymesh/sync/2` or `/1`). A message in another
+/// Negentropy version gets, in version 1, the one-byte message `0x61`, which reads as "nothing
+/// differs"; in version 2, an empty message and the versions this node speaks.
+pub fn answer_round(source: &impl Source, version: Version, request: &[u8]) -> Result<Vec<u8>, SyncError> {
     let request: SyncRequest =
         wire::decode(request).map_err(|error| fault(format!("a sync request does not decode: {error}")))?;
     let scope = requested_scope(&request)?;
     let set = source.items(&scope)?;
-    let negentropy = reconcile::Session::new(&set, FRAME_LIMIT)
-        .map_err(SyncError::Version)?
-        .respond(&request.negentropy)
-        .map_err(|error| fault(format!("a reconciliation message is malformed: {error}")))?;
-    Ok(wire::encode(&SyncResponse { negentropy }))
+    let mut session = reconcile::Session::new(&set, FRAME_LIMIT).map_err(SyncError::Version)?;
+    let answer = match version {
+        Version::One => session.respond(&request.negentropy),
+        Version::Two => session.answer(&request.negentropy),
+    };
+    let response = match answer {
+        Ok(negentropy) => SyncResponse { negentropy, versions: Vec::new() },
+        Err(ReconcileError::UnsupportedVersion(_)) => {
+            SyncResponse { negentropy: Vec::new(), versions: vec![reconcile::PROTOCOL_VERSION.into()] }
+        }
+        Err(error) => return Err(fault(format!("a reconciliation message is malformed: {error}"))),
+    };
+    Ok(wire::encode(&response))
 }
 
-/// Answers a peer's fetch (`/citymesh/fetch/1`): the envelopes held of the ids asked for, in
+/// Answers a peer's fetch (`/citymesh/fetch/2` or `/1`, the same message): the envelopes held of the ids asked for, in
 /// order, up to an answer's size limit.
 pub fn answer_fetch(source: &impl Source, request: &[u8]) -> Result<Vec<u8>, SyncError> {
     let request: FetchRequest =
@@ -169,9 +183,9 @@ pub fn answer_fetch(source: &impl Source, request: &[u8]) -> Result<Vec<u8>, Syn
 /// A request for the peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ask {
-    /// A reconciliation round, for `/citymesh/sync/1`.
+    /// A reconciliation round, for `/citymesh/sync/2` (or `/1`).
     Round(Vec<u8>),
-    /// Records by id, for `/citymesh/fetch/1`.
+    /// Records by id, for `/citymesh/fetch/2` (or `/1`).
     Fetch(Vec<u8>),
 }
 
@@ -259,16 +273,22 @@ impl Session {
         asks
     }
 
-    /// Takes the answer to the round that is out: queues the ids the peer has and this node
-    /// lacks, and makes the next round due unless the sets are reconciled.
-    pub fn on_round(&mut self, answer: &[u8]) -> Result<(), SyncError> {
+    /// Takes the answer to the round that is out (its frame took `framed` bytes): queues the ids
+    /// the peer has and this node lacks, and makes the next round due unless the sets are
+    /// reconciled.
+    pub fn on_round(&mut self, answer: &[u8], framed: usize) -> Result<(), SyncError> {
         if let Rounds::Asked(sent) = self.rounds {
             self.report.bytes_sent += sent;
         }
         self.report.rounds += 1;
-        self.report.bytes_received += answer.len();
+        self.report.bytes_received += framed;
         let answer: SyncResponse =
             wire::decode(answer).map_err(|error| fault(format!("a sync answer does not decode: {error}")))?;
+        if let Some(&theirs) = answer.versions.first() {
+            // Nobody's fault: the peer said it speaks other versions only.
+            let theirs = u8::try_from(theirs).unwrap_or(u8::MAX);
+            return Err(SyncError::Version(ReconcileError::UnsupportedVersion(theirs)));
+        }
         let (mut have, mut need) = (Vec::new(), Vec::new());
         let next = reconcile::Session::initiator(&self.set, FRAME_LIMIT)
             .map_err(SyncError::Version)?
@@ -296,10 +316,10 @@ impl Session {
     /// stored (then call [`Session::on_stored`] if there were any). An answer holding records
     /// that were not asked for (or asked for once and sent twice), or of publishers out of the
     /// scope, is the peer's fault: nothing of it is to be kept.
-    pub fn on_fetch(&mut self, answer: &[u8]) -> Result<Vec<Vec<u8>>, SyncError> {
+    pub fn on_fetch(&mut self, answer: &[u8], framed: usize) -> Result<Vec<Vec<u8>>, SyncError> {
         let (ids, sent) = self.fetching.take().unwrap_or_default();
         self.report.bytes_sent += sent;
-        self.report.bytes_received += answer.len();
+        self.report.bytes_received += framed;
         let answer: FetchResponse =
             wire::decode(answer).map_err(|error| fault(format!("a fetch answer does not decode: {error}")))?;
         let mut asked: HashSet<[u8; 32]> = ids.iter().copied().collect();

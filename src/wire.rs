@@ -8,10 +8,10 @@ mod generated {
 }
 
 pub use generated::{
-    Activity, Attachment, Contact, Endorsement, Engagement, Envelope, Erasure, Event, FetchRequest, FetchResponse,
-    Header, Identity, Indicator, Invite, KeySignature, Link, Offer, Operator, Outcome, Partner, Partnership, Place,
-    Practice, Profile, Receipt, Ref, Request, Resources, ResultIndicator, Revocation, Stage, SyncRequest, SyncResponse,
-    Tombstone, Transferability,
+    Activity, Answer, Attachment, Contact, Endorsement, Engagement, Envelope, Erasure, Event, FetchRequest,
+    FetchResponse, Header, Identity, Indicator, Invite, KeySignature, Link, Offer, Operator, Outcome, Partner,
+    Partnership, Place, Practice, Profile, Receipt, Ref, Refusal, Request, Resources, ResultIndicator, Revocation,
+    Stage, SyncRequest, SyncResponse, Tombstone, Transferability,
 };
 
 /// A message that could not be decoded; the text says where decoding stopped.

@@ -11,7 +11,7 @@ use libp2p::{
 use sha2::{Digest, Sha256};
 
 use super::NetConfig;
-use super::exchange::{FETCH_PROTOCOL, FrameCodec, SYNC_PROTOCOL};
+use super::exchange::{FETCH_PROTOCOL, FETCH_PROTOCOL_2, FrameCodec, SYNC_PROTOCOL, SYNC_PROTOCOL_2};
 use crate::record::MAX_ENVELOPE_BYTES;
 
 /// Kademlia's protocol name: our own, so citymesh nodes only build routing tables of each other.
@@ -36,11 +36,13 @@ pub struct Behaviour {
 /// round and one fetch in flight); this bounds what one connection can make the node read.
 pub const MAX_STREAMS_PER_CONNECTION: usize = 8;
 
-fn exchange(protocol: StreamProtocol) -> request_response::Behaviour<FrameCodec> {
+/// An exchange in both its versions: requests offer version 2 first, and either is answered.
+fn exchange(versions: [StreamProtocol; 2]) -> request_response::Behaviour<FrameCodec> {
     let config = request_response::Config::default()
         .with_request_timeout(Duration::from_secs(30))
         .with_max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
-    request_response::Behaviour::with_codec(FrameCodec, [(protocol, request_response::ProtocolSupport::Full)], config)
+    let protocols = versions.map(|protocol| (protocol, request_response::ProtocolSupport::Full));
+    request_response::Behaviour::with_codec(FrameCodec, protocols, config)
 }
 
 /// Messages are named by the SHA-256 of their data: anonymous messages have no author or
@@ -128,8 +130,8 @@ pub fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>> {
                 ping: ping::Behaviour::new(ping::Config::new().with_interval(Duration::from_secs(30))),
                 kad: kad.into(),
                 mdns: mdns.into(),
-                sync: exchange(SYNC_PROTOCOL),
-                fetch: exchange(FETCH_PROTOCOL),
+                sync: exchange([SYNC_PROTOCOL_2, SYNC_PROTOCOL]),
+                fetch: exchange([FETCH_PROTOCOL_2, FETCH_PROTOCOL]),
             })
         })?
         .with_swarm_config(|swarm| swarm.with_idle_connection_timeout(config.idle_timeout))

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
-use super::exchange::{MAX_FETCH_REQUEST, MAX_REQUEST, Request};
+use super::exchange::{Answer, MAX_FETCH_REQUEST, MAX_REQUEST, Refusal, Request, Version};
 use super::{
     Command, During, Event, Exchange, Inbound, MAX_OPEN_REQUESTS_PER_PEER, MAX_PENDING_REQUEST_BYTES,
     MAX_UNJUDGED_GOSSIP_BYTES, MAX_UNREAD_ANSWER_BYTES, NetConfig, NetStatus, Verdict,
@@ -25,12 +25,14 @@ const MAX_PENDING_ANSWERS: usize = 256;
 /// An answer not reported read or failed after this long is counted as gone (requests time out
 /// after 30 s).
 const UNREAD_EXPIRY: Duration = Duration::from_secs(90);
+/// When a peer refused for a full queue is told to ask again: queues drain in well under this.
+const BUSY_RETRY: Duration = Duration::from_secs(1);
 
 /// A peer's request waiting for the node's answer.
 struct Pending {
     exchange: Exchange,
     peer: PeerId,
-    channel: request_response::ResponseChannel<Vec<u8>>,
+    channel: request_response::ResponseChannel<Answer>,
     request: request_response::InboundRequestId,
     bytes: usize,
 }
@@ -119,7 +121,7 @@ pub(super) struct EventLoop {
     gossip_held: Arc<AtomicUsize>,
     next_answer: u64,
     /// Our requests waiting for peers' answers.
-    questions: HashMap<request_response::OutboundRequestId, oneshot::Sender<Result<Vec<u8>, String>>>,
+    questions: HashMap<request_response::OutboundRequestId, oneshot::Sender<Result<Answer, String>>>,
 }
 
 impl EventLoop {
@@ -197,7 +199,7 @@ impl EventLoop {
                 }
                 Event::Request { id, .. } => {
                     tracing::warn!("node busy: refusing a peer's request");
-                    self.refuse(id);
+                    self.respond(id, Answer::Refused(busy("this node is busy")));
                 }
                 other => tracing::debug!(?other, "node busy: dropping a network event"),
             }
@@ -223,9 +225,6 @@ impl EventLoop {
             Command::Status { reply } => {
                 let _ = reply.send(self.status());
             }
-            Command::Refuse { id } => {
-                self.refuse(id);
-            }
             Command::Score { peer, reply } => {
                 let _ = reply.send(self.swarm.behaviour().gossipsub.peer_score(&peer));
             }
@@ -240,36 +239,52 @@ impl EventLoop {
             Command::Ask { exchange, peer, data, reply } => {
                 let behaviour = self.swarm.behaviour_mut();
                 let id = match exchange {
-                    Exchange::Sync => behaviour.sync.send_request(&peer, Request::Frame(data)),
-                    Exchange::Fetch => behaviour.fetch.send_request(&peer, Request::Frame(data)),
+                    Exchange::Sync => behaviour.sync.send_request(&peer, Request::Frame(data, Version::Two)),
+                    Exchange::Fetch => behaviour.fetch.send_request(&peer, Request::Frame(data, Version::Two)),
                 };
                 self.questions.insert(id, reply);
             }
-            Command::Respond { id, data } => {
-                if let Some(pending) = self.drop_pending(id) {
-                    let bytes = data.len();
-                    let behaviour = self.swarm.behaviour_mut();
-                    let sent = match pending.exchange {
-                        Exchange::Sync => behaviour.sync.send_response(pending.channel, data),
-                        Exchange::Fetch => behaviour.fetch.send_response(pending.channel, data),
-                    };
-                    match sent {
-                        Ok(()) => self.held.unread(pending.exchange, pending.request, pending.peer, bytes),
-                        Err(_) => {
-                            tracing::debug!("a peer left before its answer was ready");
-                            self.held.close(pending.peer);
-                        }
-                    }
-                }
+            Command::Respond { id, answer } => self.respond(id, answer),
+        }
+    }
+
+    /// Answers a request waiting for the node's answer; its peer's open requests count it
+    /// until libp2p reports the answer read or failed.
+    fn respond(&mut self, id: u64, answer: Answer) {
+        let Some(pending) = self.drop_pending(id) else { return };
+        let bytes = match &answer {
+            Answer::Message { bytes, .. } => bytes.len(),
+            Answer::Refused(_) | Answer::Fault => 0,
+        };
+        match self.send_response(pending.exchange, pending.channel, answer) {
+            Ok(()) => self.held.unread(pending.exchange, pending.request, pending.peer, bytes),
+            Err(()) => {
+                tracing::debug!("a peer left before its answer was ready");
+                self.held.close(pending.peer);
             }
         }
     }
 
-    fn on_exchange(&mut self, exchange: Exchange, event: request_response::Event<Request, Vec<u8>>) {
+    fn send_response(
+        &mut self,
+        exchange: Exchange,
+        channel: request_response::ResponseChannel<Answer>,
+        answer: Answer,
+    ) -> Result<(), ()> {
+        let behaviour = self.swarm.behaviour_mut();
+        let sent = match exchange {
+            Exchange::Sync => behaviour.sync.send_response(channel, answer),
+            Exchange::Fetch => behaviour.fetch.send_response(channel, answer),
+        };
+        sent.map_err(drop)
+    }
+
+    fn on_exchange(&mut self, exchange: Exchange, event: request_response::Event<Request, Answer>) {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request { request: Request::Oversize(length), .. } => {
-                    // Dropping the channel closes the stream.
+                request_response::Message::Request { request: Request::Oversize(length), channel, .. } => {
+                    // The peer may still be writing: the fault resets the stream.
+                    let _ = self.send_response(exchange, channel, Answer::Fault);
                     let limit = match exchange {
                         Exchange::Sync => MAX_REQUEST,
                         Exchange::Fetch => MAX_FETCH_REQUEST,
@@ -277,17 +292,21 @@ impl EventLoop {
                     let reason = format!("it sent a {} request of {length} bytes; at most {limit}", exchange.as_str());
                     self.emit(Event::Misbehaved { peer, reason, during: During::Serving });
                 }
-                request_response::Message::Request { request: Request::Frame(request), channel, request_id } => {
+                request_response::Message::Request {
+                    request: Request::Frame(request, version),
+                    channel,
+                    request_id,
+                } => {
                     let bytes = request.len();
                     if let Err(reason) = self.held.admit(peer, bytes, self.answers.len()) {
-                        // Dropping the channel closes the stream unanswered.
                         tracing::debug!(%peer, reason, "refusing a peer's request");
+                        let _ = self.send_response(exchange, channel, Answer::Refused(busy(reason)));
                         return;
                     }
                     let id = self.next_answer;
                     self.next_answer += 1;
                     self.answers.insert(id, Pending { exchange, peer, channel, request: request_id, bytes });
-                    self.emit(Event::Request { exchange, peer, id, data: request });
+                    self.emit(Event::Request { exchange, version, peer, id, data: request });
                 }
                 request_response::Message::Response { request_id, response } => {
                     if let Some(reply) = self.questions.remove(&request_id) {
@@ -327,8 +346,8 @@ impl EventLoop {
         Some(pending)
     }
 
-    /// Refuses a request: dropping its channel closes the peer's stream without an answer.
-    fn refuse(&mut self, id: u64) {
+    /// Drops a request waiting for an answer, unanswered (its peer is gone).
+    fn forget_pending(&mut self, id: u64) {
         if let Some(pending) = self.drop_pending(id) {
             self.held.close(pending.peer);
         }
@@ -402,7 +421,7 @@ impl EventLoop {
                 let gone: Vec<u64> =
                     self.answers.iter().filter(|(_, pending)| pending.peer == peer_id).map(|(id, _)| *id).collect();
                 for id in gone {
-                    self.refuse(id);
+                    self.forget_pending(id);
                 }
                 self.held.forget(peer_id);
                 tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), "peer disconnected");
@@ -445,4 +464,9 @@ impl EventLoop {
             }
         }
     }
+}
+
+/// A refusal for a full queue or table: ask again in a moment.
+fn busy(reason: &str) -> Refusal {
+    Refusal { reason: reason.to_owned(), retry_after: BUSY_RETRY }
 }

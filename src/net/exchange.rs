@@ -1,34 +1,99 @@
 //! Request-response exchanges between two nodes (sync rounds and record fetches): each message
 //! is one length-prefixed frame (4-byte big-endian length, then the bytes), bounded in size.
+//!
+//! Each exchange has two versions, offered newest first. In version 1 the answer frame is the
+//! message itself, and a refusal or a fault ends the stream without a frame. In version 2 the
+//! answer frame is an [`wire::Answer`]: the message (a fetch answer compressed with Zstandard)
+//! or a refusal with a reason and when to ask again; a fault still ends the stream without a
+//! frame, so a requester can tell the two apart (proto/README.md §19.8). The node sees the same
+//! messages whichever version a peer speaks.
 
-use std::io;
+use std::io::{self, Read};
+use std::time::Duration;
 
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use libp2p::request_response;
 
-/// Reconciliation rounds.
+use crate::wire;
+
+/// Reconciliation rounds, version 1.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/citymesh/sync/1");
-/// Fetching records by id.
+/// Fetching records by id, version 1.
 pub const FETCH_PROTOCOL: StreamProtocol = StreamProtocol::new("/citymesh/fetch/1");
+/// Reconciliation rounds, version 2: answers and refusals told apart.
+pub const SYNC_PROTOCOL_2: StreamProtocol = StreamProtocol::new("/citymesh/sync/2");
+/// Fetching records by id, version 2: answers compressed, and refusals told apart.
+pub const FETCH_PROTOCOL_2: StreamProtocol = StreamProtocol::new("/citymesh/fetch/2");
 /// Largest request frame (a sync round: a reconciliation message of up to 1 MiB and up to
 /// 10,000 publishers).
 pub const MAX_REQUEST: usize = 2 * 1024 * 1024;
 /// Largest fetch request frame (512 ids of 32 bytes with their protobuf framing, and room).
 pub const MAX_FETCH_REQUEST: usize = 64 * 1024;
-/// Largest response frame (a fetch answers up to 4 MiB of envelopes).
+/// Largest response frame (a fetch answers up to 4 MiB of envelopes); in version 2 also the
+/// largest a compressed fetch answer may grow to when decompressed.
 pub const MAX_RESPONSE: usize = 5 * 1024 * 1024;
+/// Zstandard's level for fetch answers: its default, about 4× on notes at a few ms per MiB.
+const COMPRESSION_LEVEL: i32 = 3;
 
 /// Frames of bytes; the meaning is the caller's.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FrameCodec;
 
-/// A request as read: its bytes, or only the length it announced when that is over the limit
-/// (the rest is not read; the node penalises the sender and closes the stream).
+/// Which version of an exchange a stream speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    One,
+    Two,
+}
+
+impl Version {
+    fn of(protocol: &StreamProtocol) -> Version {
+        if *protocol == SYNC_PROTOCOL_2 || *protocol == FETCH_PROTOCOL_2 { Version::Two } else { Version::One }
+    }
+}
+
+fn is_fetch(protocol: &StreamProtocol) -> bool {
+    *protocol == FETCH_PROTOCOL || *protocol == FETCH_PROTOCOL_2
+}
+
+/// A request: its bytes and the version of the stream it came on (when written, the version
+/// is negotiated and this one is not looked at), or, as read, only the length it announced
+/// when that is over the limit (the rest is not read; the node penalises the sender and the
+/// stream is reset).
 #[derive(Debug)]
 pub enum Request {
-    Frame(Vec<u8>),
+    Frame(Vec<u8>, Version),
     Oversize(usize),
+}
+
+/// A responder's refusal: no fault, ask again after `retry_after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: String,
+    pub retry_after: Duration,
+}
+
+/// An answer to a request, as the node hands it over or as read from a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The message (an encoded `SyncResponse` or `FetchResponse`), and the bytes its frame
+    /// took on the wire (as read; compressed in fetch version 2). When written, `framed` is
+    /// not looked at.
+    Message { bytes: Vec<u8>, framed: usize },
+    /// Declined for now (version 1: the stream is closed without a frame).
+    Refused(Refusal),
+    /// The request broke the protocol: the stream ends without a frame (reset, when the peer
+    /// is still writing).
+    Fault,
+}
+
+impl Answer {
+    /// An answer carrying `bytes`.
+    pub fn message(bytes: Vec<u8>) -> Answer {
+        let framed = bytes.len();
+        Answer::Message { bytes, framed }
+    }
 }
 
 async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, limit: usize) -> io::Result<Vec<u8>> {
@@ -57,13 +122,64 @@ async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: &[u8], lim
 
 /// The largest request of an exchange.
 pub fn request_limit(protocol: &StreamProtocol) -> usize {
-    if *protocol == FETCH_PROTOCOL { MAX_FETCH_REQUEST } else { MAX_REQUEST }
+    if is_fetch(protocol) { MAX_FETCH_REQUEST } else { MAX_REQUEST }
+}
+
+/// The payload of an answer frame in version 2, for `Answer::Message` and `Answer::Refused`.
+pub fn encode_answer(fetch: bool, answer: &Answer) -> io::Result<Vec<u8>> {
+    let message = match answer {
+        Answer::Message { bytes, .. } if fetch => wire::Answer { response: compress(bytes)?, refused: None },
+        Answer::Message { bytes, .. } => wire::Answer { response: bytes.clone(), refused: None },
+        Answer::Refused(refusal) => wire::Answer {
+            response: Vec::new(),
+            refused: Some(wire::Refusal {
+                reason: refusal.reason.clone(),
+                retry_after_ms: u32::try_from(refusal.retry_after.as_millis()).unwrap_or(u32::MAX),
+            }),
+        },
+        Answer::Fault => return Err(io::Error::other("a fault is answered by ending the stream")),
+    };
+    Ok(wire::encode(&message))
+}
+
+/// Reads the payload of an answer frame in version 2. What does not decode, or a compressed
+/// answer that does not decompress or grows past [`MAX_RESPONSE`], is an error naming it.
+pub fn decode_answer(fetch: bool, payload: &[u8]) -> Result<Answer, String> {
+    let answer: wire::Answer =
+        wire::decode(payload).map_err(|error| format!("its answer frame does not decode: {error}"))?;
+    if let Some(refusal) = answer.refused {
+        return Ok(Answer::Refused(Refusal {
+            reason: refusal.reason,
+            retry_after: Duration::from_millis(refusal.retry_after_ms.into()),
+        }));
+    }
+    let bytes = if fetch { decompress(&answer.response)? } else { answer.response };
+    Ok(Answer::Message { bytes, framed: payload.len() })
+}
+
+fn compress(bytes: &[u8]) -> io::Result<Vec<u8>> {
+    zstd::bulk::compress(bytes, COMPRESSION_LEVEL)
+}
+
+/// Decompresses one or more Zstandard frames, reading at most one byte past the limit.
+fn decompress(compressed: &[u8]) -> Result<Vec<u8>, String> {
+    let decoder =
+        zstd::stream::read::Decoder::new(compressed).map_err(|error| format!("cannot start decompressing: {error}"))?;
+    let mut bytes = Vec::new();
+    decoder
+        .take(MAX_RESPONSE as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| format!("its compressed answer does not decompress: {error}"))?;
+    if bytes.len() > MAX_RESPONSE {
+        return Err(format!("its compressed answer grows past {MAX_RESPONSE} bytes"));
+    }
+    Ok(bytes)
 }
 
 impl request_response::Codec for FrameCodec {
     type Protocol = StreamProtocol;
     type Request = Request;
-    type Response = Vec<u8>;
+    type Response = Answer;
 
     async fn read_request<T: AsyncRead + Unpin + Send>(
         &mut self,
@@ -80,15 +196,20 @@ impl request_response::Codec for FrameCodec {
         }
         let mut bytes = vec![0; length];
         io.read_exact(&mut bytes).await?;
-        Ok(Request::Frame(bytes))
+        Ok(Request::Frame(bytes, Version::of(protocol)))
     }
 
     async fn read_response<T: AsyncRead + Unpin + Send>(
         &mut self,
-        _: &StreamProtocol,
+        protocol: &StreamProtocol,
         io: &mut T,
-    ) -> io::Result<Vec<u8>> {
-        read_frame(io, MAX_RESPONSE).await
+    ) -> io::Result<Answer> {
+        let frame = read_frame(io, MAX_RESPONSE).await?;
+        match Version::of(protocol) {
+            Version::One => Ok(Answer::message(frame)),
+            Version::Two => decode_answer(is_fetch(protocol), &frame)
+                .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error)),
+        }
     }
 
     async fn write_request<T: AsyncWrite + Unpin + Send>(
@@ -99,19 +220,59 @@ impl request_response::Codec for FrameCodec {
     ) -> io::Result<()> {
         let limit = request_limit(protocol);
         match request {
-            Request::Frame(bytes) => write_frame(io, &bytes, limit).await,
+            Request::Frame(bytes, _) => write_frame(io, &bytes, limit).await,
             Request::Oversize(length) => {
                 Err(io::Error::new(io::ErrorKind::InvalidInput, format!("a frame of {length} bytes is over {limit}")))
             }
         }
     }
 
+    /// A fault fails the write, so request-response drops the stream unclosed: yamux resets
+    /// it while the peer is still writing (and closes it when the peer is done).
     async fn write_response<T: AsyncWrite + Unpin + Send>(
         &mut self,
-        _: &StreamProtocol,
+        protocol: &StreamProtocol,
         io: &mut T,
-        response: Vec<u8>,
+        answer: Answer,
     ) -> io::Result<()> {
-        write_frame(io, &response, MAX_RESPONSE).await
+        match (Version::of(protocol), answer) {
+            (_, Answer::Fault) => Err(io::Error::other("the request broke the protocol; the stream is ended")),
+            (Version::One, Answer::Refused(_)) => Ok(()),
+            (Version::One, Answer::Message { bytes, .. }) => write_frame(io, &bytes, MAX_RESPONSE).await,
+            (Version::Two, answer) => write_frame(io, &encode_answer(is_fetch(protocol), &answer)?, MAX_RESPONSE).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fetch_answer_is_compressed_and_read_back_byte_for_byte() {
+        let message = wire::encode(&wire::FetchResponse { envelopes: vec![b"a note about composting ".repeat(400)] });
+        let payload = encode_answer(true, &Answer::message(message.clone())).unwrap();
+        assert!(payload.len() * 10 < message.len(), "{} bytes compressed to {}", message.len(), payload.len());
+        assert_eq!(decode_answer(true, &payload).unwrap(), Answer::Message { bytes: message, framed: payload.len() });
+    }
+
+    #[test]
+    fn a_refusal_keeps_its_reason_and_when_to_ask_again() {
+        let refusal =
+            Refusal { reason: "too many requests are waiting".to_owned(), retry_after: Duration::from_secs(2) };
+        for fetch in [false, true] {
+            let payload = encode_answer(fetch, &Answer::Refused(refusal.clone())).unwrap();
+            assert_eq!(decode_answer(fetch, &payload).unwrap(), Answer::Refused(refusal.clone()));
+        }
+    }
+
+    #[test]
+    fn a_compressed_answer_that_grows_past_the_limit_or_is_not_zstandard_is_named() {
+        let bomb =
+            wire::encode(&wire::Answer { response: compress(&vec![0; MAX_RESPONSE + 1]).unwrap(), refused: None });
+        assert!(decode_answer(true, &bomb).unwrap_err().contains("grows past"), "{:?}", decode_answer(true, &bomb));
+        let garbage = wire::encode(&wire::Answer { response: b"not zstandard".to_vec(), refused: None });
+        assert!(decode_answer(true, &garbage).unwrap_err().contains("does not decompress"));
+        assert!(decode_answer(false, &[0xff]).unwrap_err().contains("does not decode"));
     }
 }

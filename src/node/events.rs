@@ -12,12 +12,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Shared, syncing};
 use crate::author::now_ms;
-use crate::net::{During, Event, Exchange, Inbound, Multiaddr, PeerId, Verdict};
+use crate::net::{Answer, During, Event, Exchange, Inbound, Multiaddr, PeerId, Refusal, Verdict, Version};
 
 /// A peer that connects is not synced with again if a sync with it succeeded this recently.
 const RECENT_SYNC_MS: i64 = 30_000;
 /// How often the search index looks for records the store received.
 const SEARCH_INDEX_INTERVAL: Duration = Duration::from_millis(500);
+/// When a peer whose request this node failed to answer is told to ask again.
+const CANNOT_ANSWER_RETRY: Duration = Duration::from_secs(30);
 
 /// Keeps the search index up to date with the store, in the background, until shutdown.
 pub(super) async fn keep_search_index(shared: Arc<Shared>, shutdown: CancellationToken) {
@@ -155,12 +157,12 @@ pub(super) async fn on_events(
                     spawn_sync(&mut work, &shared, peer);
                 }
             }
-            Event::Request { exchange, peer, id, data } => match shared.guard.admit(peer) {
-                Ok(()) => drop(work.spawn(serve(Arc::clone(&shared), exchange, peer, id, data))),
+            Event::Request { exchange, version, peer, id, data } => match shared.guard.admit(peer) {
+                Ok(()) => drop(work.spawn(serve(Arc::clone(&shared), exchange, version, peer, id, data))),
                 Err(refusal) => {
                     tracing::debug!(%peer, reason = refusal.as_str(), "refused a peer's request");
                     shared.metrics.refused(refusal.as_str());
-                    shared.net.refuse(id);
+                    shared.net.respond(id, Answer::Refused(refusal.to_peer()));
                 }
             },
             Event::Misbehaved { peer, reason, during } => shared.penalise(peer, &reason, during),
@@ -192,27 +194,37 @@ fn spawn_sync(work: &mut JoinSet<()>, shared: &Arc<Shared>, peer: PeerId) {
 }
 
 /// Answers one request off the runtime, at most [`super::MAX_SERVING`] at a time; a request
-/// that is the peer's fault is refused and penalised.
-async fn serve(shared: Arc<Shared>, exchange: Exchange, peer: PeerId, id: u64, data: Vec<u8>) {
+/// that is the peer's fault ends its stream unanswered and is penalised, and one this node
+/// cannot answer now is refused.
+async fn serve(shared: Arc<Shared>, exchange: Exchange, version: Version, peer: PeerId, id: u64, data: Vec<u8>) {
     let Ok(_permit) = Arc::clone(&shared.serving).acquire_owned().await else { return };
     let answering = Arc::clone(&shared);
-    let answer = shared.blocking.spawn_blocking(move || syncing::answer(&answering, exchange, &data)).await;
+    let answer = shared.blocking.spawn_blocking(move || syncing::answer(&answering, exchange, version, &data)).await;
     match answer {
         Ok(Ok(answer)) => {
             shared.metrics.served(exchange.as_str());
-            shared.net.respond(id, answer);
+            shared.net.respond(id, Answer::message(answer));
+        }
+        Ok(Err(error)) if error.is_peer_fault() => {
+            tracing::warn!(%peer, %error, "a peer's request broke the protocol");
+            shared.net.respond(id, Answer::Fault);
+            shared.metrics.refused("malformed");
+            shared.penalise(peer, &error.to_string(), During::Serving);
         }
         Ok(Err(error)) => {
-            tracing::warn!(%peer, %error, "refused a peer's request");
-            shared.net.refuse(id);
-            if error.is_peer_fault() {
-                shared.metrics.refused("malformed");
-                shared.penalise(peer, &error.to_string(), During::Serving);
-            } else {
-                shared.metrics.refused("failed");
-            }
+            tracing::warn!(%peer, %error, "cannot answer a peer's request");
+            shared.net.respond(id, Answer::Refused(cannot_answer()));
+            shared.metrics.refused("failed");
         }
-        Err(_) => shared.net.refuse(id),
+        Err(_) => shared.net.respond(id, Answer::Refused(cannot_answer())),
+    }
+}
+
+/// The refusal of a request this node failed to answer (its store could not be read, say).
+fn cannot_answer() -> Refusal {
+    Refusal {
+        reason: "this node could not answer just now; its log says why".to_owned(),
+        retry_after: CANNOT_ANSWER_RETRY,
     }
 }
 

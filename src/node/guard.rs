@@ -41,19 +41,29 @@ impl Standing {
     }
 }
 
-/// Why a request was refused without being read.
+/// Why a request was refused without being read, and how long until one would be taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    Banned,
-    OverBudget,
+    Banned(Duration),
+    OverBudget(Duration),
 }
 
 impl Refusal {
+    /// The metrics label.
     pub fn as_str(self) -> &'static str {
         match self {
-            Refusal::Banned => "banned",
-            Refusal::OverBudget => "over its request budget",
+            Refusal::Banned(_) => "banned",
+            Refusal::OverBudget(_) => "over its request budget",
         }
+    }
+
+    /// What the peer is told (in version 2 of the exchanges).
+    pub fn to_peer(self) -> crate::net::Refusal {
+        let (reason, retry_after) = match self {
+            Refusal::Banned(left) => ("this node has banned yours for a while for breaking the sync protocol", left),
+            Refusal::OverBudget(wait) => ("your node sent more requests than this node answers in a second", wait),
+        };
+        crate::net::Refusal { reason: reason.to_owned(), retry_after }
     }
 }
 
@@ -88,14 +98,16 @@ impl PeerGuard {
     /// Takes one request from the peer's budget, unless it is banned or has none left.
     pub fn admit(&self, peer: PeerId) -> Result<(), Refusal> {
         self.with(peer, |standing, now| {
-            if standing.banned(now) {
-                return Err(Refusal::Banned);
+            if let Some(until) = standing.banned_until.filter(|until| now < *until) {
+                return Err(Refusal::Banned(until - now));
             }
             let elapsed = now.duration_since(standing.refilled).as_secs_f64();
             standing.tokens = (standing.tokens + elapsed * REQUESTS_PER_SECOND).min(REQUEST_BURST);
             standing.refilled = now;
             if standing.tokens < 1.0 {
-                return Err(Refusal::OverBudget);
+                return Err(Refusal::OverBudget(Duration::from_secs_f64(
+                    (1.0 - standing.tokens) / REQUESTS_PER_SECOND,
+                )));
             }
             standing.tokens -= 1.0;
             Ok(())
@@ -149,14 +161,16 @@ mod tests {
         let admitted = (0..REQUEST_BURST as usize + 100).filter(|_| guard.admit(greedy).is_ok()).count();
         // The budget refills while the loop runs, by a request or so at most.
         assert!((REQUEST_BURST as usize..REQUEST_BURST as usize + 5).contains(&admitted), "{admitted}");
-        assert_eq!(guard.admit(greedy), Err(Refusal::OverBudget));
+        let Err(Refusal::OverBudget(wait)) = guard.admit(greedy) else { panic!("admitted past its budget") };
+        assert!(wait <= Duration::from_secs_f64(1.0 / REQUESTS_PER_SECOND), "told to wait {wait:?} for one request");
         for strike in 1..STRIKES_TO_BAN {
             assert_eq!(guard.strike(faulty, "garbage"), strike);
             assert!(!guard.is_banned(faulty));
         }
         guard.strike(faulty, "more garbage");
         assert!(guard.is_banned(faulty));
-        assert_eq!(guard.admit(faulty), Err(Refusal::Banned));
+        let Err(Refusal::Banned(left)) = guard.admit(faulty) else { panic!("a banned peer was admitted") };
+        assert!(left <= BAN && left > BAN - Duration::from_secs(60), "told the ban lasts {left:?}");
         let penalties = guard.penalties();
         assert_eq!(penalties.len(), 1);
         assert_eq!(penalties[0].last_fault.as_deref(), Some("more garbage"));

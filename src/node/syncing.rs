@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, OptionFuture};
@@ -14,7 +14,7 @@ use super::Shared;
 use super::budget::{self, OverBudget, Pending};
 use crate::author::now_ms;
 use crate::ingest::{self, Outcome};
-use crate::net::{During, Exchange, PeerId};
+use crate::net::{Answer, During, Exchange, PeerId, Version};
 use crate::reconcile::{Item, ItemSet};
 use crate::record::{self, RecordId};
 use crate::store::StoreError;
@@ -23,6 +23,10 @@ use crate::trust::Scope;
 
 /// Sets of items kept for answering rounds, at most (each is ~80 bytes per record).
 const CACHED_SETS: usize = 2;
+/// Refusals of one request waited out before the session ends.
+const REFUSALS_WAITED: usize = 5;
+/// The longest wait a refusal may ask for and still be waited out in the session.
+const LONGEST_WAIT: Duration = Duration::from_secs(30);
 
 /// Sets of items in scope, labelled with the store generation they were read at.
 #[derive(Default)]
@@ -72,9 +76,14 @@ impl Source for Shared {
 }
 
 /// Answers a peer's request (runs off the async runtime: it reads the store).
-pub(super) fn answer(shared: &Shared, exchange: Exchange, request: &[u8]) -> Result<Vec<u8>, SyncError> {
+pub(super) fn answer(
+    shared: &Shared,
+    exchange: Exchange,
+    version: Version,
+    request: &[u8],
+) -> Result<Vec<u8>, SyncError> {
     match exchange {
-        Exchange::Sync => crate::sync::answer_round(shared, request),
+        Exchange::Sync => crate::sync::answer_round(shared, version, request),
         Exchange::Fetch => crate::sync::answer_fetch(shared, request),
     }
 }
@@ -180,13 +189,14 @@ fn failed(peer: PeerId, started: Instant, error: SyncError) -> SyncReport {
     }
 }
 
-type Answer = BoxFuture<'static, Result<Vec<u8>, SyncError>>;
+/// A peer's answer: the message and the bytes its frame took.
+type Asked = BoxFuture<'static, Result<(Vec<u8>, usize), SyncError>>;
 type Stored = tokio::task::JoinHandle<Result<(usize, Option<String>), StoreError>>;
 
 /// Moves the session's bytes: at most one round and one fetch out, and one batch being stored
 /// while at most one more waits.
 async fn drive(shared: &Arc<Shared>, peer: PeerId, session: &mut Session) -> Result<(), SyncError> {
-    let (mut round, mut fetch): (Option<Answer>, Option<Answer>) = (None, None);
+    let (mut round, mut fetch): (Option<Asked>, Option<Asked>) = (None, None);
     let mut storing: Option<Stored> = None;
     let mut to_store: VecDeque<Vec<Vec<u8>>> = VecDeque::new();
     loop {
@@ -212,11 +222,13 @@ async fn drive(shared: &Arc<Shared>, peer: PeerId, session: &mut Session) -> Res
         tokio::select! {
             Some(answer) = OptionFuture::from(round.as_mut()) => {
                 round = None;
-                session.on_round(&answer?)?;
+                let (answer, framed) = answer?;
+                session.on_round(&answer, framed)?;
             }
             Some(answer) = OptionFuture::from(fetch.as_mut()) => {
                 fetch = None;
-                let envelopes = session.on_fetch(&answer?)?;
+                let (answer, framed) = answer?;
+                let envelopes = session.on_fetch(&answer, framed)?;
                 if !envelopes.is_empty() {
                     to_store.push_back(envelopes);
                 }
@@ -231,10 +243,29 @@ async fn drive(shared: &Arc<Shared>, peer: PeerId, session: &mut Session) -> Res
     }
 }
 
-fn ask_peer(shared: &Shared, exchange: Exchange, peer: PeerId, request: Vec<u8>) -> Answer {
+/// Asks the peer; a refusal is asked again after the wait the peer names, up to
+/// [`REFUSALS_WAITED`] times and [`LONGEST_WAIT`] each, then ends the session without fault.
+fn ask_peer(shared: &Shared, exchange: Exchange, peer: PeerId, request: Vec<u8>) -> Asked {
     let net = shared.net.clone();
-    async move { net.ask(exchange, peer, request).await.map_err(|error| SyncError::Network(format!("{error:#}"))) }
-        .boxed()
+    async move {
+        let mut refusals = 0;
+        loop {
+            match net.ask(exchange, peer, request.clone()).await {
+                Ok(Answer::Message { bytes, framed }) => return Ok((bytes, framed)),
+                Ok(Answer::Refused(refusal)) if refusals < REFUSALS_WAITED && refusal.retry_after <= LONGEST_WAIT => {
+                    tracing::debug!(%peer, reason = refusal.reason, "the peer refused a request; asking again");
+                    refusals += 1;
+                    // The peer's own word on when it will answer: this is the protocol's
+                    // back-off, not a guess.
+                    tokio::time::sleep(refusal.retry_after).await;
+                }
+                Ok(Answer::Refused(refusal)) => return Err(SyncError::Refused(refusal)),
+                Ok(Answer::Fault) => return Err(SyncError::Local("an answer read as a fault".to_owned())),
+                Err(error) => return Err(SyncError::Network(format!("{error:#}"))),
+            }
+        }
+    }
+    .boxed()
 }
 
 /// Verifies and stores one fetched batch; returns how many records were new and the first that

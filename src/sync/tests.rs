@@ -72,9 +72,9 @@ fn run(mut ours: Held, theirs: &Held, scope: Scope) -> (SyncReport, Held, Result
             out.extend(session.asks());
             let Some(ask) = out.pop_front() else { break };
             match ask {
-                Ask::Round(request) => session.on_round(&answer_round(theirs, &request)?)?,
+                Ask::Round(request) => round(&mut session, &answer_round(theirs, Version::Two, &request)?)?,
                 Ask::Fetch(request) => {
-                    let envelopes = session.on_fetch(&answer_fetch(theirs, &request)?)?;
+                    let envelopes = fetch(&mut session, &answer_fetch(theirs, &request)?)?;
                     if !envelopes.is_empty() {
                         let fresh =
                             envelopes.iter().filter(|envelope| !ours.0.contains_key(&claimed_id(envelope))).count();
@@ -91,6 +91,16 @@ fn run(mut ours: Held, theirs: &Held, scope: Scope) -> (SyncReport, Held, Result
     })();
     assert!(outcome.is_err() || session.is_done(), "the session stalled with nothing to ask");
     (session.report().clone(), ours, outcome)
+}
+
+/// Hands the session a round's answer as if it came in a frame of its own length.
+fn round(session: &mut Session, answer: &[u8]) -> Result<(), SyncError> {
+    session.on_round(answer, answer.len())
+}
+
+/// Hands the session a fetch's answer as if it came in a frame of its own length.
+fn fetch(session: &mut Session, answer: &[u8]) -> Result<Vec<Vec<u8>>, SyncError> {
+    session.on_fetch(answer, answer.len())
 }
 
 fn claimed_id(envelope: &[u8]) -> [u8; 32] {
@@ -173,10 +183,10 @@ fn with_fetch_answer(answer: impl Fn(&FetchRequest) -> FetchResponse) -> SyncErr
     for _ in 0..100 {
         for ask in session.asks() {
             let result = match ask {
-                Ask::Round(request) => session.on_round(&answer_round(&theirs, &request).unwrap()),
+                Ask::Round(request) => round(&mut session, &answer_round(&theirs, Version::Two, &request).unwrap()),
                 Ask::Fetch(request) => {
                     let request: FetchRequest = wire::decode(&request).unwrap();
-                    session.on_fetch(&wire::encode(&answer(&request))).map(drop)
+                    fetch(&mut session, &wire::encode(&answer(&request))).map(drop)
                 }
             };
             if let Err(error) = result {
@@ -209,7 +219,7 @@ fn an_answer_that_breaks_the_protocol_is_the_peers_fault() {
     assert!(twice.is_peer_fault() && twice.to_string().contains("not asked for"), "{twice}");
     let garbled = Session::new("peer".to_owned(), 0, Arc::new(ItemSet::default()), Scope::All)
         .unwrap()
-        .on_round(b"\xff\xff not a message");
+        .on_round(b"\xff\xff not a message", 16);
     assert!(garbled.is_err_and(|error| error.is_peer_fault()));
 }
 
@@ -233,16 +243,23 @@ fn bad_requests_are_refused_as_the_peers_fault() {
         (answer_fetch(&source, &wire::encode(&too_many)).unwrap_err(), "at most 512"),
         (answer_fetch(&source, &wire::encode(&short_id)).unwrap_err(), "ids are 32"),
         (answer_fetch(&source, b"\xff\xff").unwrap_err(), "does not decode"),
-        (answer_round(&source, &wire::encode(&short_key)).unwrap_err(), "keys are 32"),
-        (answer_round(&source, &wire::encode(&wide)).unwrap_err(), "at most 10000"),
-        (answer_round(&source, b"\xff\xff").unwrap_err(), "does not decode"),
+        (answer_round(&source, Version::Two, &wire::encode(&short_key)).unwrap_err(), "keys are 32"),
+        (answer_round(&source, Version::Two, &wire::encode(&wide)).unwrap_err(), "at most 10000"),
+        (answer_round(&source, Version::Two, b"\xff\xff").unwrap_err(), "does not decode"),
     ] {
         assert!(error.is_peer_fault() && error.to_string().contains(expected), "{error}");
     }
-    // Another protocol version is no fault: the answer names the version spoken.
-    let other = SyncRequest { publishers: Vec::new(), all: true, negentropy: vec![0x62] };
-    let answer: SyncResponse = wire::decode(&answer_round(&source, &wire::encode(&other)).unwrap()).unwrap();
-    assert_eq!(answer.negentropy, vec![reconcile::PROTOCOL_VERSION]);
+    // Another Negentropy version is no fault. Version 1 answers with the version byte alone,
+    // which reads as "nothing differs"; version 2 names the versions spoken instead.
+    let other = wire::encode(&SyncRequest { publishers: Vec::new(), all: true, negentropy: vec![0x62] });
+    let answer: SyncResponse = wire::decode(&answer_round(&source, Version::One, &other).unwrap()).unwrap();
+    assert_eq!((answer.negentropy, answer.versions), (vec![reconcile::PROTOCOL_VERSION], vec![]));
+    let answer = answer_round(&source, Version::Two, &other).unwrap();
+    let decoded: SyncResponse = wire::decode(&answer).unwrap();
+    assert_eq!((decoded.negentropy, decoded.versions), (vec![], vec![u32::from(reconcile::PROTOCOL_VERSION)]));
+    let mut session = Session::new("peer".to_owned(), 0, Arc::new(ItemSet::default()), Scope::All).unwrap();
+    let error = round(&mut session, &answer).unwrap_err();
+    assert!(matches!(error, SyncError::Version(_)) && !error.is_peer_fault(), "{error}");
 }
 
 /// A peer that offers every record it has, whatever scope it is asked for.
@@ -270,8 +287,8 @@ fn a_record_outside_the_scope_asked_for_is_the_peers_fault() {
         for _ in 0..100 {
             for ask in session.asks() {
                 match ask {
-                    Ask::Round(request) => session.on_round(&answer_round(&theirs, &request)?)?,
-                    Ask::Fetch(request) => drop(session.on_fetch(&answer_fetch(&theirs, &request)?)?),
+                    Ask::Round(request) => round(&mut session, &answer_round(&theirs, Version::Two, &request)?)?,
+                    Ask::Fetch(request) => drop(fetch(&mut session, &answer_fetch(&theirs, &request)?)?),
                 }
             }
         }

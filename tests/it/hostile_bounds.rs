@@ -111,7 +111,7 @@ async fn endless_and_huge_reconciliation_answers_end_within_bounds_and_honest_pe
     let middle = citymesh::author::now_ms() as u64 - 3_600_000;
     let answers = Box::new(move |exchange: &str, _request: Vec<u8>| {
         Some(match exchange {
-            "sync" => wire::encode(&SyncResponse { negentropy: endless_answer(middle) }),
+            "sync" => wire::encode(&SyncResponse { negentropy: endless_answer(middle), versions: Vec::new() }),
             _ => wire::encode(&FetchResponse::default()),
         })
     });

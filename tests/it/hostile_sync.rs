@@ -115,6 +115,17 @@ impl RawPeer {
 
     /// Like [`RawPeer::connect`]; with `read_answers` false it never reads the node's answers.
     pub(crate) async fn connect_with(target: &str, answers: Answers, read_answers: bool) -> (RawPeer, PeerId) {
+        RawPeer::connect_speaking(target, answers, read_answers, [SYNC_PROTOCOL, FETCH_PROTOCOL]).await
+    }
+
+    /// Like [`RawPeer::connect_with`], speaking the exchanges over `protocols` (sync, fetch)
+    /// alone; its frames are still raw bytes, in whatever version that is.
+    pub(crate) async fn connect_speaking(
+        target: &str,
+        answers: Answers,
+        read_answers: bool,
+        [sync, fetch]: [StreamProtocol; 2],
+    ) -> (RawPeer, PeerId) {
         let exchange = |protocol| {
             let timeout = if read_answers { 10 } else { 600 };
             let config = request_response::Config::default()
@@ -127,7 +138,7 @@ impl RawPeer {
             .with_tokio()
             .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
             .expect("tcp")
-            .with_behaviour(|_| Exchanges { sync: exchange(SYNC_PROTOCOL), fetch: exchange(FETCH_PROTOCOL) })
+            .with_behaviour(|_| Exchanges { sync: exchange(sync), fetch: exchange(fetch) })
             .expect("behaviour")
             .with_swarm_config(|config| config.with_idle_connection_timeout(Duration::from_secs(120)))
             .build();
@@ -247,6 +258,7 @@ impl RawPeer {
     }
 }
 
+/// A round over every publisher.
 pub(crate) fn sync_request(negentropy: Vec<u8>) -> Vec<u8> {
     wire::encode(&SyncRequest { publishers: Vec::new(), all: true, negentropy })
 }
@@ -255,7 +267,7 @@ fn note(seed: u8, slug: &str) -> Record {
     signed_practice(&PublisherKey::from_seed([seed; 32]), slug, example_practice())
 }
 
-fn strikes(node: &Node, peer: PeerId) -> u32 {
+pub(crate) fn strikes(node: &Node, peer: PeerId) -> u32 {
     let peer = peer.to_string();
     node.node().penalties().iter().find(|penalty| penalty.peer == peer).map_or(0, |penalty| penalty.strikes)
 }
@@ -320,7 +332,7 @@ async fn a_peer_that_answers_fetches_with_other_records_or_forgeries_gets_nothin
             "sync" => {
                 let request: SyncRequest = wire::decode(&request).ok()?;
                 let negentropy = Session::new(&set, 0).unwrap().respond(&request.negentropy).ok()?;
-                Some(wire::encode(&SyncResponse { negentropy }))
+                Some(wire::encode(&SyncResponse { negentropy, versions: Vec::new() }))
             }
             _ => {
                 let envelope = fetch_answers.lock().unwrap().pop()?;

@@ -20,5 +20,6 @@ mod partition;
 mod run;
 mod spec;
 mod tidy;
+mod versions;
 mod web;
 mod witnesses;
