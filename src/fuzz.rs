@@ -11,7 +11,8 @@
 //!   rules are reached too.
 //! - [`markdown`]: a note that parses renders to Markdown that parses to the same note.
 //! - [`reconciliation`]: a message is answered (as responder and as initiator) within the
-//!   frame limit or refused; the sync and fetch messages decode or are refused.
+//!   frame limit or refused; the sync and fetch messages decode or are refused; an answer frame
+//!   of version 2 decompresses within its limit, and a refusal reads back as written.
 //! - [`invite_code`]: a code that decodes encodes to a code that decodes to the same
 //!   invitation. Half the inputs are made into codes with a correct checksum first, so the
 //!   payload's checks are reached.
@@ -123,6 +124,17 @@ pub fn reconciliation(data: &[u8]) {
     let _ = wire::decode::<SyncResponse>(data);
     let _ = wire::decode::<FetchRequest>(data);
     let _ = wire::decode::<FetchResponse>(data);
+    // Version 2's answer frames: bounded when decompressed, and a refusal reads back as written.
+    for fetch in [false, true] {
+        match crate::net::decode_answer(fetch, data) {
+            Ok(crate::net::Answer::Message { bytes, .. }) => assert!(bytes.len() <= crate::net::MAX_RESPONSE),
+            Ok(refused) => {
+                let again = crate::net::encode_answer(fetch, &refused).expect("a refusal encodes");
+                assert_eq!(crate::net::decode_answer(fetch, &again).as_ref(), Ok(&refused));
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 /// Checks the invite-code reader against the writer.

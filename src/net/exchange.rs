@@ -153,6 +153,9 @@ pub fn decode_answer(fetch: bool, payload: &[u8]) -> Result<Answer, String> {
             retry_after: Duration::from_millis(refusal.retry_after_ms.into()),
         }));
     }
+    if fetch && answer.response.is_empty() {
+        return Err("its answer frame holds neither an answer nor a refusal".to_owned());
+    }
     let bytes = if fetch { decompress(&answer.response)? } else { answer.response };
     Ok(Answer::Message { bytes, framed: payload.len() })
 }

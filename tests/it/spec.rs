@@ -171,3 +171,77 @@ fn every_identity_case_gets_the_verdicts_the_spec_gives() {
         }
     }
 }
+
+/// `proto/exchange-vectors.json`, made by `proto/tools/exchange_vectors.py` from §19.8 alone:
+/// this node must read every answer frame of version 2 as the vector says (the envelopes, the
+/// message and versions, the refusal), reject every fault, and write the same bytes for the
+/// same refusal and for its answer to another Negentropy version.
+#[test]
+fn every_answer_frame_of_version_2_reads_as_the_spec_says() {
+    use citymesh::net::{Answer, Refusal, decode_answer, encode_answer};
+    use citymesh::reconcile::ItemSet;
+    use citymesh::sync::{Session, SyncError};
+    use citymesh::trust::Scope;
+    use citymesh::wire::{self, FetchResponse, SyncResponse};
+
+    let file: Value = serde_json::from_str(include_str!("../../proto/exchange-vectors.json")).expect("JSON");
+    let records = valid_records(&vectors());
+    let vectors = file["vectors"].as_array().expect("vectors");
+    assert!(vectors.len() >= 16);
+    for vector in vectors {
+        let name = vector["name"].as_str().unwrap();
+        let frame = unhex(vector["frame_hex"].as_str().unwrap());
+        let (length, payload) = frame.split_at(4);
+        assert_eq!(u32::from_be_bytes(length.try_into().unwrap()) as usize, payload.len(), "{name}");
+        let fetch = vector["protocol"] == "/citymesh/fetch/2";
+        // A sync answer's verdict is the session's: an answer, another version, or a fault.
+        let read = decode_answer(fetch, payload).and_then(|answer| match answer {
+            Answer::Message { bytes, .. } if !fetch => {
+                let mut session =
+                    Session::new("peer".to_owned(), 0, std::sync::Arc::new(ItemSet::default()), Scope::All).unwrap();
+                match session.on_round(&bytes, payload.len()) {
+                    Ok(()) | Err(SyncError::Version(_)) => Ok(Answer::Message { bytes, framed: payload.len() }),
+                    Err(error) => Err(error.to_string()),
+                }
+            }
+            answer => Ok(answer),
+        });
+        if let Some(expected) = vector.get("refused") {
+            let refusal = Refusal {
+                reason: expected["reason"].as_str().unwrap().to_owned(),
+                retry_after: std::time::Duration::from_millis(expected["retry_after_ms"].as_u64().unwrap()),
+            };
+            assert_eq!(read, Ok(Answer::Refused(refusal.clone())), "{name}");
+            if name != "refusal-beside-a-response" {
+                assert_eq!(
+                    encode_answer(fetch, &Answer::Refused(refusal)).unwrap(),
+                    payload,
+                    "{name}: the bytes written"
+                );
+            }
+        } else if let Some(expected) = vector.get("answer") {
+            let Ok(Answer::Message { bytes, .. }) = read else { panic!("{name}: {read:?}") };
+            if fetch {
+                let envelopes = wire::decode::<FetchResponse>(&bytes).unwrap().envelopes;
+                let names = expected["names"].as_array().unwrap();
+                assert_eq!(envelopes.len(), names.len(), "{name}");
+                for (envelope, held) in envelopes.iter().zip(names) {
+                    assert_eq!(envelope, &records[held.as_str().unwrap()].envelope_bytes(), "{name}: byte for byte");
+                }
+            } else {
+                let response: SyncResponse = wire::decode(&bytes).unwrap();
+                assert_eq!(response.negentropy, unhex(expected["negentropy"].as_str().unwrap()), "{name}");
+                let versions: Vec<u32> =
+                    expected["versions"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+                assert_eq!(response.versions, versions, "{name}");
+                if !versions.is_empty() {
+                    let ours = SyncResponse { negentropy: Vec::new(), versions: vec![0x61] };
+                    assert_eq!(wire::encode(&ours), bytes, "{name}: the bytes this node answers with");
+                }
+            }
+        } else {
+            assert!(vector.get("fault").is_some(), "{name}: a verdict");
+            assert!(read.is_err(), "{name}: read as {read:?}");
+        }
+    }
+}
