@@ -30,6 +30,7 @@ mod remote;
 mod transfer;
 mod trust;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -412,6 +413,9 @@ pub fn reader_gone(error: &anyhow::Error) -> bool {
 
 pub fn run(cli: Cli) -> Result<()> {
     let Cli { data_dir, command } = cli;
+    if std::io::stderr().is_terminal() {
+        crate::store::report_progress_to(transfer::progress_reporter());
+    }
     let data = || -> Result<DataDir> {
         match &data_dir {
             Some(dir) => Ok(DataDir::new(dir)),

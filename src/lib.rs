@@ -6,6 +6,7 @@
 //!
 //! - [`hex`]: bytes as hex text (ids, keys, hashes). Pure.
 //! - [`wire`]: the protobuf types of `proto/citymesh.proto` and their encoding. Names prost.
+//! - [`compress`]: Zstandard, bounded: fetch answers on the wire, envelopes at rest with a trained dictionary. Names zstd.
 //! - [`vocab`]: the controlled vocabularies (themes, SDG targets, ISO codes, licences). Pure.
 //! - [`record`]: records: signing, verification, ids, limits, the head rule, the body rules. Pure; names ed25519-dalek.
 //! - [`identity`]: organisation identities: the signed log of governance and operator keys, forks, revocation. Pure (draft: not yet on the wire).
@@ -57,6 +58,7 @@
 
 pub mod hex;
 pub mod wire;
+pub mod compress;
 pub mod vocab;
 pub mod record;
 pub mod identity;

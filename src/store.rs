@@ -26,6 +26,7 @@
 mod check;
 mod erasures;
 mod identities;
+mod packing;
 mod write;
 #[cfg(test)]
 mod tests;
@@ -40,6 +41,7 @@ use crate::identity::{Book, IdentityError};
 use crate::record::{self, Key, Kind, Record, RecordId, Version};
 
 pub use erasures::{Erased, erasable};
+pub use packing::{Progress, Reporter, TRAIN_AT, report_progress_to};
 
 const OPEN_MARKER: &[u8] = b"open";
 const FORMAT_KEY: &[u8] = b"format";
@@ -47,8 +49,11 @@ const FORMAT_KEY: &[u8] = b"format";
 const COUNT_KEY: &[u8] = b"count";
 /// How many times records were purged (`meta`), so that caches of the store know to rebuild.
 const PURGES_KEY: &[u8] = b"purges";
-/// Format 2 added `publisher_bytes`; a format 1 store gets it when first opened.
-const FORMAT: &[u8] = b"2";
+/// Format 3 keeps envelopes compressed (`store/packing.rs`); a store of an older format has
+/// them repacked when first opened. Format 2 added `publisher_bytes`; a format 1 store gets it
+/// when first opened.
+const FORMAT: &[u8] = b"3";
+const FORMAT_UNPACKED: &[u8] = b"2";
 const FORMAT_WITHOUT_TOTALS: &[u8] = b"1";
 const LOCK_FILE: &str = "citymesh.lock";
 
@@ -117,6 +122,8 @@ pub struct Store {
     publisher_bytes: sled::Tree,
     meta: sled::Tree,
     erased: sled::Tree,
+    /// How envelopes are compressed in `records`.
+    packing: packing::Packing,
     /// Grows whenever a record is added: a cache of what the store holds is fresh while this
     /// has not changed.
     generation: AtomicU64,
@@ -156,11 +163,13 @@ impl Store {
         let db = open_db(dir, options)?;
         let meta = db.open_tree("meta")?;
         let format = meta.get(FORMAT_KEY)?;
-        if let Some(found) = format.as_ref().filter(|found| ![FORMAT, FORMAT_WITHOUT_TOTALS].contains(&found.as_ref()))
+        if let Some(found) =
+            format.as_ref().filter(|found| ![FORMAT, FORMAT_UNPACKED, FORMAT_WITHOUT_TOTALS].contains(&found.as_ref()))
         {
             let found = String::from_utf8_lossy(found).into_owned();
             return Err(StoreError::NewerFormat { path: dir.to_owned(), found });
         }
+        let packing = packing::load(&meta)?;
         let mut store = Store {
             records: db.open_tree("records")?,
             ids: db.open_tree("ids")?,
@@ -170,6 +179,7 @@ impl Store {
             publisher_bytes: db.open_tree("publisher_bytes")?,
             meta,
             erased: db.open_tree("erased")?,
+            packing,
             db,
             generation: AtomicU64::new(0),
             count: AtomicU64::new(0),
@@ -184,6 +194,10 @@ impl Store {
         if format.as_deref() == Some(FORMAT_WITHOUT_TOTALS) {
             tracing::info!("counting each publisher's bytes held (once, for the new store format)");
             check::count_publisher_bytes(&store)?;
+        }
+        // Marked before any value is repacked, so that an older release refuses the store.
+        if format.as_deref().is_some_and(|found| found != FORMAT) {
+            store.start_repack()?;
         }
         store.meta.insert(FORMAT_KEY, FORMAT)?;
         let mut report = OpenReport::default();
@@ -204,6 +218,10 @@ impl Store {
         store.count.store(count, Ordering::Release);
         store.meta.insert(OPEN_MARKER, &[1u8][..])?;
         store.db.flush()?;
+        let mut progress = packing::reporter();
+        if !store.train_when_due(&mut progress)? {
+            store.repack(&mut progress)?;
+        }
         store.book = std::sync::RwLock::new(identities::load(&store)?);
         store.purged(erasures::finish(&store)?);
         Ok((store, report))
@@ -236,7 +254,7 @@ impl Store {
         let mut refused = Vec::new();
         for (record, verdict) in batch.iter().zip(judged.verdicts) {
             match verdict {
-                None => writes.push(write::Write::new(record, self.db.generate_id()?)),
+                None => writes.push(write::Write::new(record, self.db.generate_id()?, &self.packing)),
                 Some(error) => refused.push((writes.len() + refused.len(), error)),
             }
         }
@@ -266,6 +284,7 @@ impl Store {
             self.count.fetch_add(added, Ordering::AcqRel);
             self.generation.fetch_add(1, Ordering::Release);
         }
+        self.train_when_due(&mut packing::reporter())?;
         Ok(outcomes)
     }
 
@@ -299,7 +318,7 @@ impl Store {
         let Some(sequence) = self.ids.get(id.0)? else { return Ok(None) };
         let stored =
             self.records.get(&sequence)?.ok_or_else(|| damaged(&id.0, "its id is indexed but it is missing"))?;
-        let record = decode_stored(&stored)?;
+        let record = self.decode_stored(&stored)?;
         if record.id() != *id {
             return Err(damaged(&id.0, "its id is indexed to another record"));
         }
@@ -317,10 +336,7 @@ impl Store {
         let Some(sequence) = self.ids.get(id.0)? else { return Ok(None) };
         let stored =
             self.records.get(&sequence)?.ok_or_else(|| damaged(&id.0, "its id is indexed but it is missing"))?;
-        match stored.split_first_chunk::<32>() {
-            Some((stored_id, envelope)) if *stored_id == id.0 => Ok(Some(envelope.to_vec())),
-            _ => Err(damaged(&id.0, "its id is indexed to another record")),
-        }
+        self.stored_envelope(&id.0, &stored).map(Some)
     }
 
     /// The current head of a key.
@@ -441,7 +457,7 @@ impl Store {
 
     /// Every record held, in the order they arrived.
     pub fn records(&self) -> impl Iterator<Item = Result<Record, StoreError>> + '_ {
-        self.records.iter().values().map(|stored| decode_stored(&stored?))
+        self.records.iter().values().map(|stored| self.decode_stored(&stored?))
     }
 
     /// Up to `limit` records in arrival order, starting after the sequence number `after`
@@ -456,7 +472,7 @@ impl Store {
                 .try_into()
                 .map(u64::from_be_bytes)
                 .map_err(|_| damaged(&sequence, "a record's sequence number has the wrong length"))?;
-            out.push((sequence, decode_stored(&stored)?));
+            out.push((sequence, self.decode_stored(&stored)?));
         }
         Ok(out)
     }
@@ -527,18 +543,6 @@ fn open_db(dir: &Path, options: &StoreOptions) -> Result<sled::Db, StoreError> {
 
 fn damaged(id: &[u8], problem: &str) -> StoreError {
     StoreError::Damaged { id: record::to_hex(id), problem: problem.to_owned() }
-}
-
-/// Reads a `records` value: the id, then the envelope, which must still hash to that id.
-fn decode_stored(stored: &[u8]) -> Result<Record, StoreError> {
-    let Some((id, envelope)) = stored.split_first_chunk::<32>() else {
-        return Err(damaged(stored, "the entry is too short"));
-    };
-    let record = record::from_trusted_storage(envelope).map_err(|error| damaged(id, &error.to_string()))?;
-    if record.id().0 != *id {
-        return Err(damaged(id, "its bytes no longer hash to its id"));
-    }
-    Ok(record)
 }
 
 fn head_key(key: &Key) -> Vec<u8> {

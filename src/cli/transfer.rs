@@ -30,6 +30,21 @@ fn progress(total: u64, verb: &str) -> ProgressBar {
     bar
 }
 
+/// Long store work (an upgrade's repacking) as a bar on the terminal: one bar per piece of
+/// work, finished when it is done.
+pub(super) fn progress_reporter() -> crate::store::Reporter {
+    let bar: std::sync::Mutex<Option<ProgressBar>> = std::sync::Mutex::new(None);
+    Box::new(move |what, done, total| {
+        let mut bar = bar.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let shown = bar.get_or_insert_with(|| progress(total, what));
+        shown.set_position(done);
+        if done >= total {
+            shown.finish();
+            *bar = None;
+        }
+    })
+}
+
 /// Writes a file whole or not at all: a crash leaves the old file or none, never half of one.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let partial = path.with_extension("partial");

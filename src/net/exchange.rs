@@ -8,14 +8,14 @@
 //! frame, so a requester can tell the two apart (proto/README.md §19.8). The node sees the same
 //! messages whichever version a peer speaks.
 
-use std::io::{self, Read};
+use std::io;
 use std::time::Duration;
 
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use libp2p::request_response;
 
-use crate::wire;
+use crate::{compress, wire};
 
 /// Reconciliation rounds, version 1.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/citymesh/sync/1");
@@ -33,8 +33,6 @@ pub const MAX_FETCH_REQUEST: usize = 64 * 1024;
 /// Largest response frame (a fetch answers up to 4 MiB of envelopes); in version 2 also the
 /// largest a compressed fetch answer may grow to when decompressed.
 pub const MAX_RESPONSE: usize = 5 * 1024 * 1024;
-/// Zstandard's level for fetch answers: its default, about 4× on notes at a few ms per MiB.
-const COMPRESSION_LEVEL: i32 = 3;
 
 /// Frames of bytes; the meaning is the caller's.
 #[derive(Debug, Clone, Copy, Default)]
@@ -128,7 +126,7 @@ pub fn request_limit(protocol: &StreamProtocol) -> usize {
 /// The payload of an answer frame in version 2, for `Answer::Message` and `Answer::Refused`.
 pub fn encode_answer(fetch: bool, answer: &Answer) -> io::Result<Vec<u8>> {
     let message = match answer {
-        Answer::Message { bytes, .. } if fetch => wire::Answer { response: compress(bytes)?, refused: None },
+        Answer::Message { bytes, .. } if fetch => wire::Answer { response: compress::compress(bytes), refused: None },
         Answer::Message { bytes, .. } => wire::Answer { response: bytes.clone(), refused: None },
         Answer::Refused(refusal) => wire::Answer {
             response: Vec::new(),
@@ -156,27 +154,13 @@ pub fn decode_answer(fetch: bool, payload: &[u8]) -> Result<Answer, String> {
     if fetch && answer.response.is_empty() {
         return Err("its answer frame holds neither an answer nor a refusal".to_owned());
     }
-    let bytes = if fetch { decompress(&answer.response)? } else { answer.response };
+    let bytes = if fetch {
+        compress::decompress_stream(&answer.response, MAX_RESPONSE)
+            .map_err(|error| format!("its compressed answer does not decompress: {error}"))?
+    } else {
+        answer.response
+    };
     Ok(Answer::Message { bytes, framed: payload.len() })
-}
-
-fn compress(bytes: &[u8]) -> io::Result<Vec<u8>> {
-    zstd::bulk::compress(bytes, COMPRESSION_LEVEL)
-}
-
-/// Decompresses one or more Zstandard frames, reading at most one byte past the limit.
-fn decompress(compressed: &[u8]) -> Result<Vec<u8>, String> {
-    let decoder =
-        zstd::stream::read::Decoder::new(compressed).map_err(|error| format!("cannot start decompressing: {error}"))?;
-    let mut bytes = Vec::new();
-    decoder
-        .take(MAX_RESPONSE as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| format!("its compressed answer does not decompress: {error}"))?;
-    if bytes.len() > MAX_RESPONSE {
-        return Err(format!("its compressed answer grows past {MAX_RESPONSE} bytes"));
-    }
-    Ok(bytes)
 }
 
 impl request_response::Codec for FrameCodec {
@@ -272,8 +256,8 @@ mod tests {
     #[test]
     fn a_compressed_answer_that_grows_past_the_limit_or_is_not_zstandard_is_named() {
         let bomb =
-            wire::encode(&wire::Answer { response: compress(&vec![0; MAX_RESPONSE + 1]).unwrap(), refused: None });
-        assert!(decode_answer(true, &bomb).unwrap_err().contains("grows past"), "{:?}", decode_answer(true, &bomb));
+            wire::encode(&wire::Answer { response: compress::compress(&vec![0; MAX_RESPONSE + 1]), refused: None });
+        assert!(decode_answer(true, &bomb).unwrap_err().contains("more than"), "{:?}", decode_answer(true, &bomb));
         let garbage = wire::encode(&wire::Answer { response: b"not zstandard".to_vec(), refused: None });
         assert!(decode_answer(true, &garbage).unwrap_err().contains("does not decompress"));
         assert!(decode_answer(false, &[0xff]).unwrap_err().contains("does not decode"));

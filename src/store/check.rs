@@ -30,7 +30,7 @@ pub(super) fn check_and_repair(store: &Store) -> Result<Repair, StoreError> {
     let mut damaged = Vec::new();
     for entry in store.records.iter() {
         let (sequence, stored) = entry?;
-        match super::decode_stored(&stored) {
+        match store.decode_stored(&stored) {
             Ok(record) if !expected.ids.contains_key(&record.id().0) => {
                 expected.ids.insert(record.id().0, sequence.to_vec());
                 let key = record.key();
@@ -38,8 +38,8 @@ pub(super) fn check_and_repair(store: &Store) -> Result<Repair, StoreError> {
                 expected.by_publisher.insert(history_key(&key, record.version()));
                 let head = expected.heads.entry(head_key(&key)).or_insert(record.version());
                 *head = (*head).max(record.version());
-                // The records tree holds the id, then the envelope.
-                *expected.publisher_bytes.entry(record.publisher().0).or_default() += stored.len() as u64 - 32;
+                *expected.publisher_bytes.entry(record.publisher().0).or_default() +=
+                    record.envelope_bytes().len() as u64;
             }
             _ => damaged.push(sequence),
         }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::packing::Packing;
 use super::{Inserted, Store, StoreError, head_key, history_key, parse_version, time_key, version_bytes};
 use crate::record::{Record, Version};
 
@@ -72,7 +73,7 @@ pub(super) struct Write {
     /// The envelope's length: what the publisher's total grows by.
     envelope_len: u64,
     version: Version,
-    /// The id followed by the envelope bytes: the `records` value.
+    /// The id followed by the envelope, packed: the `records` value.
     stored: Vec<u8>,
     head_key: Vec<u8>,
     time_key: Vec<u8>,
@@ -80,7 +81,7 @@ pub(super) struct Write {
 }
 
 impl Write {
-    pub(super) fn new(record: &Record, sequence: u64) -> Self {
+    pub(super) fn new(record: &Record, sequence: u64, packing: &Packing) -> Self {
         let key = record.key();
         let envelope = record.envelope_bytes();
         Write {
@@ -89,7 +90,7 @@ impl Write {
             publisher: record.publisher().0,
             envelope_len: envelope.len() as u64,
             version: record.version(),
-            stored: [&record.id().0[..], &envelope].concat(),
+            stored: packing.pack(&record.id().0, &envelope),
             head_key: head_key(&key),
             time_key: time_key(record.timestamp_ms(), record.id()),
             history_key: history_key(&key, record.version()),

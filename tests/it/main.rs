@@ -20,6 +20,7 @@ mod partition;
 mod run;
 mod spec;
 mod tidy;
+mod upgrade;
 mod versions;
 mod web;
 mod witnesses;

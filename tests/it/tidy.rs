@@ -12,6 +12,7 @@ const MAX_LINES: usize = 600;
 const OWNERS: &[(&str, &[&str])] = &[
     ("libp2p", &["net"]),
     ("sled", &["store"]),
+    ("zstd", &["compress"]),
     ("axum", &["api"]),
     ("askama", &["api"]),
     ("pulldown_cmark", &["api"]),
