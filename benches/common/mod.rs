@@ -73,20 +73,62 @@ fn note(index: usize) -> Practice {
     }
 }
 
+#[allow(dead_code)] // the benchmark against git keeps the notes whole
 pub fn make_envelopes(count: usize) -> Vec<Vec<u8>> {
-    let keys: Vec<PublisherKey> = (0..100u8).map(|seed| PublisherKey::from_seed([seed; 32])).collect();
+    make_notes(count).into_iter().map(|note| note.envelope).collect()
+}
+
+/// A generated note: its text, where it would sit in a folder of Markdown files, and its record.
+#[allow(dead_code)] // not every benchmark writes the notes as files
+pub struct Note {
+    /// `notes/<the first 16 hex digits of the publisher>/<slug>.md`.
+    pub path: String,
+    pub slug: String,
+    pub practice: Practice,
+    pub envelope: Vec<u8>,
+}
+
+fn publishers() -> Vec<PublisherKey> {
+    (0..100u8).map(|seed| PublisherKey::from_seed([seed; 32])).collect()
+}
+
+fn signed(key: &PublisherKey, slug: String, revision: u64, timestamp_ms: i64, practice: Practice) -> Note {
+    let draft = Draft {
+        kind: Kind::Practice,
+        slug: slug.clone(),
+        revision,
+        timestamp_ms,
+        body: Body::Practice(practice.clone()),
+    };
+    let record = record::sign(key, draft).expect("a valid draft");
+    let publisher = citymesh::hex::to_hex(&record.publisher().0);
+    Note { path: format!("notes/{}/{slug}.md", &publisher[..16]), slug, practice, envelope: record.envelope_bytes() }
+}
+
+/// The notes [`make_envelopes`] signs, with their text: note `index` is `note-{index / 100}` of
+/// publisher `index % 100`, so slugs repeat across publishers.
+pub fn make_notes(count: usize) -> Vec<Note> {
+    let keys = publishers();
     (0..count)
         .map(|index| {
-            let draft = Draft {
-                kind: Kind::Practice,
-                slug: format!("note-{}", index / keys.len()),
-                revision: 1,
-                timestamp_ms: NOW - (count - index) as i64,
-                body: Body::Practice(note(index)),
-            };
-            record::sign(&keys[index % keys.len()], draft).expect("a valid draft").envelope_bytes()
+            let timestamp = NOW - (count - index) as i64;
+            signed(&keys[index % keys.len()], format!("note-{}", index / keys.len()), 1, timestamp, note(index))
         })
         .collect()
+}
+
+/// Revision 2 of note `index` of [`make_notes`], signed at `timestamp_ms`: a paragraph added to
+/// its approach and its status changed, as an editor would.
+#[allow(dead_code)] // not every benchmark edits notes
+pub fn revise(index: usize, timestamp_ms: i64) -> Note {
+    let keys = publishers();
+    let mut practice = note(index);
+    practice.approach.push_str("\n\nAfter the second year: ");
+    let more = prose(index + 7_000_000);
+    let paragraph: Vec<&str> = more.split(' ').take(100).collect();
+    practice.approach.push_str(&paragraph.join(" "));
+    practice.status = "completed".to_owned();
+    signed(&keys[index % keys.len()], format!("note-{}", index / keys.len()), 2, timestamp_ms, practice)
 }
 
 /// The ceiling: decode just enough to find the signed bytes, then parse the signing key and
