@@ -20,8 +20,12 @@ use tantivy::index::SegmentId;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::snippet::SnippetGenerator;
+use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, SegmentReader, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy, SegmentReader, TantivyDocument,
+    Term,
+};
 
 use facets::{FacetCounts, SegmentFacets, Tally};
 
@@ -29,8 +33,12 @@ use crate::fields;
 use crate::record::{Key, Kind, PublisherId};
 use crate::store::StoreError;
 
-/// The index's layout; an index written with another is rebuilt.
-const LAYOUT: u32 = 7;
+/// The index's layout; an index written with another is rebuilt. (8: the stored fields
+/// compressed with Zstandard in blocks of [`DOCSTORE_BLOCK`], not LZ4 in blocks of 16 KiB.)
+const LAYOUT: u32 = 8;
+/// The stored fields (for results and snippets) are compressed in blocks of this many bytes:
+/// a result read decompresses its block (the reader caches recent blocks).
+const DOCSTORE_BLOCK: usize = 64 * 1024;
 /// The analyser every text field uses.
 const TOKENIZER: &str = "citymesh";
 /// Memory the writer may buffer before it writes a segment.
@@ -226,7 +234,12 @@ impl Search {
         let wrap = |error| SearchError::Index { path: path.to_owned(), error };
         std::fs::create_dir_all(path).map_err(|error| wrap(error.into()))?;
         let (schema, _) = Fields::schema();
-        let index = Index::create_in_dir(path, schema).map_err(wrap)?;
+        let settings = IndexSettings {
+            docstore_compression: Compressor::Zstd(ZstdCompressor { compression_level: Some(crate::compress::LEVEL) }),
+            docstore_blocksize: DOCSTORE_BLOCK,
+            ..IndexSettings::default()
+        };
+        let index = Index::builder().schema(schema).settings(settings).create_in_dir(path).map_err(wrap)?;
         Self::with_index(path, index, None, 0)
     }
 
