@@ -241,6 +241,17 @@ fn disk(path: &Path) -> u64 {
         .sum()
 }
 
+/// The search index's files by what they hold (tantivy names them by extension), in MB.
+fn index_parts(path: &Path) -> String {
+    let mut parts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let part = name.rsplit_once('.').map_or("other", |(_, extension)| extension).to_owned();
+        *parts.entry(part).or_default() += entry.metadata().map_or(0, |meta| meta.len());
+    }
+    parts.iter().map(|(part, bytes)| format!("{part} {:.1}", *bytes as f64 / 1e6)).collect::<Vec<_>>().join(", ")
+}
+
 fn write_notes(repo: &Path, notes: &[Note]) {
     for note in notes {
         let path = repo.join(&note.path);
@@ -513,6 +524,7 @@ fn main() {
     let cold = node_side(own + held);
     let store_disk = disk(&joiner.root().join("store"));
     let search_disk = disk(&joiner.search_path());
+    let search_parts = index_parts(&joiner.search_path());
     store_notes(&holder, None, &delta);
     // The joiner holds what the cold copy brought and its own profile: now the delta as well.
     let catch_up = node_side(own + held + delta.len() as u64);
@@ -547,7 +559,7 @@ fn main() {
         1.0,
     );
     println!(
-        "  also: bare clone {:.1} MB on disk, {:.1} MB on the wire; search index {:.1} MB beside the store",
+        "  also: bare clone {:.1} MB on disk, {:.1} MB on the wire; search index {:.1} MB beside the store (MB by file kind: {search_parts})",
         bare_disk as f64 / 1e6,
         bare.bytes as f64 / 1e6,
         search_disk as f64 / 1e6
