@@ -1,7 +1,7 @@
 //! Keeping the index in step with the store: what arrived since the last catch-up is indexed
 //! as its keys' current heads, and each commit follows a store flush.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
@@ -27,6 +27,8 @@ impl Search {
             progress.purges = store.purges();
         }
         let (mut read, mut uncommitted) = (0, 0);
+        // Keys given a document since the last commit, which the reader does not see yet.
+        let mut added = HashSet::new();
         loop {
             let page = store.records_page(progress.after, PAGE)?;
             let Some((last, _)) = page.last() else { break };
@@ -40,14 +42,24 @@ impl Search {
                     *newest = record;
                 }
             }
+            let searcher = self.reader.searcher();
             for (key, newest) in keys {
-                self.reindex(&progress.writer, store, &key, Some(newest))?;
+                let term = Term::from_field_text(self.fields.key, &key_text(&key));
+                // A delete is queued in the writer until every segment has seen it (about 450
+                // bytes each, for every note of a rebuild): only where a document may exist.
+                if added.contains(&term) || searcher.doc_freq(&term)? > 0 {
+                    progress.writer.delete_term(term.clone());
+                }
+                if self.reindex(&progress.writer, store, &key, Some(newest))? {
+                    added.insert(term);
+                }
             }
             progress.after = Some(last);
             read += page.len();
             uncommitted += page.len();
             if uncommitted >= COMMIT_EVERY {
                 self.commit(&mut progress, store)?;
+                added.clear();
                 uncommitted = 0;
                 tracing::info!(records = read, "search index: catching up");
             }
@@ -70,29 +82,32 @@ impl Search {
         self.catch_up(store)
     }
 
-    /// Indexes a key's head again; `read` is a revision of it already read, used if it is the head.
+    /// Indexes a key's head (its older document, if any, already deleted); `read` is a
+    /// revision of it already read, used if it is the head. Answers whether it added a document.
     fn reindex(
         &self,
         writer: &IndexWriter<TantivyDocument>,
         store: &Store,
         key: &Key,
         read: Option<&Record>,
-    ) -> Result<(), SearchError> {
-        writer.delete_term(Term::from_field_text(self.fields.key, &key_text(key)));
+    ) -> Result<bool, SearchError> {
         let head = match (store.head_version(key)?, read) {
-            (None, _) => return Ok(()),
+            (None, _) => return Ok(false),
             (Some(head), Some(read)) if head.id == read.id() => read.clone(),
             (Some(_), _) => match store.head(key)? {
                 Some(head) => head,
-                None => return Ok(()),
+                None => return Ok(false),
             },
         };
-        let Ok(body) = head.parse_body() else { return Ok(()) };
+        let Ok(body) = head.parse_body() else { return Ok(false) };
         let document = crate::with_described!(key.kind, T => T::from_body(body).map(|body| self.document(&head, &body)), else None);
-        if let Some(document) = document {
-            writer.add_document(document)?;
+        match document {
+            Some(document) => {
+                writer.add_document(document)?;
+                Ok(true)
+            }
+            None => Ok(false),
         }
-        Ok(())
     }
 
     fn commit(&self, progress: &mut Progress, store: &Store) -> Result<(), SearchError> {

@@ -92,6 +92,27 @@ fn notes_are_found_by_words_facets_and_follow_revisions_and_withdrawals() {
 }
 
 #[test]
+fn a_note_revised_a_page_later_in_one_catch_up_is_found_once_as_revised() {
+    // The key comes again a page (of the store, 2,000 records) later, before any commit: its
+    // head was indexed when the key was first met, and the writer must delete the document it
+    // added itself, which no reader has seen yet.
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let search = Search::open(&dir.path().join("search"), false).unwrap();
+    let first = note("Composting hubs", "Kitchen waste only.", "solid-waste", "ID");
+    let revised = note("Composting hubs", "Garden waste too.", "solid-waste", "ID");
+    let mut batch = vec![signed(1, "composting", 1, Body::Practice(first))];
+    let other = note("Bus lanes", "Painted lanes.", "transport", "BR");
+    batch.extend((0..super::PAGE).map(|n| signed(2, &format!("lanes-{n}"), 1, Body::Practice(other.clone()))));
+    batch.push(signed(1, "composting", 2, Body::Practice(revised)));
+    store.insert_batch(&batch).unwrap();
+    search.catch_up(&store).unwrap();
+    assert!(search.search(&query("kitchen", &[])).unwrap().hits.is_empty());
+    assert_eq!(search.search(&query("garden", &[])).unwrap().total, 1);
+    assert_eq!(search.len(), super::PAGE as u64 + 1);
+}
+
+#[test]
 fn an_older_revision_arriving_late_does_not_replace_the_head() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path());
