@@ -4,7 +4,12 @@
 //! serves some searches and pages, and reads the process's resident memory (VmRSS) and its peak
 //! (VmHWM) from /proc, with the data directory's size on disk beside them.
 //!
-//! Set CITYMESH_BENCH_RECORDS to change the count.
+//! Resident memory is split as the kernel counts it: anonymous (the heap: sled's cache,
+//! tantivy's writer, everything allocated) and file-backed (pages of the search index's
+//! files, which tantivy maps into memory and the kernel can drop and read again).
+//!
+//! Set CITYMESH_BENCH_RECORDS to change the count, and CITYMESH_BENCH_KEEP to a folder to keep
+//! the data directory there (for a heap profiler run on it: README, Performance).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,11 +21,21 @@ use common::{NOW, make_envelopes};
 
 mod common;
 
-/// The node under measurement, killed when dropped.
+/// The node under measurement, stopped when dropped: as an operator stops it (SIGTERM), so
+/// that a kept data directory is left closed; killed if it has not stopped in a minute.
 struct Node(Child);
 
 impl Drop for Node {
     fn drop(&mut self) {
+        // SAFETY: signals a child of this process that has not been waited for.
+        unsafe { libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM) };
+        let asked = Instant::now();
+        while asked.elapsed() < Duration::from_secs(60) {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -54,7 +69,8 @@ fn get(agent: &ureq::Agent, url: &str) -> String {
 fn main() {
     let count: usize = std::env::var("CITYMESH_BENCH_RECORDS").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
     let root = tempfile::tempdir().expect("a temporary directory");
-    let data = DataDir::new(root.path().join("node"));
+    let kept = std::env::var_os("CITYMESH_BENCH_KEEP").map(std::path::PathBuf::from);
+    let data = DataDir::new(kept.clone().unwrap_or_else(|| root.path().join("node")));
     let profile =
         Profile { name: "Measured city".into(), organisation_type: "local-government".into(), ..Profile::default() };
     let (_, store) = data.initialise(profile).expect("init");
@@ -84,7 +100,7 @@ fn main() {
             .expect("start citymesh run"),
     );
     let pid = node.0.id();
-    let api = root.path().join("node/api.addr");
+    let api = data.root().join("api.addr");
     let base = loop {
         if let Ok(address) = std::fs::read_to_string(&api) {
             break format!("http://{}", address.trim());
@@ -112,11 +128,16 @@ fn main() {
     let rss = status_field(pid, "VmRSS:");
     let peak = status_field(pid, "VmHWM:");
     println!(
-        "node holding {stored} records: resident {} MiB, peak {} MiB; on disk: store {} MiB, search index {} MiB",
+        "node holding {stored} records: resident {} MiB ({} MiB anonymous, {} MiB of mapped files), peak {} MiB; on disk: store {} MiB, search index {} MiB",
         rss / 1024,
+        status_field(pid, "RssAnon:") / 1024,
+        status_field(pid, "RssFile:") / 1024,
         peak / 1024,
-        size_on_disk(&root.path().join("node/store")) >> 20,
-        size_on_disk(&root.path().join("node/search")) >> 20
+        size_on_disk(&data.root().join("store")) >> 20,
+        size_on_disk(&data.search_path()) >> 20
     );
     drop(node);
+    if let Some(kept) = kept {
+        println!("the data directory is kept in {}", kept.display());
+    }
 }
