@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use citymesh::datadir::DataDir;
 use citymesh::ingest;
 use citymesh::wire::Profile;
-use common::{NOW, make_envelopes};
+use common::{NOW, make_envelopes, proc_status, terminate};
 
 mod common;
 
@@ -27,27 +27,11 @@ struct Node(Child);
 
 impl Drop for Node {
     fn drop(&mut self) {
-        // SAFETY: signals a child of this process that has not been waited for.
-        unsafe { libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM) };
-        let asked = Instant::now();
-        while asked.elapsed() < Duration::from_secs(60) {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if terminate(&mut self.0, Duration::from_secs(60)).is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
         }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
-}
-
-fn status_field(pid: u32, name: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(name))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_default()
 }
 
 fn size_on_disk(path: &std::path::Path) -> u64 {
@@ -111,7 +95,7 @@ fn main() {
     println!(
         "node started in {:.1} s: {} MiB resident",
         started.elapsed().as_secs_f64(),
-        status_field(pid, "VmRSS:") / 1024
+        proc_status(pid, "VmRSS:") / 1024
     );
     let agent: ureq::Agent =
         ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(3600))).build().into();
@@ -125,13 +109,13 @@ fn main() {
     }
     get(&agent, &format!("{base}/"));
     get(&agent, &format!("{base}/api/v1/status"));
-    let rss = status_field(pid, "VmRSS:");
-    let peak = status_field(pid, "VmHWM:");
+    let rss = proc_status(pid, "VmRSS:");
+    let peak = proc_status(pid, "VmHWM:");
     println!(
         "node holding {stored} records: resident {} MiB ({} MiB anonymous, {} MiB of mapped files), peak {} MiB; on disk: store {} MiB, search index {} MiB",
         rss / 1024,
-        status_field(pid, "RssAnon:") / 1024,
-        status_field(pid, "RssFile:") / 1024,
+        proc_status(pid, "RssAnon:") / 1024,
+        proc_status(pid, "RssFile:") / 1024,
         peak / 1024,
         size_on_disk(&data.root().join("store")) >> 20,
         size_on_disk(&data.search_path()) >> 20

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use citymesh::datadir::DataDir;
 use citymesh::ingest;
 use citymesh::wire::Profile;
-use common::{NOW, Note, make_notes, revise};
+use common::{NOW, Note, make_notes, proc_status, revise, terminate};
 
 mod common;
 
@@ -345,15 +345,6 @@ impl Node {
         (stored, started.elapsed(), status)
     }
 
-    fn proc_status(&self, name: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or_default()
-    }
-
     fn cpu_s(&self) -> f64 {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
         let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
@@ -362,21 +353,13 @@ impl Node {
     }
 
     fn usage(&self, cpu_before: f64) -> Usage {
-        Usage { peak_kib: self.proc_status("VmHWM:"), cpu_s: self.cpu_s() - cpu_before }
+        Usage { peak_kib: proc_status(self.child.id(), "VmHWM:"), cpu_s: self.cpu_s() - cpu_before }
     }
 
     /// Stops it as an operator would (SIGTERM) and waits.
     fn stop(mut self) {
-        // SAFETY: signals a child of this process, which has not been waited for yet.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        let asked = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("the node's state") {
-                break status;
-            }
-            assert!(asked.elapsed() < Duration::from_secs(120), "the node did not stop in 2 minutes after SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = terminate(&mut self.child, Duration::from_secs(120))
+            .expect("the node did not stop in 2 minutes after SIGTERM");
         assert!(status.success(), "the node stopped with {status}");
         std::mem::forget(self);
     }
@@ -543,21 +526,13 @@ fn main() {
     row("bytes on the wire, cold copy (against clone)", cold.bytes as f64 / 1e6, clone.bytes as f64 / 1e6, "MB", 1.0);
     row("bytes on the wire, catch-up", catch_up.bytes as f64 / 1e6, pull.bytes as f64 / 1e6, "MB", 1.0);
     row("disk: store against .git", store_disk as f64 / 1e6, git_disk as f64 / 1e6, "MB", 1.5);
-    row(
-        "peak memory, receiving node against clone",
-        mib(cold.receiver.peak_kib),
-        mib(clone.receiver.peak_kib),
-        "MiB",
-        1.0,
-    );
-    row("peak memory, serving node against daemon", mib(cold.server.peak_kib), mib(clone.server.peak_kib), "MiB", 1.0);
-    row(
-        "peak memory, restarted node against pull",
-        mib(catch_up.receiver.peak_kib),
-        mib(pull.receiver.peak_kib),
-        "MiB",
-        1.0,
-    );
+    for (what, ours, theirs) in [
+        ("receiving node against clone", cold.receiver, clone.receiver),
+        ("serving node against daemon", cold.server, clone.server),
+        ("restarted node against pull", catch_up.receiver, pull.receiver),
+    ] {
+        row(&format!("peak memory, {what}"), mib(ours.peak_kib), mib(theirs.peak_kib), "MiB", 1.0);
+    }
     println!(
         "  also: bare clone {:.1} MB on disk, {:.1} MB on the wire; search index {:.1} MB beside the store (MB by file kind: {search_parts})",
         bare_disk as f64 / 1e6,

@@ -2,7 +2,8 @@
 //! the example notes' words, signed by 100 publishers, and the ceiling they are measured
 //! against: a plain `verify_strict` loop.
 
-use std::time::Instant;
+use std::process::{Child, ExitStatus};
+use std::time::{Duration, Instant};
 
 use citymesh::record::{self, Body, Draft, Kind, PublisherKey};
 use citymesh::wire::{Envelope, Header, Place, Practice};
@@ -179,4 +180,31 @@ fn prepare(envelopes: &[Vec<u8>]) -> Vec<Prepared> {
             (key, signed, Signature::from_slice(&envelope.signature).unwrap())
         })
         .collect()
+}
+
+/// A field of `/proc/PID/status` in kB (`VmHWM:`, `RssAnon:`…); 0 once the process is gone.
+#[allow(dead_code)] // only the benchmarks that run a node as its own process
+pub fn proc_status(pid: u32, name: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(name))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_default()
+}
+
+/// Stops a node as an operator would (SIGTERM) and waits for it up to `within`: its exit
+/// status, or `None` if it is still running then.
+#[allow(dead_code)] // only the benchmarks that run a node as its own process
+pub fn terminate(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    // SAFETY: signals a child of this process that has not been waited for.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let asked = Instant::now();
+    while asked.elapsed() < within {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
 }
