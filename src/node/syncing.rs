@@ -21,7 +21,8 @@ use crate::store::StoreError;
 use crate::sync::{Ask, SESSION_DEADLINE, Session, Source, SyncError, SyncReport};
 use crate::trust::Scope;
 
-/// Sets of items kept for answering rounds, at most (each is ~80 bytes per record).
+/// Sets of items kept for answering rounds, at most (each is ~42 bytes per record in scope:
+/// `reconcile::SUM_STRIDE`).
 const CACHED_SETS: usize = 2;
 /// Refusals of one request waited out before the session ends.
 const REFUSALS_WAITED: usize = 5;

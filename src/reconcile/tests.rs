@@ -222,3 +222,22 @@ fn a_frame_limit_bounds_every_message_and_still_finds_every_difference() {
     let (have, need) = ours_with_ours(&ours(&a), &ours(&b), MIN_FRAME_LIMIT);
     assert_eq!((have, need), expected(&a, &b));
 }
+
+#[test]
+fn every_range_fingerprint_equals_the_sum_of_its_ids() {
+    let items: Vec<Item> = (0..3 * SUM_STRIDE as u64 + 5)
+        .map(|n| Item { timestamp: n, id: std::array::from_fn(|byte| (n as u8).wrapping_mul(31).wrapping_add(byte as u8) | 0x80) })
+        .collect();
+    let set = ItemSet::new(items.clone());
+    for lower in 0..=items.len() {
+        for upper in lower..=items.len() {
+            let sum = items[lower..upper].iter().fold([0u64; 4], |sum, item| add(sum, limbs(&item.id)));
+            let mut hasher = Sha256::new();
+            for limb in sum {
+                hasher.update(limb.to_le_bytes());
+            }
+            hasher.update(message::varint((upper - lower) as u64));
+            assert_eq!(set.fingerprint(lower, upper)[..], hasher.finalize()[..16], "items {lower}..{upper}");
+        }
+    }
+}
