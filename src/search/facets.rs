@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentReader};
 
@@ -17,9 +18,25 @@ use super::FACETS_FIELD;
 pub(super) struct SegmentFacets {
     /// Note `d`'s values are `values[offsets[d]..offsets[d + 1]]`.
     offsets: Vec<u32>,
-    values: Vec<u32>,
+    values: Values,
     /// `name=value` by value number.
     texts: Vec<String>,
+}
+
+/// Value numbers in two bytes each while a segment has at most 65,536 values (it always has,
+/// short of that many publishers or places in one segment): about 2 bytes a value and note.
+enum Values {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Values {
+    fn count(&self, range: std::ops::Range<usize>, counts: &mut [u64]) {
+        match self {
+            Values::Narrow(values) => values[range].iter().for_each(|value| counts[usize::from(*value)] += 1),
+            Values::Wide(values) => values[range].iter().for_each(|value| counts[*value as usize] += 1),
+        }
+    }
 }
 
 impl SegmentFacets {
@@ -27,17 +44,17 @@ impl SegmentFacets {
         let Some(column) = segment.fast_fields().str(FACETS_FIELD)? else {
             return Ok(SegmentFacets {
                 offsets: vec![0; segment.max_doc() as usize + 1],
-                values: Vec::new(),
+                values: Values::Narrow(Vec::new()),
                 texts: Vec::new(),
             });
         };
         let mut offsets = Vec::with_capacity(segment.max_doc() as usize + 1);
-        let mut values = Vec::new();
         offsets.push(0);
-        for doc in 0..segment.max_doc() {
-            values.extend(column.term_ords(doc).map(|ord| ord as u32));
-            offsets.push(values.len() as u32);
-        }
+        let values = if column.num_terms() <= usize::from(u16::MAX) + 1 {
+            Values::Narrow(ords(&column, segment.max_doc(), &mut offsets, |ord| ord as u16))
+        } else {
+            Values::Wide(ords(&column, segment.max_doc(), &mut offsets, |ord| ord as u32))
+        };
         let mut texts = Vec::with_capacity(column.num_terms());
         for ord in 0..column.num_terms() as u64 {
             let mut text = String::new();
@@ -46,6 +63,18 @@ impl SegmentFacets {
         }
         Ok(SegmentFacets { offsets, values, texts })
     }
+}
+
+/// Every note's value numbers, narrowed, one note after another; `offsets` gets where each
+/// note's end.
+fn ords<T>(column: &StrColumn, notes: DocId, offsets: &mut Vec<u32>, narrow: impl Fn(u64) -> T) -> Vec<T> {
+    let mut values = Vec::new();
+    for doc in 0..notes {
+        values.extend(column.term_ords(doc).map(&narrow));
+        offsets.push(values.len() as u32);
+    }
+    values.shrink_to_fit();
+    values
 }
 
 /// Counts the matching notes and their facet values (`name=value`), from the facet values of
@@ -103,9 +132,7 @@ impl SegmentCollector for SegmentFacetCounts {
         self.total += 1;
         let facets = &*self.facets;
         let (start, end) = (facets.offsets[doc as usize] as usize, facets.offsets[doc as usize + 1] as usize);
-        for value in &facets.values[start..end] {
-            self.counts[*value as usize] += 1;
-        }
+        facets.values.count(start..end, &mut self.counts);
     }
 
     fn harvest(self) -> Tally {
