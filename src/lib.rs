@@ -14,6 +14,7 @@
 //! - [`fields`]: each record kind's fields described once, in one table per kind. Pure.
 //! - [`markdown`]: practice notes as Markdown files with front matter, read and written. Names serde_norway.
 //! - [`store`]: the sled store: records, heads, indexes, durability, repair. Names sled.
+//! - [`blobs`]: attachments' bytes as content-addressed files beside the store, written whole or not at all.
 //! - [`ingest`]: the pipeline from envelopes to stored records: parallel verification, batched storage.
 //! - [`search`]: the full-text index over current practice notes, facets and snippets; a cache of the store. Names tantivy.
 //! - [`view`]: what readers see of the store, as typed views (the API's JSON, the pages', the CLI's).
@@ -66,6 +67,7 @@ pub mod reconcile;
 pub mod fields;
 pub mod markdown;
 pub mod store;
+pub mod blobs;
 pub mod ingest;
 pub mod search;
 pub mod view;

@@ -488,6 +488,13 @@ impl Record {
         &self.header_bytes
     }
 
+    /// The files the body names (a withdrawal names none), read without decoding the rest.
+    pub fn attachments(&self) -> Vec<wire::Attachment> {
+        let Some(field) = self.kind.attachments_field().filter(|_| !self.header.tombstone) else { return Vec::new() };
+        let values = wire::fields_of(&self.body, field).unwrap_or_default();
+        values.into_iter().filter_map(|value| wire::decode(value).ok()).collect()
+    }
+
     pub fn body_bytes(&self) -> &[u8] {
         &self.body
     }

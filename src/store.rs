@@ -15,17 +15,21 @@
 //! - `meta`: the store's own bookkeeping (format, the open marker, the count of records a
 //!   clean close left).
 //! - `erased`: what is kept of revisions their publishers erased (`store/erasures.rs`).
+//! - `blob_names`: SHA-256 (32) ‖ id (32) → the attachment as the record names it
+//!   (`store/blob_names.rs`).
 //!
-//! One writer at a time (`Store::writing`) writes a batch of records with one `apply_batch` per
-//! tree, the records tree first, then `ids`, then the other indexes, so a reader never finds an
-//! index entry whose record it cannot read; no multi-tree transaction (DESIGN.md §5). Callers
+//! One writer at a time (`Store::writing`) writes a batch of records with plain inserts, the
+//! records tree first, then `ids`, then the other indexes, so a reader never finds an index
+//! entry whose record it cannot read; no multi-tree transaction (DESIGN.md §5). Callers
 //! acknowledge a write only after [`Store::flush`]. A marker in `meta` is set while the store is open and cleared on a
 //! clean close, so a store that was not closed cleanly has its indexes checked against the
 //! records tree, and rebuilt from it, when it is next opened.
 
+mod blob_names;
 mod check;
 mod erasures;
 mod identities;
+mod keys;
 mod packing;
 mod write;
 #[cfg(test)]
@@ -38,7 +42,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::identity::{Book, IdentityError};
-use crate::record::{self, Key, Kind, Record, RecordId, Version};
+use crate::record::{Key, Kind, Record, RecordId, Version};
+
+use keys::{
+    damaged, head_key, head_key_kind, history_key, parse_time_key, parse_total, parse_version, time_key, trailing_id,
+    version_bytes,
+};
 
 pub use erasures::{Erased, erasable};
 pub use packing::{Progress, Reporter, TRAIN_AT, report_progress_to};
@@ -122,6 +131,7 @@ pub struct Store {
     publisher_bytes: sled::Tree,
     meta: sled::Tree,
     erased: sled::Tree,
+    blob_names: sled::Tree,
     /// How envelopes are compressed in `records`.
     packing: packing::Packing,
     /// Grows whenever a record is added: a cache of what the store holds is fresh while this
@@ -179,6 +189,7 @@ impl Store {
             publisher_bytes: db.open_tree("publisher_bytes")?,
             meta,
             erased: db.open_tree("erased")?,
+            blob_names: db.open_tree("blob_names")?,
             packing,
             db,
             generation: AtomicU64::new(0),
@@ -200,6 +211,7 @@ impl Store {
             store.start_repack()?;
         }
         store.meta.insert(FORMAT_KEY, FORMAT)?;
+        blob_names::fill_once(&store)?;
         let mut report = OpenReport::default();
         if store.meta.get(OPEN_MARKER)?.is_some() {
             store.recovered = true;
@@ -539,60 +551,4 @@ fn open_db(dir: &Path, options: &StoreOptions) -> Result<sled::Db, StoreError> {
             result => return Ok(result?),
         }
     }
-}
-
-fn damaged(id: &[u8], problem: &str) -> StoreError {
-    StoreError::Damaged { id: record::to_hex(id), problem: problem.to_owned() }
-}
-
-fn head_key(key: &Key) -> Vec<u8> {
-    [&key.publisher.0[..], key.kind.as_str().as_bytes(), &[0], key.slug.as_bytes()].concat()
-}
-
-fn history_key(key: &Key, version: Version) -> Vec<u8> {
-    [&head_key(key)[..], &[0], &version.revision.to_be_bytes(), &version.id.0].concat()
-}
-
-fn time_key(timestamp_ms: i64, id: RecordId) -> Vec<u8> {
-    // Verified records never have a negative timestamp (rule `timestamp`).
-    [&(timestamp_ms as u64).to_be_bytes()[..], &id.0].concat()
-}
-
-/// The kind a head key names: publisher (32) ‖ kind ‖ 0x00 ‖ slug.
-fn head_key_kind(key: &[u8]) -> String {
-    let rest = key.get(32..).unwrap_or_default();
-    String::from_utf8_lossy(rest.split(|byte| *byte == 0).next().unwrap_or_default()).into_owned()
-}
-
-/// A `by_time` key: the timestamp and the id.
-fn parse_time_key(key: &[u8]) -> Result<(u64, RecordId), StoreError> {
-    match key.split_first_chunk::<8>() {
-        Some((timestamp, id)) if id.len() == 32 => Ok((u64::from_be_bytes(*timestamp), trailing_id(id)?)),
-        _ => Err(damaged(key, "a time index entry has the wrong length")),
-    }
-}
-
-fn version_bytes(version: Version) -> Vec<u8> {
-    [&version.revision.to_be_bytes()[..], &version.id.0].concat()
-}
-
-fn parse_version(bytes: &[u8]) -> Result<Version, StoreError> {
-    match bytes.split_first_chunk::<8>() {
-        Some((revision, id)) if id.len() == 32 => {
-            Ok(Version { revision: u64::from_be_bytes(*revision), id: trailing_id(id)? })
-        }
-        _ => Err(damaged(&[], "a head entry has the wrong length")),
-    }
-}
-
-fn parse_total(bytes: &[u8]) -> Result<u64, StoreError> {
-    bytes
-        .try_into()
-        .map(u64::from_be_bytes)
-        .map_err(|_| damaged(bytes, "a publisher's byte total has the wrong length"))
-}
-
-/// The id that ends an index key.
-fn trailing_id(key: &[u8]) -> Result<RecordId, StoreError> {
-    key.last_chunk::<32>().map(|id| RecordId(*id)).ok_or_else(|| damaged(key, "an index entry is too short"))
 }

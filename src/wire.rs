@@ -33,6 +33,35 @@ pub fn encode<M: Wire>(message: &M) -> Vec<u8> {
     message.encode_to_vec()
 }
 
+/// The values of one length-delimited field of a message, at its top level, without decoding
+/// the rest: a few bytes read per field skipped. `None` when the bytes are not a message.
+pub fn fields_of(message: &[u8], number: u32) -> Option<Vec<&[u8]>> {
+    fn varint(bytes: &mut &[u8]) -> Option<u64> {
+        prost::encoding::decode_varint(bytes).ok()
+    }
+    let mut rest = message;
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let key = varint(&mut rest)?;
+        let length = match key & 7 {
+            0 => {
+                varint(&mut rest)?;
+                0
+            }
+            1 => 8,
+            2 => usize::try_from(varint(&mut rest)?).ok()?,
+            5 => 4,
+            _ => return None,
+        };
+        let value = rest.get(..length)?;
+        if key & 7 == 2 && key >> 3 == u64::from(number) {
+            out.push(value);
+        }
+        rest = &rest[length..];
+    }
+    Some(out)
+}
+
 /// Serialises a byte field as lowercase hex (used by the generated types' JSON form).
 pub fn serialize_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&crate::hex::to_hex(bytes))

@@ -14,6 +14,7 @@ const MAX_KEYWORD_CHARS: usize = 64;
 
 impl KindBody for Practice {
     const MESSAGE: &'static str = "Practice";
+    const ATTACHMENTS: Option<u32> = Some(22);
 
     fn check(&self, _: &Context) -> Result<(), RecordError> {
         check_practice(self)

@@ -50,6 +50,9 @@ pub trait KindBody: Sized {
 
     /// What a listing shows as the record's title.
     fn title(&self) -> String;
+
+    /// The number of the body's field of `Attachment`s, for kinds that name files.
+    const ATTACHMENTS: Option<u32> = None;
 }
 
 /// Registers the kinds: `Variant(Message) = "name", format N;`, in a stable order.
@@ -83,6 +86,13 @@ macro_rules! kinds {
             pub fn is_withdrawable(self) -> bool {
                 match self {
                     $( Kind::$variant => <$message as KindBody>::WITHDRAWABLE, )+
+                }
+            }
+
+            /// The number of the body's field of attachments, for kinds that name files.
+            pub fn attachments_field(self) -> Option<u32> {
+                match self {
+                    $( Kind::$variant => <$message as KindBody>::ATTACHMENTS, )+
                 }
             }
 

@@ -15,11 +15,12 @@ pub(super) struct Repair {
 /// The index entries the records tree implies.
 #[derive(Default)]
 struct Expected {
-    ids: BTreeMap<[u8; 32], Vec<u8>>,
+    ids: BTreeMap<Vec<u8>, Vec<u8>>,
     by_time: BTreeSet<Vec<u8>>,
     by_publisher: BTreeSet<Vec<u8>>,
     heads: BTreeMap<Vec<u8>, Version>,
     publisher_bytes: BTreeMap<[u8; 32], u64>,
+    blob_names: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
 /// Compares the indexes with the records tree and rebuilds all of them when any differs.
@@ -31,8 +32,8 @@ pub(super) fn check_and_repair(store: &Store) -> Result<Repair, StoreError> {
     for entry in store.records.iter() {
         let (sequence, stored) = entry?;
         match store.decode_stored(&stored) {
-            Ok(record) if !expected.ids.contains_key(&record.id().0) => {
-                expected.ids.insert(record.id().0, sequence.to_vec());
+            Ok(record) if !expected.ids.contains_key(&record.id().0[..]) => {
+                expected.ids.insert(record.id().0.to_vec(), sequence.to_vec());
                 let key = record.key();
                 expected.by_time.insert(time_key(record.timestamp_ms(), record.id()));
                 expected.by_publisher.insert(history_key(&key, record.version()));
@@ -40,6 +41,7 @@ pub(super) fn check_and_repair(store: &Store) -> Result<Repair, StoreError> {
                 *head = (*head).max(record.version());
                 *expected.publisher_bytes.entry(record.publisher().0).or_default() +=
                     record.envelope_bytes().len() as u64;
+                expected.blob_names.extend(super::blob_names::entries(&record));
             }
             _ => damaged.push(sequence),
         }
@@ -48,11 +50,12 @@ pub(super) fn check_and_repair(store: &Store) -> Result<Repair, StoreError> {
         tracing::warn!(entry = %record::to_hex(sequence), "removing a damaged or repeated record; sync will fetch it again");
         store.records.remove(sequence)?;
     }
-    let agrees = same_ids(&store.ids, &expected.ids)?
+    let agrees = same_entries(&store.ids, &expected.ids)?
         && same_keys(&store.by_time, &expected.by_time)?
         && same_keys(&store.by_publisher, &expected.by_publisher)?
         && store.head_versions()? == expected.heads
-        && totals(store)? == expected.publisher_bytes;
+        && totals(store)? == expected.publisher_bytes
+        && same_entries(&store.blob_names, &expected.blob_names)?;
     if !agrees {
         tracing::warn!("the store's indexes disagree with its records; rebuilding them");
         rebuild(store, &expected)?;
@@ -104,12 +107,11 @@ fn same_keys(tree: &sled::Tree, expected: &BTreeSet<Vec<u8>>) -> Result<bool, St
     Ok(held == expected.len())
 }
 
-fn same_ids(tree: &sled::Tree, expected: &BTreeMap<[u8; 32], Vec<u8>>) -> Result<bool, StoreError> {
+fn same_entries(tree: &sled::Tree, expected: &BTreeMap<Vec<u8>, Vec<u8>>) -> Result<bool, StoreError> {
     let mut held = 0usize;
     for entry in tree.iter() {
-        let (id, sequence) = entry?;
-        let Ok(id) = <[u8; 32]>::try_from(id.as_ref()) else { return Ok(false) };
-        if expected.get(&id).map(Vec::as_slice) != Some(sequence.as_ref()) {
+        let (key, value) = entry?;
+        if expected.get(key.as_ref()).map(Vec::as_slice) != Some(value.as_ref()) {
             return Ok(false);
         }
         held += 1;
@@ -118,12 +120,17 @@ fn same_ids(tree: &sled::Tree, expected: &BTreeMap<[u8; 32], Vec<u8>>) -> Result
 }
 
 fn rebuild(store: &Store, expected: &Expected) -> Result<(), StoreError> {
-    for tree in [&store.ids, &store.by_time, &store.by_publisher, &store.heads] {
+    for tree in [&store.ids, &store.by_time, &store.by_publisher, &store.heads, &store.blob_names] {
         tree.clear()?;
     }
     let mut batch = sled::Batch::default();
+    for (key, attachment) in &expected.blob_names {
+        batch.insert(key.as_slice(), attachment.as_slice());
+    }
+    store.blob_names.apply_batch(batch)?;
+    let mut batch = sled::Batch::default();
     for (id, sequence) in &expected.ids {
-        batch.insert(&id[..], sequence.as_slice());
+        batch.insert(id.as_slice(), sequence.as_slice());
     }
     store.ids.apply_batch(batch)?;
     let mut batch = sled::Batch::default();

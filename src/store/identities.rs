@@ -181,8 +181,21 @@ pub(super) fn remove(
         heads_after.insert(head_key(&key), left.map(|held| held.version()).max());
     }
     let freed: u64 = doomed.iter().map(|(_, record)| record.envelope_bytes().len() as u64).sum();
-    let trees = (&store.records, &store.ids, &store.heads, &store.by_time, &store.by_publisher, &store.publisher_bytes);
-    let result = trees.transaction(|(records, ids, heads, by_time, by_publisher, publisher_bytes)| {
+    let trees = (
+        &store.records,
+        &store.ids,
+        &store.heads,
+        &store.by_time,
+        &store.by_publisher,
+        &store.publisher_bytes,
+        &store.blob_names,
+    );
+    let names: Vec<Vec<u8>> =
+        doomed.iter().flat_map(|(_, record)| super::blob_names::entries(record)).map(|(key, _)| key).collect();
+    let result = trees.transaction(|(records, ids, heads, by_time, by_publisher, publisher_bytes, blob_names)| {
+        for key in &names {
+            blob_names.remove(key.as_slice())?;
+        }
         for ((id, record), sequence) in doomed.iter().zip(&sequences) {
             records.remove(sequence)?;
             ids.remove(&id.0)?;

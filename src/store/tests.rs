@@ -9,7 +9,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::record::{Body, Draft, PublisherKey, sign};
-use crate::wire::Tombstone;
+use crate::wire::{Attachment, Tombstone};
 
 /// Records for two publishers × two slugs × three revisions × two variants (equal revisions
 /// with different ids), the last revision of one variant a withdrawal.
@@ -25,7 +25,9 @@ fn pool() -> &'static [Record] {
                         let body = if revision == 3 && variant == 1 {
                             Body::Tombstone(Tombstone { reason: "replaced".into() })
                         } else {
-                            Body::Practice(crate::record::tests::practice(&format!("{slug} {revision} {variant}")))
+                            let mut note = crate::record::tests::practice(&format!("{slug} {revision} {variant}"));
+                            note.attachments = attachments(seed, variant);
+                            Body::Practice(note)
                         };
                         let timestamp_ms = 1_700_000_000_000 + revision as i64 * 1000 + variant;
                         let draft = Draft { kind: Kind::Practice, slug: slug.into(), revision, timestamp_ms, body };
@@ -36,6 +38,19 @@ fn pool() -> &'static [Record] {
         }
         out
     })
+}
+
+/// The files a note of the pool names: every revision of a variant names the same report, and
+/// variant 1 a photo that the other publisher's notes name too.
+fn attachments(seed: u8, variant: i64) -> Vec<Attachment> {
+    let file = |sha: u8, name: &str, media_type: &str| Attachment {
+        sha256: vec![sha; 32],
+        size: u64::from(sha) * 1000,
+        name: name.into(),
+        media_type: media_type.into(),
+    };
+    let report = file(seed * 10 + variant as u8, "report.pdf", "application/pdf");
+    if variant == 0 { vec![report] } else { vec![report, file(99, "market.jpg", "image/jpeg")] }
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +130,18 @@ fn check_agrees(store: &Store, model: &Model) {
             .sum();
         assert_eq!(store.publisher_bytes(&publisher).unwrap(), held, "bytes held of a publisher");
     }
+    let files: BTreeSet<Vec<u8>> = pool().iter().flat_map(Record::attachments).map(|file| file.sha256).collect();
+    for sha256 in files {
+        let sha256: [u8; 32] = sha256.try_into().unwrap();
+        let named: BTreeSet<RecordId> = store.blob_names(&sha256).unwrap().into_iter().map(|(id, _)| id).collect();
+        let expected: BTreeSet<RecordId> = pool()
+            .iter()
+            .filter(|record| model.held.contains(&record.id()))
+            .filter(|record| record.attachments().iter().any(|file| file.sha256 == sha256))
+            .map(Record::id)
+            .collect();
+        assert_eq!(named, expected, "the records naming a file");
+    }
 }
 
 fn crash(store: Store) {
@@ -123,7 +150,8 @@ fn crash(store: Store) {
 }
 
 fn damage(store: &Store, position: usize) -> bool {
-    let trees = [&store.ids, &store.by_time, &store.by_publisher, &store.heads, &store.publisher_bytes];
+    let trees =
+        [&store.ids, &store.by_time, &store.by_publisher, &store.heads, &store.publisher_bytes, &store.blob_names];
     let tree = trees[position % trees.len()];
     let Some(key) = tree.iter().keys().nth(position / trees.len() % tree.len().max(1)) else { return false };
     tree.remove(key.unwrap()).unwrap();
@@ -229,4 +257,42 @@ fn a_store_of_the_format_before_byte_totals_gets_them_when_opened() {
     assert!(expected > 0);
     assert_eq!(store.publisher_bytes(&publisher).unwrap(), expected);
     assert_eq!(store.meta.get(FORMAT_KEY).unwrap().as_deref(), Some(FORMAT));
+}
+
+#[test]
+fn a_store_written_before_attachments_were_listed_gets_them_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(dir.path());
+    for record in &pool()[..6] {
+        store.insert_durable(record).unwrap();
+    }
+    let report = pool()[0].attachments()[0].clone();
+    let sha256: [u8; 32] = report.sha256.clone().try_into().unwrap();
+    let naming = store.blob_names(&sha256).unwrap();
+    assert_eq!(naming.len(), 3, "revisions 1 to 3 of variant 0 name the report");
+    assert!(naming.iter().all(|(_, named)| named == &report));
+    // As the release before left it: no list, no mark.
+    store.blob_names.clear().unwrap();
+    store.meta.remove(b"blob_names").unwrap();
+    drop(store);
+    let (store, report_of_open) = open(dir.path());
+    assert_eq!(report_of_open, OpenReport::default());
+    assert_eq!(store.blob_names(&sha256).unwrap(), naming);
+    assert!(store.blob_names(&[1; 32]).unwrap().is_empty());
+}
+
+#[test]
+fn unnamed_blobs_are_offered_for_cleaning_and_named_ones_never() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(dir.path());
+    store.insert_durable(&pool()[0]).unwrap();
+    let named: [u8; 32] = pool()[0].attachments()[0].sha256.clone().try_into().unwrap();
+    let mut offered = Vec::new();
+    let removed = store
+        .with_unnamed_blobs([named, [7; 32], [8; 32]], |sha256| {
+            offered.push(*sha256);
+            sha256 == &[7; 32]
+        })
+        .unwrap();
+    assert_eq!((removed, offered), (1, vec![[7; 32], [8; 32]]));
 }

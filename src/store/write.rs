@@ -46,6 +46,9 @@ impl Store {
         for (write, _) in &fresh {
             self.ids.insert(write.id, &write.sequence)?;
         }
+        for (key, attachment) in fresh.iter().flat_map(|(write, _)| &write.blob_names) {
+            self.blob_names.insert(key.as_slice(), attachment.as_slice())?;
+        }
         // The totals before the heads: `Store::heads` of a kind finds publishers by their totals.
         for (publisher, bytes) in &added {
             let held = self.publisher_bytes(publisher)?;
@@ -78,6 +81,8 @@ pub(super) struct Write {
     head_key: Vec<u8>,
     time_key: Vec<u8>,
     history_key: Vec<u8>,
+    /// The `blob_names` entries: the files the record names.
+    blob_names: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Write {
@@ -94,6 +99,7 @@ impl Write {
             head_key: head_key(&key),
             time_key: time_key(record.timestamp_ms(), record.id()),
             history_key: history_key(&key, record.version()),
+            blob_names: super::blob_names::entries(record),
         }
     }
 }
