@@ -25,6 +25,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::archive::AttachmentError;
 use crate::author::{AuthorError, Published};
 use crate::node::{NodeError, NodeHandle};
 use crate::partners::PartnerError;
@@ -91,6 +92,10 @@ impl From<NodeError> for ApiError {
             NodeError::Match(crate::archive::MatchError::NotMatched(..)) => Self::invalid(error),
             NodeError::Match(crate::archive::MatchError::Store(_)) => Self::internal(error),
             NodeError::NotConnected(_) => Self::new(StatusCode::NOT_FOUND, "not-found", error),
+            NodeError::Attachment(AttachmentError::NotNamed(_) | AttachmentError::NotHere(_)) => {
+                Self::new(StatusCode::NOT_FOUND, "not-found", error)
+            }
+            NodeError::Attachment(_) => Self::internal(error),
             NodeError::BadAddress(_) => Self::invalid(error),
             NodeError::Search(_) | NodeError::Store(_) | NodeError::Failed(_) => Self::internal(error),
         }
@@ -168,6 +173,7 @@ pub fn app(node: NodeHandle) -> Router {
         .route("/api/v1/records/{target}", get(records::show))
         .route("/api/v1/records/{target}/raw", get(records::raw))
         .route("/api/v1/envelopes", get(records::envelopes))
+        .route("/api/v1/blobs/{sha256}", get(records::blob))
         .route("/api/v1/publish", post(records::publish))
         .route("/api/v1/withdraw", post(records::withdraw))
         .route("/api/v1/match", get(learning::matches))

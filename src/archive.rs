@@ -7,6 +7,7 @@
 //! Methods block (they read and write the store and files); a node calls them off its async
 //! runtime.
 
+mod attachments;
 mod few_heads;
 mod learning;
 
@@ -16,6 +17,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::author::{self, AuthorError, NotInitialised, ProfileChanges, Published};
+use crate::blobs::Blobs;
 use crate::config::Config;
 use crate::datadir::DataDir;
 use crate::ingest::{self, Outcome};
@@ -29,6 +31,7 @@ use crate::store::{Store, StoreError};
 use crate::trust::{BlockEntry, PartnerEntry, Policy, PolicyKind};
 use crate::view::{self, Cursor, Detail, EnvelopePage, Filter, FindError, Names, Page, SearchPage};
 
+pub use attachments::{AttachmentError, Download};
 pub use learning::{DEFAULT_MATCHES, MatchAnswer, MatchError, MatchView};
 
 /// An invite code and what it names.
@@ -93,6 +96,8 @@ pub struct Archive {
     /// `import` alone has none until `init`.
     key: Option<Signer>,
     store: Store,
+    /// The attachments' files.
+    blobs: Blobs,
     search: OnceLock<Search>,
     /// Profiles and partnerships, as pages read them on every request.
     few_heads: few_heads::FewHeads,
@@ -118,11 +123,13 @@ impl Archive {
     pub fn open_with(data: DataDir, config: Config) -> Result<Archive> {
         let key = if data.is_initialised() { Some(data.signer()?) } else { None };
         let store = data.open_store(&config)?;
+        let blobs = Blobs::open(&data.blobs_path(), config.store.max_file_mb << 20)?;
         Ok(Archive {
             data,
             config,
             key,
             store,
+            blobs,
             search: OnceLock::new(),
             opening_search: Mutex::new(()),
             few_heads: Default::default(),

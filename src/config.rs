@@ -56,6 +56,8 @@ pub struct PublishConfig {
 pub struct StoreConfig {
     pub cache_capacity_mb: u64,
     pub flush_every_ms: u64,
+    /// The largest attachment kept, in MiB.
+    pub max_file_mb: u64,
 }
 
 /// Whose records the node keeps (see [`crate::trust::Policy`]).
@@ -125,7 +127,7 @@ impl Default for PublishConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { cache_capacity_mb: 64, flush_every_ms: 500 }
+        Self { cache_capacity_mb: 64, flush_every_ms: 500, max_file_mb: crate::blobs::DEFAULT_MAX_BYTES >> 20 }
     }
 }
 
@@ -198,6 +200,9 @@ impl Config {
         }
         if !(1..=60000).contains(&self.store.flush_every_ms) {
             return Err(format!("store.flush_every_ms is {}; allowed: 1 to 60000", self.store.flush_every_ms));
+        }
+        if !(1..=4096).contains(&self.store.max_file_mb) {
+            return Err(format!("store.max_file_mb is {}; allowed: 1 to 4096", self.store.max_file_mb));
         }
         let trust = &self.trust;
         if trust.domain_port == 0 {

@@ -284,6 +284,11 @@ impl DataDir {
     pub fn search_path(&self) -> PathBuf {
         self.root.join(SEARCH_DIR)
     }
+
+    /// The attachments' files (`blobs/`).
+    pub fn blobs_path(&self) -> PathBuf {
+        self.root.join("blobs")
+    }
 }
 
 /// Writes a new key file (one line of hex, readable by its owner only); never overwrites one.

@@ -75,6 +75,11 @@ const ROUTES: &[Route] = &[
         query: &[("after", "the next of the previous page"), ("limit", "envelopes per page, 1 to 1000")],
         ..route("get", "/api/v1/envelopes", "Every record in arrival order, as hex envelopes, a page at a time")
     },
+    route(
+        "get",
+        "/api/v1/blobs/{sha256}",
+        "An attachment's bytes by SHA-256 while a held record names it, with that record's type and file name",
+    ),
     write(
         "/api/v1/publish",
         "Sign and store a Markdown record (its kind: says which; a practice note by default) as its next revision; gossip it",

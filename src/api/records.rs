@@ -50,6 +50,51 @@ pub(super) async fn raw(State(node): State<NodeHandle>, Path(target): Path<Strin
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
+/// Media types served as what they are, shown in the browser: everything else is sent as
+/// bytes to save (`application/octet-stream`), so that no attachment runs as a page or script
+/// under this node's address.
+const SHOWN_TYPES: &[&str] =
+    &["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv"];
+
+/// An attachment's bytes by SHA-256, while a held record names it: with the type and file
+/// name that record gives, cached for good (the address names the bytes).
+pub(super) async fn blob(State(node): State<NodeHandle>, Path(sha256): Path<String>) -> Answer {
+    let hash = crate::hex::parse_hex32(&sha256).map_err(|_| {
+        ApiError::invalid(format!("{sha256:?} is not a SHA-256; expected 64 hex characters (0-9, a-f)"))
+    })?;
+    let download = node.attachment(hash).await?;
+    let media_type = download.media_type.to_ascii_lowercase();
+    let shown = SHOWN_TYPES.contains(&media_type.as_str());
+    let disposition = content_disposition(&download.name, shown);
+    let headers = [
+        (header::CONTENT_TYPE, if shown { media_type } else { "application/octet-stream".to_owned() }),
+        (header::CONTENT_LENGTH, download.size.to_string()),
+        (header::CONTENT_DISPOSITION, disposition),
+        (header::CACHE_CONTROL, "public, max-age=31536000, immutable".to_owned()),
+        (header::ETAG, format!("\"{sha256}\"")),
+    ];
+    let file = tokio::fs::File::from_std(download.file);
+    Ok((headers, axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file))).into_response())
+}
+
+/// `inline` or `attachment`, with the file name as plain ASCII and in full (RFC 6266).
+fn content_disposition(name: &str, inline: bool) -> String {
+    let plain: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '/' | '%') || c == ' ' { c } else { '_' })
+        .collect();
+    let plain = if plain.trim().is_empty() { "attachment".to_owned() } else { plain };
+    let encoded: String = name
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => char::from(byte).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect();
+    let kind = if inline { "inline" } else { "attachment" };
+    format!("{kind}; filename=\"{plain}\"; filename*=UTF-8''{encoded}")
+}
+
 #[derive(Deserialize)]
 pub(super) struct PageQuery {
     after: Option<u64>,

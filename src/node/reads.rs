@@ -99,6 +99,11 @@ impl NodeHandle {
         self.blocking(move |shared| shared.archive.find(&target)).await
     }
 
+    /// An attachment's file, if a held record names it and its bytes are here.
+    pub async fn attachment(&self, sha256: [u8; 32]) -> Result<crate::archive::Download, NodeError> {
+        self.blocking(move |shared| shared.archive.attachment(&sha256)).await
+    }
+
     /// Everything about a record, by id or slug; with its key's history when asked.
     pub async fn show(&self, target: String, with_history: bool) -> Result<Detail, NodeError> {
         self.blocking(move |shared| shared.archive.show(&target, with_history)).await

@@ -44,6 +44,8 @@ pub enum NodeError {
     #[error(transparent)]
     Search(#[from] SearchError),
     #[error(transparent)]
+    Attachment(#[from] crate::archive::AttachmentError),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error("peer {0} is not connected")]
     NotConnected(String),

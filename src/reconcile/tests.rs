@@ -226,7 +226,10 @@ fn a_frame_limit_bounds_every_message_and_still_finds_every_difference() {
 #[test]
 fn every_range_fingerprint_equals_the_sum_of_its_ids() {
     let items: Vec<Item> = (0..3 * SUM_STRIDE as u64 + 5)
-        .map(|n| Item { timestamp: n, id: std::array::from_fn(|byte| (n as u8).wrapping_mul(31).wrapping_add(byte as u8) | 0x80) })
+        .map(|n| Item {
+            timestamp: n,
+            id: std::array::from_fn(|byte| (n as u8).wrapping_mul(31).wrapping_add(byte as u8) | 0x80),
+        })
         .collect();
     let set = ItemSet::new(items.clone());
     for lower in 0..=items.len() {

@@ -3,6 +3,7 @@
 mod harness;
 
 mod api;
+mod blobs;
 mod browser;
 mod cli;
 mod crash;

@@ -1,0 +1,65 @@
+//! Attachments on a running node: a blob kept in the data directory is served over HTTP while a
+//! held record names it, with the type and file name that record gives, and not otherwise.
+
+use citymesh::blobs::Blobs;
+
+use crate::harness::*;
+
+/// A note naming one file; returns its Markdown.
+fn note_naming(slug: &str, sha256: &str, size: usize, name: &str, media_type: &str) -> String {
+    example_with("slug: community-composting", &format!("slug: {slug}")).replacen(
+        "---\n\n",
+        &format!("attachments:\n  - sha256: {sha256}\n    size: {size}\n    name: {name}\n    media_type: {media_type}\n---\n\n"),
+        1,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_attachment_is_served_with_its_records_type_and_name_and_nothing_else_is() {
+    let node = Node::start("City A", &["main"], &[]).await;
+    let blobs = Blobs::open(&node.node().data().blobs_path(), 50 << 20).unwrap();
+    let report: Vec<u8> = (0..300_000u32).flat_map(|n| n.to_le_bytes()).collect();
+    let kept = blobs.put(&report[..]).unwrap();
+    let sha256 = citymesh::hex::to_hex(&kept.sha256);
+    let script = blobs.put(&b"<script>alert(1)</script>"[..]).unwrap();
+    let script_sha = citymesh::hex::to_hex(&script.sha256);
+    let unnamed = citymesh::hex::to_hex(&blobs.put(&b"nobody names me"[..]).unwrap().sha256);
+    node.publish(&note_naming("with-report", &sha256, report.len(), "Relatório final.pdf", "application/pdf")).await;
+    node.publish(&note_naming("with-page", &script_sha, 25, "page.html", "text/html")).await;
+    let missing = "ab".repeat(32);
+    node.publish(&note_naming("with-missing", &missing, 10, "later.pdf", "application/pdf")).await;
+    let base = node.api_url();
+    tokio::task::spawn_blocking(move || {
+        let mut response = http().get(format!("{base}/api/v1/blobs/{sha256}")).call().expect("the blob is served");
+        assert_eq!(response.status().as_u16(), 200);
+        let header = |response: &ureq::http::Response<ureq::Body>, name: &str| {
+            response.headers().get(name).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned()
+        };
+        assert_eq!(header(&response, "content-type"), "application/pdf");
+        assert_eq!(
+            header(&response, "content-disposition"),
+            "inline; filename=\"Relat_rio final.pdf\"; filename*=UTF-8''Relat%C3%B3rio%20final.pdf"
+        );
+        assert!(header(&response, "cache-control").contains("immutable"));
+        let body = response.body_mut().with_config().limit(10 << 20).read_to_vec().unwrap();
+        assert!(body == report, "the bytes come back whole ({} of {} bytes)", body.len(), report.len());
+        // A type that a browser would run is sent as bytes to save, never as a page.
+        let response = http().get(format!("{base}/api/v1/blobs/{script_sha}")).call().unwrap();
+        assert_eq!(header(&response, "content-type"), "application/octet-stream");
+        assert!(header(&response, "content-disposition").starts_with("attachment; filename=\"page.html\""));
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+        for (path, status, says) in [
+            (format!("/api/v1/blobs/{unnamed}"), 404, "no record held here names a file"),
+            (format!("/api/v1/blobs/{missing}"), 404, "its bytes are not here yet"),
+            ("/api/v1/blobs/report.pdf".to_owned(), 400, "is not a SHA-256; expected 64 hex characters"),
+        ] {
+            let mut response = http().get(format!("{base}{path}")).call().unwrap();
+            assert_eq!(response.status().as_u16(), status, "{path}");
+            let error: serde_json::Value = response.body_mut().read_json().unwrap();
+            assert!(error.to_string().contains(says), "{path}: {error}");
+        }
+    })
+    .await
+    .unwrap();
+    node.stop().await;
+}
