@@ -19,6 +19,8 @@ use crate::hex;
 /// The largest attachment a node keeps unless its settings say otherwise: 50 MiB.
 pub const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 const INCOMING: &str = "incoming";
+/// A file in `incoming/` this old is what an interrupted write left.
+const STALE_INCOMING: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Why a blob was not kept. Nothing of it is left behind.
 #[derive(Debug, thiserror::Error)]
@@ -48,13 +50,18 @@ pub struct Blobs {
 }
 
 impl Blobs {
-    /// Opens (or creates) the folder, removing what an interrupted write left in `incoming/`.
+    /// Opens (or creates) the folder, removing what an interrupted write left in `incoming/`
+    /// an hour ago or more (a younger file may be another process's write under way: the
+    /// node's and a `publish` command's).
     pub fn open(dir: &Path, max_bytes: u64) -> Result<Blobs, BlobError> {
         let incoming = dir.join(INCOMING);
         fs::create_dir_all(&incoming).map_err(io_at(&incoming))?;
         for entry in fs::read_dir(&incoming).map_err(io_at(&incoming))? {
-            let path = entry.map_err(io_at(&incoming))?.path();
-            fs::remove_file(&path).map_err(io_at(&path))?;
+            let entry = entry.map_err(io_at(&incoming))?;
+            let age = entry.metadata().and_then(|meta| meta.modified()).map(|at| at.elapsed().unwrap_or_default());
+            if age.is_ok_and(|age| age >= STALE_INCOMING) {
+                fs::remove_file(entry.path()).map_err(io_at(&entry.path()))?;
+            }
         }
         Ok(Blobs { dir: dir.to_owned(), max_bytes })
     }
@@ -249,12 +256,17 @@ mod tests {
     }
 
     #[test]
-    fn what_an_interrupted_write_left_is_removed_at_open() {
+    fn what_an_interrupted_write_left_an_hour_ago_is_removed_at_open() {
         let dir = tempfile::tempdir().unwrap();
         Blobs::open(dir.path(), 1000).unwrap();
-        fs::write(dir.path().join(INCOMING).join("0123456789abcdef"), b"half a photo").unwrap();
+        let stale = dir.path().join(INCOMING).join("0123456789abcdef");
+        fs::write(&stale, b"half a photo").unwrap();
+        let under_way = dir.path().join(INCOMING).join("fedcba9876543210");
+        fs::write(&under_way, b"a report being written").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        File::options().write(true).open(&stale).unwrap().set_modified(two_hours_ago).unwrap();
         let blobs = Blobs::open(dir.path(), 1000).unwrap();
-        assert_eq!(fs::read_dir(dir.path().join(INCOMING)).unwrap().count(), 0);
+        assert!(!stale.exists() && under_way.exists(), "only the stale write is removed");
         assert!(blobs.held().unwrap().is_empty());
     }
 }

@@ -6,7 +6,10 @@
 //! Field values are checked by the record rules when the note is signed; this module reports
 //! only what is wrong with the file's shape, with its line number.
 
+mod files;
 mod front;
+
+pub use files::{NamedFile, files_named, media_type_of, name_files};
 
 use crate::fields::{Access, Described, Field, Markdown, Value};
 use crate::record::{Body, Kind};

@@ -2,20 +2,49 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
 use super::backend::Backend;
 use crate::author::Previous;
+use crate::blobs::Blobs;
 use crate::datadir::DataDir;
+use crate::markdown;
+use crate::wire::Attachment;
 
 pub(super) fn publish(data: &DataDir, file: &Path) -> Result<()> {
     data.require_initialised()?;
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = keep_named_files(data, file, &text)?;
     let published =
         Backend::open(data)?.publish(&text).map_err(|error| anyhow::anyhow!("{}: {error:#}", file.display()))?;
     report(&published);
     out!("{}", published.id)?;
     Ok(())
+}
+
+/// Keeps the files the note's front matter names by path (beside the note, unless absolute) in
+/// the data directory, and answers the note with each named by its hash, size, name and type.
+fn keep_named_files(data: &DataDir, note: &Path, text: &str) -> Result<String> {
+    let named = markdown::files_named(text).map_err(|error| anyhow!("{}: {error}", note.display()))?;
+    if named.is_empty() {
+        return Ok(text.to_owned());
+    }
+    let blobs = Blobs::open(&data.blobs_path(), data.config()?.store.max_file_mb << 20)?;
+    let folder = note.parent().unwrap_or(Path::new("."));
+    let mut kept = Vec::with_capacity(named.len());
+    for (index, named) in named.into_iter().enumerate() {
+        let path = folder.join(&named.path);
+        let at = |problem: String| anyhow!("{}: attachments[{index}] ({}): {problem}", note.display(), path.display());
+        let file = std::fs::File::open(&path).map_err(|error| at(format!("cannot read the file: {error}")))?;
+        let stored = blobs.put(std::io::BufReader::new(file)).map_err(|error| at(error.to_string()))?;
+        let name = named.name.unwrap_or_else(|| {
+            path.file_name().map_or_else(|| named.path.clone(), |name| name.to_string_lossy().into_owned())
+        });
+        let media_type = named.media_type.unwrap_or_else(|| markdown::media_type_of(&name).to_owned());
+        eprintln!("kept {} ({} bytes) as {}", path.display(), stored.size, crate::hex::to_hex(&stored.sha256));
+        kept.push(Attachment { sha256: stored.sha256.to_vec(), size: stored.size, name, media_type });
+    }
+    markdown::name_files(text, &kept).map_err(|error| anyhow!("{}: {error}", note.display()))
 }
 
 /// Says on standard error what publishing did.

@@ -1,7 +1,9 @@
-//! Attachments on a running node: a blob kept in the data directory is served over HTTP while a
-//! held record names it, with the type and file name that record gives, and not otherwise.
+//! Attachments: `publish` keeps the files a note names by path and names them by hash; a
+//! running node serves a kept file over HTTP while a held record names it, with the type and
+//! file name that record gives, and not otherwise.
 
 use citymesh::blobs::Blobs;
+use sha2::Digest;
 
 use crate::harness::*;
 
@@ -62,4 +64,52 @@ async fn a_held_attachment_is_served_with_its_records_type_and_name_and_nothing_
     .await
     .unwrap();
     node.stop().await;
+}
+
+#[test]
+fn publish_keeps_the_files_a_note_names_by_path_and_names_them_by_hash() {
+    let city = DataDir::initialised("City A");
+    std::fs::create_dir_all(city.scratch("reports")).unwrap();
+    let report: Vec<u8> = (0..100_000u32).flat_map(|n| n.to_be_bytes()).collect();
+    std::fs::write(city.scratch("reports/final.pdf"), &report).unwrap();
+    std::fs::write(city.scratch("market.jpg"), b"not really a photo").unwrap();
+    let note = example_with("slug: community-composting", "slug: with-files").replacen(
+        "---\n\n",
+        "attachments:\n  - path: reports/final.pdf\n  - path: market.jpg\n    name: Market day.jpg\n---\n\n",
+        1,
+    );
+    let file = city.write("note.md", &note);
+    let output = city.run(&["publish", path_str(&file)]);
+    check_no_panic(&output);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let sha256 = citymesh::hex::to_hex(&<[u8; 32]>::from(sha2::Sha256::digest(&report)));
+    check_mentions(&String::from_utf8_lossy(&output.stderr), &["reports/final.pdf (400000 bytes) as", &sha256]);
+    let kept = city.path().join("blobs").join(&sha256[..2]).join(&sha256);
+    assert_eq!(std::fs::read(&kept).unwrap(), report, "the file is kept whole under its hash");
+    let shown: serde_json::Value = serde_json::from_str(&city.ok(&["show", "with-files", "--json"])).unwrap();
+    let attachments = &shown["body"]["attachments"];
+    assert_eq!(attachments[0]["sha256"], sha256.as_str(), "{shown}");
+    assert_eq!(attachments[0]["size"], 400_000);
+    assert_eq!(attachments[0]["name"], "final.pdf");
+    assert_eq!(attachments[0]["media_type"], "application/pdf");
+    assert_eq!(attachments[1]["name"], "Market day.jpg");
+    assert_eq!(attachments[1]["media_type"], "image/jpeg");
+
+    // A file that is not there, or over the cap, is named with the note and nothing is published.
+    let missing =
+        city.write("missing.md", &note.replace("path: market.jpg", "path: gone.jpg").replace("with-files", "other"));
+    check_mentions(
+        &city.fails(&["publish", path_str(&missing)]),
+        &["attachments[1]", "gone.jpg", "cannot read the file"],
+    );
+    std::fs::write(city.path().join("config.toml"), "[store]\nmax_file_mb = 1\n").unwrap();
+    std::fs::write(city.scratch("reports/final.pdf"), vec![7u8; (1 << 20) + 1]).unwrap();
+    let large = city.write("large.md", &note.replace("with-files", "large"));
+    check_mentions(&city.fails(&["publish", path_str(&large)]), &["attachments[0]", "larger than 1048576 bytes"]);
+    let listed = city.list().to_string();
+    assert!(
+        listed.contains("with-files") && !listed.contains("\"other\"") && !listed.contains("\"large\""),
+        "{listed}"
+    );
+    assert_eq!(std::fs::read_dir(city.path().join("blobs/incoming")).unwrap().count(), 0, "nothing partial is left");
 }
