@@ -217,9 +217,12 @@ pub struct Item {
 
 impl Item {
     /// The link as a reader would write it: an e-mail address or phone number without its
-    /// scheme, a web address without `https://`.
+    /// scheme, a web address without `https://`; "download" for a file this node serves.
     pub fn link_text(&self) -> String {
         let link = self.link.as_deref().unwrap_or_default();
+        if link.starts_with('/') {
+            return "download".to_owned();
+        }
         ["mailto:", "tel:", "https://", "http://"]
             .into_iter()
             .find_map(|scheme| link.strip_prefix(scheme))

@@ -75,9 +75,28 @@ fn partner_item(row: &[String]) -> Item {
     Item { text: format!("{name}{role}{support}"), link: None }
 }
 
+/// A file as a reader sees it: its name, its type and size in words, and where to get it.
 fn attachment_item(row: &[String]) -> Item {
-    let [sha256, size, name, _] = cells(row.to_vec());
-    Item { text: format!("{name} ({size} bytes, SHA-256 {sha256})"), link: None }
+    let [sha256, size, name, media_type] = cells(row.to_vec());
+    let kind = match media_type.as_str() {
+        "application/pdf" => "PDF".to_owned(),
+        "" => "file".to_owned(),
+        other => match other.split_once('/') {
+            Some(("image", subtype)) => format!("{} image", subtype.to_uppercase()),
+            _ => other.to_owned(),
+        },
+    };
+    let size = size.parse::<u64>().map_or(size, size_in_words);
+    Item { text: format!("{name} ({kind}, {size}) "), link: Some(format!("/api/v1/blobs/{sha256}")) }
+}
+
+/// A number of bytes as people write it: "812 bytes", "48 kB", "3.2 MB".
+fn size_in_words(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{} kB", bytes.div_ceil(1_000)),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
 }
 
 const CONTACT_COLUMNS: &[Column] = &[

@@ -45,6 +45,11 @@ async fn a_held_attachment_is_served_with_its_records_type_and_name_and_nothing_
         assert!(header(&response, "cache-control").contains("immutable"));
         let body = response.body_mut().with_config().limit(10 << 20).read_to_vec().unwrap();
         assert!(body == report, "the bytes come back whole ({} of {} bytes)", body.len(), report.len());
+        // The note's page offers the file by name, type and size.
+        let mut page = http().get(format!("{base}/notes/with-report")).call().unwrap();
+        let page = page.body_mut().read_to_string().unwrap();
+        let offered = format!("Relatório final.pdf (PDF, 1.2 MB) <a href=\"/api/v1/blobs/{sha256}\">download</a>");
+        assert!(page.contains(&offered), "{page}");
         // A type that a browser would run is sent as bytes to save, never as a page.
         let response = http().get(format!("{base}/api/v1/blobs/{script_sha}")).call().unwrap();
         assert_eq!(header(&response, "content-type"), "application/octet-stream");
