@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 
 use crate::hex;
 
+pub mod photos;
+
 /// The largest attachment a node keeps unless its settings say otherwise: 50 MiB.
 pub const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 const INCOMING: &str = "incoming";

@@ -110,6 +110,11 @@ pub enum Command {
     Publish {
         /// The Markdown file.
         file: PathBuf,
+        /// Keep what cameras and phones write into photos (EXIF: the GPS position, the device,
+        /// the time; XMP). By default it is removed from JPEG and PNG attachments before they
+        /// are hashed, so the published photo does not tell where it was taken.
+        #[arg(long)]
+        keep_photo_metadata: bool,
     },
     /// Withdraw one of your practice notes: a signed revision that replaces it everywhere.
     Withdraw {
@@ -429,7 +434,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run(args) => run_node(data()?, args),
         Command::Status { json } => read::status(&data()?, json),
         Command::Sync { peer } => sync_now(&data()?, peer),
-        Command::Publish { file } => publish::publish(&data()?, &file),
+        Command::Publish { file, keep_photo_metadata } => publish::publish(&data()?, &file, keep_photo_metadata),
         Command::Withdraw { slug, reason } => publish::withdraw(&data()?, &slug, &reason),
         Command::List { kind, json } => read::list(&data()?, kind, json),
         Command::Show { target, json, history } => read::show(&data()?, &target, json, history),

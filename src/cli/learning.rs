@@ -106,7 +106,7 @@ fn publish_file(data: &DataDir, kind: Kind, file: &std::path::Path) -> Result<()
             file.display()
         );
     }
-    super::publish::publish(data, file)
+    super::publish::publish(data, file, false)
 }
 
 fn new(data: &DataDir, kind: Kind, slug: &str, set: &[String]) -> Result<()> {

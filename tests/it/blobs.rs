@@ -77,7 +77,15 @@ fn publish_keeps_the_files_a_note_names_by_path_and_names_them_by_hash() {
     std::fs::create_dir_all(city.scratch("reports")).unwrap();
     let report: Vec<u8> = (0..100_000u32).flat_map(|n| n.to_be_bytes()).collect();
     std::fs::write(city.scratch("reports/final.pdf"), &report).unwrap();
-    std::fs::write(city.scratch("market.jpg"), b"not really a photo").unwrap();
+    // A photo as a phone writes it: JFIF, then EXIF with the GPS position, then the picture.
+    let segment = |marker: u8, payload: &[u8]| {
+        [&[0xFF, marker][..], &((payload.len() + 2) as u16).to_be_bytes(), payload].concat()
+    };
+    let jfif = segment(0xE0, b"JFIF\0\x01\x01");
+    let picture = [segment(0xDA, &[1, 2, 3]), vec![0x55; 5000], vec![0xFF, 0xD9]].concat();
+    let photo = [&[0xFF, 0xD8][..], &jfif, &segment(0xE1, b"Exif\0\0MM GPS -7.2575 112.7521"), &picture].concat();
+    let clean_photo = [&[0xFF, 0xD8][..], &jfif, &picture].concat();
+    std::fs::write(city.scratch("market.jpg"), &photo).unwrap();
     let note = example_with("slug: community-composting", "slug: with-files").replacen(
         "---\n\n",
         "attachments:\n  - path: reports/final.pdf\n  - path: market.jpg\n    name: Market day.jpg\n---\n\n",
@@ -99,13 +107,31 @@ fn publish_keeps_the_files_a_note_names_by_path_and_names_them_by_hash() {
     assert_eq!(attachments[0]["media_type"], "application/pdf");
     assert_eq!(attachments[1]["name"], "Market day.jpg");
     assert_eq!(attachments[1]["media_type"], "image/jpeg");
+    let photo_sha = citymesh::hex::to_hex(&<[u8; 32]>::from(sha2::Sha256::digest(&clean_photo)));
+    assert_eq!(attachments[1]["sha256"], photo_sha.as_str(), "the photo is hashed without its metadata");
+    assert_eq!(attachments[1]["size"], clean_photo.len());
+    let kept_photo = city.path().join("blobs").join(&photo_sha[..2]).join(&photo_sha);
+    assert_eq!(std::fs::read(kept_photo).unwrap(), clean_photo, "no GPS position is kept");
 
-    // A file that is not there, or over the cap, is named with the note and nothing is published.
+    // With --keep-photo-metadata the photo is kept as it came.
+    let keeping = city.write("keeping.md", &note.replace("with-files", "keeping"));
+    city.ok(&["publish", "--keep-photo-metadata", path_str(&keeping)]);
+    let photo_sha = citymesh::hex::to_hex(&<[u8; 32]>::from(sha2::Sha256::digest(&photo)));
+    assert!(city.path().join("blobs").join(&photo_sha[..2]).join(&photo_sha).exists());
+
+    // A file that is not there, a damaged photo, or one over the cap, is named with the note,
+    // and nothing is published.
     let missing =
         city.write("missing.md", &note.replace("path: market.jpg", "path: gone.jpg").replace("with-files", "other"));
     check_mentions(
         &city.fails(&["publish", path_str(&missing)]),
         &["attachments[1]", "gone.jpg", "cannot read the file"],
+    );
+    std::fs::write(city.scratch("market.jpg"), b"not really a photo").unwrap();
+    let damaged = city.write("damaged.md", &note.replace("with-files", "damaged"));
+    check_mentions(
+        &city.fails(&["publish", path_str(&damaged)]),
+        &["attachments[1]", "not a well-formed JPEG", "--keep-photo-metadata"],
     );
     std::fs::write(city.path().join("config.toml"), "[store]\nmax_file_mb = 1\n").unwrap();
     std::fs::write(city.scratch("reports/final.pdf"), vec![7u8; (1 << 20) + 1]).unwrap();
@@ -113,7 +139,10 @@ fn publish_keeps_the_files_a_note_names_by_path_and_names_them_by_hash() {
     check_mentions(&city.fails(&["publish", path_str(&large)]), &["attachments[0]", "larger than 1048576 bytes"]);
     let listed = city.list().to_string();
     assert!(
-        listed.contains("with-files") && !listed.contains("\"other\"") && !listed.contains("\"large\""),
+        listed.contains("with-files")
+            && !listed.contains("\"other\"")
+            && !listed.contains("\"large\"")
+            && !listed.contains("\"damaged\""),
         "{listed}"
     );
     assert_eq!(std::fs::read_dir(city.path().join("blobs/incoming")).unwrap().count(), 0, "nothing partial is left");
