@@ -127,6 +127,19 @@ impl Blobs {
         Ok(out)
     }
 
+    /// The blobs kept at least `age` ago (by when their file was written).
+    pub fn kept_before(&self, age: std::time::Duration) -> Result<Vec<[u8; 32]>, BlobError> {
+        let mut out = Vec::new();
+        for kept in self.held()? {
+            let path = self.path(&kept.sha256);
+            let written = fs::metadata(&path).and_then(|meta| meta.modified()).map_err(io_at(&path))?;
+            if written.elapsed().is_ok_and(|elapsed| elapsed >= age) {
+                out.push(kept.sha256);
+            }
+        }
+        Ok(out)
+    }
+
     /// Removes the blob, if it is here. A reader that has it open reads on to its end.
     pub fn remove(&self, sha256: &[u8; 32]) -> Result<bool, BlobError> {
         let path = self.path(sha256);

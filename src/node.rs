@@ -285,7 +285,8 @@ impl RunningNode {
         };
         let tasks = vec![
             tokio::spawn(events::on_events(Arc::clone(&shared), events, inbox, sync_requests)),
-            tokio::spawn(events::keep_search_index(Arc::clone(&shared), shutdown)),
+            tokio::spawn(events::keep_search_index(Arc::clone(&shared), shutdown.clone())),
+            tokio::spawn(events::keep_blobs_tidy(Arc::clone(&shared), shutdown)),
         ];
         tracing::debug!(publisher = %shared.own(), "node started");
         Ok(RunningNode { node: NodeHandle { shared }, tasks, validator })

@@ -45,6 +45,25 @@ impl Archive {
         Ok(Download { file, size, name: attachment.name, media_type: attachment.media_type })
     }
 
+    /// Removes the blobs no held record names that were kept at least `age` ago (a younger one
+    /// may be a file kept for a note not yet signed); answers how many. Runs under the store's
+    /// writer, so a record naming a blob cannot be stored while its file is removed.
+    pub fn clean_blobs(&self, age: std::time::Duration) -> Result<usize, AttachmentError> {
+        let candidates = self.blobs.kept_before(age)?;
+        let mut failed = None;
+        let removed = self.store.with_unnamed_blobs(candidates, |sha256| match self.blobs.remove(sha256) {
+            Ok(removed) => removed,
+            Err(error) => {
+                failed = Some(error);
+                false
+            }
+        })?;
+        match failed {
+            Some(error) => Err(error.into()),
+            None => Ok(removed),
+        }
+    }
+
     /// Keeps a file to attach to a note this node is about to publish: its hash and size, for
     /// the note's `attachments` (the file stays unnamed, and may be cleaned up, until a record
     /// naming it is stored).

@@ -47,6 +47,30 @@ pub(super) async fn keep_search_index(shared: Arc<Shared>, shutdown: Cancellatio
     }
 }
 
+/// How often files no record names are looked for, and how old such a file must be to go.
+const BLOB_CLEANING: Duration = Duration::from_secs(3600);
+
+/// Removes, once an hour, the attachments' files that no held record names any more (their
+/// notes were revised without them, purged or erased), until shutdown.
+pub(super) async fn keep_blobs_tidy(shared: Arc<Shared>, shutdown: CancellationToken) {
+    let mut interval = tokio::time::interval(BLOB_CLEANING);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        let cleaning = Arc::clone(&shared);
+        let cleaned = shared.blocking.spawn_blocking(move || cleaning.archive.clean_blobs(BLOB_CLEANING)).await;
+        match cleaned {
+            Ok(Ok(0)) => {}
+            Ok(Ok(removed)) => tracing::info!(removed, "removed attachments' files that no record names any more"),
+            Ok(Err(error)) => tracing::warn!(%error, "cannot clean up attachments' files"),
+            Err(error) => tracing::warn!(%error, "the attachments' cleaner stopped"),
+        }
+    }
+}
+
 /// Renews this node's own key in its organisation's identity when it expires within a month
 /// (a record signed by an expired key is refused everywhere), receipts the revisions of other
 /// organisations' identities it holds (partners as witnesses), and gossips what it signed.

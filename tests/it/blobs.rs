@@ -147,3 +147,29 @@ fn publish_keeps_the_files_a_note_names_by_path_and_names_them_by_hash() {
     );
     assert_eq!(std::fs::read_dir(city.path().join("blobs/incoming")).unwrap().count(), 0, "nothing partial is left");
 }
+
+#[test]
+fn files_no_record_names_are_cleaned_up_once_an_hour_old_and_named_ones_never() {
+    let city = DataDir::initialised("City A");
+    std::fs::write(city.scratch("report.pdf"), b"the report").unwrap();
+    let note = example_with("slug: community-composting", "slug: with-report").replacen(
+        "---\n\n",
+        "attachments:\n  - path: report.pdf\n---\n\n",
+        1,
+    );
+    city.publish(&note);
+    let archive = citymesh::archive::Archive::open(citymesh::datadir::DataDir::new(city.path())).unwrap();
+    let blobs = Blobs::open(&city.path().join("blobs"), 1 << 20).unwrap();
+    let named = <[u8; 32]>::from(sha2::Sha256::digest(b"the report"));
+    let old_unnamed = blobs.put(&b"a file whose note was revised without it"[..]).unwrap().sha256;
+    let new_unnamed = blobs.put(&b"a file kept for a note not signed yet"[..]).unwrap().sha256;
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for sha256 in [named, old_unnamed] {
+        std::fs::File::options().write(true).open(blobs.path(&sha256)).unwrap().set_modified(two_hours_ago).unwrap();
+    }
+    assert_eq!(archive.clean_blobs(std::time::Duration::from_secs(3600)).unwrap(), 1);
+    assert!(blobs.has(&named), "a file a held record names stays, however old");
+    assert!(!blobs.has(&old_unnamed), "an old file no record names goes");
+    assert!(blobs.has(&new_unnamed), "a young one stays: its note may be about to be signed");
+    assert_eq!(archive.clean_blobs(std::time::Duration::from_secs(3600)).unwrap(), 0);
+}
