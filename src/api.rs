@@ -172,6 +172,7 @@ pub fn app(node: NodeHandle) -> Router {
         .route("/api/v1/search", get(records::search))
         .route("/api/v1/records/{target}", get(records::show))
         .route("/api/v1/records/{target}/raw", get(records::raw))
+        .route("/api/v1/records/{target}/attachments", get(records::attachments))
         .route("/api/v1/envelopes", get(records::envelopes))
         .route("/api/v1/blobs/{sha256}", get(records::blob))
         .route("/api/v1/publish", post(records::publish))

@@ -31,7 +31,7 @@ use crate::store::{Store, StoreError};
 use crate::trust::{BlockEntry, PartnerEntry, Policy, PolicyKind};
 use crate::view::{self, Cursor, Detail, EnvelopePage, Filter, FindError, Names, Page, SearchPage};
 
-pub use attachments::{AttachmentError, Download};
+pub use attachments::{AttachmentError, AttachmentRow, Download};
 pub use learning::{DEFAULT_MATCHES, MatchAnswer, MatchError, MatchView};
 
 /// An invite code and what it names.

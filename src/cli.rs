@@ -144,6 +144,14 @@ pub enum Command {
         #[arg(long)]
         history: bool,
     },
+    /// List the files (reports, photos) a record names, and whether each is here.
+    Attachments {
+        /// A record id (64 hex characters) or a practice note's slug.
+        target: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Search the current practice notes by words, with facet filters.
     ///
     /// Several words must all appear (in the title, summary, any section, keywords or place);
@@ -438,6 +446,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Withdraw { slug, reason } => publish::withdraw(&data()?, &slug, &reason),
         Command::List { kind, json } => read::list(&data()?, kind, json),
         Command::Show { target, json, history } => read::show(&data()?, &target, json, history),
+        Command::Attachments { target, json } => read::attachments(&data()?, &target, json),
         Command::Search(args) => read::search(&data()?, args),
         Command::Export { dir } => transfer::export(&data()?, &dir),
         Command::Import { dir } => transfer::import(&data()?, &dir),

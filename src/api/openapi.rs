@@ -71,6 +71,11 @@ const ROUTES: &[Route] = &[
         )
     },
     route("get", "/api/v1/records/{target}/raw", "The envelope bytes exactly as stored (application/octet-stream)"),
+    route(
+        "get",
+        "/api/v1/records/{target}/attachments",
+        "The files a record names: attachments, each with sha256, size, name, media_type and here (its bytes are kept here)",
+    ),
     Route {
         query: &[("after", "the next of the previous page"), ("limit", "envelopes per page, 1 to 1000")],
         ..route("get", "/api/v1/envelopes", "Every record in arrival order, as hex envelopes, a page at a time")

@@ -50,6 +50,11 @@ pub(super) async fn raw(State(node): State<NodeHandle>, Path(target): Path<Strin
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
+/// The files a record names: `{"attachments": [{sha256, size, name, media_type, here}]}`.
+pub(super) async fn attachments(State(node): State<NodeHandle>, Path(target): Path<String>) -> Answer {
+    ok(&serde_json::json!({ "attachments": node.attachments_of(target).await? }))
+}
+
 /// Media types served as what they are, shown in the browser: everything else is sent as
 /// bytes to save (`application/octet-stream`), so that no attachment runs as a page or script
 /// under this node's address.

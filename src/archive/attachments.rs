@@ -1,9 +1,23 @@
 //! Attachments as the node serves and keeps them: a blob is offered while a held record names
 //! it, under the name and media type that record gives.
 
+use serde::{Deserialize, Serialize};
+
 use super::Archive;
 use crate::blobs::{BlobError, Kept};
 use crate::store::StoreError;
+use crate::view::FindError;
+
+/// A file a record names, and whether its bytes are here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRow {
+    pub sha256: String,
+    pub size: u64,
+    pub name: String,
+    pub media_type: String,
+    /// The bytes are kept in this node's `blobs/`.
+    pub here: bool,
+}
 
 /// A held attachment, ready to be sent.
 pub struct Download {
@@ -43,6 +57,23 @@ impl Archive {
         let Some((_, attachment)) = newest else { return Err(AttachmentError::NotNamed(hex)) };
         let Some((file, size)) = self.blobs.open_blob(sha256)? else { return Err(AttachmentError::NotHere(hex)) };
         Ok(Download { file, size, name: attachment.name, media_type: attachment.media_type })
+    }
+
+    /// The files a record names (by id, slug or publisher/slug, as `show` finds it), each with
+    /// whether its bytes are here.
+    pub fn attachments_of(&self, target: &str) -> Result<Vec<AttachmentRow>, FindError> {
+        let record = self.find(target)?;
+        let rows = record.attachments().into_iter().map(|attachment| {
+            let sha256 = <[u8; 32]>::try_from(attachment.sha256.as_slice()).unwrap_or_default();
+            AttachmentRow {
+                sha256: crate::hex::to_hex(&attachment.sha256),
+                size: attachment.size,
+                name: attachment.name,
+                media_type: attachment.media_type,
+                here: self.blobs.has(&sha256),
+            }
+        });
+        Ok(rows.collect())
     }
 
     /// Removes the blobs no held record names that were kept at least `age` ago (a younger one

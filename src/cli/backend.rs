@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::remote::Remote;
 use crate::api::{Blocked, Imported, PartnerRemoved, PolicySet, Synced, Unblocked, Withdrawal};
-use crate::archive::{Archive, ImportResult, Invite, PartnerAdded};
+use crate::archive::{Archive, AttachmentRow, ImportResult, Invite, PartnerAdded};
 use crate::author::{ProfileChanges, Publication};
 use crate::datadir::DataDir;
 use crate::markdown;
@@ -138,6 +138,22 @@ impl Backend {
                 remote.get(&format!("/api/v1/records/{target}"), &[("history", with_history.to_string())])
             }
             Backend::Local(local) => Ok(local.archive()?.show(target, with_history)?),
+        }
+    }
+
+    /// The files a record names, each with whether it is here.
+    pub(super) fn attachments(&self, target: &str) -> Result<Vec<AttachmentRow>> {
+        #[derive(Deserialize)]
+        struct Listed {
+            attachments: Vec<AttachmentRow>,
+        }
+        match self {
+            Backend::Node(remote) => {
+                let target = target.replace('/', "%2F");
+                let listed: Listed = remote.get(&format!("/api/v1/records/{target}/attachments"), &[])?;
+                Ok(listed.attachments)
+            }
+            Backend::Local(local) => Ok(local.archive()?.attachments_of(target)?),
         }
     }
 

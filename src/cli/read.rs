@@ -87,6 +87,24 @@ pub(super) fn show(data: &DataDir, target: &str, as_json: bool, with_history: bo
     print_detail(&detail)
 }
 
+/// `attachments`: the files a record names, one a line: name, type and size, whether it is
+/// here, and its SHA-256.
+pub(super) fn attachments(data: &DataDir, target: &str, as_json: bool) -> Result<()> {
+    let rows = Backend::open(data)?.attachments(target)?;
+    if as_json {
+        return print_json(&rows);
+    }
+    if rows.is_empty() {
+        eprintln!("{target} names no files");
+    }
+    for row in &rows {
+        let state = if row.here { "here" } else { "not here yet" };
+        let media_type = if row.media_type.is_empty() { "file" } else { &row.media_type };
+        out!("{}  ({media_type}, {} bytes)  {state}  {}", row.name, row.size, row.sha256)?;
+    }
+    Ok(())
+}
+
 fn print_detail(detail: &Detail) -> Result<()> {
     let summary = &detail.summary;
     out!("id:         {}", summary.id)?;

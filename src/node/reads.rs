@@ -104,6 +104,11 @@ impl NodeHandle {
         self.blocking(move |shared| shared.archive.attachment(&sha256)).await
     }
 
+    /// The files a record names, each with whether its bytes are here.
+    pub async fn attachments_of(&self, target: String) -> Result<Vec<crate::archive::AttachmentRow>, NodeError> {
+        self.blocking(move |shared| shared.archive.attachments_of(&target)).await
+    }
+
     /// Everything about a record, by id or slug; with its key's history when asked.
     pub async fn show(&self, target: String, with_history: bool) -> Result<Detail, NodeError> {
         self.blocking(move |shared| shared.archive.show(&target, with_history)).await

@@ -45,6 +45,13 @@ async fn a_held_attachment_is_served_with_its_records_type_and_name_and_nothing_
         assert!(header(&response, "cache-control").contains("immutable"));
         let body = response.body_mut().with_config().limit(10 << 20).read_to_vec().unwrap();
         assert!(body == report, "the bytes come back whole ({} of {} bytes)", body.len(), report.len());
+        let (status, listed) = {
+            let mut response = http().get(format!("{base}/api/v1/records/with-missing/attachments")).call().unwrap();
+            (response.status().as_u16(), response.body_mut().read_json::<serde_json::Value>().unwrap())
+        };
+        assert_eq!(status, 200);
+        assert_eq!(listed["attachments"][0]["here"], false, "{listed}");
+        assert_eq!(listed["attachments"][0]["name"], "later.pdf", "{listed}");
         // The note's page offers the file by name, type and size.
         let mut page = http().get(format!("{base}/notes/with-report")).call().unwrap();
         let page = page.body_mut().read_to_string().unwrap();
@@ -112,6 +119,19 @@ fn publish_keeps_the_files_a_note_names_by_path_and_names_them_by_hash() {
     assert_eq!(attachments[1]["size"], clean_photo.len());
     let kept_photo = city.path().join("blobs").join(&photo_sha[..2]).join(&photo_sha);
     assert_eq!(std::fs::read(kept_photo).unwrap(), clean_photo, "no GPS position is kept");
+
+    check_mentions(
+        &city.ok(&["attachments", "with-files"]),
+        &["final.pdf  (application/pdf, 400000 bytes)  here", &sha256, "Market day.jpg  (image/jpeg"],
+    );
+    std::fs::remove_file(&kept).unwrap();
+    check_mentions(
+        &city.ok(&["attachments", "with-files"]),
+        &["final.pdf  (application/pdf, 400000 bytes)  not here yet"],
+    );
+    let listed: serde_json::Value = serde_json::from_str(&city.ok(&["attachments", "with-files", "--json"])).unwrap();
+    assert_eq!((listed[0]["here"].as_bool(), listed[1]["here"].as_bool()), (Some(false), Some(true)), "{listed}");
+    check_mentions(&city.fails(&["attachments", "no-such-note"]), &["no-such-note"]);
 
     // With --keep-photo-metadata the photo is kept as it came.
     let keeping = city.write("keeping.md", &note.replace("with-files", "keeping"));
