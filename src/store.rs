@@ -58,10 +58,12 @@ const FORMAT_KEY: &[u8] = b"format";
 const COUNT_KEY: &[u8] = b"count";
 /// How many times records were purged (`meta`), so that caches of the store know to rebuild.
 const PURGES_KEY: &[u8] = b"purges";
-/// Format 3 keeps envelopes compressed (`store/packing.rs`); a store of an older format has
+/// Format 4 lists the files records name (`blob_names`); a store of format 3 gets the list
+/// when first opened. Format 3 keeps envelopes compressed (`store/packing.rs`); a store of an older format has
 /// them repacked when first opened. Format 2 added `publisher_bytes`; a format 1 store gets it
 /// when first opened.
-const FORMAT: &[u8] = b"3";
+const FORMAT: &[u8] = b"4";
+const FORMAT_WITHOUT_BLOB_NAMES: &[u8] = b"3";
 const FORMAT_UNPACKED: &[u8] = b"2";
 const FORMAT_WITHOUT_TOTALS: &[u8] = b"1";
 const LOCK_FILE: &str = "citymesh.lock";
@@ -173,9 +175,9 @@ impl Store {
         let db = open_db(dir, options)?;
         let meta = db.open_tree("meta")?;
         let format = meta.get(FORMAT_KEY)?;
-        if let Some(found) =
-            format.as_ref().filter(|found| ![FORMAT, FORMAT_UNPACKED, FORMAT_WITHOUT_TOTALS].contains(&found.as_ref()))
-        {
+        if let Some(found) = format.as_ref().filter(|found| {
+            ![FORMAT, FORMAT_WITHOUT_BLOB_NAMES, FORMAT_UNPACKED, FORMAT_WITHOUT_TOTALS].contains(&found.as_ref())
+        }) {
             let found = String::from_utf8_lossy(found).into_owned();
             return Err(StoreError::NewerFormat { path: dir.to_owned(), found });
         }
@@ -207,11 +209,14 @@ impl Store {
             check::count_publisher_bytes(&store)?;
         }
         // Marked before any value is repacked, so that an older release refuses the store.
-        if format.as_deref().is_some_and(|found| found != FORMAT) {
+        if format.as_deref().is_some_and(|found| [FORMAT_UNPACKED, FORMAT_WITHOUT_TOTALS].contains(&found)) {
             store.start_repack()?;
         }
+        // Before the format is marked, so that a fill cut short is done again.
+        if format.as_deref().is_some_and(|found| found != FORMAT) {
+            blob_names::fill(&store)?;
+        }
         store.meta.insert(FORMAT_KEY, FORMAT)?;
-        blob_names::fill_once(&store)?;
         let mut report = OpenReport::default();
         if store.meta.get(OPEN_MARKER)?.is_some() {
             store.recovered = true;

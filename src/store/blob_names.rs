@@ -9,10 +9,6 @@ use super::{Store, StoreError, trailing_id};
 use crate::record::{Record, RecordId};
 use crate::wire::{self, Attachment};
 
-/// Set in `meta` once the tree holds the names of every record (a store written before it was
-/// kept gets them counted once, when first opened).
-const FILLED: &[u8] = b"blob_names";
-
 /// The tree's entries for one record: one for each file it names.
 pub(super) fn entries(record: &Record) -> Vec<(Vec<u8>, Vec<u8>)> {
     let attachments = record.attachments();
@@ -23,20 +19,22 @@ pub(super) fn entries(record: &Record) -> Vec<(Vec<u8>, Vec<u8>)> {
     attachments.collect()
 }
 
-/// Fills the tree from the records once, for a store written before it was kept.
-pub(super) fn fill_once(store: &Store) -> Result<(), StoreError> {
-    if store.meta.contains_key(FILLED)? {
-        return Ok(());
-    }
-    if !store.records.is_empty() {
-        tracing::info!("listing the attachments each record names (once, for the new store layout)");
-        for record in store.records() {
-            for (key, value) in entries(&record?) {
-                store.blob_names.insert(key, value)?;
-            }
+/// Lists the attachments of every record held, for a store of a format before this index
+/// (format 3 and older), with progress; safe to repeat if cut short.
+pub(super) fn fill(store: &Store) -> Result<(), StoreError> {
+    let total = store.records.len() as u64;
+    let mut progress = super::packing::reporter();
+    for (done, record) in store.records().enumerate() {
+        for (key, value) in entries(&record?) {
+            store.blob_names.insert(key, value)?;
+        }
+        if (done + 1) % 10_000 == 0 {
+            progress("listing the files each record names", done as u64 + 1, total);
         }
     }
-    store.meta.insert(FILLED, &[1u8][..])?;
+    if total > 0 {
+        progress("listing the files each record names", total, total);
+    }
     Ok(())
 }
 

@@ -271,14 +271,15 @@ fn a_store_written_before_attachments_were_listed_gets_them_when_opened() {
     let naming = store.blob_names(&sha256).unwrap();
     assert_eq!(naming.len(), 3, "revisions 1 to 3 of variant 0 name the report");
     assert!(naming.iter().all(|(_, named)| named == &report));
-    // As the release before left it: no list, no mark.
+    // As the release before left it: no list, format 3.
     store.blob_names.clear().unwrap();
-    store.meta.remove(b"blob_names").unwrap();
+    store.meta.insert(FORMAT_KEY, FORMAT_WITHOUT_BLOB_NAMES).unwrap();
     drop(store);
     let (store, report_of_open) = open(dir.path());
     assert_eq!(report_of_open, OpenReport::default());
     assert_eq!(store.blob_names(&sha256).unwrap(), naming);
     assert!(store.blob_names(&[1; 32]).unwrap().is_empty());
+    assert_eq!(store.meta.get(FORMAT_KEY).unwrap().as_deref(), Some(FORMAT));
 }
 
 #[test]

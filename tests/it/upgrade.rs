@@ -63,3 +63,32 @@ fn a_data_directory_of_the_previous_release_is_converted_and_keeps_every_record_
     let status = data.ok(&["status"]);
     assert!(status.lines().any(|line| line.split_whitespace().eq(["records:", "11"])), "{status}");
 }
+
+/// A data directory written by the release before attachments were listed (store format 3,
+/// `tests/fixtures/store-format-3.tar.gz`, made by that release's `init` and `publish` of a
+/// note naming `report.pdf` by hash, whose bytes are `the report of the previous release`).
+/// This release lists the file when it first opens the store, so the node offers the file as
+/// soon as its bytes are here.
+#[test]
+fn a_store_of_the_release_before_attachments_were_listed_gets_them_listed_when_opened() {
+    let data = DataDir::empty();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/store-format-3.tar.gz");
+    let unpacked = data.scratch("unpacked");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    let status = Command::new("tar").arg("-xzf").arg(fixture).arg("-C").arg(&unpacked).status().expect("tar runs");
+    assert!(status.success());
+    std::fs::rename(unpacked.join("a"), data.path()).unwrap();
+    let report = b"the report of the previous release";
+    let sha256 = citymesh::hex::to_hex(&Sha256::digest(report));
+    check_mentions(
+        &data.ok(&["attachments", "with-report"]),
+        &["report.pdf  (application/pdf, 34 bytes)  not here yet", &sha256],
+    );
+    let archive = citymesh::archive::Archive::open(citymesh::datadir::DataDir::new(data.path())).unwrap();
+    citymesh::blobs::Blobs::open(&data.path().join("blobs"), 1 << 20).unwrap().put(&report[..]).unwrap();
+    let download = archive.attachment(&Sha256::digest(report).into()).expect("the store names the file");
+    assert_eq!((download.name.as_str(), download.size), ("report.pdf", 34));
+    drop(archive);
+    let status = data.ok(&["status"]);
+    assert!(status.lines().any(|line| line.split_whitespace().eq(["records:", "3"])), "{status}");
+}
