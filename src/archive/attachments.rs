@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Archive;
-use crate::blobs::{BlobError, Kept};
+use crate::blobs::BlobError;
 use crate::store::StoreError;
 use crate::view::FindError;
 
@@ -93,12 +93,5 @@ impl Archive {
             Some(error) => Err(error.into()),
             None => Ok(removed),
         }
-    }
-
-    /// Keeps a file to attach to a note this node is about to publish: its hash and size, for
-    /// the note's `attachments` (the file stays unnamed, and may be cleaned up, until a record
-    /// naming it is stored).
-    pub fn keep_file(&self, from: impl std::io::Read) -> Result<Kept, BlobError> {
-        self.blobs.put(from)
     }
 }
