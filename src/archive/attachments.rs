@@ -43,18 +43,30 @@ pub enum AttachmentError {
 }
 
 impl Archive {
-    /// The attachment with this SHA-256, if a held record names it and its bytes are here.
+    /// The attachment with this SHA-256, if a held record names it and its bytes are here, by
+    /// the name and type this node's own record gives it, else a partner's, else the newest.
     pub fn attachment(&self, sha256: &[u8; 32]) -> Result<Download, AttachmentError> {
         let hex = crate::hex::to_hex(sha256);
-        let mut named = self.store.blob_names(sha256)?;
-        let mut newest = None;
-        for (id, attachment) in named.drain(..) {
-            let at = self.store.get(&id)?.map_or(i64::MIN, |record| record.timestamp_ms());
-            if newest.as_ref().is_none_or(|(best, _)| at > *best) {
-                newest = Some((at, attachment));
+        let named = self.store.blob_names(sha256)?;
+        // Whose word on the file's name and type counts: this node's own, then a partner's,
+        // then anyone's; the newest of those.
+        let own = self.publisher();
+        let policy = if named.len() > 1 { self.policy().ok() } else { None };
+        let mut best = None;
+        for (id, attachment) in named {
+            let Some(record) = self.store.get(&id)? else { continue };
+            let publisher = record.publisher();
+            let standing = match () {
+                _ if Some(publisher) == own => 2,
+                _ if policy.as_ref().is_some_and(|policy| policy.is_partner(&publisher.0)) => 1,
+                _ => 0,
+            };
+            let rank = (standing, record.timestamp_ms());
+            if best.as_ref().is_none_or(|(best, _)| rank > *best) {
+                best = Some((rank, attachment));
             }
         }
-        let Some((_, attachment)) = newest else { return Err(AttachmentError::NotNamed(hex)) };
+        let Some((_, attachment)) = best else { return Err(AttachmentError::NotNamed(hex)) };
         let Some((file, size)) = self.blobs.open_blob(sha256)? else { return Err(AttachmentError::NotHere(hex)) };
         Ok(Download { file, size, name: attachment.name, media_type: attachment.media_type })
     }

@@ -28,6 +28,17 @@ async fn a_held_attachment_is_served_with_its_records_type_and_name_and_nothing_
     let unnamed = citymesh::hex::to_hex(&blobs.put(&b"nobody names me"[..]).unwrap().sha256);
     node.publish(&note_naming("with-report", &sha256, report.len(), "Relatório final.pdf", "application/pdf")).await;
     node.publish(&note_naming("with-page", &script_sha, 25, "page.html", "text/html")).await;
+    // A stranger's newer note names the same file as a page: this node's own name and type count.
+    let mut relabelled = example_practice();
+    relabelled.attachments = vec![citymesh::wire::Attachment {
+        sha256: kept.sha256.to_vec(),
+        size: kept.size,
+        name: "invoice.html".into(),
+        media_type: "text/html".into(),
+    }];
+    let stranger = signed_practice(&citymesh::record::PublisherKey::from_seed([61; 32]), "relabelled", relabelled);
+    node.node().import(vec![citymesh::hex::to_hex(&stranger.envelope_bytes())]).await.unwrap();
+    assert!(node.node().store().contains(&stranger.id()).unwrap(), "the stranger's note is held");
     let missing = "ab".repeat(32);
     node.publish(&note_naming("with-missing", &missing, 10, "later.pdf", "application/pdf")).await;
     let base = node.api_url();
