@@ -40,7 +40,7 @@ pub(super) async fn keep_search_index(shared: Arc<Shared>, shutdown: Cancellatio
             })
             .await;
         match indexed {
-            Ok(Ok(_)) => {}
+            Ok(Ok(indexed)) => after_indexing(indexed),
             Ok(Err(error)) => tracing::warn!(%error, "cannot update the search index; searches may miss new notes"),
             Err(error) => tracing::warn!(%error, "the search indexer stopped"),
         }
@@ -70,6 +70,32 @@ pub(super) async fn keep_blobs_tidy(shared: Arc<Shared>, shutdown: CancellationT
         }
     }
 }
+
+/// Notes indexed in one catch-up after which freed memory is handed back to the system.
+const TRIM_AFTER_INDEXING: usize = 10_000;
+
+/// Hands memory that malloc holds free back to the system. After indexing a large store, most
+/// of the heap's peak is free but kept by glibc (pinned behind live blocks), so the node would
+/// stay at its peak for good: at 200,000 notes, 454 MiB resident after indexing, against 239
+/// MiB once freed memory is returned.
+/// What follows a catch-up of the search index that indexed `indexed` notes: freed memory
+/// handed back after a large one.
+pub(super) fn after_indexing(indexed: usize) {
+    if indexed >= TRIM_AFTER_INDEXING {
+        give_back_freed_memory();
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn give_back_freed_memory() {
+    // SAFETY: malloc_trim is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn give_back_freed_memory() {}
 
 /// Renews this node's own key in its organisation's identity when it expires within a month
 /// (a record signed by an expired key is refused everywhere), receipts the revisions of other

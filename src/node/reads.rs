@@ -196,8 +196,9 @@ impl NodeHandle {
         self.blocking(|shared| {
             let archive = &shared.archive;
             let index = archive.search_index()?;
-            if let Err(error) = index.catch_up(archive.store()) {
-                tracing::warn!(%error, "cannot update the search index; counting the notes it has");
+            match index.catch_up(archive.store()) {
+                Ok(indexed) => events::after_indexing(indexed),
+                Err(error) => tracing::warn!(%error, "cannot update the search index; counting the notes it has"),
             }
             index.count_of(Kind::Practice)
         })
