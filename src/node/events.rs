@@ -21,30 +21,32 @@ const SEARCH_INDEX_INTERVAL: Duration = Duration::from_millis(500);
 /// When a peer whose request this node failed to answer is told to ask again.
 const CANNOT_ANSWER_RETRY: Duration = Duration::from_secs(30);
 
-/// Keeps the search index up to date with the store, in the background, until shutdown.
-pub(super) async fn keep_search_index(shared: Arc<Shared>, shutdown: CancellationToken) {
-    let mut interval = tokio::time::interval(SEARCH_INDEX_INTERVAL);
+/// Runs `work` off the async runtime every `period` (the first time at once), until shutdown.
+async fn every(shared: Arc<Shared>, shutdown: CancellationToken, period: Duration, what: &str, work: fn(&Shared)) {
+    let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = interval.tick() => {}
         }
-        let indexing = Arc::clone(&shared);
-        let indexed = shared
-            .blocking
-            .spawn_blocking(move || {
-                let shared = indexing;
-                let archive = &shared.archive;
-                archive.search_index().and_then(|index| index.catch_up(archive.store()))
-            })
-            .await;
-        match indexed {
-            Ok(Ok(indexed)) => after_indexing(indexed),
-            Ok(Err(error)) => tracing::warn!(%error, "cannot update the search index; searches may miss new notes"),
-            Err(error) => tracing::warn!(%error, "the search indexer stopped"),
+        let running = Arc::clone(&shared);
+        if let Err(error) = shared.blocking.spawn_blocking(move || work(&running)).await {
+            tracing::warn!(%error, "{what} stopped");
         }
     }
+}
+
+/// Keeps the search index up to date with the store, in the background, until shutdown.
+pub(super) async fn keep_search_index(shared: Arc<Shared>, shutdown: CancellationToken) {
+    every(shared, shutdown, SEARCH_INDEX_INTERVAL, "the search indexer", |shared| {
+        let archive = &shared.archive;
+        match archive.search_index().and_then(|index| index.catch_up(archive.store())) {
+            Ok(indexed) => after_indexing(indexed),
+            Err(error) => tracing::warn!(%error, "cannot update the search index; searches may miss new notes"),
+        }
+    })
+    .await
 }
 
 /// How often files no record names are looked for, and how old such a file must be to go.
@@ -53,22 +55,14 @@ const BLOB_CLEANING: Duration = Duration::from_secs(3600);
 /// Removes, once an hour, the attachments' files that no held record names any more (their
 /// notes were revised without them, purged or erased), until shutdown.
 pub(super) async fn keep_blobs_tidy(shared: Arc<Shared>, shutdown: CancellationToken) {
-    let mut interval = tokio::time::interval(BLOB_CLEANING);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = interval.tick() => {}
+    every(shared, shutdown, BLOB_CLEANING, "the attachments' cleaner", |shared| {
+        match shared.archive.clean_blobs(BLOB_CLEANING) {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed attachments' files that no record names any more"),
+            Err(error) => tracing::warn!(%error, "cannot clean up attachments' files"),
         }
-        let cleaning = Arc::clone(&shared);
-        let cleaned = shared.blocking.spawn_blocking(move || cleaning.archive.clean_blobs(BLOB_CLEANING)).await;
-        match cleaned {
-            Ok(Ok(0)) => {}
-            Ok(Ok(removed)) => tracing::info!(removed, "removed attachments' files that no record names any more"),
-            Ok(Err(error)) => tracing::warn!(%error, "cannot clean up attachments' files"),
-            Err(error) => tracing::warn!(%error, "the attachments' cleaner stopped"),
-        }
-    }
+    })
+    .await
 }
 
 /// Notes indexed in one catch-up after which freed memory is handed back to the system.

@@ -10,10 +10,10 @@ use sha2::{Digest, Sha256};
 
 use crate::harness::*;
 
-/// The fixture, unpacked as a data directory.
-fn old_data_dir() -> DataDir {
+/// A fixture of `tests/fixtures/`, unpacked as a data directory.
+fn old_data_dir(name: &str) -> DataDir {
     let data = DataDir::empty();
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/store-format-2.tar.gz");
+    let fixture = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let unpacked = data.scratch("unpacked");
     std::fs::create_dir_all(&unpacked).unwrap();
     let status = Command::new("tar").arg("-xzf").arg(fixture).arg("-C").arg(&unpacked).status().expect("tar runs");
@@ -49,7 +49,7 @@ fn exported(data: &DataDir, name: &str) -> BTreeMap<String, String> {
 
 #[test]
 fn a_data_directory_of_the_previous_release_is_converted_and_keeps_every_record_byte_for_byte() {
-    let data = old_data_dir();
+    let data = old_data_dir("store-format-2.tar.gz");
     let listed = data.ok(&["list"]);
     check_mentions(&listed, &["composting-1", "composting-2", "composting-3", "recife-composting", "Recife"]);
     assert_eq!(exported(&data, "first"), exported_by_the_old_release());
@@ -71,13 +71,7 @@ fn a_data_directory_of_the_previous_release_is_converted_and_keeps_every_record_
 /// soon as its bytes are here.
 #[test]
 fn a_store_of_the_release_before_attachments_were_listed_gets_them_listed_when_opened() {
-    let data = DataDir::empty();
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/store-format-3.tar.gz");
-    let unpacked = data.scratch("unpacked");
-    std::fs::create_dir_all(&unpacked).unwrap();
-    let status = Command::new("tar").arg("-xzf").arg(fixture).arg("-C").arg(&unpacked).status().expect("tar runs");
-    assert!(status.success());
-    std::fs::rename(unpacked.join("a"), data.path()).unwrap();
+    let data = old_data_dir("store-format-3.tar.gz");
     let report = b"the report of the previous release";
     let sha256 = citymesh::hex::to_hex(&Sha256::digest(report));
     check_mentions(
